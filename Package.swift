@@ -1,0 +1,33 @@
+// swift-tools-version: 6.0
+// nmp: a cycle-accurate simulator of a ternary (1.58-bit) neural coprocessor.
+// No package dependencies: the standard library, Foundation and Swift Testing only.
+import PackageDescription
+
+let package = Package(
+    name: "nmp",
+    platforms: [.macOS(.v13)],
+    products: [
+        // Public API: the libraries other tools may embed.
+        .library(name: "NMPTrits", targets: ["NMPTrits"]),
+        .library(name: "NMPISA", targets: ["NMPISA"]),
+        .library(name: "NMPAssembler", targets: ["NMPAssembler"]),
+        .executable(name: "nmp", targets: ["nmp"]),
+    ],
+    targets: [
+        // Balanced-ternary values and the packed-trit byte layouts.
+        .target(name: "NMPTrits"),
+        // The instruction table, encoding, microcode image format.
+        .target(name: "NMPISA", dependencies: ["NMPTrits"]),
+        // .nasm text -> image and back; diagnostics.
+        .target(name: "NMPAssembler", dependencies: ["NMPISA", "NMPTrits"]),
+        // Command logic behind the CLI, kept in a library so tests can call it.
+        .target(name: "NMPCommands", dependencies: ["NMPAssembler", "NMPISA", "NMPTrits"]),
+        // Thin executable: only `main`.
+        .executableTarget(name: "nmp", dependencies: ["NMPCommands"]),
+
+        .testTarget(name: "NMPTritsTests", dependencies: ["NMPTrits"]),
+        .testTarget(name: "NMPISATests", dependencies: ["NMPISA"]),
+        .testTarget(name: "NMPAssemblerTests", dependencies: ["NMPAssembler", "NMPISA"]),
+        .testTarget(name: "NMPCommandsTests", dependencies: ["NMPCommands"]),
+    ]
+)

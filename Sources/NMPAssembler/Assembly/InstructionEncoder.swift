@@ -1,0 +1,100 @@
+import NMPISA
+
+extension AssemblyState {
+    /// Matches written operands against the opcode's operand kinds and encodes the word.
+    /// Reports every bad operand of the line, and returns a placeholder word on error (the
+    /// image is discarded then) so that addresses stay right for the rest of the file.
+    mutating func encodeInstruction(_ mnemonic: String, at: SourceLocation, _ operands: [Operand], pc: Int64) -> UInt32 {
+        guard let opcode = Opcode(mnemonic: mnemonic) else {
+            var notes: [Diagnostic.Note] = []
+            if let guess = closestMatch(to: mnemonic, in: Opcode.allCases.map(\.mnemonic)) {
+                notes.append(.init("did you mean '\(guess)'?"))
+            } else if mnemonic != mnemonic.lowercased(), Opcode(mnemonic: mnemonic.lowercased()) != nil {
+                notes.append(.init("mnemonics are lower case: '\(mnemonic.lowercased())'"))
+            }
+            log.error("unknown instruction '\(mnemonic)'", at: at, notes: notes)
+            return 0
+        }
+        let spec = opcode.spec
+        let usage = Disassembler.usage(opcode)
+        guard operands.count == spec.operands.count else {
+            let expected = spec.operands.count
+            let location = operands.count > expected ? operands[expected].location : at
+            log.error("'\(mnemonic)' takes \(expected) operand\(expected == 1 ? "" : "s"), but \(operands.count) \(operands.count == 1 ? "was" : "were") given",
+                      at: location, notes: [.init("usage: \(usage)")])
+            return 0
+        }
+        var instruction = Instruction(opcode)
+        var ok = true
+        for (index, (kind, operand)) in zip(spec.operands, operands).enumerated() {
+            ok = encode(operand, as: kind, number: index + 1, into: &instruction, pc: pc, mnemonic: mnemonic, usage: usage) && ok
+        }
+        if ok, opcode == .loop, instruction.imm < 2 {
+            log.error("'loop' body is empty: its end label must come after at least one instruction", at: operands[1].location)
+            ok = false
+        }
+        return ok ? instruction.word : 0
+    }
+
+    private mutating func encode(_ operand: Operand, as kind: OperandKind, number: Int, into instruction: inout Instruction,
+                                 pc: Int64, mnemonic: String, usage: String) -> Bool {
+        func mismatch() -> Bool {
+            log.error("operand \(number) of '\(mnemonic)' must be \(kind.description), not \(operand.noun)",
+                      at: operand.location, notes: [.init("usage: \(usage)")])
+            return false
+        }
+        switch kind {
+        case .register(let cls, let field):
+            guard case .register(let found, let index, let at) = operand, found == cls else { return mismatch() }
+            guard checkRegister(cls, index, at: at) else { return false }
+            instruction.setRegister(field, UInt8(index))
+            return true
+        case .memory:
+            guard case .memory(let base, let baseAt, let offset, _) = operand else { return mismatch() }
+            guard checkRegister(.scalar, base, at: baseAt) else { return false }
+            instruction.b = UInt8(base)
+            guard let offset else { return true }
+            guard let v = evaluate(offset, here: pc) else { return false }
+            guard ImmediateKind.signed16.accepts(v) else {
+                log.error("memory offset \(v) is out of range (\(ImmediateKind.signed16.rangeDescription))", at: offset.location,
+                          notes: [.init("put the address in a register first, e.g. with lui and ori")])
+                return false
+            }
+            instruction.imm = Int32(v)
+            return true
+        case .immediate(let immediate):
+            guard case .expression(let e) = operand else { return mismatch() }
+            guard let v = evaluate(e, here: pc) else { return false }
+            guard immediate.accepts(v) else {
+                log.error("immediate \(v) is out of range for '\(mnemonic)' (\(immediate.rangeDescription))", at: e.location)
+                return false
+            }
+            instruction.imm = Int32(v)
+            return true
+        case .target(let field):
+            guard case .expression(let e) = operand else { return mismatch() }
+            guard let target = evaluate(e, here: pc) else { return false }
+            let (offset, overflow) = target.subtractingReportingOverflow(pc)
+            let range = OperandKind.targetRange(field)
+            guard !overflow, range.contains(offset) else {
+                log.error("target \(target) is too far from instruction \(pc) (offset must be within \(range.lowerBound)...\(range.upperBound))",
+                          at: e.location)
+                return false
+            }
+            let codeSize = size[.text, default: 0]
+            if target < 0 || target > codeSize {
+                log.warning("target \(target) is outside the code (0...\(codeSize)); running it will trap", at: e.location)
+            }
+            instruction.imm = Int32(offset)
+            return true
+        }
+    }
+
+    private mutating func checkRegister(_ cls: RegisterClass, _ index: Int, at: SourceLocation) -> Bool {
+        guard index < cls.count else {
+            log.error("\(cls.noun) \(cls.name(index)) does not exist (\(cls.name(0))...\(cls.name(cls.count - 1)))", at: at)
+            return false
+        }
+        return true
+    }
+}

@@ -1,0 +1,86 @@
+import NMPISA
+
+/// Labels and `.equ` constants with where they were defined. Constants are evaluated
+/// lazily (so they may refer forward) with a guard against circular definitions.
+final class SymbolTable {
+    enum Definition {
+        case label(SymbolSpace, Int64)
+        /// The expression and the value of `.` where the `.equ` stood.
+        case constant(Expression, here: Int64)
+    }
+
+    struct Entry {
+        var definition: Definition
+        var location: SourceLocation
+        var cached: Int64?
+        var evaluating = false
+    }
+
+    private(set) var entries: [String: Entry] = [:]
+    private(set) var order: [String] = []
+
+    /// Defines `name`; returns the earlier definition's location on a duplicate.
+    func define(_ name: String, _ definition: Definition, at location: SourceLocation) -> SourceLocation? {
+        if let existing = entries[name] { return existing.location }
+        entries[name] = Entry(definition: definition, location: location)
+        order.append(name)
+        return nil
+    }
+
+    /// The value of `name`. `phase` words the error for a symbol that is not (yet) defined.
+    func value(of name: String, at use: SourceLocation, phase: Phase) throws(EvaluationError) -> Int64 {
+        guard var entry = entries[name] else {
+            switch phase {
+            case .sizing:
+                throw EvaluationError(message: "'\(name)' is not defined before this point; the size of .space, .align and .org must be known when the line is reached",
+                                      location: use)
+            case .final:
+                var notes: [Diagnostic.Note] = []
+                if let guess = closestMatch(to: name, in: order) { notes.append(.init("did you mean '\(guess)'?", at: entries[guess]?.location)) }
+                throw EvaluationError(message: "use of undefined symbol '\(name)'", location: use, notes: notes)
+            }
+        }
+        switch entry.definition {
+        case .label(_, let v): return v
+        case .constant(let expression, let here):
+            if let v = entry.cached { return v }
+            guard !entry.evaluating else {
+                throw EvaluationError(message: "'\(name)' is defined in terms of itself", location: use,
+                                      notes: [.init("'\(name)' is defined here", at: entry.location)])
+            }
+            entry.evaluating = true
+            entries[name] = entry
+            defer { entries[name]?.evaluating = false }
+            let evaluator = Evaluator(resolve: { n, l throws(EvaluationError) in try self.value(of: n, at: l, phase: phase) }, here: here)
+            let v = try evaluator.evaluate(expression)
+            entries[name]?.cached = v
+            return v
+        }
+    }
+
+    enum Phase { case sizing, final }
+}
+
+/// The candidate closest to `name` by edit distance, if it is close enough to be a typo.
+func closestMatch(to name: String, in candidates: some Sequence<String>) -> String? {
+    let limit = max(1, min(2, name.count / 3))
+    var best: (String, Int)?
+    for candidate in candidates {
+        let d = editDistance(Array(name.utf8), Array(candidate.utf8))
+        if d <= limit, d < best?.1 ?? .max { best = (candidate, d) }
+    }
+    return best?.0
+}
+
+private func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+    var previous = Array(0...b.count)
+    for i in 1...a.count {
+        var current = [i] + [Int](repeating: 0, count: b.count)
+        for j in 1...b.count {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return previous[b.count]
+}

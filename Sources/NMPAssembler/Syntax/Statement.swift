@@ -1,0 +1,52 @@
+import NMPISA
+
+/// One parsed source line.
+struct Statement {
+    var line: Int
+    /// Labels defined on this line, in order.
+    var labels: [(name: String, location: SourceLocation)]
+    var body: Body?
+
+    enum Body {
+        case instruction(mnemonic: String, location: SourceLocation, operands: [Operand])
+        case directive(name: String, location: SourceLocation, arguments: [Operand])
+        /// `.trits` and `.packing` take raw words rather than expressions.
+        case rawDirective(name: String, location: SourceLocation, words: [(text: [UInt8], location: SourceLocation)])
+    }
+}
+
+/// An operand as written, before it is matched against an instruction's operand kinds.
+enum Operand {
+    case register(RegisterClass, index: Int, SourceLocation)
+    case memory(base: Int, baseLocation: SourceLocation, offset: Expression?, SourceLocation)
+    case expression(Expression)
+    case string([UInt8], SourceLocation)
+
+    var location: SourceLocation {
+        switch self {
+        case .register(_, _, let l), .memory(_, _, _, let l), .string(_, let l): l
+        case .expression(let e): e.location
+        }
+    }
+
+    /// What the operand is, for "expected X, found Y" messages.
+    var noun: String {
+        switch self {
+        case .register(let cls, let index, _): "\(cls.noun) \(cls.name(index))"
+        case .memory: "a memory operand"
+        case .expression: "an expression"
+        case .string: "a string"
+        }
+    }
+}
+
+/// Parses register syntax: a file prefix followed by decimal digits (`r12`). Any such name
+/// is a register (even `r99`, which is then reported as out of range), so registers can
+/// never be mistaken for symbols.
+func parseRegisterName(_ name: String) -> (RegisterClass, Int)? {
+    guard let first = name.first, let cls = RegisterClass(prefix: first) else { return nil }
+    let digits = name.dropFirst()
+    guard !digits.isEmpty, digits.count <= 6, digits.allSatisfy(\.isASCII), let index = Int(digits),
+          digits.allSatisfy(\.isNumber) else { return nil }
+    return (cls, index)
+}

@@ -1,0 +1,25 @@
+/// Events the energy model charges for. Every instruction counts `.instruction` (fetch
+/// and decode); the table lists the further events each opcode can produce.
+public enum EnergyEvent: String, CaseIterable, Sendable {
+    /// Instruction fetch and decode, once per issued instruction.
+    case instruction
+    /// Register-file bytes read or written (scalar, trit, int8 and int32 files).
+    case registerRead, registerWrite
+    /// A 32-bit integer add, compare, logic or shift (scalar ALU, accumulator lanes,
+    /// adder-tree nodes, reductions).
+    case int32Add
+    /// A 32-bit integer multiply (scalar `mul`, accumulator `amul`/`asq`, `rq` scaling).
+    case int32Mul
+    /// A 32-bit divide (`div`, `divu`).
+    case int32Div
+    /// An 8-bit compare or conversion (sign, threshold, trit-to-int8).
+    case int8Op
+    /// A trit-MAC whose trit is +1 (add), -1 (subtract) or 0 (skipped: no adder toggles).
+    case tritAdd, tritSub, tritSkip
+    /// Bytes of packed trits decoded or encoded by the unpack/pack unit.
+    case tritUnpack
+    /// SRAM bytes read or written, per memory.
+    case weightSRAMRead, weightSRAMWrite, activationSRAMRead, activationSRAMWrite
+    /// DRAM bytes read or written by DMA.
+    case dramRead, dramWrite
+}

@@ -1,0 +1,230 @@
+/// Every ISA v1 opcode; the raw value is bits 0-7 of the instruction word.
+///
+/// This enum and its `spec` switch are the single source of truth: the assembler's
+/// mnemonic map, the encoder, decoder, disassembler, the ISA.md consistency test and the
+/// simulator all walk it. Adding a case fails to compile until `spec` describes it.
+public enum Opcode: UInt8, CaseIterable, Sendable {
+    // Control
+    case nop = 0x00, halt = 0x01, setvl = 0x02
+    // Scalar register-register
+    case add = 0x10, sub, mul, div, divu, and, or, xor, sll, srl, sra, slt, sltu, min, max
+    // Scalar register-immediate
+    case addi = 0x20, andi, ori, xori, slli, srli, srai, slti, lui
+    // Branches, jumps, hardware loop
+    case beq = 0x30, bne, blt, bge, bltu, bgeu, jal, jalr, loop
+    // Loads and stores
+    case lw = 0x40, sw, lb, sb, ldv, stv, lda, sta, ldt, stt, ldm
+    // DMA
+    case dmaw = 0x50, dmaa, dmas, dwait
+    // Ternary compute
+    case vmac = 0x60, mmac, sgn, sgnb, thr, tcvt
+    // Accumulator element-wise, reductions and requantization
+    case azero = 0x70, abcast, awiden, aadd, asub, amul, arelu, asq, amax, asum, rq
+
+    /// The assembly mnemonic (the case name).
+    public var mnemonic: String { String(describing: self) }
+
+    /// The opcode whose mnemonic is `name` (exact, lower case).
+    public init?(mnemonic name: String) {
+        guard let op = Opcode.byMnemonic[name] else { return nil }
+        self = op
+    }
+
+    private static let byMnemonic: [String: Opcode] =
+        Dictionary(uniqueKeysWithValues: allCases.map { ($0.mnemonic, $0) })
+
+    /// The opcode's description; see `InstructionSpec`.
+    public var spec: InstructionSpec {
+        switch self {
+        case .nop: .init(format: .n, operands: [], group: .control, timing: .pipelined(latency: nil),
+                         events: [], summary: "no operation")
+        case .halt: .init(format: .n, operands: [], group: .control, timing: .halt,
+                          events: [], summary: "stop after DMA and pending writes drain")
+        case .setvl: .init(format: .r, operands: [.register(.scalar, .a), .register(.scalar, .b)],
+                           group: .control, timing: .pipelined(latency: .aluLatency),
+                           events: [.registerRead, .registerWrite, .int32Add],
+                           summary: "vl = min(x[rs] (unsigned), VLEN); x[rd] = vl")
+
+        case .add: Self.scalarR("x[rd] = x[rs1] + x[rs2] (wrapping)")
+        case .sub: Self.scalarR("x[rd] = x[rs1] - x[rs2] (wrapping)")
+        case .mul: Self.scalarR("x[rd] = low 32 bits of x[rs1] * x[rs2]", latency: .mulLatency, event: .int32Mul)
+        case .div: Self.scalarR("x[rd] = x[rs1] / x[rs2] signed, toward zero; /0 = -1; MIN/-1 = MIN",
+                                latency: .divLatency, event: .int32Div)
+        case .divu: Self.scalarR("x[rd] = x[rs1] / x[rs2] unsigned; /0 = 0xFFFFFFFF",
+                                 latency: .divLatency, event: .int32Div)
+        case .and: Self.scalarR("x[rd] = x[rs1] & x[rs2]")
+        case .or: Self.scalarR("x[rd] = x[rs1] | x[rs2]")
+        case .xor: Self.scalarR("x[rd] = x[rs1] ^ x[rs2]")
+        case .sll: Self.scalarR("x[rd] = x[rs1] << (x[rs2] & 31)")
+        case .srl: Self.scalarR("x[rd] = x[rs1] >> (x[rs2] & 31), logical")
+        case .sra: Self.scalarR("x[rd] = x[rs1] >> (x[rs2] & 31), arithmetic")
+        case .slt: Self.scalarR("x[rd] = x[rs1] < x[rs2] signed ? 1 : 0")
+        case .sltu: Self.scalarR("x[rd] = x[rs1] < x[rs2] unsigned ? 1 : 0")
+        case .min: Self.scalarR("x[rd] = min(x[rs1], x[rs2]) signed")
+        case .max: Self.scalarR("x[rd] = max(x[rs1], x[rs2]) signed")
+
+        case .addi: Self.scalarI(.signed16, "x[rd] = x[rs] + sext(imm)")
+        case .andi: Self.scalarI(.unsigned16, "x[rd] = x[rs] & zext(imm)")
+        case .ori: Self.scalarI(.unsigned16, "x[rd] = x[rs] | zext(imm)")
+        case .xori: Self.scalarI(.unsigned16, "x[rd] = x[rs] ^ zext(imm)")
+        case .slli: Self.scalarI(.shift5, "x[rd] = x[rs] << imm")
+        case .srli: Self.scalarI(.shift5, "x[rd] = x[rs] >> imm, logical")
+        case .srai: Self.scalarI(.shift5, "x[rd] = x[rs] >> imm, arithmetic")
+        case .slti: Self.scalarI(.signed16, "x[rd] = x[rs] < sext(imm) signed ? 1 : 0")
+        case .lui: .init(format: .i, operands: [.register(.scalar, .a), .immediate(.unsigned16)],
+                         group: .scalar, timing: .pipelined(latency: .aluLatency),
+                         events: [.registerWrite], summary: "x[rd] = imm << 16")
+
+        case .beq: Self.branch("if x[rs1] == x[rs2]: pc = pc + offset")
+        case .bne: Self.branch("if x[rs1] != x[rs2]: pc = pc + offset")
+        case .blt: Self.branch("if x[rs1] < x[rs2] signed: pc = pc + offset")
+        case .bge: Self.branch("if x[rs1] >= x[rs2] signed: pc = pc + offset")
+        case .bltu: Self.branch("if x[rs1] < x[rs2] unsigned: pc = pc + offset")
+        case .bgeu: Self.branch("if x[rs1] >= x[rs2] unsigned: pc = pc + offset")
+        case .jal: .init(format: .j, operands: [.register(.scalar, .a), .target(.imm20)],
+                         group: .branch, timing: .branch(latency: .aluLatency),
+                         events: [.registerWrite], summary: "x[rd] = pc + 1; pc = pc + offset")
+        case .jalr: .init(format: .i, operands: [.register(.scalar, .a), .register(.scalar, .b), .immediate(.signed16)],
+                          group: .branch, timing: .branch(latency: .aluLatency),
+                          events: [.registerRead, .registerWrite, .int32Add],
+                          summary: "t = x[rs] + sext(imm); x[rd] = pc + 1; pc = t")
+        case .loop: .init(format: .i, operands: [.register(.scalar, .a), .target(.imm16)],
+                          group: .branch, timing: .branch(latency: nil),
+                          events: [.registerRead],
+                          summary: "run pc+1 ..< end x[rs] times (0: skip to end)")
+
+        case .lw: Self.memory(.scalar, .activationSRAM, .bytes(4), load: true, "x[rd] = asram.i32[x[rs] + imm]")
+        case .sw: Self.memory(.scalar, .activationSRAM, .bytes(4), load: false, "asram.i32[x[rs] + imm] = x[rd]")
+        case .lb: Self.memory(.scalar, .activationSRAM, .bytes(1), load: true, "x[rd] = sext(asram.i8[x[rs] + imm])")
+        case .sb: Self.memory(.scalar, .activationSRAM, .bytes(1), load: false, "asram.i8[x[rs] + imm] = low 8 bits of x[rd]")
+        case .ldv: Self.memory(.vector, .activationSRAM, .activeLanes(laneBytes: 1), load: true,
+                               "v[vd][l] = asram.i8[addr + l] for l < vl")
+        case .stv: Self.memory(.vector, .activationSRAM, .activeLanes(laneBytes: 1), load: false,
+                               "asram.i8[addr + l] = v[vs][l] for l < vl")
+        case .lda: Self.memory(.accumulator, .activationSRAM, .activeLanes(laneBytes: 4), load: true,
+                               "a[ad][l] = asram.i32[addr + 4l] for l < vl")
+        case .sta: Self.memory(.accumulator, .activationSRAM, .activeLanes(laneBytes: 4), load: false,
+                               "asram.i32[addr + 4l] = a[as][l] for l < vl")
+        case .ldt: Self.memory(.trit, .weightSRAM, .tritRow, load: true, "t[td] = unpack(wsram[addr ..< addr + ROWBYTES])")
+        case .stt: Self.memory(.trit, .weightSRAM, .tritRow, load: false, "wsram[addr ..< addr + ROWBYTES] = pack(t[ts])")
+        case .ldm: Self.memory(.matrix, .weightSRAM, .tritMatrix, load: true,
+                               "m[md][r] = unpack(wsram[addr + r*ROWBYTES ..< +ROWBYTES]) for r < ROWS")
+
+        case .dmaw: Self.dma("wsram[x[rd] ..< +x[rn]] = dram[x[rs] ..< +x[rn]], in the background",
+                             [.dramRead, .weightSRAMWrite])
+        case .dmaa: Self.dma("asram[x[rd] ..< +x[rn]] = dram[x[rs] ..< +x[rn]], in the background",
+                             [.dramRead, .activationSRAMWrite])
+        case .dmas: Self.dma("dram[x[rd] ..< +x[rn]] = asram[x[rs] ..< +x[rn]], in the background",
+                             [.activationSRAMRead, .dramWrite])
+        case .dwait: .init(format: .i, operands: [.immediate(.unsigned16)], group: .dma, timing: .dmaWait,
+                           events: [], summary: "wait until at most imm DMA transfers are outstanding")
+
+        case .vmac: .init(format: .r, operands: [.register(.accumulator, .a), .register(.trit, .b), .register(.vector, .c)],
+                          group: .ternary, timing: .pipelined(latency: .macLatency),
+                          events: [.registerRead, .registerWrite, .tritAdd, .tritSub, .tritSkip],
+                          summary: "a[ad][l] += t[ts][l] * v[vs][l] for l < vl (add, subtract or skip)")
+        case .mmac: .init(format: .r, operands: [.register(.accumulator, .a), .register(.matrix, .b), .register(.vector, .c)],
+                          group: .ternary, timing: .pipelined(latency: .mmacLatency),
+                          events: [.registerRead, .registerWrite, .tritAdd, .tritSub, .tritSkip, .int32Add],
+                          summary: "a[ad][r] += sum over l < vl of m[ms][r][l] * v[vs][l], for r < ROWS")
+        case .sgn: .init(format: .r, operands: [.register(.trit, .a), .register(.accumulator, .b), .register(.scalar, .c)],
+                         group: .ternary, timing: .pipelined(latency: .vectorLatency),
+                         events: [.registerRead, .registerWrite, .int8Op],
+                         summary: "t[td][l] = +1 if a > x[rs], -1 if a < -x[rs], else 0 (l < vl)")
+        case .sgnb: .init(format: .r, operands: [.register(.trit, .a), .register(.accumulator, .b)],
+                          group: .ternary, timing: .pipelined(latency: .vectorLatency),
+                          events: [.registerRead, .registerWrite, .int8Op],
+                          summary: "t[td][l] = +1 if a[as][l] >= 0 else -1 (l < vl)")
+        case .thr: .init(format: .r, operands: [.register(.trit, .a), .register(.accumulator, .b),
+                                               .register(.accumulator, .c), .register(.accumulator, .d)],
+                         group: .ternary, timing: .pipelined(latency: .vectorLatency),
+                         events: [.registerRead, .registerWrite, .int8Op],
+                         summary: "t[td][l] = +1 if a[as][l] > a[ahi][l], -1 if < a[alo][l], else 0")
+        case .tcvt: .init(format: .r, operands: [.register(.vector, .a), .register(.trit, .b)],
+                          group: .ternary, timing: .pipelined(latency: .vectorLatency),
+                          events: [.registerRead, .registerWrite, .int8Op],
+                          summary: "v[vd][l] = t[ts][l] as int8 (l < vl)")
+
+        case .azero: .init(format: .r, operands: [.register(.accumulator, .a)],
+                           group: .accumulator, timing: .pipelined(latency: .vectorLatency),
+                           events: [.registerWrite], summary: "a[ad][l] = 0 (l < vl)")
+        case .abcast: .init(format: .r, operands: [.register(.accumulator, .a), .register(.scalar, .b)],
+                            group: .accumulator, timing: .pipelined(latency: .vectorLatency),
+                            events: [.registerRead, .registerWrite], summary: "a[ad][l] = x[rs] (l < vl)")
+        case .awiden: .init(format: .r, operands: [.register(.accumulator, .a), .register(.vector, .b)],
+                            group: .accumulator, timing: .pipelined(latency: .vectorLatency),
+                            events: [.registerRead, .registerWrite], summary: "a[ad][l] = sext(v[vs][l]) (l < vl)")
+        case .aadd: Self.acc3("a[ad][l] = sat32(a[as][l] + a[at][l])", latency: .vectorLatency, event: .int32Add)
+        case .asub: Self.acc3("a[ad][l] = sat32(a[as][l] - a[at][l])", latency: .vectorLatency, event: .int32Add)
+        case .amul: Self.acc3("a[ad][l] = sat32(a[as][l] * a[at][l])", latency: .vectorMulLatency, event: .int32Mul)
+        case .arelu: Self.acc2("a[ad][l] = max(a[as][l], 0)", latency: .vectorLatency, event: .int32Add)
+        case .asq: Self.acc2("a[ad][l] = sat32(a[as][l] * a[as][l])", latency: .vectorMulLatency, event: .int32Mul)
+        case .amax: .init(format: .r, operands: [.register(.scalar, .a), .register(.accumulator, .b)],
+                          group: .accumulator, timing: .pipelined(latency: .reduceLatency),
+                          events: [.registerRead, .registerWrite, .int32Add],
+                          summary: "x[rd] = max over l < vl of sat32(|a[as][l]|); 0 if vl = 0")
+        case .asum: .init(format: .r, operands: [.register(.scalar, .a), .register(.accumulator, .b)],
+                          group: .accumulator, timing: .pipelined(latency: .reduceLatency),
+                          events: [.registerRead, .registerWrite, .int32Add],
+                          summary: "x[rd] = sum over l < vl of a[as][l] (wrapping)")
+        case .rq: .init(format: .r, operands: [.register(.vector, .a), .register(.accumulator, .b),
+                                              .register(.scalar, .c), .register(.scalar, .d)],
+                        group: .accumulator, timing: .pipelined(latency: .requantLatency),
+                        events: [.registerRead, .registerWrite, .int32Mul, .int8Op],
+                        summary: "v[vd][l] = sat8(rne(a[as][l] * x[rm] / 2^(x[rsh] & 63))) (l < vl)")
+        }
+    }
+
+    private static func scalarR(_ summary: String, latency: LatencyParameter = .aluLatency,
+                                event: EnergyEvent = .int32Add) -> InstructionSpec {
+        .init(format: .r, operands: [.register(.scalar, .a), .register(.scalar, .b), .register(.scalar, .c)],
+              group: .scalar, timing: .pipelined(latency: latency),
+              events: [.registerRead, .registerWrite, event], summary: summary)
+    }
+
+    private static func scalarI(_ kind: ImmediateKind, _ summary: String) -> InstructionSpec {
+        .init(format: .i, operands: [.register(.scalar, .a), .register(.scalar, .b), .immediate(kind)],
+              group: .scalar, timing: .pipelined(latency: .aluLatency),
+              events: [.registerRead, .registerWrite, .int32Add], summary: summary)
+    }
+
+    private static func branch(_ summary: String) -> InstructionSpec {
+        .init(format: .i, operands: [.register(.scalar, .a), .register(.scalar, .b), .target(.imm16)],
+              group: .branch, timing: .branch(latency: nil),
+              events: [.registerRead, .int32Add], summary: summary)
+    }
+
+    private static func memory(_ data: RegisterClass, _ space: MemorySpace, _ size: AccessSize,
+                               load: Bool, _ summary: String) -> InstructionSpec {
+        let unpacks = data == .trit || data == .matrix
+        var events: [EnergyEvent] = [.registerRead, .int32Add]  // base register + address add
+        if load { events.append(.registerWrite) }
+        switch (space, load) {
+        case (.weightSRAM, true): events.append(.weightSRAMRead)
+        case (.weightSRAM, false): events.append(.weightSRAMWrite)
+        case (_, true): events.append(.activationSRAMRead)
+        case (_, false): events.append(.activationSRAMWrite)
+        }
+        if unpacks { events.append(.tritUnpack) }
+        return .init(format: .i, operands: [.register(data, .a), .memory], group: .memory,
+                     timing: .memory(space, size, load: load, unpacks: unpacks && load),
+                     events: events, summary: summary)
+    }
+
+    private static func dma(_ summary: String, _ traffic: [EnergyEvent]) -> InstructionSpec {
+        .init(format: .r, operands: [.register(.scalar, .a), .register(.scalar, .b), .register(.scalar, .c)],
+              group: .dma, timing: .dmaEnqueue, events: [.registerRead] + traffic, summary: summary)
+    }
+
+    private static func acc3(_ summary: String, latency: LatencyParameter, event: EnergyEvent) -> InstructionSpec {
+        .init(format: .r, operands: [.register(.accumulator, .a), .register(.accumulator, .b), .register(.accumulator, .c)],
+              group: .accumulator, timing: .pipelined(latency: latency),
+              events: [.registerRead, .registerWrite, event], summary: summary)
+    }
+
+    private static func acc2(_ summary: String, latency: LatencyParameter, event: EnergyEvent) -> InstructionSpec {
+        .init(format: .r, operands: [.register(.accumulator, .a), .register(.accumulator, .b)],
+              group: .accumulator, timing: .pipelined(latency: latency),
+              events: [.registerRead, .registerWrite, event], summary: summary)
+    }
+}

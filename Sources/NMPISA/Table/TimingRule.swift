@@ -1,0 +1,83 @@
+/// A latency that the machine config sets; its raw value is the config key.
+public enum LatencyParameter: String, CaseIterable, Sendable {
+    case aluLatency, mulLatency, divLatency
+    case loadLatency, unpackLatency
+    case vectorLatency, vectorMulLatency, macLatency, mmacLatency
+    case reduceLatency, requantLatency
+}
+
+/// Which memory an access goes to.
+public enum MemorySpace: String, CaseIterable, Sendable {
+    case weightSRAM = "wsram"
+    case activationSRAM = "asram"
+    case dram = "dram"
+}
+
+/// How many bytes a memory instruction moves, as a function of the machine config.
+public enum AccessSize: Hashable, Sendable {
+    /// A fixed number of bytes (1 or 4 for the scalar loads and stores).
+    case bytes(Int)
+    /// `vl` lanes of `laneBytes` bytes each (int8 vectors: 1, accumulators: 4).
+    case activeLanes(laneBytes: Int)
+    /// One packed trit row: ROWBYTES = ceil(VLEN / trits-per-byte).
+    case tritRow
+    /// ROWS packed trit rows: ROWS * ROWBYTES.
+    case tritMatrix
+
+    /// The formula as ISA.md writes it.
+    public var formula: String {
+        switch self {
+        case .bytes(let n): "\(n)"
+        case .activeLanes(let n): n == 1 ? "vl" : "\(n)*vl"
+        case .tritRow: "ROWBYTES"
+        case .tritMatrix: "ROWS*ROWBYTES"
+        }
+    }
+}
+
+/// How an instruction occupies the issue stage and how its result becomes visible.
+///
+/// The simulator implements exactly these rules; ISA.md section "Timing" defines them and
+/// its instruction table prints `description` for every opcode.
+public enum TimingRule: Hashable, Sendable {
+    /// Issues in one cycle; its register result is ready `latency` cycles after issue
+    /// (no result: ready at once).
+    case pipelined(latency: LatencyParameter?)
+    /// Issues like `pipelined`; when taken, the next instruction issues `branchPenalty`
+    /// cycles later.
+    case branch(latency: LatencyParameter?)
+    /// Issues and holds the SRAM port for the bank-access cycles of the access;
+    /// a load's result is ready `loadLatency` (+ `unpackLatency` for trit loads) after
+    /// the last access cycle.
+    case memory(MemorySpace, AccessSize, load: Bool, unpacks: Bool)
+    /// Enqueues a DMA transfer in one cycle; stalls while the queue is full.
+    case dmaEnqueue
+    /// Stalls until at most `imm` DMA transfers are outstanding.
+    case dmaWait
+    /// Stops issue once every outstanding DMA transfer and register write has completed.
+    case halt
+
+    /// The cycle rule as written in ISA.md's instruction table.
+    public var description: String {
+        switch self {
+        case .pipelined(let latency?):
+            "1 issue, result +`\(latency.rawValue)`"
+        case .pipelined(nil):
+            "1 issue"
+        case .branch(let latency?):
+            "1 issue, result +`\(latency.rawValue)`, taken +`branchPenalty`"
+        case .branch(nil):
+            "1 issue, taken +`branchPenalty`"
+        case .memory(let space, let size, let load, let unpacks):
+            "banks(\(space.rawValue), \(size.formula))"
+                + (load ? ", result +`loadLatency`" : "")
+                + (unpacks ? "+`unpackLatency`" : "")
+        case .dmaEnqueue:
+            "1 issue, waits for a free DMA queue slot"
+        case .dmaWait:
+            "waits until <= imm DMA transfers outstanding"
+        case .halt:
+            "waits for DMA queue and scoreboard to drain"
+        }
+    }
+}
