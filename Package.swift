@@ -25,9 +25,12 @@ let package = Package(
         // Thin executable: only `main`.
         .executableTarget(name: "nmp", dependencies: ["NMPCommands"]),
 
-        .testTarget(name: "NMPTritsTests", dependencies: ["NMPTrits"]),
-        .testTarget(name: "NMPISATests", dependencies: ["NMPISA"]),
-        .testTarget(name: "NMPAssemblerTests", dependencies: ["NMPAssembler", "NMPISA"]),
+        // Seeded random generator and repository paths shared by the test targets.
+        .target(name: "NMPTestSupport", path: "Tests/NMPTestSupport"),
+        .testTarget(name: "NMPTritsTests", dependencies: ["NMPTrits", "NMPTestSupport"]),
+        .testTarget(name: "NMPISATests", dependencies: ["NMPISA", "NMPTestSupport"]),
+        .testTarget(name: "NMPAssemblerTests", dependencies: ["NMPAssembler", "NMPISA", "NMPTrits", "NMPTestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "NMPCommandsTests", dependencies: ["NMPCommands"]),
     ]
 )

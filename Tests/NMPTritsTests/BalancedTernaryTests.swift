@@ -1,4 +1,5 @@
 import Foundation
+import NMPTestSupport
 import Testing
 @testable import NMPTrits
 

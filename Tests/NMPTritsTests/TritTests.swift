@@ -1,3 +1,4 @@
+import NMPTestSupport
 import Testing
 @testable import NMPTrits
 
@@ -42,22 +43,6 @@ struct TritTests {
 
 // MARK: - Test support shared by this test target
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded generator, so the random
-/// property tests are reproducible and each test case can own an independent stream
-/// (Swift Testing runs cases in parallel, so a shared generator would be order-dependent).
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// `count` uniformly random trits from `rng`.
 func randomTrits(count: Int, using rng: inout SplitMix64) -> [Trit] {

@@ -14,6 +14,8 @@ final class SymbolTable {
         var location: SourceLocation
         var cached: Int64?
         var evaluating = false
+        /// Evaluation failed once and was reported; later uses fail quietly.
+        var failed = false
     }
 
     private(set) var entries: [String: Entry] = [:]
@@ -44,6 +46,7 @@ final class SymbolTable {
         case .label(_, let v): return v
         case .constant(let expression, let here):
             if let v = entry.cached { return v }
+            if entry.failed { throw EvaluationError(message: "", location: use) }
             guard !entry.evaluating else {
                 throw EvaluationError(message: "'\(name)' is defined in terms of itself", location: use,
                                       notes: [.init("'\(name)' is defined here", at: entry.location)])
@@ -52,9 +55,15 @@ final class SymbolTable {
             entries[name] = entry
             defer { entries[name]?.evaluating = false }
             let evaluator = Evaluator(resolve: { n, l throws(EvaluationError) in try self.value(of: n, at: l, phase: phase) }, here: here)
-            let v = try evaluator.evaluate(expression)
-            entries[name]?.cached = v
-            return v
+            do {
+                let v = try evaluator.evaluate(expression)
+                entries[name]?.cached = v
+                return v
+            } catch {
+                // Only a final-pass failure is permanent; a sizing-pass one may resolve later.
+                if phase == .final { entries[name]?.failed = true }
+                throw error
+            }
         }
     }
 

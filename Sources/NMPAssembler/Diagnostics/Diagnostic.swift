@@ -45,8 +45,10 @@ public struct DiagnosticLog: Sendable {
 
     public var hasErrors: Bool { errorCount > 0 }
 
+    /// Records an error. An empty message stands for a failure already reported (a
+    /// broken constant used again) and is dropped.
     public mutating func error(_ message: String, at location: SourceLocation?, notes: [Diagnostic.Note] = []) {
-        guard !isFull else { return }
+        guard !isFull, !message.isEmpty else { return }
         errorCount += 1
         diagnostics.append(Diagnostic(.error, message, at: location, notes: notes))
         if isFull {

@@ -42,7 +42,10 @@ struct Parser {
             statement.labels.append((name, tokens[position].location(line: line)))
             position += 2
         }
-        if let (message, location) = lexError {
+        // Raw directives read their own text, so a lexing error after their name is theirs
+        // to judge (".packing 2bit" is not a malformed number).
+        let raw = if case .directive(let name)? = peek?.kind { Parser.rawDirectives.contains(name) } else { false }
+        if let (message, location) = lexError, !raw {
             log.error(message, at: location)
             return statement.labels.isEmpty ? nil : statement
         }
@@ -121,6 +124,9 @@ struct Parser {
         case .identifier(let name):
             if let (cls, index) = parseRegisterName(name) {
                 position += 1
+                if let next = peek, case .symbol(let op) = next.kind, Parser.precedence[op] != nil {
+                    throw SyntaxError(message: "register \(name) cannot be used in an expression", location: token.location(line: line))
+                }
                 return .register(cls, index: index, token.location(line: line))
             }
         case .string(let bytes):

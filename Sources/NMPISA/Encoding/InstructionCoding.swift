@@ -8,6 +8,8 @@ public enum DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
     case registerOutOfRange(Opcode, RegisterClass, Int)
     /// An immediate is outside the operand's range (a shift amount above 31).
     case immediateOutOfRange(Opcode, Int64)
+    /// A `loop` whose end is not after its first body instruction (offset below 2).
+    case emptyLoopBody(offset: Int32)
 
     public var description: String {
         switch self {
@@ -19,6 +21,8 @@ public enum DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
             "'\(op.mnemonic)' names \(cls.noun) \(cls.name(index)), but there are only \(cls.count)"
         case .immediateOutOfRange(let op, let value):
             "'\(op.mnemonic)' immediate \(value) is out of range"
+        case .emptyLoopBody(let offset):
+            "'loop' with end offset \(offset) has an empty body (the offset must be at least 2)"
         }
     }
 }
@@ -88,6 +92,7 @@ extension Instruction {
                 instruction.imm = Int32(bitPattern: raw << up) >> up
             }
         }
+        if opcode == .loop, instruction.imm < 2 { throw .emptyLoopBody(offset: instruction.imm) }
         self = instruction
     }
 }

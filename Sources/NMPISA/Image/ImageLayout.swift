@@ -5,6 +5,9 @@ public enum ImageLayout {
     /// The only format version this reader accepts.
     public static let version: UInt16 = 1
     public static let headerSize = 32
+    /// Where the CRC-32 lives. It covers the whole file with these four bytes read as zero,
+    /// so damage to the header is caught as well as damage to the sections.
+    public static let checksumOffset = 20
     public static let sectionEntrySize = 16
     /// Flags bit 0: weight data packed with 2 bits per trit (else base 3).
     public static let flagTwoBitPacking: UInt16 = 1

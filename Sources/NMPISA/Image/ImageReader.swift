@@ -30,7 +30,9 @@ extension MicrocodeImage {
                              needed: tableEnd - ImageLayout.headerSize, fileSize: bytes.count)
         }
         if verifyChecksum {
-            let computed = CRC32.checksum(bytes[ImageLayout.headerSize...])
+            var zeroed = bytes
+            zeroed.replaceSubrange(ImageLayout.checksumOffset..<ImageLayout.checksumOffset + 4, with: [0, 0, 0, 0])
+            let computed = CRC32.checksum(zeroed)
             guard computed == storedCRC else { throw .checksumMismatch(stored: storedCRC, computed: computed) }
         }
 

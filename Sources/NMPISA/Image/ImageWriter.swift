@@ -30,9 +30,12 @@ extension MicrocodeImage {
         header += littleEndian(entry)
         header += littleEndian(UInt32(sections.count))
         header += littleEndian(UInt32(fileSize))
-        header += littleEndian(CRC32.checksum(tail))
+        header += [0, 0, 0, 0]  // checksum, filled in below
         header += [UInt8](repeating: 0, count: 8)
-        return header + tail
+        var file = header + tail
+        file.replaceSubrange(ImageLayout.checksumOffset..<ImageLayout.checksumOffset + 4,
+                             with: littleEndian(CRC32.checksum(file)))
+        return file
     }
 
     private func encodedSymbols() -> [UInt8] {

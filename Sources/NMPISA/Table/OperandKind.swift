@@ -34,7 +34,7 @@ public enum OperandKind: Hashable, Sendable {
     /// A noun for diagnostics: "a scalar register", "a memory operand".
     public var description: String {
         switch self {
-        case .register(let cls, _): "a \(cls.noun)"
+        case .register(let cls, _): (cls.noun.first.map { "aeiou".contains($0) } == true ? "an " : "a ") + cls.noun
         case .memory: "a memory operand [rN + offset]"
         case .immediate(let kind): "an immediate (\(kind.rangeDescription))"
         case .target: "a code label"

@@ -1,0 +1,55 @@
+import Foundation
+import NMPTestSupport
+import Testing
+@testable import NMPAssembler
+
+/// No input makes the assembler trap: random bytes, random tokens, mutated programs.
+/// (The libFuzzer targets in fuzz/ push much further; these keep a floor in `swift test`.)
+struct RobustnessTests {
+    @Test func randomBytes() {
+        var rng = SplitMix64(seed: 0x5EED_0040)
+        for _ in 0..<2_000 {
+            let bytes = (0..<Int(rng.next() % 200)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let result = Assembler.assemble(bytes: bytes, fileName: "r.nasm")
+            _ = result.renderedDiagnostics
+        }
+    }
+
+    @Test func randomTokenSoup() {
+        let pieces = ["add", "ldv", "loop", "r1", "r16", "v2", "[", "]", "+", "-", "0t+-", "0x", "'", "\"", ",", ":",
+                      ".trits", ".equ", ".org", ".space", ".byte", ".wdata", ".text", "x", "(", ")", "<<", "9223372036854775807",
+                      "\n", " ", ";", "\\", "\t", ".", "halt", "1", "-0", ".packing", "2bit", "é", "\u{0}"]
+        var rng = SplitMix64(seed: 0x5EED_0041)
+        for _ in 0..<3_000 {
+            let text = (0..<Int(rng.next() % 40)).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined(separator: rng.next() % 2 == 0 ? " " : "")
+            let result = Assembler.assemble(source: text, fileName: "soup.nasm")
+            _ = result.renderedDiagnostics
+        }
+    }
+
+    /// Garbage yields a bounded report, not one error per byte.
+    @Test func errorCountIsCapped() {
+        let text = String(repeating: "@@@\n", count: 500)
+        let result = Assembler.assemble(source: text, fileName: "g.nasm")
+        #expect(result.diagnostics.filter { $0.severity == .error }.count == 50)
+        #expect(result.renderedDiagnostics.contains("too many errors"))
+    }
+
+    @Test func emptyFileIsAnError() {
+        let result = Assembler.assemble(source: "", fileName: "empty.nasm")
+        #expect(result.hasErrors)
+        #expect(result.renderedDiagnostics.contains("empty.nasm: error: the program has no instructions"))
+    }
+
+    @Test func invalidUTF8IsNamed() {
+        let result = Assembler.assemble(bytes: Array("halt\nad".utf8) + [0xFF, 0x41], fileName: "bin.nasm")
+        #expect(result.renderedDiagnostics.contains("bin.nasm:2:3: error: the file is not UTF-8 text (invalid byte 0xFF)"))
+    }
+
+    /// Huge sizes are refused before memory is allocated.
+    @Test func hugeSpaceIsRefused() {
+        let result = Assembler.assemble(source: "halt\n.ddata\n.space 0x7FFFFFFFFFFF", fileName: "big.nasm")
+        #expect(result.hasErrors)
+        #expect(result.renderedDiagnostics.contains("the assembler's limit"))
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import NMPTestSupport
+import Testing
+import NMPISA
+import NMPTrits
+@testable import NMPAssembler
+
+/// Disassembling an image and assembling the text gives the identical bytes.
+struct RoundTripTests {
+    static let programsDirectory = repositoryRoot.appendingPathComponent("programs")
+
+    static var programs: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: programsDirectory.path)) ?? [])
+            .filter { $0.hasSuffix(".nasm") }.sorted()
+    }
+
+    func roundTrip(_ image: MicrocodeImage, _ label: String) {
+        let text = Disassembler.disassemble(image, name: label)
+        let again = Assembler.assemble(source: text, fileName: "\(label).dis.nasm")
+        let assembled = !again.hasErrors
+        #expect(assembled, "\(label): disassembly does not assemble:\n\(again.renderedDiagnostics.prefix(2000))")
+        let identical = again.image?.encoded() == image.encoded()
+        #expect(identical, "\(label): round trip changed the image")
+    }
+
+    @Test func thereAreEnoughPrograms() {
+        #expect(Self.programs.count >= 8)
+    }
+
+    @Test(arguments: programs)
+    func programAssemblesCleanlyAndRoundTrips(_ name: String) throws {
+        let source = try String(contentsOf: Self.programsDirectory.appendingPathComponent(name), encoding: .utf8)
+        let result = Assembler.assemble(source: source, fileName: name)
+        let clean = result.diagnostics.isEmpty
+        #expect(clean, "\(name):\n\(result.renderedDiagnostics)")
+        let image = try #require(result.image)
+        #expect(try MicrocodeImage(decoding: image.encoded()) == image)
+        roundTrip(image, name)
+    }
+
+    /// 10,000 random valid instruction words, plus undecodable words kept as `.inst`.
+    @Test func randomInstructionWords() {
+        var rng = SplitMix64(seed: 0x5EED_0030)
+        var code: [UInt32] = []
+        for n in 0..<10_000 {
+            code.append(n % 50 == 49 ? UInt32(truncatingIfNeeded: rng.next()) : Self.randomInstruction(using: &rng).word)
+        }
+        let labels = (0..<40).map { i in Symbol(name: "L\(i)", space: .code, value: Int64(rng.next() % UInt64(code.count + 1))) }
+        roundTrip(MicrocodeImage(code: code, symbols: labels.sorted(by: Symbol.canonicalOrder)), "random-code")
+    }
+
+    /// Random data sections, packings, entry points and symbols of every space.
+    @Test(arguments: 0..<25)
+    func randomImages(_ seed: Int) {
+        var rng = SplitMix64(seed: 0x5EED_0100 + UInt64(seed))
+        func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) } }
+        let code = (0..<(1 + Int(rng.next() % 40))).map { _ in Self.randomInstruction(using: &rng).word }
+        let sizes = (0..<3).map { _ in rng.next() % 3 == 0 ? 0 : Int(rng.next() % 300) }
+        var symbols: [Symbol] = []
+        for i in 0..<Int(rng.next() % 12) {
+            let space = SymbolSpace.allCases[Int(rng.next() % 5)]
+            let limit: Int = switch space {
+            case .constant: 0
+            case .code: code.count
+            case .weightSRAM: sizes[0]
+            case .activationSRAM: sizes[1]
+            case .dram: sizes[2]
+            }
+            let value = space == .constant ? Int64(truncatingIfNeeded: rng.next()) : Int64(rng.next() % UInt64(limit + 1))
+            symbols.append(Symbol(name: "s\(i)_x.y", space: space, value: value))
+        }
+        let image = MicrocodeImage(entry: UInt32(rng.next() % UInt64(code.count)), packing: rng.next() % 2 == 0 ? .base3 : .twoBit,
+                                   code: code, weightData: bytes(sizes[0]), activationData: bytes(sizes[1]),
+                                   dramData: bytes(sizes[2]), symbols: symbols.sorted(by: Symbol.canonicalOrder))
+        roundTrip(image, "random-\(seed)")
+    }
+
+    static func randomInstruction(using rng: inout SplitMix64) -> Instruction {
+        let op = Opcode.allCases[Int(rng.next() % UInt64(Opcode.allCases.count))]
+        var instruction = Instruction(op)
+        for operand in op.spec.operands {
+            switch operand {
+            case .register(let cls, let field): instruction.setRegister(field, UInt8(rng.next() % UInt64(cls.count)))
+            case .memory:
+                instruction.b = UInt8(rng.next() % 16)
+                instruction.imm = Int32(Int16(truncatingIfNeeded: rng.next()))
+            case .immediate(let kind):
+                instruction.imm = Int32(kind.range.lowerBound + Int64(rng.next() % UInt64(kind.range.count)))
+            case .target(let field):
+                // A loop's end must lie after its first body instruction (offset >= 2).
+                let r = op == .loop ? 2...OperandKind.targetRange(field).upperBound : OperandKind.targetRange(field)
+                instruction.imm = Int32(r.lowerBound + Int64(rng.next() % UInt64(r.upperBound - r.lowerBound + 1)))
+            }
+        }
+        return instruction
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import NMPTestSupport
+import Testing
+@testable import NMPISA
+
+/// ISA.md is the product: these tests keep it and the instruction table identical.
+struct ISADocumentTests {
+    static let document: String = (try? String(contentsOf: repositoryRoot.appendingPathComponent("ISA.md"), encoding: .utf8)) ?? ""
+
+    @Test func documentExists() {
+        #expect(!Self.document.isEmpty, "ISA.md is missing or empty")
+    }
+
+    /// The generated table in ISA.md is exactly what the code renders (regenerate with
+    /// `swift run nmp isa --markdown`).
+    @Test func generatedTableMatchesTheCode() {
+        #expect(Self.document.contains(InstructionTableMarkdown.block()),
+                "ISA.md's instruction table is stale: replace the block between the GENERATED markers with `nmp isa --markdown`")
+    }
+
+    /// Every opcode has its own section with its encoding byte and its cycle rule.
+    @Test(arguments: Opcode.allCases)
+    func everyInstructionIsDocumented(_ op: Opcode) throws {
+        let section = try #require(Self.section(of: op.mnemonic), "ISA.md has no '### `\(op.mnemonic)`' section")
+        #expect(section.contains("0x" + hex(UInt32(op.rawValue), digits: 2)), "section of \(op.mnemonic) lacks its opcode byte")
+        #expect(section.contains(op.spec.timing.description), "section of \(op.mnemonic) lacks its cycle rule")
+        #expect(section.contains(op.spec.format.rawValue), "section of \(op.mnemonic) lacks its format")
+    }
+
+    /// Nothing documented as an instruction is missing from the table.
+    @Test func everyDocumentedInstructionExists() {
+        let headings = Self.document.split(separator: "\n").filter { $0.hasPrefix("### `") }
+        #expect(!headings.isEmpty)
+        for heading in headings {
+            let name = heading.dropFirst(5).prefix { $0 != "`" }
+            #expect(Opcode(mnemonic: String(name)) != nil, "ISA.md documents '\(name)', which the table lacks")
+        }
+    }
+
+    /// Every latency parameter and energy event the table uses is explained.
+    @Test func parametersAndEventsAreDocumented() {
+        for parameter in LatencyParameter.allCases { #expect(Self.document.contains("`\(parameter.rawValue)`"), "\(parameter)") }
+        for event in EnergyEvent.allCases { #expect(Self.document.contains("`\(event.rawValue)`"), "\(event)") }
+        #expect(Self.document.contains("`branchPenalty`"))
+    }
+
+    /// The text from the instruction's heading to the next heading of level 1-3.
+    static func section(of mnemonic: String) -> String? {
+        let lines = document.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let start = lines.firstIndex(where: { $0.hasPrefix("### `\(mnemonic)`") }) else { return nil }
+        let end = lines[(start + 1)...].firstIndex { $0.hasPrefix("#") && !$0.hasPrefix("####") } ?? lines.endIndex
+        return lines[start..<end].joined(separator: "\n")
+    }
+}
