@@ -4,12 +4,15 @@
 /// partial last group can be padded with zero trits, and both reserve some byte values
 /// as invalid so that corrupted or misaligned weight images are detected on load.
 public enum TritPacking: String, CaseIterable, Sendable, Codable {
-    /// 5 trits per byte, base 3: byte = sum_{i=0..<5} (t_i + 1) * 3^i, where trit i is the
-    /// i-th trit of the group (the first trit is the least-significant base-3 digit).
+    /// 5 trits per byte, base 3: byte = sum_{i=0..<5} d(t_i) * 3^i, where trit i is the
+    /// i-th trit of the group (the first trit is the least-significant base-3 digit) and
+    /// the digit d(t) = t mod 3 maps 0, +1, -1 to 0, 1, 2. Byte 0 is five zero trits, so
+    /// zeroed memory and zero padding hold zero weights (skips), never -1s.
     /// Codes 0...242 are valid, 243...255 invalid. 1.6 bits per trit.
     case base3
-    /// 4 trits per byte, 2 bits each: bits 2i...2i+1 hold (t_i + 1); the field value 3
-    /// (0b11) is invalid. 2 bits per trit, but decoding is a shift and a mask.
+    /// 4 trits per byte, 2 bits each: bits 2i...2i+1 hold d(t_i) = t_i mod 3, so bit 2i
+    /// set means +1 (add) and bit 2i+1 set means -1 (subtract); the field value 0b11 is
+    /// invalid. 2 bits per trit, but decoding is a shift and a mask.
     case twoBit = "2bit"
 
     /// Trits per byte: 5 for `.base3`, 4 for `.twoBit`.
@@ -31,8 +34,8 @@ public enum TritPacking: String, CaseIterable, Sendable, Codable {
     }
 
     /// Packs `trits` into `byteCount(forTrits: trits.count)` bytes. A last partial byte
-    /// is padded with zero trits, so base-3 padding digits are 1 and 2-bit padding
-    /// fields are 0b01; this keeps every emitted byte a valid code.
+    /// is padded with zero trits (digit 0 in both layouts), which keeps every emitted byte
+    /// a valid code.
     public func pack(_ trits: [Trit]) -> [UInt8] {
         let perByte = tritsPerByte
         var bytes: [UInt8] = []
@@ -40,9 +43,9 @@ public enum TritPacking: String, CaseIterable, Sendable, Codable {
         var start = 0
         while start < trits.count {
             let end = min(start + perByte, trits.count)
-            // Biased digit (t + 1) of position i in this group; 1 (a zero trit) past the end.
+            // Digit t mod 3 of position i in this group; 0 (a zero trit) past the end.
             func digit(_ i: Int) -> Int {
-                start + i < end ? Int(trits[start + i].rawValue) + 1 : 1
+                start + i < end ? Self.digit(trits[start + i]) : 0
             }
             var code = 0
             switch self {
@@ -120,7 +123,7 @@ extension TritPacking {
     /// Set in a field entry when the byte is a valid code; entries for invalid bytes are 0.
     static let validFlag: UInt16 = 0x8000
 
-    /// Base-3 decode table: for every byte, the 2-bit fields (t_i + 1) at bits 2i...2i+1
+    /// Base-3 decode table: for every byte, the 2-bit fields d(t_i) at bits 2i...2i+1
     /// plus `validFlag`. Converting base 3 to the 2-bit form once means both layouts
     /// share one shift-and-mask decoder, and decoding never divides.
     static let base3FieldTable: [UInt16] = (0...255).map { byte -> UInt16 in
@@ -150,10 +153,23 @@ extension TritPacking {
         byte & (byte >> 1) & 0b0101_0101 == 0 ? UInt16(byte) | validFlag : 0
     }
 
+    /// The digit that encodes `trit`: t mod 3, so 0 -> 0, +1 -> 1, -1 -> 2.
+    @inline(__always)
+    static func digit(_ trit: Trit) -> Int {
+        trit == .minus ? 2 : Int(trit.rawValue)
+    }
+
+    /// The value (-1, 0, +1) of the low 2-bit field of `fields` (which must not be 0b11):
+    /// bit 0 adds one, bit 1 subtracts one.
+    @inline(__always)
+    static func value(field fields: UInt16) -> Int8 {
+        Int8(truncatingIfNeeded: fields & 1) - Int8(truncatingIfNeeded: (fields >> 1) & 1)
+    }
+
     /// The trit held in the low 2-bit field of `fields` (which must not be 0b11).
     @inline(__always)
     static func trit(field fields: UInt16) -> Trit {
-        Trit(rawValue: Int8(truncatingIfNeeded: fields & 0b11) - 1)!
+        Trit(rawValue: value(field: fields))!
     }
 
     /// A short human name used in diagnostics.
@@ -203,7 +219,7 @@ extension TritPacking {
             var fields = entry(bytes[byteIndex])
             guard fields & validFlag != 0 else { return false }
             for k in 0..<min(perByte, count - written) {
-                destination[written + k] = Int8(truncatingIfNeeded: fields & 0b11) - 1
+                destination[written + k] = value(field: fields)
                 fields >>= 2
             }
             written += perByte

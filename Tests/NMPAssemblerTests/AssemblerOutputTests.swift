@@ -50,15 +50,15 @@ struct AssemblerOutputTests {
         #expect(image.symbols.contains(Symbol(name: "end", space: .activationSRAM, value: 24)))
     }
 
-    /// `.trits` packs each row in the chosen layout: +0-+- is digits 2,1,0,2,0 (trit + 1),
-    /// 2 + 1*3 + 0*9 + 2*27 + 0*81 = 59; a lone + pads with zero trits: 2+3+9+27+81 = 122.
+    /// `.trits` packs each row in the chosen layout. Digits are t mod 3 (0, +1, -1 -> 0, 1, 2):
+    /// +0-+- is 1 + 0*3 + 2*9 + 1*27 + 2*81 = 208; a lone + pads with zero trits: 1; - is 2.
     @Test func tritRows() throws {
         let base3 = try assemble("halt\n.wdata\n.trits +0-+- +\n.trits -")
-        #expect(base3.weightData == [59, 122, 0 + 3 + 9 + 27 + 81])
+        #expect(base3.weightData == [208, 1, 2])
         #expect(base3.packing == .base3)
-        // 2-bit: fields (t+1) from bit 0 up: +,0,-,+ -> 2,1,0,2 -> 0b10_00_01_10.
+        // 2-bit: fields from bit 0 up: +,0,-,+ -> 1,0,2,1 -> 0b01_10_00_01.
         let twoBit = try assemble(".packing 2bit\nhalt\n.wdata\n.trits +0-+")
-        #expect(twoBit.weightData == [0b1000_0110])
+        #expect(twoBit.weightData == [0b0110_0001])
         #expect(twoBit.packing == .twoBit)
     }
 

@@ -10,7 +10,7 @@ private enum Reference {
         layout == .base3 ? 5 : 4
     }
 
-    /// Digits (t + 1) of one byte, trit 0 first, or nil if the byte is invalid.
+    /// Digits (t mod 3) of one byte, trit 0 first, or nil if the byte is invalid.
     static func digits(of byte: UInt8, _ layout: TritPacking) -> [Int]? {
         var out: [Int] = []
         switch layout {
@@ -30,7 +30,8 @@ private enum Reference {
     }
 
     static func trits(of byte: UInt8, _ layout: TritPacking) -> [Trit]? {
-        digits(of: byte, layout)?.map { Trit(rawValue: Int8($0 - 1))! }
+        // Digit 0, 1, 2 stands for trit 0, +1, -1 (t mod 3).
+        digits(of: byte, layout)?.map { [Trit.zero, .plus, .minus][$0] }
     }
 
     /// Packs by summing explicit place values; missing trits are padded as zero trits.
@@ -42,7 +43,7 @@ private enum Reference {
             var sum = 0
             for i in 0..<n {
                 let trit = group + i < trits.count ? trits[group + i] : .zero
-                sum += (Int(trit.rawValue) + 1) * places[i]
+                sum += ((Int(trit.rawValue) % 3) + 3) % 3 * places[i]
             }
             bytes.append(UInt8(sum))
         }
@@ -143,23 +144,24 @@ struct TritPackingTests {
 
     @Test("partial last byte is padded with zero trits")
     func padding() throws {
-        #expect(TritPacking.base3.pack([.plus]) == [122])   // digits 2,1,1,1,1: 2+3+9+27+81
-        #expect(TritPacking.base3.pack([.zero]) == [121])
-        #expect(TritPacking.base3.pack([.minus]) == [120])
-        #expect(TritPacking.base3.pack([.minus, .plus]) == [123])  // 0 + 2*3 + 9 + 27 + 81
-        #expect(TritPacking.base3.pack(Array(repeating: .plus, count: 5) + [.minus]) == [242, 120])
-        #expect(TritPacking.twoBit.pack([.plus]) == [0b01_01_01_10])  // 0x56
-        #expect(TritPacking.twoBit.pack([.zero]) == [0x55])
-        #expect(TritPacking.twoBit.pack([.minus]) == [0x54])
-        #expect(TritPacking.twoBit.pack([.plus, .minus, .plus]) == [0b01_10_00_10])
-        #expect(TritPacking.twoBit.pack(Array(repeating: .minus, count: 4) + [.plus]) == [0x00, 0x56])
+        // Padding digits are 0: zero trits, so a zero byte is five zero trits.
+        #expect(TritPacking.base3.pack([.plus]) == [1])      // digits 1,0,0,0,0
+        #expect(TritPacking.base3.pack([.zero]) == [0])
+        #expect(TritPacking.base3.pack([.minus]) == [2])
+        #expect(TritPacking.base3.pack([.minus, .plus]) == [5])  // 2 + 1*3
+        #expect(TritPacking.base3.pack(Array(repeating: .plus, count: 5) + [.minus]) == [121, 2])  // 1+3+9+27+81
+        #expect(TritPacking.twoBit.pack([.plus]) == [0b00_00_00_01])
+        #expect(TritPacking.twoBit.pack([.zero]) == [0x00])
+        #expect(TritPacking.twoBit.pack([.minus]) == [0b00_00_00_10])
+        #expect(TritPacking.twoBit.pack([.plus, .minus, .plus]) == [0b00_01_10_01])
+        #expect(TritPacking.twoBit.pack(Array(repeating: .minus, count: 4) + [.plus]) == [0xAA, 0x01])
     }
 
     @Test("padding trits are ignored on unpack but the byte must still be valid")
     func paddingOnUnpack() throws {
-        // 242 = five "+" trits: reading 1 trit ignores the four non-zero padding trits.
-        #expect(try TritPacking.base3.unpack([242], count: 1) == [.plus])
-        #expect(try TritPacking.twoBit.unpack([0b10_10_10_00], count: 1) == [.minus])
+        // 242 = five "-" trits: reading 1 trit ignores the four non-zero padding trits.
+        #expect(try TritPacking.base3.unpack([242], count: 1) == [.minus])
+        #expect(try TritPacking.twoBit.unpack([0b10_10_10_01], count: 1) == [.plus])
         #expect(throws: TritPackingError.invalidCode(byteIndex: 1, byte: 250, layout: .base3)) {
             try TritPacking.base3.unpack([121, 250], count: 6)
         }

@@ -55,6 +55,7 @@ extension AssemblyState {
             instruction.b = UInt8(base)
             guard let offset else { return true }
             guard let v = evaluate(offset, here: pc) else { return false }
+            warnIfLabelOfAnotherMemory(offset, opcode: instruction.opcode)
             guard ImmediateKind.signed16.accepts(v) else {
                 log.error("memory offset \(v) is out of range (\(ImmediateKind.signed16.rangeDescription))", at: offset.location,
                           notes: [.init("put the address in a register first, e.g. with lui and ori")])
@@ -66,7 +67,9 @@ extension AssemblyState {
             guard case .expression(let e) = operand else { return mismatch() }
             guard let v = evaluate(e, here: pc) else { return false }
             guard immediate.accepts(v) else {
-                log.error("immediate \(v) is out of range for '\(mnemonic)' (\(immediate.rangeDescription))", at: e.location)
+                let hint: [Diagnostic.Note] = immediate == .shift5 ? []
+                    : [.init("a 32-bit constant takes two instructions: lui rN, value >> 16 then ori rN, rN, value & 0xFFFF")]
+                log.error("immediate \(v) is out of range for '\(mnemonic)' (\(immediate.rangeDescription))", at: e.location, notes: hint)
                 return false
             }
             instruction.imm = Int32(v)
@@ -87,6 +90,20 @@ extension AssemblyState {
             }
             instruction.imm = Int32(offset)
             return true
+        }
+    }
+
+    /// A memory offset naming a label of another section is almost always a mistake
+    /// (an `.adata` address used to load weights, say): each memory starts at address 0.
+    private mutating func warnIfLabelOfAnotherMemory(_ offset: Expression, opcode: Opcode) {
+        guard case .memory(let space, _, _, _) = opcode.spec.timing else { return }
+        let expected: SymbolSpace = space == .weightSRAM ? .weightSRAM : .activationSRAM
+        for (name, location) in offset.symbolReferences {
+            guard case .label(let labelSpace, _)? = symbols.entries[name]?.definition,
+                  labelSpace != expected, let section = labelSpace.sectionDirective,
+                  let wanted = expected.sectionDirective else { continue }
+            log.warning("'\(name)' is a label in \(section), but '\(opcode.mnemonic)' addresses the \(space == .weightSRAM ? "weight" : "activation") SRAM (\(wanted))",
+                        at: location)
         }
     }
 

@@ -8,6 +8,16 @@ indirect enum Expression {
     case unary(String, Expression, SourceLocation)
     case binary(String, Expression, Expression, SourceLocation)
 
+    /// Every symbol the expression names, with where.
+    var symbolReferences: [(String, SourceLocation)] {
+        switch self {
+        case .number, .here: []
+        case .symbol(let name, let l): [(name, l)]
+        case .unary(_, let e, _): e.symbolReferences
+        case .binary(_, let l, let r, _): l.symbolReferences + r.symbolReferences
+        }
+    }
+
     var location: SourceLocation {
         switch self {
         case .number(_, let l), .symbol(_, let l), .here(let l), .unary(_, _, let l), .binary(_, _, _, let l): l
