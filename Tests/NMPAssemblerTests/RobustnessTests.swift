@@ -53,3 +53,14 @@ struct RobustnessTests {
         #expect(result.renderedDiagnostics.contains("the assembler's limit"))
     }
 }
+
+/// Regressions found by the libFuzzer targets in fuzz/.
+struct FuzzRegressionTests {
+    /// A `.space` whose size names a symbol defined later is an error in the first pass;
+    /// the second pass once re-evaluated it (to 32 GiB here) and tried to allocate it.
+    @Test func spaceSizeIsNotReevaluatedInPassTwo() {
+        let result = Assembler.assemble(source: "halt\n.adata\n.space LATER, 1\n.equ LATER, 0x800000000", fileName: "f.nasm")
+        #expect(result.hasErrors)
+        #expect(result.renderedDiagnostics.contains("'LATER' is not defined before this point"))
+    }
+}

@@ -71,8 +71,10 @@ struct AssemblyState {
     var log = DiagnosticLog()
     let symbols = SymbolTable()
     var statements: [Statement] = []
-    /// Per statement: its section and the location counter where it starts.
-    var placement: [(section: Section, at: Int64)] = []
+    /// Per statement: its section, the location counter where it starts, and how much
+    /// the first pass decided it occupies (pass 2 never re-sizes: a symbol that was
+    /// unknown then must not change the layout now).
+    var placement: [(section: Section, at: Int64, size: Int64)] = []
     var size: [Section: Int64] = [:]
     var packing: TritPacking = .base3
     var packingLocation: SourceLocation?
@@ -110,7 +112,7 @@ struct AssemblyState {
         var location: [Section: Int64] = [:]
         var afterHalt: SourceLocation?  // set right after a `halt` until a label or section change
         for statement in statements {
-            placement.append((section, location[section, default: 0]))
+            placement.append((section, location[section, default: 0], 0))
             for (name, at) in statement.labels {
                 afterHalt = nil
                 defineSymbol(name, .label(section.space, location[section, default: 0]), at: at)
@@ -150,6 +152,7 @@ struct AssemblyState {
                 return
             }
             location[section] = end
+            placement[placement.count - 1].size = end - here
         }
         size = location
     }
@@ -343,7 +346,7 @@ struct AssemblyState {
                 if name == ".inst", place.section == .text, arguments.count == 1 {
                     code.append(UInt32(truncatingIfNeeded: value(of: arguments[0], here: place.at, bits: 32) ?? 0))
                 } else if place.section != .text {
-                    emitData(name, arguments, section: place.section, at: place.at)
+                    emitData(name, arguments, section: place.section, at: place.at, size: place.size)
                 }
             case .rawDirective(let name, let at, let words):
                 guard name == ".trits", place.section != .text else { continue }
@@ -369,7 +372,7 @@ struct AssemblyState {
         data[section]!.replaceSubrange(start..<start + bytes.count, with: bytes)
     }
 
-    private mutating func emitData(_ name: String, _ arguments: [Operand], section: Section, at address: Int64) {
+    private mutating func emitData(_ name: String, _ arguments: [Operand], section: Section, at address: Int64, size: Int64) {
         switch name {
         case ".byte", ".half", ".word":
             let width = name == ".byte" ? 1 : name == ".half" ? 2 : 4
@@ -383,18 +386,10 @@ struct AssemblyState {
             if case .string(let bytes, _) = arguments.first { write(bytes, to: section, at: address) }
         case ".space" where arguments.count == 2:
             let fill = UInt8(truncatingIfNeeded: value(of: arguments[1], here: address, bits: 8) ?? 0)
-            let n = Int(size(of: address, in: section, count: arguments[0]))
-            write([UInt8](repeating: fill, count: n), to: section, at: address)
+            write([UInt8](repeating: fill, count: Int(size)), to: section, at: address)
         default:
             break  // .space without fill, .align and .org leave zeros
         }
-    }
-
-    private mutating func size(of address: Int64, in section: Section, count: Operand) -> Int64 {
-        guard case .expression(let e) = count else { return 0 }
-        let evaluator = Evaluator(resolve: { [symbols] n, l throws(EvaluationError) in try symbols.value(of: n, at: l, phase: .final) },
-                                  here: address)
-        return max(0, (try? evaluator.evaluate(e)) ?? 0)
     }
 
     /// Evaluates a data or `.inst` value and warns when it does not fit `bits`
