@@ -101,3 +101,26 @@ struct AssemblerOutputTests {
         #expect(image.code.count == 2)
     }
 }
+
+/// Corner cases of operands and literals found while writing ISA.md.
+struct OperandCornerCaseTests {
+    @Test func memoryOffsetSignBelongsToTheExpression() throws {
+        let image = try #require(Assembler.assemble(source: "ldv v1, [r2 - 4 + 2]\nldv v1, [r2 - (4 + 2)]\nhalt", fileName: "m.nasm").image)
+        #expect(image.code[0] == Instruction(.ldv, a: 1, b: 2, imm: -2).word)
+        #expect(image.code[1] == Instruction(.ldv, a: 1, b: 2, imm: -6).word)
+    }
+
+    @Test func hexEscapeInAStringIsOneByte() throws {
+        let image = try #require(Assembler.assemble(source: "halt\n.adata\n.ascii \"\\xFF\\x80a\"", fileName: "s.nasm").image)
+        #expect(image.activationData == [0xFF, 0x80, 0x61])
+    }
+
+    /// Any register prefix followed by digits is register syntax, however long, so the
+    /// assembler and the image reader agree on what can name a symbol.
+    @Test func longRegisterLikeNamesAreRegisters() {
+        let result = Assembler.assemble(source: "r1234567: halt", fileName: "r.nasm")
+        #expect(result.renderedDiagnostics.contains("'r1234567' is a register name"))
+        let huge = Assembler.assemble(source: "addi r99999999999999999999999, r0, 1\nhalt", fileName: "r.nasm")
+        #expect(huge.renderedDiagnostics.contains("does not exist"))
+    }
+}

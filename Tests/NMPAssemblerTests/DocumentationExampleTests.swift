@@ -11,11 +11,12 @@ struct DocumentationExampleTests {
         return text.components(separatedBy: "```nasm\n").dropFirst().compactMap { $0.components(separatedBy: "```").first }
     }
 
-    @Test func readmeExamplesAssemble() {
-        let blocks = Self.nasmBlocks(in: "README.md")
+    @Test(arguments: ["README.md", "ISA.md"])
+    func examplesAssemble(_ file: String) {
+        let blocks = Self.nasmBlocks(in: file)
         #expect(!blocks.isEmpty)
         for block in blocks {
-            let result = Assembler.assemble(source: block, fileName: "README.md")
+            let result = Assembler.assemble(source: block, fileName: file)
             let clean = result.diagnostics.isEmpty
             #expect(clean, "\(result.renderedDiagnostics)")
         }

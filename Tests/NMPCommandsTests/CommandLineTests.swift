@@ -148,5 +148,9 @@ struct CommandLineTests {
         #expect(run.status == 0)
         #expect(run.out.contains("mmac aN, mN, vN"))
         #expect(Run("isa", "--markdown").out.contains("<!-- BEGIN GENERATED: instruction-table -->"))
+        let json = Run("isa", "--json").out
+        let entries = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]]
+        #expect(entries?.count == 68)
+        #expect(entries?.first?["mnemonic"] as? String == "nop")
     }
 }

@@ -56,7 +56,8 @@ public enum Disassembler {
                 return instruction.imm == 0 ? "[\(base)]"
                     : instruction.imm > 0 ? "[\(base) + \(instruction.imm)]" : "[\(base) - \(-Int64(instruction.imm))]"
             case .immediate(.unsigned16):
-                return "0x" + hex(UInt32(instruction.imm), digits: 4)
+                // Counts read best in decimal, bit patterns (lui, ori) in hex.
+                return instruction.imm < 256 ? String(instruction.imm) : "0x" + hex(UInt32(instruction.imm), digits: 4)
             case .immediate:
                 return String(instruction.imm)
             case .target:

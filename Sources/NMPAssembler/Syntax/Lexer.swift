@@ -166,7 +166,8 @@ struct Lexer {
         while index < end, bytes[index] != UInt8(ascii: "\"") {
             if bytes[index] == UInt8(ascii: "\\") {
                 switch escapedScalar(end: end) {
-                case .success(let s): out.append(contentsOf: Array(String(UnicodeScalar(s).map(Character.init) ?? "?").utf8))
+                // Every escape stands for one byte: \xHH is the byte 0xHH, not a code point.
+                case .success(let s): out.append(UInt8(truncatingIfNeeded: s))
                 case .failure(let f): return .failure(f)
                 }
             } else {

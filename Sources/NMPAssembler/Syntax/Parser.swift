@@ -156,9 +156,9 @@ struct Parser {
         position += 1
         var offset: Expression?
         if let sign = peek, sign.isSymbol("+") || sign.isSymbol("-") {
-            position += 1
-            let value = try parseExpression()
-            offset = sign.isSymbol("-") ? .unary("-", value, sign.location(line: line).through(value.location)) : value
+            // The sign starts the offset expression, so [r1 - 4 + 2] means r1 + (-4 + 2).
+            if sign.isSymbol("+") { position += 1 }
+            offset = try parseExpression()
         }
         guard let close = peek, close.isSymbol("]") else {
             throw SyntaxError(message: "expected ']' to close the memory operand (write [rN + offset])",

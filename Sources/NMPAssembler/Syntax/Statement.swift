@@ -46,7 +46,7 @@ enum Operand {
 func parseRegisterName(_ name: String) -> (RegisterClass, Int)? {
     guard let first = name.first, let cls = RegisterClass(prefix: first) else { return nil }
     let digits = name.dropFirst()
-    guard !digits.isEmpty, digits.count <= 6, digits.allSatisfy(\.isASCII), let index = Int(digits),
-          digits.allSatisfy(\.isNumber) else { return nil }
-    return (cls, index)
+    guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+    // Too many digits for an Int is still register syntax, just a register that does not exist.
+    return (cls, Int(digits) ?? Int.max)
 }

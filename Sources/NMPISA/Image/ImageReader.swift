@@ -115,7 +115,7 @@ extension MicrocodeImage {
     public static func isSymbolName(_ name: String) -> Bool {
         guard isIdentifier(name) else { return false }
         guard let first = name.first, RegisterClass(prefix: first) != nil else { return true }
-        return !name.dropFirst().allSatisfy(\.isNumber) || name.count == 1
+        return !name.dropFirst().allSatisfy { $0.isASCII && $0.isNumber } || name.count == 1
     }
 
     /// Whether `name` is an assembler identifier: a letter or `_`, then letters, digits, `_`

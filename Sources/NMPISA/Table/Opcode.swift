@@ -94,9 +94,9 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
                           summary: "run pc+1 ..< end x[rs] times (0: skip to end)")
 
         case .lw: Self.memory(.scalar, .activationSRAM, .bytes(4), load: true, "x[rd] = asram.i32[x[rs] + imm]")
-        case .sw: Self.memory(.scalar, .activationSRAM, .bytes(4), load: false, "asram.i32[x[rs] + imm] = x[rd]")
+        case .sw: Self.memory(.scalar, .activationSRAM, .bytes(4), load: false, "asram.i32[x[rs] + imm] = x[rs2]")
         case .lb: Self.memory(.scalar, .activationSRAM, .bytes(1), load: true, "x[rd] = sext(asram.i8[x[rs] + imm])")
-        case .sb: Self.memory(.scalar, .activationSRAM, .bytes(1), load: false, "asram.i8[x[rs] + imm] = low 8 bits of x[rd]")
+        case .sb: Self.memory(.scalar, .activationSRAM, .bytes(1), load: false, "asram.i8[x[rs] + imm] = low 8 bits of x[rs2]")
         case .ldv: Self.memory(.vector, .activationSRAM, .activeLanes(laneBytes: 1), load: true,
                                "v[vd][l] = asram.i8[addr + l] for l < vl")
         case .stv: Self.memory(.vector, .activationSRAM, .activeLanes(laneBytes: 1), load: false,
@@ -122,11 +122,11 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
         case .vmac: .init(format: .r, operands: [.register(.accumulator, .a), .register(.trit, .b), .register(.vector, .c)],
                           group: .ternary, timing: .pipelined(latency: .macLatency),
                           events: [.registerRead, .registerWrite, .tritAdd, .tritSub, .tritSkip],
-                          summary: "a[ad][l] += t[ts][l] * v[vs][l] for l < vl (add, subtract or skip)")
+                          summary: "a[ad][l] += t[ts][l] * v[vs][l] for l < vl (add, subtract or skip; wrapping)")
         case .mmac: .init(format: .r, operands: [.register(.accumulator, .a), .register(.matrix, .b), .register(.vector, .c)],
                           group: .ternary, timing: .pipelined(latency: .mmacLatency),
                           events: [.registerRead, .registerWrite, .tritAdd, .tritSub, .tritSkip, .int32Add],
-                          summary: "a[ad][r] += sum over l < vl of m[ms][r][l] * v[vs][l], for r < ROWS")
+                          summary: "a[ad][r] += sum over l < vl of m[ms][r][l] * v[vs][l], for r < ROWS (wrapping)")
         case .sgn: .init(format: .r, operands: [.register(.trit, .a), .register(.accumulator, .b), .register(.scalar, .c)],
                          group: .ternary, timing: .pipelined(latency: .vectorLatency),
                          events: [.registerRead, .registerWrite, .int8Op],
