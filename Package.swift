@@ -26,7 +26,7 @@ let package = Package(
         .executableTarget(name: "nmp", dependencies: ["NMPCommands"]),
 
         // Seeded random generator and repository paths shared by the test targets.
-        .target(name: "NMPTestSupport", path: "Tests/NMPTestSupport"),
+        .target(name: "NMPTestSupport", dependencies: ["NMPISA"], path: "Tests/NMPTestSupport"),
         .testTarget(name: "NMPTritsTests", dependencies: ["NMPTrits", "NMPTestSupport"]),
         .testTarget(name: "NMPISATests", dependencies: ["NMPISA", "NMPTestSupport"]),
         .testTarget(name: "NMPAssemblerTests", dependencies: ["NMPAssembler", "NMPISA", "NMPTrits", "NMPTestSupport"],

@@ -43,7 +43,7 @@ struct RoundTripTests {
         var rng = SplitMix64(seed: 0x5EED_0030)
         var code: [UInt32] = []
         for n in 0..<10_000 {
-            code.append(n % 50 == 49 ? UInt32(truncatingIfNeeded: rng.next()) : Self.randomInstruction(using: &rng).word)
+            code.append(n % 50 == 49 ? UInt32(truncatingIfNeeded: rng.next()) : Instruction.random(using: &rng).word)
         }
         let labels = (0..<40).map { i in Symbol(name: "L\(i)", space: .code, value: Int64(rng.next() % UInt64(code.count + 1))) }
         roundTrip(MicrocodeImage(code: code, symbols: labels.sorted(by: Symbol.canonicalOrder)), "random-code")
@@ -54,7 +54,7 @@ struct RoundTripTests {
     func randomImages(_ seed: Int) {
         var rng = SplitMix64(seed: 0x5EED_0100 + UInt64(seed))
         func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) } }
-        let code = (0..<(1 + Int(rng.next() % 40))).map { _ in Self.randomInstruction(using: &rng).word }
+        let code = (0..<(1 + Int(rng.next() % 40))).map { _ in Instruction.random(using: &rng).word }
         let sizes = (0..<3).map { _ in rng.next() % 3 == 0 ? 0 : Int(rng.next() % 300) }
         var symbols: [Symbol] = []
         for i in 0..<Int(rng.next() % 12) {
@@ -73,25 +73,5 @@ struct RoundTripTests {
                                    code: code, weightData: bytes(sizes[0]), activationData: bytes(sizes[1]),
                                    dramData: bytes(sizes[2]), symbols: symbols.sorted(by: Symbol.canonicalOrder))
         roundTrip(image, "random-\(seed)")
-    }
-
-    static func randomInstruction(using rng: inout SplitMix64) -> Instruction {
-        let op = Opcode.allCases[Int(rng.next() % UInt64(Opcode.allCases.count))]
-        var instruction = Instruction(op)
-        for operand in op.spec.operands {
-            switch operand {
-            case .register(let cls, let field): instruction.setRegister(field, UInt8(rng.next() % UInt64(cls.count)))
-            case .memory:
-                instruction.b = UInt8(rng.next() % 16)
-                instruction.imm = Int32(Int16(truncatingIfNeeded: rng.next()))
-            case .immediate(let kind):
-                instruction.imm = Int32(kind.range.lowerBound + Int64(rng.next() % UInt64(kind.range.count)))
-            case .target(let field):
-                // A loop's end must lie after its first body instruction (offset >= 2).
-                let r = op == .loop ? 2...OperandKind.targetRange(field).upperBound : OperandKind.targetRange(field)
-                instruction.imm = Int32(r.lowerBound + Int64(rng.next() % UInt64(r.upperBound - r.lowerBound + 1)))
-            }
-        }
-        return instruction
     }
 }

@@ -26,7 +26,7 @@ struct EncodingTests {
     @Test func tenThousandRandomInstructionsRoundTrip() throws {
         var rng = SplitMix64(seed: 0x5EED_0001)
         for _ in 0..<10_000 {
-            let instruction = Self.randomInstruction(using: &rng)
+            let instruction = Instruction.random(using: &rng)
             let decoded = try Instruction(decoding: instruction.word)
             #expect(decoded == instruction)
         }
@@ -90,28 +90,5 @@ struct EncodingTests {
             let word = UInt32(Opcode.slli.rawValue) | amount << 16
             #expect(throws: DecodeError.immediateOutOfRange(.slli, Int64(amount))) { try Instruction(decoding: word) }
         }
-    }
-
-    /// A random instruction whose fields are all in range.
-    static func randomInstruction(using rng: inout SplitMix64) -> Instruction {
-        let op = Opcode.allCases[Int(rng.next() % UInt64(Opcode.allCases.count))]
-        var instruction = Instruction(op)
-        for operand in op.spec.operands {
-            switch operand {
-            case .register(let cls, let field):
-                instruction.setRegister(field, UInt8(rng.next() % UInt64(cls.count)))
-            case .memory:
-                instruction.b = UInt8(rng.next() % 16)
-                instruction.imm = Int32(Int16(truncatingIfNeeded: rng.next()))
-            case .immediate(let kind):
-                let r = kind.range
-                instruction.imm = Int32(r.lowerBound + Int64(rng.next() % UInt64(r.upperBound - r.lowerBound + 1)))
-            case .target(let field):
-                // A loop's end must lie after its first body instruction (offset >= 2).
-                let r = op == .loop ? 2...OperandKind.targetRange(field).upperBound : OperandKind.targetRange(field)
-                instruction.imm = Int32(r.lowerBound + Int64(rng.next() % UInt64(r.upperBound - r.lowerBound + 1)))
-            }
-        }
-        return instruction
     }
 }

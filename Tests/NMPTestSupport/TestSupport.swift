@@ -1,4 +1,5 @@
 import Foundation
+import NMPISA
 
 /// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded generator, so every piece of
 /// random test data is reproducible from its seed.
@@ -19,3 +20,28 @@ public struct SplitMix64: RandomNumberGenerator {
 /// The repository root (tests read ISA.md, programs/ and fixtures from it).
 public let repositoryRoot = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+extension Instruction {
+    /// A random instruction whose every field is in range (a `loop` gets a non-empty body),
+    /// so that it encodes to a valid word.
+    public static func random(using rng: inout SplitMix64) -> Instruction {
+        let op = Opcode.allCases[Int(rng.next() % UInt64(Opcode.allCases.count))]
+        var instruction = Instruction(op)
+        for operand in op.spec.operands {
+            switch operand {
+            case .register(let cls, let field):
+                instruction.setRegister(field, UInt8(rng.next() % UInt64(cls.count)))
+            case .memory:
+                instruction.b = UInt8(rng.next() % 16)
+                instruction.imm = Int32(Int16(truncatingIfNeeded: rng.next()))
+            case .immediate(let kind):
+                instruction.imm = Int32(kind.range.lowerBound + Int64(rng.next() % UInt64(kind.range.count)))
+            case .target(let field):
+                let full = OperandKind.targetRange(field)
+                let range = op == .loop ? 2...full.upperBound : full
+                instruction.imm = Int32(range.lowerBound + Int64(rng.next() % UInt64(range.count)))
+            }
+        }
+        return instruction
+    }
+}
