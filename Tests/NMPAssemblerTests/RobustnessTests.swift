@@ -1,4 +1,5 @@
 import Foundation
+import NMPISA
 import NMPTestSupport
 import Testing
 @testable import NMPAssembler
@@ -62,5 +63,48 @@ struct FuzzRegressionTests {
         let result = Assembler.assemble(source: "halt\n.adata\n.space LATER, 1\n.equ LATER, 0x800000000", fileName: "f.nasm")
         #expect(result.hasErrors)
         #expect(result.renderedDiagnostics.contains("'LATER' is not defined before this point"))
+    }
+}
+
+/// Every input the fuzzers ever crashed on (fuzz/crashes) is replayed: the assembler and
+/// the image reader must answer with a result or an error, and whatever they accept must
+/// survive a disassembly round trip.
+struct FuzzCrashReplayTests {
+    static func files(_ target: String) -> [String] {
+        let directory = repositoryRoot.appendingPathComponent("fuzz/crashes/\(target)")
+        return ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
+    }
+
+    static func bytes(_ target: String, _ name: String) -> [UInt8] {
+        let url = repositoryRoot.appendingPathComponent("fuzz/crashes/\(target)/\(name)")
+        return (try? Data(contentsOf: url)).map { [UInt8]($0) } ?? []
+    }
+
+    static func roundTrips(_ image: MicrocodeImage) -> Bool {
+        let again = Assembler.assemble(source: Disassembler.disassemble(image), fileName: "replay.nasm")
+        return again.image?.encoded() == image.encoded()
+    }
+
+    @Test(arguments: files("asm"))
+    func assemblerInput(_ name: String) {
+        let result = Assembler.assemble(bytes: Self.bytes("asm", name), fileName: name)
+        _ = result.renderedDiagnostics
+        if let image = result.image { #expect(Self.roundTrips(image), "\(name)") }
+    }
+
+    @Test(arguments: files("image"))
+    func imageInput(_ name: String) {
+        guard let image = try? MicrocodeImage(decoding: Self.bytes("image", name), verifyChecksum: false) else { return }
+        #expect(Self.roundTrips(image), "\(name)")
+    }
+
+    @Test func deepExpressionsAreErrorsNotCrashes() {
+        for text in [String(repeating: "(", count: 5000) + "1", String(repeating: "-", count: 5000) + "1",
+                     (0..<5000).map { _ in "1" }.joined(separator: "+")] {
+            let result = Assembler.assemble(source: "halt\n.equ X, \(text)", fileName: "deep.nasm")
+            #expect(result.renderedDiagnostics.contains("expression is too large"))
+        }
+        let chain = (0..<5000).map { ".equ c\($0), c\($0 + 1)" }.joined(separator: "\n") + "\n.equ c5000, 1\nhalt"
+        #expect(Assembler.assemble(source: chain, fileName: "chain.nasm").renderedDiagnostics.contains("levels deep"))
     }
 }

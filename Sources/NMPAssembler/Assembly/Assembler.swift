@@ -145,7 +145,8 @@ struct AssemblyState {
             case .rawDirective(let name, let at, let words):
                 advance = sizeOfRawDirective(name, at: at, words, section: section)
             }
-            let end = here + max(0, advance)
+            // Compare before adding: `advance` may be near Int64.max.
+            let end = max(0, advance) > section.limit - here ? section.limit + 1 : here + max(0, advance)
             if end > section.limit {
                 log.error("\(section.directive) grows past \(section.limit) \(section == .text ? "instructions" : "bytes"), the assembler's limit",
                           at: statement.body.map(location(of:)))

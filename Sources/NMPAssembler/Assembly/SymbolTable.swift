@@ -20,6 +20,10 @@ final class SymbolTable {
 
     private(set) var entries: [String: Entry] = [:]
     private(set) var order: [String] = []
+    /// Constants being evaluated right now, one inside another. Evaluation recurses, so
+    /// the depth is bounded to keep a long chain of `.equ`s from exhausting the stack.
+    private var depth = 0
+    static let maxDepth = 64
 
     /// Defines `name`; returns the earlier definition's location on a duplicate.
     func define(_ name: String, _ definition: Definition, at location: SourceLocation) -> SourceLocation? {
@@ -51,9 +55,17 @@ final class SymbolTable {
                 throw EvaluationError(message: "'\(name)' is defined in terms of itself", location: use,
                                       notes: [.init("'\(name)' is defined here", at: entry.location)])
             }
+            guard depth < SymbolTable.maxDepth else {
+                throw EvaluationError(message: "constants refer to each other more than \(SymbolTable.maxDepth) levels deep (through '\(name)')",
+                                      location: use)
+            }
             entry.evaluating = true
             entries[name] = entry
-            defer { entries[name]?.evaluating = false }
+            depth += 1
+            defer {
+                entries[name]?.evaluating = false
+                depth -= 1
+            }
             let evaluator = Evaluator(resolve: { n, l throws(EvaluationError) in try self.value(of: n, at: l, phase: phase) }, here: here)
             do {
                 let v = try evaluator.evaluate(expression)

@@ -11,7 +11,11 @@ public enum Disassembler {
         out.append("; \(image.code.count) instructions; data bytes: wsram \(image.weightData.count), asram \(image.activationData.count), dram \(image.dramData.count); \(image.symbols.count) symbols")
         let bySpace = Dictionary(grouping: image.symbols, by: \.space)
         out.append(".packing \(image.packing.rawValue)")
-        for constant in bySpace[.constant, default: []] { out.append(".equ \(constant.name), \(constant.value)") }
+        for constant in bySpace[.constant, default: []] {
+            // -9223372036854775808 is not a literal (its magnitude overflows), so spell it out.
+            let value = constant.value == .min ? "-9223372036854775807 - 1" : String(constant.value)
+            out.append(".equ \(constant.name), \(value)")
+        }
         let codeLabels = labelMap(bySpace[.code, default: []])
         if image.entry != 0 { out.append(".entry \(codeLabels[Int64(image.entry)]?.first ?? String(image.entry))") }
 

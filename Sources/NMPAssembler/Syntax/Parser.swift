@@ -20,6 +20,10 @@ struct Parser {
     let bytes: [UInt8]
     private var tokens: [Token] = []
     private var position = 0
+    /// Terms and operators in the expression being parsed. Parsing and evaluation recurse
+    /// over the tree, so its size is bounded to keep hostile input from exhausting the stack.
+    private var expressionNodes = 0
+    static let maxExpressionNodes = 256
 
     private init(line: Int, bytes: [UInt8]) {
         self.line = line
@@ -119,6 +123,7 @@ struct Parser {
     }
 
     private mutating func parseOperand() throws(SyntaxError) -> Operand {
+        expressionNodes = 0  // the bound is per operand
         guard let token = peek else { throw SyntaxError(message: "expected an operand", location: endLocation) }
         switch token.kind {
         case .identifier(let name):
@@ -174,10 +179,19 @@ struct Parser {
 
     private static let precedence: [String: Int] = ["|": 1, "^": 2, "&": 3, "<<": 4, ">>": 4, "+": 5, "-": 5, "*": 6, "/": 6, "%": 6]
 
+    private mutating func countNode(_ location: SourceLocation) throws(SyntaxError) {
+        expressionNodes += 1
+        guard expressionNodes <= Parser.maxExpressionNodes else {
+            throw SyntaxError(message: "expression is too large (more than \(Parser.maxExpressionNodes) terms and operators)",
+                              location: location)
+        }
+    }
+
     private mutating func parseExpression(minimum: Int = 1) throws(SyntaxError) -> Expression {
         var lhs = try parseUnary()
         while let token = peek, case .symbol(let op) = token.kind, let p = Parser.precedence[op], p >= minimum {
             position += 1
+            try countNode(token.location(line: line))
             let rhs = try parseExpression(minimum: p + 1)
             lhs = .binary(op, lhs, rhs, lhs.location.through(rhs.location))
         }
@@ -188,6 +202,7 @@ struct Parser {
         guard let token = peek else { throw SyntaxError(message: "expected an expression", location: endLocation) }
         let location = token.location(line: line)
         position += 1
+        try countNode(location)
         switch token.kind {
         case .integer(let v): return .number(v, location)
         case .directive("."): return .here(location)

@@ -103,7 +103,11 @@ extension MicrocodeImage {
             guard names.insert(name).inserted else {
                 throw .badSymbol(index: index, offset: at, reason: "duplicate name '\(name)'")
             }
-            symbols.append(Symbol(name: name, space: space, value: Int64(bitPattern: value)))
+            let symbol = Symbol(name: name, space: space, value: Int64(bitPattern: value))
+            if let previous = symbols.last, !Symbol.canonicalOrder(previous, symbol) {
+                throw .badSymbol(index: index, offset: at, reason: "'\(name)' is out of order (symbols are sorted by space, value, name)")
+            }
+            symbols.append(symbol)
         }
         guard reader.offset == range.upperBound else {
             throw .badSymbol(index: Int(count), offset: reader.offset, reason: "\(range.upperBound - reader.offset) unused bytes after the last symbol")
