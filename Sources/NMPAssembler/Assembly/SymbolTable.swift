@@ -24,6 +24,10 @@ final class SymbolTable {
     /// the depth is bounded to keep a long chain of `.equ`s from exhausting the stack.
     private var depth = 0
     static let maxDepth = 64
+    /// The summed heights of the expressions of those constants: evaluation recurses once
+    /// per level of each, so the two limits alone would still allow 64 x 256 levels.
+    private var height = 0
+    static let maxHeight = 512
 
     /// Defines `name`; returns the earlier definition's location on a duplicate.
     func define(_ name: String, _ definition: Definition, at location: SourceLocation) -> SourceLocation? {
@@ -55,16 +59,21 @@ final class SymbolTable {
                 throw EvaluationError(message: "'\(name)' is defined in terms of itself", location: use,
                                       notes: [.init("'\(name)' is defined here", at: entry.location)])
             }
-            guard depth < SymbolTable.maxDepth else {
-                throw EvaluationError(message: "constants refer to each other more than \(SymbolTable.maxDepth) levels deep (through '\(name)')",
-                                      location: use)
+            let cost = expression.height
+            guard depth < SymbolTable.maxDepth, height + cost <= SymbolTable.maxHeight else {
+                let limit = depth < SymbolTable.maxDepth
+                    ? "through expressions more than \(SymbolTable.maxHeight) levels deep"
+                    : "more than \(SymbolTable.maxDepth) levels deep"
+                throw EvaluationError(message: "constants refer to each other \(limit) (through '\(name)')", location: use)
             }
             entry.evaluating = true
             entries[name] = entry
             depth += 1
+            height += cost
             defer {
                 entries[name]?.evaluating = false
                 depth -= 1
+                height -= cost
             }
             let evaluator = Evaluator(resolve: { n, l throws(EvaluationError) in try self.value(of: n, at: l, phase: phase) }, here: here)
             do {

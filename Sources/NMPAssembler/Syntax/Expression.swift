@@ -23,6 +23,16 @@ indirect enum Expression {
         case .number(_, let l), .symbol(_, let l), .here(let l), .unary(_, _, let l), .binary(_, _, _, let l): l
         }
     }
+
+    /// Levels of the tree (1 for a leaf): how deep evaluating it recurses. The parser
+    /// keeps it at most `Parser.maxExpressionNodes`.
+    var height: Int {
+        switch self {
+        case .number, .symbol, .here: 1
+        case .unary(_, let inner, _): inner.height + 1
+        case .binary(_, let lhs, let rhs, _): max(lhs.height, rhs.height) + 1
+        }
+    }
 }
 
 /// Why an expression has no value.

@@ -1,0 +1,4 @@
+halt ; € euro in comment
+ nop
+  ​ halt
+		bad		@

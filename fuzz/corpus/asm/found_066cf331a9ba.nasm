@@ -1,0 +1,3 @@
+start:  nop
+        setvl r1, r2
+      sta 

@@ -1,0 +1,3 @@
+    ha`   halt
+.adata
+    .bytel

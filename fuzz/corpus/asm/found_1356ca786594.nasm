@@ -1,0 +1,7 @@
+:tart:
+    beq  r1, r2, strat
+    addi r1, r0, COUNT
+    jal  r0, nowhere
+    halt
+; expect error 2:18: use of undefined symbol 'strat'
+; ere'

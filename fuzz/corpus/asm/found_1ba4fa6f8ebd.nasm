@@ -1,0 +1,3 @@
+L:	ha*lt	; tab and CRLF
+.ddandi
+x: .byte 0t-, 0jal

@@ -1,0 +1,3 @@
+halt
+add)loop 1
+r+(

@@ -1,0 +1,3 @@
+srai
+
+sra[ly comm nt""

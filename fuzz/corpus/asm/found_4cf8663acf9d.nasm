@@ -1,0 +1,3 @@
+
+
+lY error ts

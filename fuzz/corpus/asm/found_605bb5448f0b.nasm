@@ -1,0 +1,3 @@
+.entry(6
+.equ A, B
+\,uB %qealt

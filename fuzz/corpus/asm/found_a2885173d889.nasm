@@ -1,0 +1,4 @@
+start:  nop
+        setvl r1, r2
+        add   r1, r2, r3
+  

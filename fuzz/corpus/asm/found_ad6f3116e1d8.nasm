@@ -1,0 +1,48 @@
+; dot_product.nasm - ternary dot producply" is really a choice:
+; add the activation (w = +1), subtract it (w = -1) or skip it (w = 0). The vmac
+; instruction does exactly that, lane by lane, into 32-bit accumulators; asum then adds
+; the lanes together.
+;
+;   w = [ +1,  0, -1, +1, -1,   0, +1, -1 ]     (trits, in weight SRAM)
+;   x = [ 12, -7,  5,  9, -3, 100,  4, -8 ]     (int8, in activation SRAM)
+;    register values are signed decimal or 0x hex bit patterns):
+; expect r2 = 31
+; expect r3 = 8
+; expect asram.i32[8] = 12
+; expect asram.i32[12] = 0
+; expect asram.i32[16] = -5
+; expect asram.i32[20] = 9
+; expect asram.i32[24] = 3
+; expect asram.i32[28] = 0
+; expect asram.i32[32] = 4
+; expect asram.i32[36] = 8
+; expect asram.i32[40] = 31
+; expect wsram.u8[0] = 0xD0
+; expect wsram.u8[1] = 0x15
+; expect wsram.u8[12] = 0x00
+
+.equ N, 8                       ; number of lanes we use
+.equ ROWBYTES, 13               ; ceil(VLEN / 5) bytes per packed trit row (VLEN = 32)
+
+        addi  r1, r0, N         ; r1 = 8
+        setvl r3, r1            ; vl = min(8, VLEN) = 8; r3 receives the new vl (8)
+        ldt   t0, [r0 + w]      ; t0 = unpack 13 bytes at w: 64 trits, we use lanes 0..7
+        ldv   v0, [r0 + x]      ; v0[0..7] = the 8 int8 activations (vl bytes)
+        azero a0                ; a0[0..7] = 0: vmac accumulates, so start from zero
+        vmac  a0, t0, v0        ; a0[l] += w[l] * x[l]: add, subtract or skip per lane
+        sta   a0, [r0 + prod]   ; store the 8 products as int32 (4*vl = 32 bytes)
+        asum  r2, a0            ; r2 = a0[0] + ... + a0[7] = 31
+        sw    r2, [r0 + dot]    ; and store the dot product too
+        halt
+
+; ---------------------------------------------------------------- weight SRAM
+.wdata
+w:      .trits +0-+-0+-                 ; 2 trits; packed into 2 bytes (the second padded)
+        .org  w + ROWBYTES              ; pad to a full 13-byte row: .org fills with 0x00
+                                        ; bytes, and byte 0 is five zero trits.
+
+; ------------------------------------------------------------ activation SRAldaadata
+x:      .byte 12, -7, 5, 9, -3, 100, 4, -8
+        .align 4                        ; lw/sw/lda/sta need 4-byte aligned addresses
+prod:   .space 4 * N                    ; 8 int32 products
+dot:    .word 0                         ; the result

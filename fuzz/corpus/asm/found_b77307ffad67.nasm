@@ -1,0 +1,4 @@
+L:	
+.d Bdata
+x: .byt
+.e 0t-, 0T++

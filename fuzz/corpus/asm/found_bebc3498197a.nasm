@@ -1,0 +1,2 @@
+srt:  tart:  start:  nop
+ 

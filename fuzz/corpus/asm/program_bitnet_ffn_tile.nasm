@@ -1,0 +1,174 @@
+; bitnet_ffn_tile.nasm - a tiny slice of a BitNet b1.58 2B4T feed-forward block:
+;
+;     gate = Wg x,  up = Wu x                      (ternary matrix products, mmac)
+;     h    = relu(gate)^2 * up                     (squared-ReLU gated unit: arelu, asq, amul)
+;     hq   = absmax-quantize h to int8             (amax, divu, rq)
+;     y    = Wd hq                                 (ternary down projection, mmac)
+;
+; BitNet b1.58 2B4T replaces SwiGLU with a squared ReLU (ReLU^2) gate, and feeds the
+; down projection int8 activations quantized per token with absmax. The real model also
+; normalizes h (SubLN) and rescales outputs by the weight and activation scales; this
+; sketch leaves those out to keep every number checkable by hand. Sizes are shrunk to
+; 5: d_model = 5 (vl = 5) and d_ffn = 5 (only rows 0..4 of each 32-row weight tile are
+; non-zero).
+;
+; The numbers:
+;   x = [ 3, -1, 2, 4, -2 ]
+;   Wg rows          gate                 Wu rows          up
+;   [+1  0 +1  0  0]  3 + 2      =  5     [+1 -1  0  0  0]  3 + 1      =  4
+;   [ 0 +1  0 +1 +1] -1 + 4 - 2  =  1     [ 0  0 -1 +1  0] -2 + 4      =  2
+;   [-1 +1  0  0  0] -3 - 1      = -4     [+1 +1 +1 +1 +1]  3-1+2+4-2  =  6
+;   [+1  0  0 +1 -1]  3 + 4 + 2  =  9     [-1  0  0  0 +1] -3 - 2      = -5
+;   [ 0 -1 +1  0  0]  1 + 2      =  3     [ 0  0 +1  0 -1]  2 + 2      =  4
+;
+;   relu(gate)   = [ 5, 1, 0, 9, 3 ]       (the -4 is cut to 0)
+;   relu(gate)^2 = [ 25, 1, 0, 81, 9 ]
+;   h = ... * up = [ 100, 2, 0, -405, 36 ]
+;   absmax = 405, M = floor((127 << 16) / 405) = floor(20550.8) = 20550
+;   h * M / 2^16 = [ 31.36, 0.63, 0, -126.995, 11.29 ]  ->  hq = [ 31, 1, 0, -127, 11 ]
+;
+;   Wd rows          y = Wd hq
+;   [+1 +1 +1 +1 +1]  31 + 1 + 0 - 127 + 11 = -84
+;   [+1  0  0 +1  0]  31 - 127              = -96
+;   [ 0 +1 -1  0 +1]  1 - 0 + 11            =  12
+;   [-1  0  0 -1  0] -31 + 127              =  96
+;   [+1 -1  0  0 -1]  31 - 1 - 11           =  19
+;
+; Data layout
+;   weight SRAM     0..415   Wg tile (32 rows x 13 bytes)
+;                 416..831   Wu tile
+;                 832..1247  Wd tile
+;   activation SRAM  0..4    x (int8)
+;                    8..27   gate (int32)    28..47  up (int32)    48..67  h (int32)
+;                   68..72   hq (int8)
+;                   76..95   y (int32)
+;                   96..99   absmax          100..103  M
+;
+; Expected final state (byte addresses; signed decimal):
+; expect r2 = 405
+; expect r3 = 20550
+; expect asram.i32[8] = 5
+; expect asram.i32[12] = 1
+; expect asram.i32[16] = -4
+; expect asram.i32[20] = 9
+; expect asram.i32[24] = 3
+; expect asram.i32[28] = 4
+; expect asram.i32[32] = 2
+; expect asram.i32[36] = 6
+; expect asram.i32[40] = -5
+; expect asram.i32[44] = 4
+; expect asram.i32[48] = 100
+; expect asram.i32[52] = 2
+; expect asram.i32[56] = 0
+; expect asram.i32[60] = -405
+; expect asram.i32[64] = 36
+; expect asram.i8[68] = 31
+; expect asram.i8[69] = 1
+; expect asram.i8[70] = 0
+; expect asram.i8[71] = -127
+; expect asram.i8[72] = 11
+; expect asram.i32[76] = -84
+; expect asram.i32[80] = -96
+; expect asram.i32[84] = 12
+; expect asram.i32[88] = 96
+; expect asram.i32[92] = 19
+; expect asram.i32[96] = 405
+; expect asram.i32[100] = 20550
+
+.equ D, 5                       ; d_model = d_ffn = active lanes
+.equ ROWS, 32
+.equ ROWBYTES, 13
+.equ TILE, ROWS * ROWBYTES
+
+        addi  r1, r0, D
+        setvl r0, r1            ; vl = 5
+
+; Load the input and all three weight tiles (each ldm reads 416 bytes).
+        ldv   v0, [r0 + x]
+        ldm   m0, [r0 + Wg]
+        ldm   m1, [r0 + Wu]
+        ldm   m2, [r0 + Wd]
+
+; gate and up projections: two ternary matrix-vector products on the same x.
+        azero a0
+        mmac  a0, m0, v0        ; a0 = gate = [ 5, 1, -4, 9, 3 ]
+        azero a1
+        mmac  a1, m1, v0        ; a1 = up   = [ 4, 2, 6, -5, 4 ]
+        sta   a0, [r0 + gate]
+        sta   a1, [r0 + up]
+
+; Squared-ReLU gating, element-wise on 32-bit accumulators.
+        arelu a2, a0            ; a2 = max(gate, 0)        = [ 5, 1, 0, 9, 3 ]
+        asq   a2, a2            ; a2 = a2 * a2 (saturating) = [ 25, 1, 0, 81, 9 ]
+        amul  a3, a2, a1        ; a3 = h = a2 * up         = [ 100, 2, 0, -405, 36 ]
+        sta   a3, [r0 + h]
+
+; Absmax quantization of h to int8 (see absmax_requant.nasm).
+        amax  r2, a3            ; r2 = 405
+        bne   r2, r0, nonzero   ; guard: an all-zero h would divide by 0
+        addi  r2, r0, 1
+nonzero:
+        sw    r2, [r0 + absmax]
+        lui   r4, 127           ; r4 = 127 << 16
+        divu  r3, r4, r2        ; r3 = M = 20550, i.e. 127/405 in 16.16 fixed point
+        sw    r3, [r0 + mult]
+        addi  r5, r0, 16        ; shift = 16 fraction bits
+        rq    v1, a3, r3, r5    ; v1 = hq = [ 31, 1, 0, -127, 11 ]
+        stv   v1, [r0 + hq]
+
+; Down projection on the int8 hidden activations.
+        azero a4
+        mmac  a4, m2, v1        ; a4 = y = [ -84, -96, 12, 96, 19 ]
+        sta   a4, [r0 + y]
+        halt
+
+; ---------------------------------------------------------------- weight SRAM
+; Each tile: rows 0..4 hold 5 trits (one packed byte each) padded with zero trits to
+; 13 bytes; rows 5..31 are all zero trits. A zero trit is base-3 digit 0 (the digit is
+; t mod 3), so zero trits are simply 0x00 bytes, which is what .org fills with.
+.wdata
+Wg:     .trits +0+00
+        .org  Wg + 1 * ROWBYTES
+        .trits 0+0++
+        .org  Wg + 2 * ROWBYTES
+        .trits -+000
+        .org  Wg + 3 * ROWBYTES
+        .trits +00+-
+        .org  Wg + 4 * ROWBYTES
+        .trits 0-+00
+        .org  Wg + TILE
+
+Wu:     .trits +-000
+        .org  Wu + 1 * ROWBYTES
+        .trits 00-+0
+        .org  Wu + 2 * ROWBYTES
+        .trits +++++
+        .org  Wu + 3 * ROWBYTES
+        .trits -000+
+        .org  Wu + 4 * ROWBYTES
+        .trits 00+0-
+        .org  Wu + TILE
+
+Wd:     .trits +++++
+        .org  Wd + 1 * ROWBYTES
+        .trits +00+0
+        .org  Wd + 2 * ROWBYTES
+        .trits 0+-0+
+        .org  Wd + 3 * ROWBYTES
+        .trits -00-0
+        .org  Wd + 4 * ROWBYTES
+        .trits +-00-
+        .org  Wd + TILE
+
+; ------------------------------------------------------------ activation SRAM
+.adata
+x:      .byte 3, -1, 2, 4, -2
+        .align 4
+gate:   .space 4 * D
+up:     .space 4 * D
+h:      .space 4 * D
+hq:     .space D
+        .align 4
+y:      .space 4 * D
+absmax: .word 0
+mult:   .word 0

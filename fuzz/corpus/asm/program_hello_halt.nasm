@@ -1,0 +1,25 @@
+; hello_halt.nasm - the smallest useful nmp microprogram.
+;
+; It puts 40 + 2 into scalar register r1 and stops. Use it to try the tool chain:
+;
+;     nmp asm programs/hello_halt.nasm -o hello.nmc     ; assemble to a microcode image
+;     nmp disasm hello.nmc                              ; and read it back as source
+;
+; Things to notice:
+;   * `;` starts a comment, which runs to the end of the line.
+;   * Code goes in the .text section, which is the default, so no directive is needed.
+;   * r0 always reads as 0, so "addi r1, r0, 40" is how you load a small constant.
+;   * Every program ends in `halt`: the machine stops issuing instructions once all
+;     outstanding work (DMA transfers, pending register writes) has drained.
+;   * Execution starts at the first instruction (code address 0) unless `.entry` says
+;     otherwise.
+;
+; Expected final state (read by the test harness; register values are signed decimal or
+; 0x hex bit patterns):
+; expect r1 = 42
+; expect r2 = 40
+
+start:
+        addi  r2, r0, 40        ; r2 = 0 + 40
+        addi  r1, r2, 2         ; r1 = r2 + 2 = 42
+        halt                    ; stop

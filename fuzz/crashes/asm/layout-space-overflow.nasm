@@ -1,0 +1,3 @@
+.adata
+.byte 1
+.space 0x7FFFFFFFFFFFFFFF

@@ -1,0 +1,4 @@
+halt
+.adata
+.space N, 1
+.equ N, 0x7FFFFFFFF

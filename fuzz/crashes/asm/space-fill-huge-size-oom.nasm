@@ -1,0 +1,3 @@
+halt
+.adata
+.space 0x7FFFFFFFF, 1
