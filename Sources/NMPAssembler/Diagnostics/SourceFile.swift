@@ -27,12 +27,6 @@ public struct SourceFile: Sendable {
         if !current.isEmpty || lines.isEmpty { lines.append(current) }
         self.lines = lines
     }
-
-    /// The text of 1-based line `number`, or "" if there is no such line.
-    public func text(ofLine number: Int) -> String {
-        guard number >= 1, number <= lines.count else { return "" }
-        return String(decoding: lines[number - 1], as: UTF8.self)
-    }
 }
 
 /// A place in a source file: 1-based line, 1-based byte column, and how many bytes the

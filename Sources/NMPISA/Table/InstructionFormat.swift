@@ -44,7 +44,4 @@ public enum Field: String, CaseIterable, Sendable {
 
     /// The field's bits within the word.
     public var mask: UInt32 { ((1 << width) - 1) << shift }
-
-    /// Bit range as ISA.md writes it: "8-11".
-    public var bitRange: String { "\(shift)-\(shift + width - 1)" }
 }
