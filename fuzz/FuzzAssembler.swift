@@ -15,25 +15,6 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if result.image == nil && !result.hasErrors { fatalError("no image and no error:\n\(result.renderedDiagnostics)") }
     guard let image = result.image else { return 0 }
 
-    let encoded = image.encoded()
-    // The writer's bytes must read back to the same image.
-    do {
-        let decoded = try MicrocodeImage(decoding: encoded)
-        guard decoded == image else { fatalError("decode(encode(image)) != image") }
-    } catch {
-        fatalError("assembled image does not decode: \(error)")
-    }
-    // Round trip through the disassembler. `.space 0x1000000` is a few bytes of source but
-    // megabytes of `.byte` lines; skip those so that timeouts mean real slowness.
-    let dataBytes = image.weightData.count + image.activationData.count + image.dramData.count
-    guard dataBytes <= 256 * 1024 else { return 0 }
-    let text = Disassembler.disassemble(image, name: "fuzz")
-    let again = Assembler.assemble(source: text, fileName: "fuzz.dis.nasm")
-    guard let image2 = again.image else {
-        fatalError("disassembly does not assemble:\n\(again.renderedDiagnostics)\n--- text ---\n\(text)")
-    }
-    guard image2.encoded() == encoded else {
-        fatalError("round trip changed the image\n--- disassembly ---\n\(text)")
-    }
+    checkRoundTrip(image)
     return 0
 }

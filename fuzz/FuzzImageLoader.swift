@@ -27,21 +27,6 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             _ = error.description
         }
     }
-    let encoded = image.encoded()
-    // What the writer produces must pass the full reader, CRC included.
-    do {
-        let decoded = try MicrocodeImage(decoding: encoded)
-        guard decoded == image else { fatalError("decode(encode(image)) != image") }
-    } catch {
-        fatalError("re-encoded image does not decode: \(error)")
-    }
-    let text = Disassembler.disassemble(image, name: "fuzz")
-    let again = Assembler.assemble(source: text, fileName: "fuzz.dis.nasm")
-    guard let image2 = again.image else {
-        fatalError("disassembly does not assemble:\n\(again.renderedDiagnostics)\n--- text ---\n\(text)")
-    }
-    guard image2.encoded() == encoded else {
-        fatalError("round trip changed the image\n--- disassembly ---\n\(text)")
-    }
+    checkRoundTrip(image)
     return 0
 }

@@ -36,7 +36,7 @@ module NMPAssembler
 target() {
     local entry=$1 binary=$2
     echo "linking $OUT/$binary"
-    "$SWIFTC" "${FLAGS[@]}" -use-ld=lld -module-name "${entry%.swift}" "fuzz/$entry" \
+    "$SWIFTC" "${FLAGS[@]}" -use-ld=lld -module-name "${entry%.swift}" "fuzz/$entry" fuzz/FuzzRoundTrip.swift \
         "$OBJ/NMPTrits.o" "$OBJ/NMPISA.o" "$OBJ/NMPAssembler.o" -o "$OUT/$binary"
 }
 target FuzzAssembler.swift fuzz-asm
