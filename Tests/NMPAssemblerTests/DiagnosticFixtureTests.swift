@@ -13,10 +13,7 @@ import Testing
 struct DiagnosticFixtureTests {
     static let directory = repositoryRoot.appendingPathComponent("Tests/NMPAssemblerTests/Fixtures/diagnostics")
 
-    static var fixtures: [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
-            .filter { $0.hasSuffix(".nasm") }.sorted()
-    }
+    static var fixtures: [String] { repositoryFiles(in: "Tests/NMPAssemblerTests/Fixtures/diagnostics", suffix: ".nasm") }
 
     struct Expectation: Hashable {
         var severity: Severity

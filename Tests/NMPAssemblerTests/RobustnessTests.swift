@@ -70,10 +70,7 @@ struct FuzzRegressionTests {
 /// the image reader must answer with a result or an error, and whatever they accept must
 /// survive a disassembly round trip.
 struct FuzzCrashReplayTests {
-    static func files(_ target: String) -> [String] {
-        let directory = repositoryRoot.appendingPathComponent("fuzz/crashes/\(target)")
-        return ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
-    }
+    static func files(_ target: String) -> [String] { repositoryFiles(in: "fuzz/crashes/\(target)") }
 
     static func bytes(_ target: String, _ name: String) -> [UInt8] {
         let url = repositoryRoot.appendingPathComponent("fuzz/crashes/\(target)/\(name)")

@@ -9,10 +9,7 @@ import NMPTrits
 struct RoundTripTests {
     static let programsDirectory = repositoryRoot.appendingPathComponent("programs")
 
-    static var programs: [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: programsDirectory.path)) ?? [])
-            .filter { $0.hasSuffix(".nasm") }.sorted()
-    }
+    static var programs: [String] { repositoryFiles(in: "programs", suffix: ".nasm") }
 
     func roundTrip(_ image: MicrocodeImage, _ label: String) {
         let text = Disassembler.disassemble(image, name: label)

@@ -45,3 +45,11 @@ extension Instruction {
         return instruction
     }
 }
+
+/// The sorted names of the files in `folder` (relative to the repository root) whose
+/// names end in `suffix`; empty when the folder does not exist. Parameterized tests take
+/// their fixture lists from here.
+public func repositoryFiles(in folder: String, suffix: String = "") -> [String] {
+    let path = repositoryRoot.appendingPathComponent(folder).path
+    return ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(suffix) }.sorted()
+}
