@@ -29,11 +29,19 @@ extension AssemblyState {
         for (index, (kind, operand)) in zip(spec.operands, operands).enumerated() {
             ok = encode(operand, as: kind, number: index + 1, into: &instruction, pc: pc, mnemonic: mnemonic, usage: usage) && ok
         }
-        if ok, opcode == .loop, instruction.imm < 2 {
+        guard ok else { return 0 }
+        // Field ranges are checked above; rules on whole words (an empty loop body) live in
+        // the decoder, so ask it rather than restating them here.
+        do {
+            _ = try Instruction(decoding: instruction.word)
+        } catch .emptyLoopBody {
             log.error("'loop' body is empty: its end label must come after at least one instruction", at: operands[1].location)
-            ok = false
+            return 0
+        } catch {
+            log.error("'\(mnemonic)' does not encode: \(error)", at: at)
+            return 0
         }
-        return ok ? instruction.word : 0
+        return instruction.word
     }
 
     private mutating func encode(_ operand: Operand, as kind: OperandKind, number: Int, into instruction: inout Instruction,
