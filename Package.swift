@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "NMPTrits", targets: ["NMPTrits"]),
         .library(name: "NMPISA", targets: ["NMPISA"]),
         .library(name: "NMPAssembler", targets: ["NMPAssembler"]),
+        .library(name: "NMPSimulator", targets: ["NMPSimulator"]),
         .executable(name: "nmp", targets: ["nmp"]),
     ],
     targets: [
@@ -20,8 +21,10 @@ let package = Package(
         .target(name: "NMPISA", dependencies: ["NMPTrits"]),
         // .nasm text -> image and back; diagnostics.
         .target(name: "NMPAssembler", dependencies: ["NMPISA", "NMPTrits"]),
+        // The machine config, energy table and the cycle-accurate simulator.
+        .target(name: "NMPSimulator", dependencies: ["NMPISA", "NMPTrits"]),
         // Command logic behind the CLI, kept in a library so tests can call it.
-        .target(name: "NMPCommands", dependencies: ["NMPAssembler", "NMPISA", "NMPTrits"]),
+        .target(name: "NMPCommands", dependencies: ["NMPSimulator", "NMPAssembler", "NMPISA", "NMPTrits"]),
         // Thin executable: only `main`.
         .executableTarget(name: "nmp", dependencies: ["NMPCommands"]),
 
@@ -31,6 +34,7 @@ let package = Package(
         .testTarget(name: "NMPISATests", dependencies: ["NMPISA", "NMPTestSupport"]),
         .testTarget(name: "NMPAssemblerTests", dependencies: ["NMPAssembler", "NMPISA", "NMPTrits", "NMPTestSupport"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "NMPSimulatorTests", dependencies: ["NMPSimulator", "NMPAssembler", "NMPISA", "NMPTrits", "NMPTestSupport"]),
         .testTarget(name: "NMPCommandsTests", dependencies: ["NMPCommands"]),
     ]
 )
