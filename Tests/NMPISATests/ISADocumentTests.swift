@@ -27,6 +27,20 @@ struct ISADocumentTests {
         #expect(section.contains(op.spec.format.rawValue), "section of \(op.mnemonic) lacks its format")
     }
 
+    /// The "Energy:" paragraph of every instruction lists exactly the table's event counts,
+    /// each written as the table renders it (for example "`registerRead` 4 + vl").
+    @Test(arguments: Opcode.allCases)
+    func energyCountsAreDocumented(_ op: Opcode) throws {
+        let section = try #require(Self.section(of: op.mnemonic))
+        let paragraph = try #require(Self.paragraph(startingWith: "Energy:", in: section),
+                                     "section of \(op.mnemonic) has no 'Energy:' paragraph")
+        for count in op.spec.energy {
+            #expect(paragraph.contains(count.description), "\(op.mnemonic): ISA.md lacks '\(count.description)' in: \(paragraph)")
+        }
+        let named = Set(paragraph.split(separator: "`").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) })
+        #expect(named == Set(op.spec.events.map(\.rawValue)), "\(op.mnemonic): ISA.md's energy events differ from the table's")
+    }
+
     /// Nothing documented as an instruction is missing from the table.
     @Test func everyDocumentedInstructionExists() {
         let headings = Self.document.split(separator: "\n").filter { $0.hasPrefix("### `") }
@@ -42,6 +56,14 @@ struct ISADocumentTests {
         for parameter in LatencyParameter.allCases { #expect(Self.document.contains("`\(parameter.rawValue)`"), "\(parameter)") }
         for event in EnergyEvent.allCases { #expect(Self.document.contains("`\(event.rawValue)`"), "\(event)") }
         #expect(Self.document.contains("`branchPenalty`"))
+    }
+
+    /// The paragraph of `text` that starts with `prefix`, its lines joined by spaces.
+    static func paragraph(startingWith prefix: String, in text: String) -> String? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let start = lines.firstIndex(where: { $0.hasPrefix(prefix) }) else { return nil }
+        let end = lines[start...].firstIndex { $0.trimmingCharacters(in: .whitespaces).isEmpty } ?? lines.endIndex
+        return lines[start..<end].joined(separator: " ")
     }
 
     /// The text from the instruction's heading to the next heading of level 1-3.

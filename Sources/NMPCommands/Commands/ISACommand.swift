@@ -54,7 +54,7 @@ enum ISACommand: Command {
             Entry(mnemonic: op.mnemonic, opcode: Int(op.rawValue), format: op.spec.format.rawValue,
                   fields: op.spec.operands.flatMap(\.fields).map(\.rawValue), syntax: Disassembler.usage(op),
                   group: op.spec.group.rawValue, cycles: op.spec.timing.description,
-                  events: (["instruction"] + op.spec.events.map(\.rawValue)), semantics: op.spec.summary)
+                  events: op.spec.events.map(\.rawValue), semantics: op.spec.summary)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

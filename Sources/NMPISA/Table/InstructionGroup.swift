@@ -33,8 +33,22 @@ public struct InstructionSpec: Sendable {
     public let group: InstructionGroup
     /// Issue and latency rule (ISA.md "Timing").
     public let timing: TimingRule
-    /// Energy events beyond `.instruction` that the opcode can count.
-    public let events: [EnergyEvent]
+    /// The energy events each issue counts, with their counts (ISA.md 3.3). Every
+    /// instruction also counts one `.instruction`, which is listed first.
+    public let energy: [EventCount]
     /// One-line semantics, as in ISA.md's table.
     public let summary: String
+
+    init(format: InstructionFormat, operands: [OperandKind], group: InstructionGroup, timing: TimingRule,
+         energy: [EventCount], summary: String) {
+        self.format = format
+        self.operands = operands
+        self.group = group
+        self.timing = timing
+        self.energy = [.count(.instruction, 1)] + energy
+        self.summary = summary
+    }
+
+    /// The distinct events the opcode can count, `.instruction` first.
+    public var events: [EnergyEvent] { energy.flatMap(\.events) }
 }

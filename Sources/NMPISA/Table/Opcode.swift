@@ -37,12 +37,12 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     public var spec: InstructionSpec {
         switch self {
         case .nop: .init(format: .n, operands: [], group: .control, timing: .pipelined(latency: nil),
-                         events: [], summary: "no operation")
+                         energy: [], summary: "no operation")
         case .halt: .init(format: .n, operands: [], group: .control, timing: .halt,
-                          events: [], summary: "stop after DMA and pending writes drain")
+                          energy: [], summary: "stop after DMA and pending writes drain")
         case .setvl: .init(format: .r, operands: [.register(.scalar, .a), .register(.scalar, .b)],
                            group: .control, timing: .pipelined(latency: .aluLatency),
-                           events: [.registerRead, .registerWrite, .int32Add],
+                           energy: [.count(.registerRead, 4), .count(.registerWrite, 4), .count(.int32Add, 1)],
                            summary: "vl = min(x[rs] (unsigned), VLEN); x[rd] = vl")
 
         case .add: Self.scalarR("x[rd] = x[rs1] + x[rs2] (wrapping)")
@@ -73,7 +73,7 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
         case .slti: Self.scalarI(.signed16, "x[rd] = x[rs] < sext(imm) signed ? 1 : 0")
         case .lui: .init(format: .i, operands: [.register(.scalar, .a), .immediate(.unsigned16)],
                          group: .scalar, timing: .pipelined(latency: .aluLatency),
-                         events: [.registerWrite], summary: "x[rd] = imm << 16")
+                         energy: [.count(.registerWrite, 4)], summary: "x[rd] = imm << 16")
 
         case .beq: Self.branch("if x[rs1] == x[rs2]: pc = pc + offset")
         case .bne: Self.branch("if x[rs1] != x[rs2]: pc = pc + offset")
@@ -83,14 +83,14 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
         case .bgeu: Self.branch("if x[rs1] >= x[rs2] unsigned: pc = pc + offset")
         case .jal: .init(format: .j, operands: [.register(.scalar, .a), .target(.imm20)],
                          group: .branch, timing: .branch(latency: .aluLatency),
-                         events: [.registerWrite], summary: "x[rd] = pc + 1; pc = pc + offset")
+                         energy: [.count(.registerWrite, 4)], summary: "x[rd] = pc + 1; pc = pc + offset")
         case .jalr: .init(format: .i, operands: [.register(.scalar, .a), .register(.scalar, .b), .immediate(.signed16)],
                           group: .branch, timing: .branch(latency: .aluLatency),
-                          events: [.registerRead, .registerWrite, .int32Add],
+                          energy: [.count(.registerRead, 4), .count(.registerWrite, 4), .count(.int32Add, 1)],
                           summary: "t = x[rs] + sext(imm); x[rd] = pc + 1; pc = t")
         case .loop: .init(format: .i, operands: [.register(.scalar, .a), .target(.imm16)],
                           group: .branch, timing: .branch(latency: nil),
-                          events: [.registerRead],
+                          energy: [.count(.registerRead, 4)],
                           summary: "run pc+1 ..< end x[rs] times (0: skip to end)")
 
         case .lw: Self.memory(.scalar, .activationSRAM, .bytes(4), load: true, "x[rd] = asram.i32[x[rs] + imm]")
@@ -111,49 +111,52 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
                                "m[md][r] = unpack(wsram[addr + r*ROWBYTES ..< +ROWBYTES]) for r < ROWS")
 
         case .dmaw: Self.dma("wsram[x[rd] ..< +x[rn]] = dram[x[rs] ..< +x[rn]], in the background",
-                             [.dramRead, .weightSRAMWrite])
+                             from: .dramRead, to: .weightSRAMWrite)
         case .dmaa: Self.dma("asram[x[rd] ..< +x[rn]] = dram[x[rs] ..< +x[rn]], in the background",
-                             [.dramRead, .activationSRAMWrite])
+                             from: .dramRead, to: .activationSRAMWrite)
         case .dmas: Self.dma("dram[x[rd] ..< +x[rn]] = asram[x[rs] ..< +x[rn]], in the background",
-                             [.activationSRAMRead, .dramWrite])
+                             from: .activationSRAMRead, to: .dramWrite)
         case .dwait: .init(format: .i, operands: [.immediate(.unsigned16)], group: .dma, timing: .dmaWait,
-                           events: [], summary: "wait until at most imm DMA transfers are outstanding")
+                           energy: [], summary: "wait until at most imm DMA transfers are outstanding")
 
         case .vmac: .init(format: .r, operands: [.register(.accumulator, .a), .register(.trit, .b), .register(.vector, .c)],
                           group: .ternary, timing: .pipelined(latency: .macLatency),
-                          events: [.registerRead, .registerWrite, .tritAdd, .tritSub, .tritSkip],
+                          energy: [.count(.registerRead, [.init(4, .vl), .init(1, .vlTritBytes), .init(1, .vl)]),
+                                   .count(.registerWrite, 4, .vl), EventCount(.tritMACs, [.init(1, .vl)])],
                           summary: "a[ad][l] += t[ts][l] * v[vs][l] for l < vl (add, subtract or skip; wrapping)")
         case .mmac: .init(format: .r, operands: [.register(.accumulator, .a), .register(.matrix, .b), .register(.vector, .c)],
                           group: .ternary, timing: .pipelined(latency: .mmacLatency),
-                          events: [.registerRead, .registerWrite, .tritAdd, .tritSub, .tritSkip, .int32Add],
+                          energy: [.count(.registerRead, [.init(4, .rows), .init(1, .rowsVlTritBytes), .init(1, .vl)]),
+                                   .count(.registerWrite, 4, .rows), EventCount(.tritMACs, [.init(1, .rowsVl)]),
+                                   .count(.int32Add, 1, .rows)],
                           summary: "a[ad][r] += sum over l < vl of m[ms][r][l] * v[vs][l], for r < ROWS (wrapping)")
         case .sgn: .init(format: .r, operands: [.register(.trit, .a), .register(.accumulator, .b), .register(.scalar, .c)],
                          group: .ternary, timing: .pipelined(latency: .vectorLatency),
-                         events: [.registerRead, .registerWrite, .int8Op],
+                         energy: [.count(.registerRead, [.init(4, .vl), .init(4, .one)]), .count(.registerWrite, 1, .vlTritBytes), .count(.int8Op, 1, .vl)],
                          summary: "t[td][l] = +1 if a > x[rs], -1 if a < -x[rs], else 0 (l < vl)")
         case .sgnb: .init(format: .r, operands: [.register(.trit, .a), .register(.accumulator, .b)],
                           group: .ternary, timing: .pipelined(latency: .vectorLatency),
-                          events: [.registerRead, .registerWrite, .int8Op],
+                          energy: [.count(.registerRead, 4, .vl), .count(.registerWrite, 1, .vlTritBytes), .count(.int8Op, 1, .vl)],
                           summary: "t[td][l] = +1 if a[as][l] >= 0 else -1 (l < vl)")
         case .thr: .init(format: .r, operands: [.register(.trit, .a), .register(.accumulator, .b),
                                                .register(.accumulator, .c), .register(.accumulator, .d)],
                          group: .ternary, timing: .pipelined(latency: .vectorLatency),
-                         events: [.registerRead, .registerWrite, .int8Op],
+                         energy: [.count(.registerRead, 12, .vl), .count(.registerWrite, 1, .vlTritBytes), .count(.int8Op, 1, .vl)],
                          summary: "t[td][l] = +1 if a[as][l] > a[ahi][l], -1 if < a[alo][l], else 0")
         case .tcvt: .init(format: .r, operands: [.register(.vector, .a), .register(.trit, .b)],
                           group: .ternary, timing: .pipelined(latency: .vectorLatency),
-                          events: [.registerRead, .registerWrite, .int8Op],
+                          energy: [.count(.registerRead, 1, .vlTritBytes), .count(.registerWrite, 1, .vl), .count(.int8Op, 1, .vl)],
                           summary: "v[vd][l] = t[ts][l] as int8 (l < vl)")
 
         case .azero: .init(format: .r, operands: [.register(.accumulator, .a)],
                            group: .accumulator, timing: .pipelined(latency: .vectorLatency),
-                           events: [.registerWrite], summary: "a[ad][l] = 0 (l < vl)")
+                           energy: [.count(.registerWrite, 4, .vl)], summary: "a[ad][l] = 0 (l < vl)")
         case .abcast: .init(format: .r, operands: [.register(.accumulator, .a), .register(.scalar, .b)],
                             group: .accumulator, timing: .pipelined(latency: .vectorLatency),
-                            events: [.registerRead, .registerWrite], summary: "a[ad][l] = x[rs] (l < vl)")
+                            energy: [.count(.registerRead, 4), .count(.registerWrite, 4, .vl)], summary: "a[ad][l] = x[rs] (l < vl)")
         case .awiden: .init(format: .r, operands: [.register(.accumulator, .a), .register(.vector, .b)],
                             group: .accumulator, timing: .pipelined(latency: .vectorLatency),
-                            events: [.registerRead, .registerWrite], summary: "a[ad][l] = sext(v[vs][l]) (l < vl)")
+                            energy: [.count(.registerRead, 1, .vl), .count(.registerWrite, 4, .vl)], summary: "a[ad][l] = sext(v[vs][l]) (l < vl)")
         case .aadd: Self.acc3("a[ad][l] = sat32(a[as][l] + a[at][l])", latency: .vectorLatency, event: .int32Add)
         case .asub: Self.acc3("a[ad][l] = sat32(a[as][l] - a[at][l])", latency: .vectorLatency, event: .int32Add)
         case .amul: Self.acc3("a[ad][l] = sat32(a[as][l] * a[at][l])", latency: .vectorMulLatency, event: .int32Mul)
@@ -161,16 +164,16 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
         case .asq: Self.acc2("a[ad][l] = sat32(a[as][l] * a[as][l])", latency: .vectorMulLatency, event: .int32Mul)
         case .amax: .init(format: .r, operands: [.register(.scalar, .a), .register(.accumulator, .b)],
                           group: .accumulator, timing: .pipelined(latency: .reduceLatency),
-                          events: [.registerRead, .registerWrite, .int32Add],
+                          energy: [.count(.registerRead, 4, .vl), .count(.registerWrite, 4), .count(.int32Add, 1, .vl)],
                           summary: "x[rd] = max over l < vl of sat32(|a[as][l]|); 0 if vl = 0")
         case .asum: .init(format: .r, operands: [.register(.scalar, .a), .register(.accumulator, .b)],
                           group: .accumulator, timing: .pipelined(latency: .reduceLatency),
-                          events: [.registerRead, .registerWrite, .int32Add],
+                          energy: [.count(.registerRead, 4, .vl), .count(.registerWrite, 4), .count(.int32Add, 1, .vl)],
                           summary: "x[rd] = sum over l < vl of a[as][l] (wrapping)")
         case .rq: .init(format: .r, operands: [.register(.vector, .a), .register(.accumulator, .b),
                                               .register(.scalar, .c), .register(.scalar, .d)],
                         group: .accumulator, timing: .pipelined(latency: .requantLatency),
-                        events: [.registerRead, .registerWrite, .int32Mul, .int8Op],
+                        energy: [.count(.registerRead, [.init(4, .vl), .init(8, .one)]), .count(.registerWrite, 1, .vl), .count(.int32Mul, 1, .vl), .count(.int8Op, 1, .vl)],
                         summary: "v[vd][l] = sat8(rne(a[as][l] * x[rm] / 2^(x[rsh] & 63))) (l < vl)")
         }
     }
@@ -179,52 +182,73 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
                                 event: EnergyEvent = .int32Add) -> InstructionSpec {
         .init(format: .r, operands: [.register(.scalar, .a), .register(.scalar, .b), .register(.scalar, .c)],
               group: .scalar, timing: .pipelined(latency: latency),
-              events: [.registerRead, .registerWrite, event], summary: summary)
+              energy: [.count(.registerRead, 8), .count(.registerWrite, 4), .count(event, 1)], summary: summary)
     }
 
     private static func scalarI(_ kind: ImmediateKind, _ summary: String) -> InstructionSpec {
         .init(format: .i, operands: [.register(.scalar, .a), .register(.scalar, .b), .immediate(kind)],
               group: .scalar, timing: .pipelined(latency: .aluLatency),
-              events: [.registerRead, .registerWrite, .int32Add], summary: summary)
+              energy: [.count(.registerRead, 4), .count(.registerWrite, 4), .count(.int32Add, 1)], summary: summary)
     }
 
     private static func branch(_ summary: String) -> InstructionSpec {
         .init(format: .i, operands: [.register(.scalar, .a), .register(.scalar, .b), .target(.imm16)],
               group: .branch, timing: .branch(latency: nil),
-              events: [.registerRead, .int32Add], summary: summary)
+              energy: [.count(.registerRead, 8), .count(.int32Add, 1)], summary: summary)
     }
 
+    /// A load or store of `data` registers: it reads the base register (4 bytes) and adds
+    /// the offset (1 `int32Add`); a load writes the data register, a store reads it.
     private static func memory(_ data: RegisterClass, _ space: MemorySpace, _ size: AccessSize,
                                load: Bool, _ summary: String) -> InstructionSpec {
         let unpacks = data == .trit || data == .matrix
-        var events: [EnergyEvent] = [.registerRead, .int32Add]  // base register + address add
-        if load { events.append(.registerWrite) }
-        switch (space, load) {
-        case (.weightSRAM, true): events.append(.weightSRAMRead)
-        case (.weightSRAM, false): events.append(.weightSRAMWrite)
-        case (_, true): events.append(.activationSRAMRead)
-        case (_, false): events.append(.activationSRAMWrite)
+        let registerBytes: CountTerm = switch data {
+        case .scalar: .init(4, .one)
+        case .vector: .init(1, .vl)
+        case .accumulator: .init(4, .vl)
+        case .trit: .init(1, .vlenTritBytes)
+        case .matrix: .init(1, .rowsVlenTritBytes)
         }
-        if unpacks { events.append(.tritUnpack) }
+        let memoryBytes: CountTerm = switch size {
+        case .bytes(let n): .init(n, .one)
+        case .activeLanes(let laneBytes): .init(laneBytes, .vl)
+        case .tritRow: .init(1, .rowBytes)
+        case .tritMatrix: .init(1, .tileBytes)
+        }
+        let traffic: EnergyEvent = switch (space, load) {
+        case (.weightSRAM, true): .weightSRAMRead
+        case (.weightSRAM, false): .weightSRAMWrite
+        case (_, true): .activationSRAMRead
+        case (_, false): .activationSRAMWrite
+        }
+        var energy: [EventCount] = load
+            ? [.count(.registerRead, 4), .count(.registerWrite, [registerBytes])]
+            : [.count(.registerRead, registerBytes.quantity == .one ? [.init(4 + registerBytes.coefficient, .one)]
+                                                                    : [.init(4, .one), registerBytes])]
+        energy += [.count(.int32Add, 1), .count(traffic, [memoryBytes])]
+        if unpacks { energy.append(.count(.tritUnpack, [memoryBytes])) }
         return .init(format: .i, operands: [.register(data, .a), .memory], group: .memory,
                      timing: .memory(space, size, load: load, unpacks: unpacks && load),
-                     events: events, summary: summary)
+                     energy: energy, summary: summary)
     }
 
-    private static func dma(_ summary: String, _ traffic: [EnergyEvent]) -> InstructionSpec {
+    /// A DMA transfer reads its three address registers and moves len bytes.
+    private static func dma(_ summary: String, from source: EnergyEvent, to destination: EnergyEvent) -> InstructionSpec {
         .init(format: .r, operands: [.register(.scalar, .a), .register(.scalar, .b), .register(.scalar, .c)],
-              group: .dma, timing: .dmaEnqueue, events: [.registerRead] + traffic, summary: summary)
+              group: .dma, timing: .dmaEnqueue,
+              energy: [.count(.registerRead, 12), .count(source, 1, .dmaLength), .count(destination, 1, .dmaLength)],
+              summary: summary)
     }
 
     private static func acc3(_ summary: String, latency: LatencyParameter, event: EnergyEvent) -> InstructionSpec {
         .init(format: .r, operands: [.register(.accumulator, .a), .register(.accumulator, .b), .register(.accumulator, .c)],
               group: .accumulator, timing: .pipelined(latency: latency),
-              events: [.registerRead, .registerWrite, event], summary: summary)
+              energy: [.count(.registerRead, 8, .vl), .count(.registerWrite, 4, .vl), .count(event, 1, .vl)], summary: summary)
     }
 
     private static func acc2(_ summary: String, latency: LatencyParameter, event: EnergyEvent) -> InstructionSpec {
         .init(format: .r, operands: [.register(.accumulator, .a), .register(.accumulator, .b)],
               group: .accumulator, timing: .pipelined(latency: latency),
-              events: [.registerRead, .registerWrite, event], summary: summary)
+              energy: [.count(.registerRead, 4, .vl), .count(.registerWrite, 4, .vl), .count(event, 1, .vl)], summary: summary)
     }
 }
