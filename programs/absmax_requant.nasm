@@ -39,6 +39,32 @@
 ;    80..83   scale  M (int32)
 ;    84       diff   the byte stored by sb
 ;
+; Cycle count (default machine, ISA.md chapter 6):
+;    0  addi r1; 1 setvl        vl ready at 2
+;    2  lda a0                  4 * vl = 32 bytes at 0 = words 0..3: 1 cycle;
+;                               a0 ready at 2 + loadLatency 2 = 4
+;    4  amax r2, a0             could issue at 3: data 1;
+;                              r2 ready at 4 + reduceLatency 2 = 6
+;    6  bne r2, r0, have_max    could issue at 5: data 1. Taken (2540 != 0), so the next
+;                               instruction issues at 6 + 1 + branchPenalty 2 = 9
+;                               (branch 2); the guard addi is skipped
+;    9  lui r4                  r4 ready at 10
+;   10  divu r3, r4, r2         r3 ready at 10 + divLatency 16 = 26
+;   26  sw r3                   could issue at 11: data 15 (the divide)
+;   27  addi r5                 r5 ready at 28
+;   28  rq v0, a0, r3, r5       all ready; v0 ready at 28 + requantLatency 2 = 30
+;   30  stv v0                  could issue at 29: data 1
+;   31  lda a1 (32 bytes at 32 = words 4..7: 1 cycle; ready at 33); 32 addi r3; 33 addi r5
+;   34  rq v1, a1, r3, r5       a1 ready 33, r5 ready 34: no stall; v1 ready at 36
+;   36  stv v1                  could issue at 35: data 1
+;   37  addi r3
+;   38  lb r7; 39 lb r8         1 byte each: 1 cycle; r7 ready at 40, r8 at 41
+;   41  sub r9, r8, r7          could issue at 40; r8 ready at 41: data 1
+;   42  sb r9
+;   43  halt                    nothing pending: no drain
+; Total = 43 + 1 = 44 cycles = 22 instructions (the skipped addi does not count)
+; + 22 stall cycles: data 20 (1 + 1 + 15 + 1 + 1 + 1) and branch 2.
+;
 ; Expected final state:
 ; expect r2 = 2540
 ; expect r3 = 3276
@@ -64,6 +90,19 @@
 ; expect asram.i32[80] = 3276
 ; expect asram.u8[84] = 0xFE
 ; expect asram.i8[84] = -2
+; Cycles, stall cycles by cause and trit-MAC events (default machine, derived above):
+; expect cycles = 44
+; expect retired = 22
+; expect stall.data = 20
+; expect stall.sramPort = 0
+; expect stall.bankConflict = 0
+; expect stall.branch = 2
+; expect stall.dmaQueue = 0
+; expect stall.dmaWait = 0
+; expect stall.drain = 0
+; expect trit.add = 0
+; expect trit.sub = 0
+; expect trit.skip = 0
 
 .equ N, 8
 .equ FRAC, 16                   ; fraction bits of the fixed-point multiplier

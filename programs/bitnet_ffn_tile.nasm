@@ -44,6 +44,37 @@
 ;                   76..95   y (int32)
 ;                   96..99   absmax          100..103  M
 ;
+; Cycle count (default machine, ISA.md chapter 6):
+;    0  addi r1; 1 setvl        vl ready at 2
+;    2  ldv v0                  5 bytes: 1 cycle; v0 ready at 4
+;    3  ldm m0; 7 ldm m1; 11 ldm m2
+;                               416 bytes each, at 0, 416, 832 (words 0..51, 52..103,
+;                               104..155): at most 4 words per bank = ideal 4, so each
+;                               occupies 4 cycles (sramPort 3 each, 9 in all); ready at
+;                               9, 13 and 17 (last access cycle + loadLatency 2 + unpack 1)
+;   15  azero a0; 16 mmac a0, m0, v0 (m0 ready since 9; a0 ready at 18)
+;   17  azero a1; 18 mmac a1, m1, v0 (a1 ready at 20)
+;   19  sta a0; 20 sta a1       20 bytes each: 1 cycle; a0 ready at 18, a1 at 20: no stall
+;   21  arelu a2                a2 ready at 22
+;   22  asq a2, a2              a2 ready at 22 + vectorMulLatency 2 = 24
+;   24  amul a3, a2, a1         could issue at 23: data 1; a3 ready at 26
+;   26  sta a3                  could issue at 25: data 1
+;   27  amax r2, a3             r2 ready at 27 + reduceLatency 2 = 29
+;   29  bne r2, r0, nonzero     could issue at 28: data 1. Taken (405 != 0): next issue
+;                               at 29 + 1 + branchPenalty 2 = 32 (branch 2)
+;   32  sw r2; 33 lui r4
+;   34  divu r3, r4, r2         r3 ready at 34 + divLatency 16 = 50
+;   50  sw r3                   could issue at 35: data 15
+;   51  addi r5; 52 rq v1       v1 ready at 52 + requantLatency 2 = 54
+;   54  stv v1                  could issue at 53: data 1
+;   55  azero a4; 56 mmac a4, m2, v1 (a4 ready at 58)
+;   58  sta a4                  could issue at 57: data 1
+;   59  halt                    nothing pending: no drain
+; Total = 59 + 1 = 60 cycles = 29 instructions (the skipped guard addi does not count)
+; + 31 stall cycles: data 20 (1 + 1 + 1 + 15 + 1 + 1), sramPort 9, branch 2.
+; Trit-MAC events: 3 mmac x ROWS 32 x vl 5 = 480; the non-zero trits of rows 0..4 are
+; +1: 9 (Wg) + 9 (Wu) + 10 (Wd) = 28 and -1: 3 + 4 + 5 = 12; the other 440 are skips.
+;
 ; Expected final state (byte addresses; signed decimal):
 ; expect r2 = 405
 ; expect r3 = 20550
@@ -74,6 +105,19 @@
 ; expect asram.i32[92] = 19
 ; expect asram.i32[96] = 405
 ; expect asram.i32[100] = 20550
+; Cycles, stall cycles by cause and trit-MAC events (default machine, derived above):
+; expect cycles = 60
+; expect retired = 29
+; expect stall.data = 20
+; expect stall.sramPort = 9
+; expect stall.bankConflict = 0
+; expect stall.branch = 2
+; expect stall.dmaQueue = 0
+; expect stall.dmaWait = 0
+; expect stall.drain = 0
+; expect trit.add = 28
+; expect trit.sub = 12
+; expect trit.skip = 440
 
 .equ D, 5                       ; d_model = d_ffn = active lanes
 .equ ROWS, 32

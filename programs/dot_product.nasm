@@ -24,6 +24,23 @@
 ;                   8..39  prod: the 8 per-lane products as int32 (stored with sta)
 ;                   40..43 dot: the final sum as int32 (stored with sw)
 ;
+; Cycle count (default machine, ISA.md chapter 6):
+; One instruction per cycle except for one data stall (issue cycles on the left):
+;    0  addi r1          r1 ready at 1
+;    1  setvl r3, r1     r3 and vl ready at 1 + aluLatency 1 = 2
+;    2  ldt t0           13 bytes at 0 = bank words 0..1: banks() = 1, no port stall;
+;                        t0 ready at 2 + loadLatency 2 + unpackLatency 1 = 5
+;    3  ldv v0           vl = 8 bytes at 0, one word: 1 cycle; v0 ready at 3 + 2 = 5
+;    4  azero a0         a0 ready at 5
+;    5  vmac a0, t0, v0  a0, t0, v0 all ready at 5: no stall; a0 ready at 6
+;    6  sta a0           4 * vl = 32 bytes at 8 = words 1..4, one per bank: 1 cycle
+;    7  asum r2, a0      r2 ready at 7 + reduceLatency 2 = 9
+;    9  sw r2            could issue at 8, but r2 is ready at 9: data stall 1
+;   10  halt             everything is ready (r2 at 9): no drain
+; Total = 10 + 1 = 11 cycles = 10 instructions + 1 stall cycle (data 1).
+; Trit-MAC events: the one vmac covers vl = 8 lanes of w = +0-+-0+-: 3 adds (+1 lanes),
+; 3 subtracts (-1 lanes) and 2 skips (0 lanes).
+;
 ; Expected final state (addresses are byte addresses; asram.i32[8] is the int32 at bytes
 ; 8..11; register values are signed decimal or 0x hex bit patterns):
 ; expect r2 = 31
@@ -40,6 +57,19 @@
 ; expect wsram.u8[0] = 0xD0
 ; expect wsram.u8[1] = 0x15
 ; expect wsram.u8[12] = 0x00
+; Cycles, stall cycles by cause and trit-MAC events (default machine, derived above):
+; expect cycles = 11
+; expect retired = 10
+; expect stall.data = 1
+; expect stall.sramPort = 0
+; expect stall.bankConflict = 0
+; expect stall.branch = 0
+; expect stall.dmaQueue = 0
+; expect stall.dmaWait = 0
+; expect stall.drain = 0
+; expect trit.add = 3
+; expect trit.sub = 3
+; expect trit.skip = 2
 
 .equ N, 8                       ; number of lanes we use
 .equ ROWBYTES, 13               ; ceil(VLEN / 5) bytes per packed trit row (VLEN = 64)

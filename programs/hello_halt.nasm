@@ -14,10 +14,30 @@
 ;   * Execution starts at the first instruction (code address 0) unless `.entry` says
 ;     otherwise.
 ;
+; Cycle count (default machine, ISA.md chapter 6):
+; Every instruction issues one cycle after the one before; nothing waits:
+;   cycle 0  addi r2    r2 ready at 0 + aluLatency 1 = 1
+;   cycle 1  addi r1    reads r2, ready at 1: no stall; r1 ready at 2
+;   cycle 2  halt       no DMA, every register ready by 2: no drain
+; Total = halt's issue cycle + 1 = 3 cycles = 3 instructions + 0 stall cycles.
+;
 ; Expected final state (read by the test harness; register values are signed decimal or
 ; 0x hex bit patterns):
 ; expect r1 = 42
 ; expect r2 = 40
+; Cycles, stall cycles by cause and trit-MAC events (default machine, derived above):
+; expect cycles = 3
+; expect retired = 3
+; expect stall.data = 0
+; expect stall.sramPort = 0
+; expect stall.bankConflict = 0
+; expect stall.branch = 0
+; expect stall.dmaQueue = 0
+; expect stall.dmaWait = 0
+; expect stall.drain = 0
+; expect trit.add = 0
+; expect trit.sub = 0
+; expect trit.skip = 0
 
 start:
         addi  r2, r0, 40        ; r2 = 0 + 40

@@ -47,6 +47,29 @@
 ;                   48..52   thr result as int8
 ;                   56..60   sgn result as int8
 ;
+; Cycle count (default machine, ISA.md chapter 6):
+;    0  addi r1; 1 setvl        vl ready at 2
+;    2  ldv v0                  vl = 5 bytes at 0: 1 cycle; v0 ready at 4
+;    3  ldm m0, [W]             416 bytes at 0 = words 0..51 over 16 banks: banks 0..3
+;                               hold 4 words each (0, 16, 32, 48 ...), so banks() = 4 =
+;                               ideal = ceil(416 / 128): it occupies cycles 3..6
+;                               (sramPort 3); m0 ready at 6 + loadLatency 2 + unpack 1 = 9
+;    7  azero a0                a0 ready at 8
+;    9  mmac a0, m0, v0         could issue at 8; m0 ready at 9: data 1; a0 ready at 11
+;   11  sta a0                  could issue at 10; a0 ready at 11: data 1
+;                               (20 bytes at 28 = words 3..5: 1 cycle)
+;   12  ldt t0 (ready 15); 13 ldt t1 (ready 16); 14 addi r2; 15 abcast a1 (ready 16)
+;   16  lda a2                  20 bytes at 8 = words 1..3: 1 cycle; a2 ready at 18
+;   18  thr t0, a0, a1, a2      could issue at 17; a2 ready at 18: data 1 (the pending
+;                               write of t0 by the ldt was done at 15)
+;   19  addi r3; 20 sgn t1 (t1 ready since 16); 21 stt t0; 22 stt t1 (13 bytes each,
+;       1 cycle); 23 tcvt; 24 stv; 25 tcvt; 26 stv
+;   27  halt                    nothing pending: no drain
+; Total = 27 + 1 = 28 cycles = 22 instructions + 6 stall cycles: data 3 (1 + 1 + 1) and
+; sramPort 3 (the ldm).
+; Trit-MAC events: the mmac does ROWS * vl = 32 * 5 = 160. Rows 0..4 hold 8 +1 trits
+; (2 + 2 + 1 + 2 + 1) and 7 -1 trits (1 + 2 + 2 + 1 + 1); the other 145 are 0 (skips).
+;
 ; Expected final state (byte addresses; signed decimal or 0x hex):
 ; expect asram.i32[28] = 1
 ; expect asram.i32[32] = 7
@@ -69,6 +92,19 @@
 ; expect asram.i8[58] = -1
 ; expect asram.i8[59] = 1
 ; expect asram.i8[60] = 0
+; Cycles, stall cycles by cause and trit-MAC events (default machine, derived above):
+; expect cycles = 28
+; expect retired = 22
+; expect stall.data = 3
+; expect stall.sramPort = 3
+; expect stall.bankConflict = 0
+; expect stall.branch = 0
+; expect stall.dmaQueue = 0
+; expect stall.dmaWait = 0
+; expect stall.drain = 0
+; expect trit.add = 8
+; expect trit.sub = 7
+; expect trit.skip = 145
 
 .equ N, 5                       ; inputs = neurons = active lanes
 .equ ROWS, 32

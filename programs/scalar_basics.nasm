@@ -11,6 +11,30 @@
 ; Code addresses count instructions (not bytes): jal stores pc + 1, the index of the
 ; instruction after the call, and branch offsets are in instructions.
 ;
+; Cycle count (default machine, ISA.md chapter 6):
+; (Only branches and the multiplier/divider cost extra: every ALU result is ready the
+; cycle after it issues, and every lw/sw is an aligned word, 1 cycle.)
+; Part 1, cycles 0..50: 2 setup instructions; the loop body add, addi, bne is 3 issue
+;   + branch 2 when bne is taken (9 times) = 5 cycles x 9 + 3 (last pass, not taken);
+;   then sw ........................................ 2 + 45 + 3 + 1 = 51 cycles
+; Part 2, cycles 51..118: 3 setup; body add, add, add, blt = 4 issue, blt taken 10 of the
+;   11 times: 6 x 10 + 4; then sw ........................ 3 + 60 + 4 + 1 = 68 cycles
+; Part 3, cycles 119..144: 16 instructions; jal, jalr (always taken) and the bge of the
+;   second call (25 >= 0) each add branch 2: 5 x 2 ................ 16 + 10 = 26 cycles
+; Part 4, cycles 145..222: 16 instructions; each sw of a product or quotient waits for it:
+;   mul (mulLatency 3): data 2; div, div, divu, div (divLatency 16): data 15 each
+;   ........................................................ 16 + 2 + 4 x 15 = 78 cycles
+; Part 5, cycles 223..237: 15 instructions, no stall ...................... 15 cycles
+; Part 6, cycles 238..254: 17 instructions, no stall ...................... 17 cycles
+; Part 7, cycles 255..268: 14 instructions, no stall ...................... 14 cycles
+; Part 8, cycles 269..281: 11 instructions; bltu and bgeu fall through (free), beq is
+;   taken (branch 2) ............................................. 11 + 2 = 13 cycles
+; Part 9, cycles 282..292: 11 instructions including halt. The three lw issue at 283,
+;   284, 285 (results at 285, 286, 287), so each add finds its operands ready; halt at
+;   292 finds nothing pending (no drain) .................................. 11 cycles
+; Total = 51 + 68 + 26 + 78 + 15 + 17 + 14 + 13 + 11 = 293 cycles = 181 instructions
+; + 112 stall cycles: branch 50 (2 x (9 + 10 + 5 + 1)) and data 62 (2 + 4 x 15).
+;
 ; Expected final state (addresses are byte addresses in activation SRAM; values are
 ; signed decimal, or 0x hex for the 32-bit pattern):
 ; expect asram.i32[0] = 55
@@ -46,6 +70,19 @@
 ; expect r4 = 144
 ; expect r10 = 2000
 ; expect r15 = 19
+; Cycles, stall cycles by cause and trit-MAC events (default machine, derived above):
+; expect cycles = 293
+; expect retired = 181
+; expect stall.data = 62
+; expect stall.sramPort = 0
+; expect stall.bankConflict = 0
+; expect stall.branch = 50
+; expect stall.dmaQueue = 0
+; expect stall.dmaWait = 0
+; expect stall.drain = 0
+; expect trit.add = 0
+; expect trit.sub = 0
+; expect trit.skip = 0
 
 ; ------------------------------------------------------------------------------------
 ; Part 1: sum of 1..10 with a counted loop (bne). sum10 = 10 + 9 + ... + 1 = 55

@@ -40,6 +40,29 @@
 ;                   64..103  x - w as int32 (sta)
 ;                  104..107  |x|, the L1 norm (sw)
 ;
+; Cycle count (default machine, ISA.md chapter 6):
+; One instruction per cycle plus 6 data-stall cycles (issue cycles on the left):
+;    0  addi r1; 1 setvl        vl ready at 2
+;    2  ldt t0                  13 bytes at 0: 1 cycle; t0 ready at 2 + 2 + 1 (unpack) = 5
+;    5  stt t0                  could issue at 3; reads t0, ready at 5: data 2
+;    6  ldv v0                  10 bytes at 0: 1 cycle; v0 ready at 6 + 2 = 8
+;    8  awiden a0, v0           could issue at 7; v0 ready at 8: data 1; a0 ready at 9
+;    9  tcvt; 10 awiden; 11 aadd; 12 asub    operands ready in time (vectorLatency 1:
+;                               a result can be read the next cycle): no stall
+;   13  sta a2; 14 sta a3       40 bytes at 24 (words 3..7) and at 64 (words 8..12):
+;                               at most one word per bank, 1 cycle each
+;   15  ldt t1                  t1 ready at 15 + 3 = 18
+;   18  sgnb t1, a0             could issue at 16; t1 is only its destination, but the
+;                               ldt's write to t1 is pending until 18 (write after write):
+;                               data 2; t1 ready at 19
+;   19  stt; 20 tcvt; 21 stv (10 bytes, 1 cycle); 22 azero; 23 vmac; 24 nop
+;   25  asum r2, a4             r2 ready at 25 + reduceLatency 2 = 27
+;   27  sw r2                   could issue at 26: data 1
+;   28  halt                    nothing pending: no drain
+; Total = 28 + 1 = 29 cycles = 23 instructions + 6 stall cycles (data 2 + 1 + 2 + 1).
+; Trit-MAC events: the vmac covers vl = 10 lanes of s = sgnb(x) = +-++-+-++-: 6 adds and
+; 4 subtracts (sgnb never produces a 0, so no skips).
+;
 ; Expected final state (byte addresses; values signed decimal or 0x hex):
 ; expect r2 = 31
 ; expect wsram.u8[26] = 0x22
@@ -81,6 +104,19 @@
 ; expect asram.i32[96] = 0
 ; expect asram.i32[100] = -2
 ; expect asram.i32[104] = 31
+; Cycles, stall cycles by cause and trit-MAC events (default machine, derived above):
+; expect cycles = 29
+; expect retired = 23
+; expect stall.data = 6
+; expect stall.sramPort = 0
+; expect stall.bankConflict = 0
+; expect stall.branch = 0
+; expect stall.dmaQueue = 0
+; expect stall.dmaWait = 0
+; expect stall.drain = 0
+; expect trit.add = 6
+; expect trit.sub = 4
+; expect trit.skip = 0
 
 .equ N, 10                      ; lanes in use
 .equ ROWBYTES, 13               ; one packed row of VLEN = 64 trits

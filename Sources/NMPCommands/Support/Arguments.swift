@@ -4,6 +4,8 @@ struct Arguments {
     private(set) var positional: [String] = []
     private(set) var flags: Set<String> = []
     private(set) var values: [String: String] = [:]
+    /// Every value given for each option, in order (for options that may repeat).
+    private(set) var repeated: [String: [String]] = [:]
 
     /// - Parameters:
     ///   - flagNames: options without a value, e.g. ["--json"].
@@ -31,13 +33,16 @@ struct Arguments {
             if flagNames.contains(name), inlineValue == nil {
                 flags.insert(name)
             } else if let key = canonical[name] {
+                let value: String
                 if let inlineValue {
-                    values[key] = inlineValue
+                    value = inlineValue
                 } else {
                     guard index < arguments.count else { throw .usage("option '\(name)' needs a value") }
-                    values[key] = arguments[index]
+                    value = arguments[index]
                     index += 1
                 }
+                values[key] = value
+                repeated[key, default: []].append(value)
             } else {
                 throw .usage("unknown option '\(argument)'")
             }

@@ -49,6 +49,24 @@ public struct InstructionSpec: Sendable {
         self.summary = summary
     }
 
+    /// The latencies that add up to the cycles from the instruction's last issue cycle to
+    /// its register result, or nil if it writes no register.
+    public var resultLatency: [LatencyParameter]? {
+        switch timing {
+        case .pipelined(let latency?), .branch(let latency?): [latency]
+        case .memory(_, _, load: true, let unpacks): unpacks ? [.loadLatency, .unpackLatency] : [.loadLatency]
+        default: nil
+        }
+    }
+
+    /// Whether the instruction depends on `vl` (ISA.md 2.2): exactly when one of its
+    /// energy counts does, so `vl` is one of its scoreboard sources.
+    public var readsVL: Bool {
+        energy.contains { count in
+            count.terms.contains { [.vl, .vlTritBytes, .rowsVlTritBytes, .rowsVl].contains($0.quantity) }
+        }
+    }
+
     /// The distinct events the opcode can count, `.instruction` first.
     public var events: [EnergyEvent] { energy.flatMap(\.events) }
 }

@@ -1,0 +1,165 @@
+import Foundation
+import NMPAssembler
+import NMPISA
+import NMPSimulator
+
+/// `nmp run`: assemble (or load) a program, run it on the simulated machine, report.
+enum RunCommand: Command {
+    static let name = "run"
+    static let summary = "run a .nasm program or .nmc image on the cycle-accurate simulator and report"
+    static let help = """
+        usage: nmp run <prog.nasm | prog.nmc> [--config <file.json>] [--max-cycles <N>]
+                       [--trace] [--json] [--dump <what>]...
+
+        Runs the program to halt on the simulated machine (the default machine of ISA.md
+        section 3.1, or --config) and reports cycles, stalls by cause, instructions by
+        class, trit operations, memory traffic, energy by category and derived figures.
+        A .nasm file is assembled first; a file starting with the image magic "NMPC" is
+        loaded as an image.
+
+        options:
+          --config <file>     machine config JSON overriding any subset of the defaults
+                              (see 'nmp config')
+          --max-cycles <N>    stop with a cycleLimit trap when an instruction would issue
+                              at or after cycle N (default \(Simulator.defaultMaxCycles))
+          --trace             print one line per retired instruction: issue cycle, pc,
+                              instruction, stall cycles and cause (to stderr with --json)
+          --json              print the report as one JSON object (schema: README.md)
+          --dump <what>       after the run, show registers or memory; may repeat:
+        \(DumpRequest.syntax.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+          -h, --help          show this help
+
+        exit status: 0 halted, 1 trapped / bad program / bad config / bad dump request,
+        2 bad command line.
+        """
+
+    static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
+        let args = try Arguments(arguments, flags: ["--trace", "--json"], values: [["--config"], ["--max-cycles"], ["--dump"]])
+        let input = try args.single("program (.nasm or .nmc)")
+        var maxCycles = Simulator.defaultMaxCycles
+        if let text = args.values["--max-cycles"] {
+            guard let value = Int(text), value > 0 else { throw .usage("--max-cycles '\(text)' is not a positive integer") }
+            maxCycles = value
+        }
+        let config = try ConfigCommand.loadConfig(args.values["--config"])
+        var dumps: [(String, DumpRequest)] = []
+        for text in args.repeated["--dump"] ?? [] {
+            for part in text.split(separator: ",").map(String.init) {
+                dumps.append((part, try DumpRequest(part, config: config)))
+            }
+        }
+        let image = try loadImage(input, console: console)
+        let simulator: Simulator
+        do {
+            simulator = try Simulator(image: image, config: config)
+        } catch {
+            throw .failure("cannot load '\(input)': \(error.description)")
+        }
+
+        let json = args.flags.contains("--json")
+        let labels = Disassembler.labelMap(image.symbols)
+        let result: RunResult
+        if args.flags.contains("--trace") {
+            let write: (String) -> Void = json ? { console.err($0) } : { console.out($0) }
+            var tracer = TraceObserver(write: write, labels: labels)
+            result = simulator.run(maxCycles: maxCycles, observer: &tracer)
+        } else {
+            var progress = ProgressObserver(console: console, enabled: isatty(STDERR_FILENO) == 1)
+            result = simulator.run(maxCycles: maxCycles, observer: &progress)
+            progress.finish()
+        }
+
+        let report = RunReport(program: input, configSource: args.values["--config"] ?? "default config", result: result,
+                               finalPC: simulator.pc)
+        let trapText = result.trap.flatMap { trap in trap.word.map { Disassembler.text(ofWord: $0, pc: Int64(trap.pc), labels: labels) } }
+        if json {
+            console.out(report.json(trap: trapText, dumps: dumps.map { $0.1.json(simulator, request: $0.0) }).render() + "\n")
+        } else {
+            console.out(report.text())
+            for (text, dump) in dumps {
+                console.out("\ndump \(text)\n" + dump.render(simulator))
+            }
+        }
+        if let trap = result.trap {
+            console.err("nmp run: trap: \(trap.cause.rawValue) at pc \(trap.pc), cycle \(trap.cycle): "
+                        + (trapText ?? (trap.word.map { "word 0x" + hex($0, digits: 8) } ?? "no instruction")) + "\n"
+                        + "  \(trap.detail)\n  note: \(trap.cause.advice)\n")
+            return ExitCode.failure
+        }
+        return ExitCode.success
+    }
+
+    /// The image in `path`: loaded if it starts with the image magic, else assembled.
+    static func loadImage(_ path: String, console: Console) throws(CommandError) -> MicrocodeImage {
+        let bytes = try Files.read(path)
+        if bytes.starts(with: Array("NMPC".utf8)) {
+            do {
+                return try MicrocodeImage(decoding: bytes)
+            } catch {
+                throw .failure("cannot load '\(path)': \(error)")
+            }
+        }
+        let assembled = Assembler.assemble(bytes: bytes, fileName: path)
+        if !assembled.diagnostics.isEmpty { console.err(assembled.renderedDiagnostics) }
+        guard let image = assembled.image else { throw .failure("'\(path)' has errors; nothing was run") }
+        return image
+    }
+}
+
+/// Prints one line per retired instruction: issue cycle, pc, instruction, stalls.
+struct TraceObserver: RunObserver {
+    static var tracesInstructions: Bool { true }
+
+    let write: (String) -> Void
+    let labels: [Int64: [String]]
+    private var headerPrinted = false
+
+    init(write: @escaping (String) -> Void, labels: [Int64: [String]]) {
+        self.write = write
+        self.labels = labels
+    }
+
+    mutating func retired(_ record: TraceRecord) {
+        if !headerPrinted {
+            write(Self.line("cycle", "pc", "instruction", "stalls"))
+            headerPrinted = true
+        }
+        let text = Disassembler.text(ofWord: record.word, pc: Int64(record.pc), labels: labels)
+        let stalls = record.stalls.map { "\($0.cause.rawValue) \($0.cycles)" }.joined(separator: ", ")
+        write(Self.line(String(record.cycle), String(record.pc), text, stalls))
+    }
+
+    mutating func progress(cycle: Int, retired: Int) {}
+
+    private static func line(_ cycle: String, _ pc: String, _ text: String, _ stalls: String) -> String {
+        func left(_ s: String, _ width: Int) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
+        func right(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
+        return (right(cycle, 10) + "  " + right(pc, 6) + "  " + left(text, 34) + "  " + stalls)
+            .trimmingCharacters(in: .whitespaces) + "\n"
+    }
+}
+
+/// Progress on stderr every few million instructions, on a terminal only.
+struct ProgressObserver: RunObserver {
+    static var tracesInstructions: Bool { false }
+    let console: Console
+    let enabled: Bool
+    private var printed = false
+
+    init(console: Console, enabled: Bool) {
+        self.console = console
+        self.enabled = enabled
+    }
+
+    mutating func retired(_ record: TraceRecord) {}
+
+    mutating func progress(cycle: Int, retired: Int) {
+        guard enabled else { return }
+        console.err("\rnmp run: \(RunReport.int(retired)) instructions, cycle \(RunReport.int(cycle))...")
+        printed = true
+    }
+
+    func finish() {
+        if printed { console.err("\r\u{1B}[K") }
+    }
+}

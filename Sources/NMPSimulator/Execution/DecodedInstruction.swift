@@ -1,0 +1,104 @@
+import NMPISA
+
+/// One code word decoded once at load time into what the step loop needs: the opcode, its
+/// register numbers, the immediate already extended (or the absolute target pc), the
+/// scoreboard slots it reads and writes, and its result latency on this config.
+struct DecodedInstruction {
+    /// 0 for a legal word; otherwise the trap it raises when fetched.
+    enum Fault: UInt8 { case none, illegalInstruction, illegalLoop }
+
+    var opcode: Opcode
+    var fault: Fault
+    var a: Int32, b: Int32, c: Int32, d: Int32
+    /// Sign- or zero-extended immediate; for branches, `jal` and `loop`, the absolute target.
+    var imm: Int32
+    /// Scoreboard slots of the sources and destinations (unused: always-ready / discard).
+    var s0: UInt8, s1: UInt8, s2: UInt8, s3: UInt8
+    var d0: UInt8, d1: UInt8
+    /// Cycles from the last issue cycle to the result (ISA.md 6.1, 6.2).
+    var latency: Int32
+    /// The word, for traps and traces.
+    var word: UInt32
+
+    /// An undecodable word: executing it traps.
+    static func illegal(_ word: UInt32, fault: Fault) -> DecodedInstruction {
+        DecodedInstruction(opcode: .nop, fault: fault, a: 0, b: 0, c: 0, d: 0, imm: 0,
+                           s0: UInt8(Scoreboard.alwaysReady), s1: UInt8(Scoreboard.alwaysReady),
+                           s2: UInt8(Scoreboard.alwaysReady), s3: UInt8(Scoreboard.alwaysReady),
+                           d0: UInt8(Scoreboard.discard), d1: UInt8(Scoreboard.discard), latency: 0, word: word)
+    }
+
+}
+
+extension DecodedInstruction {
+    /// Decodes `word` at `pc` for `config`; the operand roles come from the instruction
+    /// table: the first register operand is the destination of every instruction with a
+    /// result (also a source for the accumulating `vmac`/`mmac`), every other register
+    /// operand and a memory operand's base are sources, and `vl` is a source of every
+    /// instruction whose counts depend on it (`InstructionSpec.readsVL`).
+    init(word: UInt32, pc: Int, config: MachineConfig) {
+        let instruction: Instruction
+        do {
+            instruction = try Instruction(decoding: word)
+        } catch {
+            if case .emptyLoopBody = error {
+                self = .illegal(word, fault: .illegalLoop)
+            } else {
+                self = .illegal(word, fault: .illegalInstruction)
+            }
+            return
+        }
+        let spec = instruction.opcode.spec
+        self = .illegal(word, fault: .none)
+        opcode = instruction.opcode
+        a = Int32(instruction.a); b = Int32(instruction.b); c = Int32(instruction.c); d = Int32(instruction.d)
+
+        var sources: [Int] = []
+        var destinations: [Int] = []
+        let hasResult = spec.resultLatency != nil
+        var first = true
+        for operand in spec.operands {
+            switch operand {
+            case .register(let file, let field):
+                let slot = Self.slot(file, Int(instruction.register(field)))
+                if first && hasResult {
+                    destinations.append(slot)
+                    if opcode == .vmac || opcode == .mmac { sources.append(slot) }
+                } else {
+                    sources.append(slot)
+                }
+                first = false
+            case .memory:
+                sources.append(Self.slot(.scalar, Int(instruction.b)))
+                imm = instruction.imm
+            case .immediate:
+                imm = instruction.imm
+            case .target:
+                // Absolute target; a pc outside the code traps when it is fetched.
+                imm = Int32(clamping: pc + Int(instruction.imm))
+            }
+        }
+        if spec.readsVL { sources.append(Scoreboard.vl) }
+        if opcode == .setvl { destinations.append(Scoreboard.vl) }
+        precondition(sources.count <= 4 && destinations.count <= 2, "operand roles exceed the decoded slots")
+        let ready = Scoreboard.alwaysReady, discard = Scoreboard.discard
+        func source(_ i: Int) -> UInt8 { UInt8(i < sources.count ? (sources[i] == Scoreboard.scalar ? ready : sources[i]) : ready) }
+        func destination(_ i: Int) -> UInt8 {
+            UInt8(i < destinations.count ? (destinations[i] == Scoreboard.scalar ? discard : destinations[i]) : discard)
+        }
+        s0 = source(0); s1 = source(1); s2 = source(2); s3 = source(3)
+        d0 = destination(0); d1 = destination(1)
+        latency = Int32(spec.resultLatency.map { $0.reduce(0) { $0 + config.latency($1) } } ?? 0)
+    }
+
+    /// The scoreboard slot of register `index` of `file`.
+    static func slot(_ file: RegisterClass, _ index: Int) -> Int {
+        switch file {
+        case .scalar: Scoreboard.scalar + index
+        case .trit: Scoreboard.trit + index
+        case .matrix: Scoreboard.matrix + index
+        case .vector: Scoreboard.vector + index
+        case .accumulator: Scoreboard.accumulator + index
+        }
+    }
+}

@@ -1,0 +1,43 @@
+/// One retired instruction, for `--trace`.
+public struct TraceRecord: Sendable {
+    /// Instruction index.
+    public var pc: Int
+    /// The instruction word.
+    public var word: UInt32
+    /// The cycle it issued.
+    public var cycle: Int
+    /// Stall cycles before issue and their cause (`data`, then `dmaQueue`, `dmaWait` or `drain`).
+    public var dataStall: Int
+    public var waitStall: Int
+    public var waitCause: StallCause
+    /// Stall cycles after issue: SRAM port and bank cycles of a memory access, branch penalty.
+    public var sramPortStall: Int, bankConflictStall: Int, branchStall: Int
+    /// The vector length the instruction ran with.
+    public var vl: Int
+
+    /// The non-zero stalls, in the order they happened.
+    public var stalls: [(cause: StallCause, cycles: Int)] {
+        [(.data, dataStall), (waitCause, waitStall), (.sramPort, sramPortStall),
+         (.bankConflict, bankConflictStall), (.branch, branchStall)].filter { $0.1 > 0 }
+    }
+}
+
+/// Watches a run: per-instruction trace records (only when `tracesInstructions`), and a
+/// progress call every 2^22 retired instructions. The step loop is specialized for each
+/// observer type, so a run without tracing pays nothing for it.
+public protocol RunObserver {
+    /// Whether `retired(_:)` is called; a constant so the fast path compiles it away.
+    static var tracesInstructions: Bool { get }
+    /// Called after every retired instruction when `tracesInstructions` is true.
+    mutating func retired(_ record: TraceRecord)
+    /// Called every 4,194,304 retired instructions.
+    mutating func progress(cycle: Int, retired: Int)
+}
+
+/// Observes nothing: the fast path.
+public struct SilentObserver: RunObserver {
+    public static var tracesInstructions: Bool { false }
+    public init() {}
+    public mutating func retired(_ record: TraceRecord) {}
+    public mutating func progress(cycle: Int, retired: Int) {}
+}

@@ -1,0 +1,154 @@
+import NMPISA
+import NMPTrits
+
+/// The cycle-accurate machine of ISA.md: an image loaded onto a configured machine, run
+/// to `halt` or to a trap, then inspected.
+///
+/// ```swift
+/// let simulator = try Simulator(image: image, config: MachineConfig())
+/// let result = simulator.run()
+/// print(result.counters.cycles, simulator.scalar(4))
+/// ```
+///
+/// The code is decoded once at load; the step loop works on the decoded form, keeps its
+/// state in locals and raw buffers, and allocates nothing per instruction.
+public final class Simulator {
+    /// The cycle budget `run()` uses when none is given: 10^9 cycles (one simulated second
+    /// at 1 GHz).
+    public static let defaultMaxCycles = 1_000_000_000
+
+    /// The machine the image runs on.
+    public let config: MachineConfig
+    /// The program.
+    public let image: MicrocodeImage
+
+    let code: UnsafeMutableBufferPointer<DecodedInstruction>
+    let weightSRAM: Memory
+    let activationSRAM: Memory
+    let dram: Memory
+    let registers: RegisterFiles
+    let ready: UnsafeMutablePointer<Int>
+    let loops: LoopStack
+    let dma: DMAQueue
+    let trits: TritCodec
+    /// Scratch rows for unpacking (ROWS * VLEN + 8: the decoder writes 8 bytes per packed byte).
+    let scratch: UnsafeMutablePointer<Int8>
+    /// Per matrix register: the vl its trit counts were taken for (-1: not yet), and the
+    /// counts of +1 and -1 trits in lanes below that vl.
+    let matrixCountVL: UnsafeMutablePointer<Int>
+    let matrixPlus: UnsafeMutablePointer<Int>
+    let matrixMinus: UnsafeMutablePointer<Int>
+    let tallies: UnsafeMutablePointer<OpcodeTally>
+
+    /// The program counter (after a run: halt's pc, or the trapping instruction's).
+    public internal(set) var pc: Int
+    /// The active vector length.
+    public internal(set) var vl: Int
+    private var result: RunResult?
+
+    /// Loads `image` onto a reset machine (ISA.md 2.7).
+    /// - Throws: `LoadError` if the config is invalid, a data section does not fit its
+    ///   memory, the image's packing differs from the config's, or the host cannot
+    ///   allocate the memories.
+    public init(image: MicrocodeImage, config: MachineConfig = MachineConfig()) throws(LoadError) {
+        do {
+            try config.validate()
+        } catch {
+            throw LoadError("invalid machine config: \(error.description)")
+        }
+        guard image.packing == config.packing else {
+            throw LoadError("the image's weights are packed as '\(image.packing.rawValue)' but the machine's packing is '\(config.packing.rawValue)'; set \"packing\" in the config or reassemble with .packing")
+        }
+        for (name, data, size) in [("weight SRAM (.wdata)", image.weightData, config.weightSRAM.size),
+                                   ("activation SRAM (.adata)", image.activationData, config.activationSRAM.size),
+                                   ("DRAM (.ddata)", image.dramData, config.dramSize)] where data.count > size {
+            throw LoadError("the image's \(name) data is \(data.count) bytes but the memory holds \(size)")
+        }
+        guard let weight = Memory(size: config.weightSRAM.size),
+              let activation = Memory(size: config.activationSRAM.size),
+              let dramMemory = Memory(size: config.dramSize)
+        else { throw LoadError("cannot allocate the machine's memories on this host") }
+        self.config = config
+        self.image = image
+        weightSRAM = weight
+        activationSRAM = activation
+        dram = dramMemory
+        weight.bytes.update(from: image.weightData, count: image.weightData.count)
+        activation.bytes.update(from: image.activationData, count: image.activationData.count)
+        dramMemory.bytes.update(from: image.dramData, count: image.dramData.count)
+
+        code = .allocate(capacity: image.code.count)
+        for (index, word) in image.code.enumerated() {
+            (code.baseAddress! + index).initialize(to: DecodedInstruction(word: word, pc: index, config: config))
+        }
+        registers = RegisterFiles(vlen: config.vlen, rows: config.rows)
+        ready = .allocate(capacity: Scoreboard.count)
+        ready.initialize(repeating: 0, count: Scoreboard.count)
+        loops = LoopStack(depth: config.loopDepth)
+        dma = DMAQueue(depth: config.dmaQueueDepth)
+        trits = TritCodec(packing: config.packing)
+        scratch = .allocate(capacity: config.rows * config.vlen + 8)
+        scratch.initialize(repeating: 0, count: config.rows * config.vlen + 8)
+        matrixCountVL = .allocate(capacity: RegisterFiles.matrixCount)
+        matrixCountVL.initialize(repeating: -1, count: RegisterFiles.matrixCount)
+        matrixPlus = .allocate(capacity: RegisterFiles.matrixCount)
+        matrixPlus.initialize(repeating: 0, count: RegisterFiles.matrixCount)
+        matrixMinus = .allocate(capacity: RegisterFiles.matrixCount)
+        matrixMinus.initialize(repeating: 0, count: RegisterFiles.matrixCount)
+        tallies = .allocate(capacity: 256)
+        tallies.initialize(repeating: OpcodeTally(), count: 256)
+        pc = Int(image.entry)
+        vl = config.vlen
+    }
+
+    deinit {
+        code.deallocate()
+        registers.deallocate()
+        ready.deallocate()
+        scratch.deallocate()
+        matrixCountVL.deallocate()
+        matrixPlus.deallocate()
+        matrixMinus.deallocate()
+        tallies.deallocate()
+        loops.deallocate()
+        dma.deallocate()
+        trits.deallocate()
+    }
+
+    /// Runs to `halt` or a trap. A second call returns the first run's result.
+    public func run(maxCycles: Int = Simulator.defaultMaxCycles) -> RunResult {
+        var observer = SilentObserver()
+        return run(maxCycles: maxCycles, observer: &observer)
+    }
+
+    /// Runs to `halt` or a trap, reporting to `observer`. A second call returns the first
+    /// run's result.
+    public func run<Observer: RunObserver>(maxCycles: Int, observer: inout Observer) -> RunResult {
+        if let result { return result }
+        var (counters, trap) = execute(maxCycles: maxCycles, observer: &observer)
+        var tallyByOpcode: [Opcode: OpcodeTally] = [:]
+        for op in Opcode.allCases where tallies[Int(op.rawValue)].count > 0 {
+            tallyByOpcode[op] = tallies[Int(op.rawValue)]
+            counters.retiredByOpcode[op] = tallies[Int(op.rawValue)].count
+        }
+        let events = eventCounts(tallies: tallyByOpcode, counters: counters, config: config)
+        let finished = RunResult(trap: trap, counters: counters, events: events, config: config)
+        result = finished
+        return finished
+    }
+}
+
+/// What a run produced: how it ended, its counters and energy events, and the energy
+/// and derived figures on the config it ran on.
+public struct RunResult: Sendable {
+    /// The trap that stopped the run, or nil if it halted.
+    public var trap: Trap?
+    public var counters: Counters
+    /// Units of every energy event (ISA.md 3.3), all events present.
+    public var events: [EnergyEvent: Int]
+    /// The machine it ran on.
+    public var config: MachineConfig
+
+    /// True if the run reached `halt`.
+    public var halted: Bool { trap == nil }
+}

@@ -1,0 +1,124 @@
+import NMPISA
+import NMPTrits
+
+/// The weight SRAM's unpack and pack units for one packing layout, table-driven: every
+/// byte value maps to its trits as Int8 lanes in one 64-bit word, so unpacking a byte is
+/// one load and one 8-byte store.
+struct TritCodec {
+    let perByte: Int
+    let packing: TritPacking
+    /// Byte value -> its trits (-1/0/+1 as Int8) in bytes 0 ..< perByte, little-endian.
+    let lanes: UnsafeMutablePointer<UInt64>
+    /// Byte value -> 1 if it is not a valid code of the layout.
+    let invalid: UnsafeMutablePointer<UInt8>
+
+    init(packing: TritPacking) {
+        self.packing = packing
+        perByte = packing.tritsPerByte
+        lanes = .allocate(capacity: 256)
+        invalid = .allocate(capacity: 256)
+        for byte in 0..<256 {
+            let trits = packing.decode(byte: UInt8(byte))
+            invalid[byte] = trits == nil ? 1 : 0
+            var word: UInt64 = 0
+            for (i, trit) in (trits ?? []).enumerated() {
+                word |= UInt64(UInt8(bitPattern: trit.rawValue)) << (8 * i)
+            }
+            lanes[byte] = word
+        }
+    }
+
+    func deallocate() {
+        lanes.deallocate()
+        invalid.deallocate()
+    }
+
+    /// Unpacks `rowCount` rows of `rowBytes` bytes at `source` into rows of `vlen` trits
+    /// at `destination`, which must have room for rowCount * vlen + 8 bytes. Returns false
+    /// if any byte is invalid (the destination is then partly written).
+    @inline(__always)
+    func unpack(rows rowCount: Int, rowBytes: Int, vlen: Int,
+                from source: UnsafePointer<UInt8>, to destination: UnsafeMutablePointer<Int8>) -> Bool {
+        var bad: UInt8 = 0
+        let raw = UnsafeMutableRawPointer(destination)
+        for r in 0..<rowCount {
+            let row = source + r * rowBytes
+            var offset = r * vlen
+            // Rows are written in order, so the up to 7 bytes each store writes past its
+            // trits are overwritten by the next byte or row (or land in the slack).
+            for j in 0..<rowBytes {
+                let byte = Int(row[j])
+                bad |= invalid[byte]
+                raw.storeBytes(of: lanes[byte], toByteOffset: offset, as: UInt64.self)
+                offset += perByte
+            }
+        }
+        return bad == 0
+    }
+
+    /// The address of the first invalid byte among `count` bytes at `source`.
+    func firstInvalid(_ source: UnsafePointer<UInt8>, count: Int) -> Int? {
+        (0..<count).first { invalid[Int(source[$0])] != 0 }
+    }
+
+    /// Packs `vlen` trits at `source` into `rowBytes` bytes at `destination`; padding
+    /// trits of the last byte are zero (digit 0).
+    @inline(__always)
+    func pack(vlen: Int, rowBytes: Int, from source: UnsafePointer<Int8>, to destination: UnsafeMutablePointer<UInt8>) {
+        for j in 0..<rowBytes {
+            var code = 0
+            let first = j * perByte
+            let last = min(first + perByte, vlen)
+            var i = last - 1
+            while i >= first {
+                // Digit t mod 3: 0 -> 0, +1 -> 1, -1 -> 2.
+                let digit = Int(source[i]) < 0 ? 2 : Int(source[i])
+                code = perByte == 5 ? code * 3 + digit : code | digit << (2 * (i - first))
+                i -= 1
+            }
+            destination[j] = UInt8(code)
+        }
+    }
+}
+
+/// The hardware loop stack (ISA.md 2.4, 6.4).
+struct LoopStack {
+    let depth: Int
+    let start: UnsafeMutablePointer<Int>
+    let end: UnsafeMutablePointer<Int>
+    let remaining: UnsafeMutablePointer<UInt32>
+
+    init(depth: Int) {
+        self.depth = depth
+        start = .allocate(capacity: depth)
+        end = .allocate(capacity: depth)
+        remaining = .allocate(capacity: depth)
+    }
+
+    func deallocate() {
+        start.deallocate(); end.deallocate(); remaining.deallocate()
+    }
+}
+
+/// The DMA engine's FIFO of outstanding transfers (ISA.md 2.5, 6.5), a ring of `depth`.
+struct DMAQueue {
+    let depth: Int
+    let opcode: UnsafeMutablePointer<Opcode>
+    let destination: UnsafeMutablePointer<Int>
+    let source: UnsafeMutablePointer<Int>
+    let length: UnsafeMutablePointer<Int>
+    let end: UnsafeMutablePointer<Int>
+
+    init(depth: Int) {
+        self.depth = depth
+        opcode = .allocate(capacity: depth)
+        destination = .allocate(capacity: depth)
+        source = .allocate(capacity: depth)
+        length = .allocate(capacity: depth)
+        end = .allocate(capacity: depth)
+    }
+
+    func deallocate() {
+        opcode.deallocate(); destination.deallocate(); source.deallocate(); length.deallocate(); end.deallocate()
+    }
+}

@@ -1,0 +1,81 @@
+import NMPISA
+
+/// Why an instruction issued later than the cycle after its predecessor (ISA.md 6.7).
+public enum StallCause: String, CaseIterable, Sendable, Codable {
+    case data, sramPort, bankConflict, branch, dmaQueue, dmaWait, drain
+}
+
+/// What a run counted: cycles, retired instructions, stalls and trit operations; the
+/// energy events follow from these and the instruction table (`RunResult.events`).
+public struct Counters: Sendable, Equatable {
+    /// Total cycles: halt's issue cycle + 1, or the trap cycle for a trapped run.
+    public var cycles = 0
+    /// Instructions retired (halt included).
+    public var retired = 0
+    /// Retired instructions per opcode (opcodes that never retired are absent).
+    public var retiredByOpcode: [Opcode: Int] = [:]
+    /// Stall cycles per cause (every cause present, zeros included).
+    public var stalls: [StallCause: Int] = Dictionary(uniqueKeysWithValues: StallCause.allCases.map { ($0, 0) })
+    /// Trit-MACs of `vmac` and `mmac` by their trit: +1 add, -1 subtract, 0 skip.
+    public var tritAdd = 0, tritSub = 0, tritSkip = 0
+
+    public init() {}
+
+    /// Retired instructions per class.
+    public var retiredByGroup: [InstructionGroup: Int] {
+        var groups = Dictionary(uniqueKeysWithValues: InstructionGroup.allCases.map { ($0, 0) })
+        for (op, n) in retiredByOpcode { groups[op.spec.group, default: 0] += n }
+        return groups
+    }
+
+    /// All trit-MACs performed (add + subtract + skip).
+    public var tritMACs: Int { tritAdd + tritSub + tritSkip }
+}
+
+/// The per-opcode sums the step loop keeps; the event counts are linear in them.
+struct OpcodeTally {
+    /// Issues of the opcode.
+    var count = 0
+    /// Sum of vl over those issues.
+    var vlSum = 0
+    /// Sum of ceil(vl / 4) over those issues.
+    var vlTritBytesSum = 0
+    /// Sum of DMA lengths (DMA opcodes only).
+    var lengthSum = 0
+}
+
+extension OpcodeTally {
+    /// The total of `quantity` over all issues of an opcode on `config`.
+    func total(_ quantity: CountQuantity, _ config: MachineConfig) -> Int {
+        let vlenTritBytes = (config.vlen + 3) / 4
+        return switch quantity {
+        case .one: count
+        case .vl: vlSum
+        case .vlTritBytes: vlTritBytesSum
+        case .vlenTritBytes: count * vlenTritBytes
+        case .rows: count * config.rows
+        case .rowsVlTritBytes: config.rows * vlTritBytesSum
+        case .rowsVlenTritBytes: count * config.rows * vlenTritBytes
+        case .rowsVl: config.rows * vlSum
+        case .rowBytes: count * config.rowBytes
+        case .tileBytes: count * config.tileBytes
+        case .dmaLength: lengthSum
+        }
+    }
+}
+
+/// Energy events of a run: each opcode's counts from the instruction table, applied to the
+/// opcode's tallies; trit-MACs split by the trits the run actually met.
+func eventCounts(tallies: [Opcode: OpcodeTally], counters: Counters, config: MachineConfig) -> [EnergyEvent: Int] {
+    var events = Dictionary(uniqueKeysWithValues: EnergyEvent.allCases.map { ($0, 0) })
+    for (op, tally) in tallies where tally.count > 0 {
+        for count in op.spec.energy {
+            guard case .event(let event) = count.counted else { continue }
+            events[event, default: 0] += count.terms.reduce(0) { $0 + $1.coefficient * tally.total($1.quantity, config) }
+        }
+    }
+    events[.tritAdd] = counters.tritAdd
+    events[.tritSub] = counters.tritSub
+    events[.tritSkip] = counters.tritSkip
+    return events
+}
