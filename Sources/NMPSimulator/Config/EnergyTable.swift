@@ -8,27 +8,53 @@ import NMPISA
 /// `sramCurve` (larger arrays cost more per access), so resizing an SRAM in the config also
 /// changes its energy. The FP16 entries are not charged by the simulator; they price the
 /// FP16 baseline that reports compare against. Every default cites its source in ISA.md.
+///
+/// Sources of the defaults (ISA.md 3.4 has the derivations):
+/// - [Horowitz] M. Horowitz, "Computing's energy problem (and what we can do about it)",
+///   ISSCC 2014, Fig. 1.1.9, 45 nm, 0.9 V.
+/// - [BitNet] H. Wang et al., "BitNet: Scaling 1-bit Transformers for Large Language
+///   Models", arXiv 2310.11453, Table 2 (7 nm column).
+/// - [Han] S. Han et al., "Learning both Weights and Connections for Efficient Neural
+///   Networks", arXiv 1506.02626, Figure 1 (45 nm, 32-bit accesses).
+///
+/// Arithmetic is priced at 7 nm, memories at 45 nm (no 7 nm memory figures were found),
+/// so the defaults overstate memory energy relative to arithmetic.
 public struct EnergyTable: Sendable, Equatable {
-    /// Fetch and decode of one instruction (pJ).
-    public var instruction: Double = 0
-    /// One register-file byte read / written (pJ).
-    public var registerRead: Double = 0, registerWrite: Double = 0
-    /// One 32-bit add-class operation, multiply, divide (pJ).
-    public var int32Add: Double = 0, int32Mul: Double = 0, int32Div: Double = 0
-    /// One 8-bit compare or conversion (pJ).
-    public var int8Op: Double = 0
-    /// One trit-MAC with trit +1 (add), -1 (subtract), 0 (skip) (pJ).
-    public var tritAdd: Double = 0, tritSub: Double = 0, tritSkip: Double = 0
-    /// One packed byte decoded or encoded (pJ).
-    public var tritUnpack: Double = 0
-    /// One DRAM byte read / written (pJ).
-    public var dramRead: Double = 0, dramWrite: Double = 0
-    /// SRAM access energy against array size; read and write cost the same.
-    public var sramCurve: [SRAMEnergyPoint] = []
-    /// Leakage and clock power of the whole chip (mW = pJ per ns).
-    public var staticPowerMW: Double = 0
-    /// FP16 add and multiply, for the FP16 baseline only (pJ).
-    public var fp16Add: Double = 0, fp16Mul: Double = 0
+    /// Fetch and decode of one instruction (pJ): a 4-byte read from an 8 KiB array on
+    /// `sramCurve`, [Horowitz] 10 pJ per 64 bits / 8 * 4 = 5.
+    public var instruction: Double = 5
+    /// One register-file byte read / written (pJ): [Han] 1 pJ per 32-bit access / 4.
+    public var registerRead: Double = 0.25, registerWrite: Double = 0.25
+    /// One 32-bit add-class operation (pJ): [Horowitz] 0.1 at 45 nm scaled to 7 nm by
+    /// [BitNet]'s INT8-add ratio 0.007 / 0.03.
+    public var int32Add: Double = 0.1 * (0.007 / 0.03)
+    /// One 32-bit multiply (pJ): [Horowitz] 3.1 at 45 nm scaled by [BitNet]'s INT8-multiply
+    /// ratio 0.07 / 0.2 (= 3.1 * 0.35).
+    public var int32Mul: Double = 1.085
+    /// One 32-bit divide (pJ). Estimate, no source: 32 add steps of `int32Add`.
+    public var int32Div: Double = 32 * (0.1 * (0.007 / 0.03))
+    /// One 8-bit compare or conversion (pJ): [BitNet] INT8 add at 7 nm.
+    public var int8Op: Double = 0.007
+    /// One trit-MAC with trit +1 (add), -1 (subtract) (pJ): [BitNet] INT8 add at 7 nm.
+    /// A skipped MAC (trit 0) toggles no adder: 0.
+    public var tritAdd: Double = 0.007, tritSub: Double = 0.007, tritSkip: Double = 0
+    /// One packed byte decoded or encoded (pJ). Estimate, no source: 5 `int8Op`.
+    public var tritUnpack: Double = 5 * 0.007
+    /// One DRAM byte read / written (pJ): [Horowitz] 1.3 nJ per 64-bit access / 8
+    /// (the low end of 1.3-2.6 nJ; [Han]'s 640 pJ per 32 bits is 160 per byte).
+    public var dramRead: Double = 162.5, dramWrite: Double = 162.5
+    /// SRAM access energy against array size; read and write cost the same:
+    /// [Horowitz] 64-bit cache reads, 10 pJ (8 KB), 20 pJ (32 KB), 100 pJ (1 MB).
+    public var sramCurve: [SRAMEnergyPoint] = [
+        SRAMEnergyPoint(bytes: 8_192, picojoulesPer64Bit: 10),
+        SRAMEnergyPoint(bytes: 32_768, picojoulesPer64Bit: 20),
+        SRAMEnergyPoint(bytes: 1_048_576, picojoulesPer64Bit: 100),
+    ]
+    /// Leakage and clock power of the whole chip (mW = pJ per ns). Assumption, no source
+    /// found: 20 mW (ISA.md 3.4).
+    public var staticPowerMW: Double = 20
+    /// FP16 add and multiply, for the FP16 baseline only (pJ): [BitNet] at 7 nm.
+    public var fp16Add: Double = 0.16, fp16Mul: Double = 0.34
 
     public init() {}
 
@@ -54,10 +80,12 @@ public struct SRAMEnergyPoint: Sendable, Equatable, Codable {
 
 extension Array where Element == SRAMEnergyPoint {
     /// See `EnergyTable.sramPicojoulesPerByte(size:)`. Points must be sorted by size,
-    /// sizes distinct and positive (`validate()` checks).
+    /// sizes distinct and positive (`validate()` checks). At a curve point the result is
+    /// that point's value divided by 8, exactly.
     func picojoulesPerByte(size bytes: Int) -> Double {
         guard let first, bytes > 0 else { return 0 }
-        guard count > 1 else { return first.picojoulesPer64Bit / 8 }
+        guard count > 1 else { return Swift.max(0, first.picojoulesPer64Bit) / 8 }
+        if let exact = self.first(where: { $0.bytes == bytes }) { return Swift.max(0, exact.picojoulesPer64Bit) / 8 }
         let x = log2(Double(bytes))
         var i = 0
         while i < count - 2 && x > log2(Double(self[i + 1].bytes)) { i += 1 }

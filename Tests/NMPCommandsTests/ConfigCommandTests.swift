@@ -1,0 +1,108 @@
+import Foundation
+import NMPSimulator
+import Testing
+@testable import NMPCommands
+
+/// `nmp config`: defaults, merged files, errors naming the field, the derived table.
+struct ConfigCommandTests {
+    func write(_ text: String, named name: String = "machine.json") throws -> String {
+        let path = try temporaryDirectory().appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func printsTheDefaultsAsJSONThatReadsBack() throws {
+        let run = Run("config")
+        #expect(run.status == 0)
+        #expect(run.err.isEmpty)
+        #expect(try MachineConfig(json: Array(run.out.utf8), source: "stdout") == MachineConfig())
+        #expect(try JSONSerialization.jsonObject(with: Data(run.out.utf8)) is [String: Any])
+        // The output is itself a config file.
+        let again = Run("config", "--config", try write(run.out))
+        #expect(again.status == 0 && again.out == run.out)
+    }
+
+    @Test func printsAFileMergedOverTheDefaults() throws {
+        let path = try write(#"{ "vlen": 128, "weightSRAM": { "banks": 4 } }"#)
+        let run = Run("config", "--config", path)
+        #expect(run.status == 0, "\(run.err)")
+        var expected = MachineConfig()
+        expected.vlen = 128
+        expected.weightSRAM.banks = 4
+        #expect(try MachineConfig(json: Array(run.out.utf8), source: "stdout") == expected)
+        #expect(Run("config", "--config=\(path)").out == run.out)
+    }
+
+    @Test(arguments: [
+        (#"{ "weightSRAM": { "banks": 0 } }"#, "field 'weightSRAM.banks': must be at least 1 (got 0)"),
+        (#"{ "vlem": 64 }"#, "field 'vlem': unknown key; did you mean 'vlen'?"),
+        (#"{ "energy": { "tritAdd": true } }"#, "field 'energy.tritAdd': must be a number (got true)"),
+        ("{ \"vlen\": 64,\n  \"rows\" 32 }", "invalid JSON at line 2, column 10: expected ':' after the key, found '3'"),
+    ])
+    func badFilesExitOneNamingFileAndField(_ json: String, _ message: String) throws {
+        let path = try write(json, named: "bad.json")
+        let run = Run("config", "--config", path)
+        #expect(run.status == 1)
+        #expect(run.out.isEmpty)
+        #expect(run.err == "nmp config: error: \(path): \(message)\n")
+    }
+
+    @Test func unreadableFileExitsOne() throws {
+        let run = Run("config", "--config", "/nonexistent/machine.json")
+        #expect(run.status == 1)
+        #expect(run.err.contains("cannot read '/nonexistent/machine.json': no such file"))
+        let directory = try temporaryDirectory().path
+        #expect(Run("config", "--config", directory).status == 1)
+    }
+
+    /// The value column of the row `name` of a `--derived` table.
+    func value(_ name: String, in output: String) -> String? {
+        output.split(separator: "\n").first { $0.hasPrefix(name + "  ") }
+            .flatMap { $0.dropFirst(name.count).split(separator: " ").first.map(String.init) }
+    }
+
+    @Test func derivedTableShowsTheQuantitiesOfSection32() throws {
+        let run = Run("config", "--derived")
+        #expect(run.status == 0)
+        #expect(value("ROWBYTES", in: run.out) == "13")
+        #expect(value("tile bytes", in: run.out) == "416")
+        #expect(value("peak trit-MACs per cycle", in: run.out) == "2048")
+        #expect(value("peak trit-MACs per second", in: run.out) == "2048000000000")
+        #expect(value("weight SRAM bytes per cycle", in: run.out) == "128")
+        #expect(value("activation SRAM bytes per cycle", in: run.out) == "64")
+        #expect(value("weight SRAM pJ per byte", in: run.out) == "8.5")
+        #expect(value("activation SRAM pJ per byte", in: run.out) == "4.5")
+        #expect(value("DRAM GB/s", in: run.out) == "64")
+        #expect(value("static pJ per cycle", in: run.out) == "20")
+        let other = Run("config", "--derived", "--config", try write(#"{ "packing": "2bit", "clockGHz": 1.5 }"#))
+        #expect(value("ROWBYTES", in: other.out) == "16")
+        #expect(value("tile bytes", in: other.out) == "512")
+        #expect(value("peak trit-MACs per second", in: other.out) == "3072000000000")
+        #expect(value("DRAM GB/s", in: other.out) == "96")
+    }
+
+    @Test(arguments: [["config", "extra"], ["config", "--config"], ["config", "--nope"], ["config", "--derived=yes"]])
+    func usageErrorsExitTwo(_ arguments: [String]) {
+        let run = Run(arguments)
+        #expect(run.status == 2, "\(arguments): \(run.err)")
+        #expect(run.err.contains("usage: nmp config"))
+    }
+
+    @Test func helpAndListing() {
+        #expect(Run("config", "--help").out.contains("usage: nmp config [--config <file.json>] [--derived]"))
+        #expect(Run("--help").out.contains("  config "))
+    }
+
+    @Test func loadConfigHelper() throws {
+        #expect(try ConfigCommand.loadConfig(nil) == MachineConfig())
+        let good = try write(#"{ "rows": 16 }"#)
+        #expect(try ConfigCommand.loadConfig(good).rows == 16)
+        let bad = try write(#"{ "rows": 0 }"#, named: "bad.json")
+        #expect {
+            _ = try ConfigCommand.loadConfig(bad)
+        } throws: { error in
+            guard let error = error as? CommandError else { return false }
+            return error.status == ExitCode.failure && error.message == "\(bad): field 'rows': must be at least 1 (got 0)"
+        }
+    }
+}
