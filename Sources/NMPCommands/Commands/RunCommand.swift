@@ -134,8 +134,9 @@ struct TraceObserver: RunObserver {
     private static func line(_ cycle: String, _ pc: String, _ text: String, _ stalls: String) -> String {
         func left(_ s: String, _ width: Int) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
         func right(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
-        return (right(cycle, 10) + "  " + right(pc, 6) + "  " + left(text, 34) + "  " + stalls)
-            .trimmingCharacters(in: .whitespaces) + "\n"
+        var line = right(cycle, 10) + "  " + right(pc, 6) + "  " + left(text, 34) + "  " + stalls
+        while line.hasSuffix(" ") { line.removeLast() }
+        return line + "\n"
     }
 }
 

@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+@testable import NMPCommands
+
+/// `nmp run` as a user meets it: source or image in, report out; every bad input a
+/// message and exit 1 (2 for a bad command line), never a crash.
+struct RunCommandTests {
+    static func write(_ text: String, _ name: String = "p.nasm") throws -> String {
+        let url = try temporaryDirectory().appendingPathComponent(name)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let gemv = repository.appendingPathComponent("programs/gemv_tiled.nasm").path
+
+    @Test func humanReportHasUnitsAndEveryTable() throws {
+        let run = Run("run", Self.gemv)
+        #expect(run.status == 0, "\(run.err)")
+        for text in ["outcome  halted", "cycles", "488", "IPC", "stall cause", "bankConflict", "instruction class",
+                     "weight SRAM", "trit operation", "skip (0)", "energy", "pJ", "GB/s", "static", "% of peak"] {
+            #expect(run.out.contains(text), "report lacks '\(text)'")
+        }
+    }
+
+    @Test func jsonReportHasTheDocumentedTopLevel() throws {
+        let run = Run("run", Self.gemv, "--json")
+        #expect(run.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any])
+        #expect(object["schema"] as? String == "nmp-run/1")
+        #expect(object["cycles"] as? Int == 488)
+        #expect(object["instructions"] as? Int == 286)
+        #expect((object["energy_pj"] as? Double ?? 0) > 0)
+        for key in ["halted", "trap", "seconds", "ipc", "mac_utilization", "dram_bandwidth_gbps", "instructions_by_class",
+                    "instructions_by_opcode", "stalls", "trit_ops", "traffic_bytes", "events", "energy_pj_by_category",
+                    "energy_pj_by_event", "config"] {
+            #expect(object[key] != nil, "JSON lacks '\(key)'")
+        }
+        let config = try #require(object["config"] as? [String: Any])
+        #expect(config["vlen"] as? Int == 64)
+    }
+
+    @Test func runsAnImageToo() throws {
+        let dir = try temporaryDirectory()
+        let image = dir.appendingPathComponent("g.nmc").path
+        #expect(Run("asm", Self.gemv, "-o", image).status == 0)
+        let run = Run("run", image, "--json")
+        #expect(run.status == 0)
+        #expect(run.out.contains("\"cycles\": 488"))
+    }
+
+    @Test func traceHasOneLinePerRetiredInstruction() throws {
+        let path = try Self.write("addi r1, r0, 6\nmul r2, r1, r1\nadd r3, r2, r1\nhalt\n")
+        let run = Run("run", path, "--trace")
+        #expect(run.status == 0)
+        let lines = run.out.split(separator: "\n").prefix { !$0.hasPrefix("program") }
+        #expect(lines.count == 5)  // header + 4 instructions
+        #expect(lines[3].contains("r3, r2, r1") && lines[3].contains("data 2") && lines[3].hasPrefix("         4"))
+        // With --json the trace goes to stderr and stdout stays one JSON object.
+        let json = Run("run", path, "--trace", "--json")
+        #expect(json.err.contains("r2, r1, r1"))
+        #expect((try? JSONSerialization.jsonObject(with: Data(json.out.utf8))) != nil)
+    }
+
+    @Test func dumpsRegistersAndMemory() throws {
+        let path = try Self.write("addi r1, r0, -5\nsw r1, [r0 + 8]\nhalt\n")
+        let run = Run("run", path, "--dump", "regs", "--dump", "asram.i32:8:2", "--dump", "asram:0:16,a0")
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("0xFFFFFFFB"))
+        #expect(run.out.contains("asram.i32[8]: -5 0"))
+        #expect(run.out.contains("asram 0x00000000: 00 00 00 00 00 00 00 00 fb ff ff ff 00 00 00 00".uppercased().replacingOccurrences(of: "ASRAM 0X", with: "asram 0x")))
+        #expect(run.out.contains("a0[0...]"))
+    }
+
+    @Test(arguments: [
+        // (program, arguments, status, message fragment)
+        ("beq r0, r0, 9\nhalt\n", [String](), 1, "illegalInstruction at pc 9"),
+        ("addi r1, r0, 1\nlui r2, 1\nlw r3, [r2]\nhalt\n", [], 1, "outOfBounds at pc 2"),
+        ("lui r1, 0x4000\naddi r2, r0, 1\ndmaw r0, r1, r2\nhalt\n", [], 1, "dmaFault at pc 2"),
+        ("x: beq r0, r0, x\n", ["--max-cycles", "5000"], 1, "cycleLimit"),
+        ("halt\n", ["--dump", "asram:65530:100"], 1, "does not fit in the 65536-byte asram"),
+        ("halt\n", ["--dump", "q7"], 1, "--dump 'q7'"),
+        ("halt\n", ["--dump", "t9"], 1, "there is no register t9"),
+        ("halt\n", ["--max-cycles", "-3"], 2, "--max-cycles"),
+        ("halt\n", ["--bogus"], 2, "unknown option"),
+        ("addi r1, r0\n", [], 1, "error:"),
+    ])
+    func badInputsExitWithAMessage(_ program: String, _ arguments: [String], _ status: Int32, _ fragment: String) throws {
+        let path = try Self.write(program)
+        let run = Run(["run", path] + arguments)
+        #expect(run.status == status)
+        #expect(run.err.contains(fragment), "stderr: \(run.err)")
+    }
+
+    @Test(arguments: [
+        ("{\"vlen\": \"64\"}", "field 'vlen'"),
+        ("{\"weightSRAM\": {\"size\": 0}}", "field 'weightSRAM.size'"),
+        ("{\"rows\": -1}", "field 'rows'"),
+        ("{\"vlenn\": 64}", "vlenn"),
+        ("[1, 2]", "object"),
+    ])
+    func badConfigsExitOneNamingTheField(_ json: String, _ fragment: String) throws {
+        let config = try Self.write(json, "machine.json")
+        let run = Run("run", Self.gemv, "--config", config)
+        #expect(run.status == 1)
+        #expect(run.err.contains(fragment) && run.err.contains("machine.json"), "stderr: \(run.err)")
+    }
+
+    @Test func missingAndNonImageFilesFail() throws {
+        #expect(Run("run", "/nonexistent/p.nasm").status == 1)
+        let bad = try Self.write("NMPC garbage", "bad.nmc")
+        let run = Run("run", bad)
+        #expect(run.status == 1)
+        #expect(run.err.contains("cannot load"))
+    }
+
+    @Test func configMakesTheReportStateItsMachine() throws {
+        let config = try Self.write("{\"vlen\": 128, \"rows\": 64}", "wide.json")
+        let run = Run("run", Self.gemv, "--config", config)
+        #expect(run.out.contains("vlen 128, rows 64"))
+        #expect(run.out.contains("wide.json"))
+    }
+}
