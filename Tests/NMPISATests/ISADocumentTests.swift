@@ -41,6 +41,17 @@ struct ISADocumentTests {
         #expect(named == Set(op.spec.events.map(\.rawValue)), "\(op.mnemonic): ISA.md's energy events differ from the table's")
     }
 
+    /// `vl` is a scoreboard source exactly of the instructions whose energy counts depend on
+    /// it (`InstructionSpec.readsVL`, which the simulator uses) and ISA.md says so per opcode.
+    @Test(arguments: Opcode.allCases)
+    func vlSourcesAreDocumented(_ op: Opcode) throws {
+        let section = try #require(Self.section(of: op.mnemonic))
+        let paragraph = try #require(Self.paragraph(startingWith: "Scoreboard:", in: section)
+                                     ?? Self.paragraph(startingWith: "Scoreboard", in: section))
+        let reads = paragraph.components(separatedBy: "writes").first ?? paragraph
+        #expect(reads.contains("`vl`") == op.spec.readsVL, "\(op.mnemonic): ISA.md's scoreboard line and the table disagree on vl")
+    }
+
     /// Nothing documented as an instruction is missing from the table.
     @Test func everyDocumentedInstructionExists() {
         let headings = Self.document.split(separator: "\n").filter { $0.hasPrefix("### `") }
