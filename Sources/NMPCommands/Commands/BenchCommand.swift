@@ -131,7 +131,7 @@ enum BenchCommand: Command {
             ["native wall time", String(format: "%.2f", nativeBest * 1e3), "ms"],
             ["native MACs/s", String(format: "%.3g", nativeMACsPerSecond), "MACs/s"],
             ["simulator / native", String(format: "%.1f", ratio * 100), "%"],
-        ]).render()
+        ], rightAligned: [1]).render()
         console.out(out)
         return ExitCode.success
     }

@@ -37,19 +37,20 @@ struct RunReport {
                      String(format: "%.1f %% of %d B/cycle", result.dramBandwidthUtilization * 100, config.dramBytesPerCycle)])
         rows.append(["energy", String(format: "%.1f", energy.total), "pJ",
                      counters.retired > 0 ? String(format: "%.2f pJ/instruction", energy.total / Double(counters.retired)) : ""])
-        out += Table(header: ["summary", "value", "unit", "note"], rows: rows).render() + "\n"
+        out += Table(header: ["summary", "value", "unit", "note"], rows: rows, rightAligned: [1]).render() + "\n"
 
         let stallTotal = counters.stalls.values.reduce(0, +)
         out += Table(header: ["stall cause", "cycles", "share of cycles"],
                      rows: StallCause.allCases.map { cause in
                          [cause.rawValue, Self.int(counters.stalls[cause] ?? 0), Self.percent(counters.stalls[cause] ?? 0, counters.cycles)]
-                     } + [["total", Self.int(stallTotal), Self.percent(stallTotal, counters.cycles)]]).render() + "\n"
+                     } + [["total", Self.int(stallTotal), Self.percent(stallTotal, counters.cycles)]],
+                     rightAligned: [1, 2]).render() + "\n"
 
         let groups = counters.retiredByGroup
         out += Table(header: ["instruction class", "retired", "share"],
                      rows: InstructionGroup.allCases.map { group in
                          [group.title, Self.int(groups[group] ?? 0), Self.percent(groups[group] ?? 0, counters.retired)]
-                     }).render() + "\n"
+                     }, rightAligned: [1, 2]).render() + "\n"
 
         let events = result.events
         func bytes(_ e: EnergyEvent) -> String { Self.int(events[e] ?? 0) }
@@ -58,20 +59,20 @@ struct RunReport {
             ["weight SRAM", bytes(.weightSRAMRead), bytes(.weightSRAMWrite)],
             ["activation SRAM", bytes(.activationSRAMRead), bytes(.activationSRAMWrite)],
             ["DRAM", bytes(.dramRead), bytes(.dramWrite)],
-        ]).render() + "\n"
+        ], rightAligned: [1, 2]).render() + "\n"
 
         out += Table(header: ["trit operation", "count", "share"], rows: [
             ["add (+1)", Self.int(counters.tritAdd), Self.percent(counters.tritAdd, counters.tritMACs)],
             ["subtract (-1)", Self.int(counters.tritSub), Self.percent(counters.tritSub, counters.tritMACs)],
             ["skip (0)", Self.int(counters.tritSkip), Self.percent(counters.tritSkip, counters.tritMACs)],
-        ]).render() + "\n"
+        ], rightAligned: [1, 2]).render() + "\n"
 
         let categories = energy.byCategory
         out += Table(header: ["energy", "pJ", "share"],
                      rows: EnergyReport.Category.allCases.map { category in
                          [category.rawValue, String(format: "%.1f", categories[category] ?? 0),
                           Self.percent(categories[category] ?? 0, energy.total)]
-                     } + [["total", String(format: "%.1f", energy.total), "100.0 %"]]).render()
+                     } + [["total", String(format: "%.1f", energy.total), "100.0 %"]], rightAligned: [1, 2]).render()
         return out
     }
 
