@@ -237,7 +237,8 @@ extension Simulator {
                     trits.pack(vlen: vlen, rowBytes: rowBytes, from: t + Int(ins.a) * vlen, to: p)
                 } else {
                     let rowCount = op == .ldm ? rows : 1
-                    guard trits.unpack(rows: rowCount, rowBytes: rowBytes, vlen: vlen, from: p, to: scratch) else {
+                    let unpacked = trits.unpack(rows: rowCount, rowBytes: rowBytes, vlen: vlen, from: p, to: scratch)
+                    guard unpacked.valid else {
                         let bad = trits.firstInvalid(p, count: n) ?? 0
                         trap = Trap(cause: .invalidTritCode, pc: pc, word: ins.word, cycle: issue,
                                     detail: "wsram byte \(hexAddress(address + bad)) = 0x\(hex(UInt32(p[bad]), digits: 2)) is not a valid \(config.packing.rawValue) code")
@@ -245,7 +246,10 @@ extension Simulator {
                     }
                     if op == .ldm {
                         (m + Int(ins.a) * rows * vlen).update(from: scratch, count: rows * vlen)
-                        matrixCountVL[Int(ins.a)] = -1
+                        // Trit counts for vl = VLEN come with the unpack; other vl are counted on use.
+                        matrixCountVL[Int(ins.a)] = vlen
+                        matrixPlus[Int(ins.a)] = unpacked.plus
+                        matrixMinus[Int(ins.a)] = unpacked.minus
                     } else {
                         (t + Int(ins.a) * vlen).update(from: scratch, count: vlen)
                     }

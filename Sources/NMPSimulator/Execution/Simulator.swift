@@ -86,7 +86,7 @@ public final class Simulator {
         ready.initialize(repeating: 0, count: Scoreboard.count)
         loops = LoopStack(depth: config.loopDepth)
         dma = DMAQueue(depth: config.dmaQueueDepth)
-        trits = TritCodec(packing: config.packing)
+        trits = TritCodec(packing: config.packing, vlen: config.vlen)
         scratch = .allocate(capacity: config.rows * config.vlen + 8)
         scratch.initialize(repeating: 0, count: config.rows * config.vlen + 8)
         matrixCountVL = .allocate(capacity: RegisterFiles.matrixCount)

@@ -11,49 +11,72 @@ struct TritCodec {
     let lanes: UnsafeMutablePointer<UInt64>
     /// Byte value -> 1 if it is not a valid code of the layout.
     let invalid: UnsafeMutablePointer<UInt8>
+    /// Byte value -> its +1 trits in bits 0-31 and its -1 trits in bits 32-63, over all
+    /// its trits (`counts`) or only those a row's last byte holds (`lastCounts`: padding
+    /// trits beyond VLEN do not count). A tile has at most 2^22 trits, so sums of these
+    /// never carry from one half into the other.
+    let counts: UnsafeMutablePointer<Int>
+    let lastCounts: UnsafeMutablePointer<Int>
 
-    init(packing: TritPacking) {
+    init(packing: TritPacking, vlen: Int) {
         self.packing = packing
         perByte = packing.tritsPerByte
         lanes = .allocate(capacity: 256)
         invalid = .allocate(capacity: 256)
+        counts = .allocate(capacity: 256)
+        lastCounts = .allocate(capacity: 256)
+        let lastTrits = vlen - (packing.byteCount(forTrits: vlen) - 1) * perByte
         for byte in 0..<256 {
-            let trits = packing.decode(byte: UInt8(byte))
-            invalid[byte] = trits == nil ? 1 : 0
+            let trits = packing.decode(byte: UInt8(byte)) ?? []
+            invalid[byte] = trits.isEmpty ? 1 : 0
             var word: UInt64 = 0
-            for (i, trit) in (trits ?? []).enumerated() {
+            for (i, trit) in trits.enumerated() {
                 word |= UInt64(UInt8(bitPattern: trit.rawValue)) << (8 * i)
             }
             lanes[byte] = word
+            func tally(_ trits: ArraySlice<Trit>) -> Int {
+                trits.filter { $0 == .plus }.count | trits.filter { $0 == .minus }.count << 32
+            }
+            counts[byte] = tally(trits[...])
+            lastCounts[byte] = tally(trits.prefix(lastTrits))
         }
     }
 
     func deallocate() {
         lanes.deallocate()
         invalid.deallocate()
+        counts.deallocate()
+        lastCounts.deallocate()
     }
 
     /// Unpacks `rowCount` rows of `rowBytes` bytes at `source` into rows of `vlen` trits
-    /// at `destination`, which must have room for rowCount * vlen + 8 bytes. Returns false
-    /// if any byte is invalid (the destination is then partly written).
+    /// at `destination`, which must have room for rowCount * vlen + 8 bytes. Returns
+    /// whether every byte was valid (if not, the destination is partly written) and the
+    /// numbers of +1 and -1 trits among the rows' VLEN trits.
     @inline(__always)
-    func unpack(rows rowCount: Int, rowBytes: Int, vlen: Int,
-                from source: UnsafePointer<UInt8>, to destination: UnsafeMutablePointer<Int8>) -> Bool {
+    func unpack(rows rowCount: Int, rowBytes: Int, vlen: Int, from source: UnsafePointer<UInt8>,
+                to destination: UnsafeMutablePointer<Int8>) -> (valid: Bool, plus: Int, minus: Int) {
         var bad: UInt8 = 0
+        var both = 0
         let raw = UnsafeMutableRawPointer(destination)
         for r in 0..<rowCount {
             let row = source + r * rowBytes
             var offset = r * vlen
             // Rows are written in order, so the up to 7 bytes each store writes past its
             // trits are overwritten by the next byte or row (or land in the slack).
-            for j in 0..<rowBytes {
+            for j in 0..<rowBytes - 1 {
                 let byte = Int(row[j])
                 bad |= invalid[byte]
+                both &+= counts[byte]
                 raw.storeBytes(of: lanes[byte], toByteOffset: offset, as: UInt64.self)
                 offset += perByte
             }
+            let last = Int(row[rowBytes - 1])
+            bad |= invalid[last]
+            both &+= lastCounts[last]
+            raw.storeBytes(of: lanes[last], toByteOffset: offset, as: UInt64.self)
         }
-        return bad == 0
+        return (bad == 0, both & 0xFFFF_FFFF, both >> 32)
     }
 
     /// The address of the first invalid byte among `count` bytes at `source`.
