@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets fuzz/bin/fuzz-asm and fuzz/bin/fuzz-image.
+# Builds the libFuzzer targets fuzz/bin/fuzz-asm, fuzz/bin/fuzz-image and fuzz/bin/fuzz-sim.
 #
 # SwiftPM is not used: each library module (NMPTrits <- NMPISA <- NMPAssembler) is
 # compiled by swiftc, whole-module, into one object file plus a .swiftmodule, with
@@ -31,6 +31,7 @@ module() {
 module NMPTrits
 module NMPISA
 module NMPAssembler
+module NMPSimulator
 
 # One fuzzer executable per entry file.
 target() {
@@ -39,6 +40,10 @@ target() {
     "$SWIFTC" "${FLAGS[@]}" -use-ld=lld -module-name "${entry%.swift}" "fuzz/$entry" fuzz/FuzzRoundTrip.swift \
         "$OBJ/NMPTrits.o" "$OBJ/NMPISA.o" "$OBJ/NMPAssembler.o" -o "$OUT/$binary"
 }
+# The simulator target needs neither the assembler nor the round-trip check.
+echo "linking $OUT/fuzz-sim"
+"$SWIFTC" "${FLAGS[@]}" -use-ld=lld -module-name FuzzSimulator fuzz/FuzzSimulator.swift \
+    "$OBJ/NMPTrits.o" "$OBJ/NMPISA.o" "$OBJ/NMPSimulator.o" -o "$OUT/fuzz-sim"
 target FuzzAssembler.swift fuzz-asm
 target FuzzImageLoader.swift fuzz-image
 echo "built: $(ls "$OUT" | tr '\n' ' ')"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs one fuzz target for a while: fuzz/run.sh <asm|image> <seconds> [libFuzzer options...]
+# Runs one fuzz target for a while: fuzz/run.sh <asm|image|sim> <seconds> [libFuzzer options...]
 #
 # New inputs go to a scratch corpus, fuzz/artifacts/corpus-<target>/, which starts from the
 # committed seeds in fuzz/corpus/<target>/ (only read, so the seeds stay small).
@@ -8,13 +8,14 @@
 # Build first with fuzz/build.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."                                # repository root
-target=${1:?usage: fuzz/run.sh <asm|image> <seconds> [libFuzzer options...]}
-seconds=${2:?usage: fuzz/run.sh <asm|image> <seconds> [libFuzzer options...]}
+target=${1:?usage: fuzz/run.sh <asm|image|sim> <seconds> [libFuzzer options...]}
+seconds=${2:?usage: fuzz/run.sh <asm|image|sim> <seconds> [libFuzzer options...]}
 shift 2
 case $target in
     asm)   max_len=4096; extra=(-dict=fuzz/asm.dict) ;;
     image) max_len=8192; extra=() ;;
-    *) echo "unknown target '$target' (asm or image)" >&2; exit 2 ;;
+    sim)   max_len=2048; extra=() ;;
+    *) echo "unknown target '$target' (asm, image or sim)" >&2; exit 2 ;;
 esac
 [[ ${KEEP_GOING:-0} == 1 ]] && extra+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
 work=fuzz/artifacts/corpus-$target
