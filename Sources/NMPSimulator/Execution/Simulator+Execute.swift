@@ -68,12 +68,14 @@ extension Simulator {
             guard pc >= 0 && pc < codeCount else {
                 trap = Trap(cause: next >= maxCycles ? .cycleLimit : .illegalInstruction, pc: pc, word: nil, cycle: next,
                             detail: "pc \(pc) is outside the code (\(codeCount) instructions)")
+                completeTransfers(upTo: next)
                 break run
             }
             let ins = code[pc]
             if ins.fault != .none {
                 let cause: TrapCause = next >= maxCycles ? .cycleLimit : (ins.fault == .illegalLoop ? .illegalLoop : .illegalInstruction)
                 trap = Trap(cause: cause, pc: pc, word: ins.word, cycle: next, detail: Self.decodeDetail(ins.word))
+                completeTransfers(upTo: next)
                 break run
             }
             let op = ins.opcode
@@ -114,7 +116,7 @@ extension Simulator {
             if issue >= maxCycles {
                 trap = Trap(cause: .cycleLimit, pc: pc, word: ins.word, cycle: issue,
                             detail: "the instruction would issue at cycle \(issue); the limit is \(maxCycles) cycles")
-                counters.cycles = issue
+                completeTransfers(upTo: issue)
                 break run
             }
             if dmaCount > 0 && dma.end[dmaHead] <= issue { completeTransfers(upTo: issue) }
@@ -411,9 +413,7 @@ extension Simulator {
             pc = nextPC
         }
 
-        if let trap, trap.cause != .cycleLimit || counters.cycles == 0 {
-            counters.cycles = trap.cycle
-        }
+        if let trap { counters.cycles = trap.cycle }
         counters.retired = retired
         counters.stalls = [.data: stallData, .sramPort: stallSRAM, .bankConflict: stallBank, .branch: stallBranch,
                            .dmaQueue: stallQueue, .dmaWait: stallWait, .drain: stallDrain]

@@ -1,0 +1,147 @@
+// Timing facts of the reference machine: each instruction's scoreboard sources and
+// destinations (the "Scoreboard:" lines of chapter 7), its result latency (the "Cycles:"
+// lines), the bytes a memory instruction moves, and banks()/ideal() of section 6.2.
+
+import NMPISA
+import NMPSimulator
+
+extension ReferenceMachine {
+    /// Sources and destinations for the scoreboard (6.1), per the "Scoreboard:" line of
+    /// each instruction in chapter 7. `vl` is a source of everything that depends on it
+    /// (2.2) and a destination of `setvl`.
+    func scoreboard(_ i: Instruction) -> (sources: [RefReg], destinations: [RefReg]) {
+        let A = Int(i.a), B = Int(i.b), C = Int(i.c), D = Int(i.d)
+        switch i.opcode {
+        case .nop, .halt, .dwait:
+            return ([], [])
+        case .setvl:
+            return ([.x(B)], [.x(A), .vl])
+        case .add, .sub, .mul, .div, .divu, .and, .or, .xor, .sll, .srl, .sra, .slt, .sltu, .min, .max:
+            return ([.x(B), .x(C)], [.x(A)])
+        case .addi, .andi, .ori, .xori, .slli, .srli, .srai, .slti:
+            return ([.x(B)], [.x(A)])
+        case .lui:
+            return ([], [.x(A)])
+        case .beq, .bne, .blt, .bge, .bltu, .bgeu:
+            return ([.x(A), .x(B)], [])
+        case .jal:
+            return ([], [.x(A)])
+        case .jalr:
+            return ([.x(B)], [.x(A)])
+        case .loop:
+            return ([.x(A)], [])
+        case .lw, .lb:
+            return ([.x(B)], [.x(A)])
+        case .sw, .sb:
+            return ([.x(A), .x(B)], [])
+        case .ldv:
+            return ([.x(B), .vl], [.v(A)])
+        case .stv:
+            return ([.v(A), .x(B), .vl], [])
+        case .lda:
+            return ([.x(B), .vl], [.a(A)])
+        case .sta:
+            return ([.a(A), .x(B), .vl], [])
+        case .ldt:
+            return ([.x(B)], [.t(A)])
+        case .stt:
+            return ([.t(A), .x(B)], [])
+        case .ldm:
+            return ([.x(B)], [.m(A)])
+        case .dmaw, .dmaa, .dmas:
+            return ([.x(A), .x(B), .x(C)], [])
+        case .vmac:
+            return ([.a(A), .t(B), .v(C), .vl], [.a(A)])
+        case .mmac:
+            return ([.a(A), .m(B), .v(C), .vl], [.a(A)])
+        case .sgn:
+            return ([.a(B), .x(C), .vl], [.t(A)])
+        case .sgnb:
+            return ([.a(B), .vl], [.t(A)])
+        case .thr:
+            return ([.a(B), .a(C), .a(D), .vl], [.t(A)])
+        case .tcvt:
+            return ([.t(B), .vl], [.v(A)])
+        case .azero:
+            return ([.vl], [.a(A)])
+        case .abcast:
+            return ([.x(B), .vl], [.a(A)])
+        case .awiden:
+            return ([.v(B), .vl], [.a(A)])
+        case .aadd, .asub, .amul:
+            return ([.a(B), .a(C), .vl], [.a(A)])
+        case .arelu, .asq:
+            return ([.a(B), .vl], [.a(A)])
+        case .amax, .asum:
+            return ([.a(B), .vl], [.x(A)])
+        case .rq:
+            return ([.a(B), .x(C), .x(D), .vl], [.v(A)])
+        }
+    }
+
+    /// The result latency of the cycle rule ("result +`xLatency`"); nil when the rule has
+    /// none (the instruction writes no register).
+    func resultLatency(_ op: Opcode) -> Int? {
+        let c = config
+        switch op {
+        case .nop, .halt, .beq, .bne, .blt, .bge, .bltu, .bgeu, .loop,
+             .sw, .sb, .stv, .sta, .stt, .dmaw, .dmaa, .dmas, .dwait:
+            return nil
+        case .setvl, .add, .sub, .and, .or, .xor, .sll, .srl, .sra, .slt, .sltu, .min, .max,
+             .addi, .andi, .ori, .xori, .slli, .srli, .srai, .slti, .lui, .jal, .jalr:
+            return c.aluLatency
+        case .mul: return c.mulLatency
+        case .div, .divu: return c.divLatency
+        case .lw, .lb, .ldv, .lda: return c.loadLatency
+        case .ldt, .ldm: return c.loadLatency + c.unpackLatency
+        case .vmac: return c.macLatency
+        case .mmac: return c.mmacLatency
+        case .sgn, .sgnb, .thr, .tcvt, .azero, .abcast, .awiden, .aadd, .asub, .arelu:
+            return c.vectorLatency
+        case .amul, .asq: return c.vectorMulLatency
+        case .amax, .asum: return c.reduceLatency
+        case .rq: return c.requantLatency
+        }
+    }
+
+    /// The SRAM and byte count of a load or store (the n of "banks(mem, n)", 7.2 / 7.6).
+    func memoryAccess(_ i: Instruction) -> (MemorySpace, Int)? {
+        switch i.opcode {
+        case .lw, .sw: return (.activationSRAM, 4)
+        case .lb, .sb: return (.activationSRAM, 1)
+        case .ldv, .stv: return (.activationSRAM, vl)
+        case .lda, .sta: return (.activationSRAM, 4 * vl)
+        case .ldt, .stt: return (.weightSRAM, ROWBYTES)
+        case .ldm: return (.weightSRAM, ROWS * ROWBYTES)
+        default: return nil
+        }
+    }
+
+    func sramConfig(_ space: MemorySpace) -> (banks: Int, bankWidth: Int) {
+        switch space {
+        case .weightSRAM: return (config.weightSRAM.banks, config.weightSRAM.bankWidth)
+        case .activationSRAM: return (config.activationSRAM.banks, config.activationSRAM.bankWidth)
+        case .dram: fatalError("DRAM has no banks")
+        }
+    }
+
+    /// banks(mem, n) of 6.2, by literally counting the touched words of every bank. The
+    /// access starts at the effective address of the instruction being timed.
+    func banks(_ space: MemorySpace, _ n: Int) -> Int {
+        let (bankCount, width) = sramConfig(space)
+        var perBank = [Int](repeating: 0, count: bankCount)
+        if n > 0 {
+            let first = lastAccessAddress / width
+            let last = (lastAccessAddress + n - 1) / width
+            for word in first...last { perBank[word % bankCount] += 1 }
+        }
+        return max(1, perBank.max()!)
+    }
+
+    /// ideal(mem, n) = max(1, ceil(n / (banks * bankWidth))) (6.2).
+    func idealBanks(_ space: MemorySpace, _ n: Int) -> Int {
+        let (bankCount, width) = sramConfig(space)
+        let perCycle = bankCount * width
+        return max(1, (n + perCycle - 1) / perCycle)
+    }
+}
