@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "NMPISA", targets: ["NMPISA"]),
         .library(name: "NMPAssembler", targets: ["NMPAssembler"]),
         .library(name: "NMPSimulator", targets: ["NMPSimulator"]),
+        .library(name: "NMPRuntime", targets: ["NMPRuntime"]),
         .executable(name: "nmp", targets: ["nmp"]),
     ],
     targets: [
@@ -23,8 +24,10 @@ let package = Package(
         .target(name: "NMPAssembler", dependencies: ["NMPISA", "NMPTrits"]),
         // The machine config, energy table and the cycle-accurate simulator.
         .target(name: "NMPSimulator", dependencies: ["NMPISA", "NMPTrits"]),
+        // BitNet on the machine: tensors (.npy), reference numerics, model shapes, the compiler.
+        .target(name: "NMPRuntime", dependencies: ["NMPSimulator", "NMPAssembler", "NMPISA", "NMPTrits"]),
         // Command logic behind the CLI, kept in a library so tests can call it.
-        .target(name: "NMPCommands", dependencies: ["NMPSimulator", "NMPAssembler", "NMPISA", "NMPTrits"]),
+        .target(name: "NMPCommands", dependencies: ["NMPRuntime", "NMPSimulator", "NMPAssembler", "NMPISA", "NMPTrits"]),
         // Thin executable: only `main`.
         .executableTarget(name: "nmp", dependencies: ["NMPCommands"]),
 
@@ -35,6 +38,7 @@ let package = Package(
         .testTarget(name: "NMPAssemblerTests", dependencies: ["NMPAssembler", "NMPISA", "NMPTrits", "NMPTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "NMPSimulatorTests", dependencies: ["NMPSimulator", "NMPAssembler", "NMPISA", "NMPTrits", "NMPTestSupport"]),
+        .testTarget(name: "NMPRuntimeTests", dependencies: ["NMPRuntime", "NMPSimulator", "NMPTestSupport"]),
         .testTarget(name: "NMPCommandsTests", dependencies: ["NMPCommands"]),
     ]
 )
