@@ -75,6 +75,15 @@ struct TrapTests {
         #expect(throws: LoadError.self) { try Simulator(image: NMPAssemblerBridge.image("halt"), config: invalid) }
     }
 
+    @Test func anImageWithoutCodeTrapsAtItsFirstFetch() throws {
+        let simulator = try Simulator(image: MicrocodeImage())
+        let result = simulator.run()
+        #expect(result.trap?.cause == .illegalInstruction)
+        #expect(result.trap?.pc == 0)
+        #expect(result.trap?.word == nil)
+        #expect(result.counters.cycles == 0)
+    }
+
     @Test func aNeverHaltingProgramStopsAtTheDefaultLimit() throws {
         let run = try Run("x: beq r0, r0, x", maxCycles: 30_000)
         #expect(run.result.trap?.cause == .cycleLimit)

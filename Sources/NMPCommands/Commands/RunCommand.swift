@@ -61,11 +61,11 @@ enum RunCommand: Command {
         let result: RunResult
         if args.flags.contains("--trace") {
             let write: (String) -> Void = json ? { console.err($0) } : { console.out($0) }
-            var tracer = TraceObserver(write: write, labels: labels)
-            result = simulator.run(maxCycles: maxCycles, observer: &tracer)
+            let tracer = TraceWriter(write: write, labels: labels)
+            result = simulator.run(maxCycles: maxCycles, trace: { tracer.write($0) })
         } else {
-            var progress = ProgressObserver(console: console, enabled: isatty(STDERR_FILENO) == 1)
-            result = simulator.run(maxCycles: maxCycles, observer: &progress)
+            let progress = ProgressWriter(console: console, enabled: isatty(STDERR_FILENO) == 1)
+            result = simulator.run(maxCycles: maxCycles, progress: { progress.show(cycle: $0, retired: $1) })
             progress.finish()
         }
 
@@ -107,29 +107,25 @@ enum RunCommand: Command {
 }
 
 /// Prints one line per retired instruction: issue cycle, pc, instruction, stalls.
-struct TraceObserver: RunObserver {
-    static var tracesInstructions: Bool { true }
-
-    let write: (String) -> Void
+final class TraceWriter {
+    let output: (String) -> Void
     let labels: [Int64: [String]]
     private var headerPrinted = false
 
     init(write: @escaping (String) -> Void, labels: [Int64: [String]]) {
-        self.write = write
+        output = write
         self.labels = labels
     }
 
-    mutating func retired(_ record: TraceRecord) {
+    func write(_ record: TraceRecord) {
         if !headerPrinted {
-            write(Self.line("cycle", "pc", "instruction", "stalls"))
+            output(Self.line("cycle", "pc", "instruction", "stalls"))
             headerPrinted = true
         }
         let text = Disassembler.text(ofWord: record.word, pc: Int64(record.pc), labels: labels)
         let stalls = record.stalls.map { "\($0.cause.rawValue) \($0.cycles)" }.joined(separator: ", ")
-        write(Self.line(String(record.cycle), String(record.pc), text, stalls))
+        output(Self.line(String(record.cycle), String(record.pc), text, stalls))
     }
-
-    mutating func progress(cycle: Int, retired: Int) {}
 
     private static func line(_ cycle: String, _ pc: String, _ text: String, _ stalls: String) -> String {
         func left(_ s: String, _ width: Int) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
@@ -141,8 +137,7 @@ struct TraceObserver: RunObserver {
 }
 
 /// Progress on stderr every few million instructions, on a terminal only.
-struct ProgressObserver: RunObserver {
-    static var tracesInstructions: Bool { false }
+final class ProgressWriter {
     let console: Console
     let enabled: Bool
     private var printed = false
@@ -152,9 +147,7 @@ struct ProgressObserver: RunObserver {
         self.enabled = enabled
     }
 
-    mutating func retired(_ record: TraceRecord) {}
-
-    mutating func progress(cycle: Int, retired: Int) {
+    func show(cycle: Int, retired: Int) {
         guard enabled else { return }
         console.err("\rnmp run: \(RunReport.int(retired)) instructions, cycle \(RunReport.int(cycle))...")
         printed = true

@@ -41,3 +41,19 @@ public struct SilentObserver: RunObserver {
     public mutating func retired(_ record: TraceRecord) {}
     public mutating func progress(cycle: Int, retired: Int) {}
 }
+
+/// Calls a closure with progress.
+struct ProgressCallback: RunObserver {
+    static var tracesInstructions: Bool { false }
+    let callback: (Int, Int) -> Void
+    mutating func retired(_ record: TraceRecord) {}
+    mutating func progress(cycle: Int, retired: Int) { callback(cycle, retired) }
+}
+
+/// Calls a closure with every retired instruction.
+struct TraceCallback: RunObserver {
+    static var tracesInstructions: Bool { true }
+    let callback: (TraceRecord) -> Void
+    mutating func retired(_ record: TraceRecord) { callback(record) }
+    mutating func progress(cycle: Int, retired: Int) {}
+}

@@ -16,33 +16,18 @@ extension Simulator {
         let wsram = weightSRAM.bytes, wsramSize = weightSRAM.size
         let asram = activationSRAM.bytes, asramSize = activationSRAM.size
         let dramBytes = dram.bytes, dramSize = dram.size
-        let loops = self.loops, dma = self.dma, trits = self.trits, scratch = self.scratch
+        let loops = self.loops, trits = self.trits, scratch = self.scratch
+        var dma = self.dma
 
         var pc = self.pc, vl = self.vl
         var next = 0                      // earliest issue cycle of the next instruction
         var loopCount = 0, loopEnd = -1   // loop stack height and the top entry's end
-        var dmaHead = 0, dmaCount = 0, dmaLastEnd = 0
         var counters = Counters()
         var stallData = 0, stallSRAM = 0, stallBank = 0, stallBranch = 0
         var stallQueue = 0, stallWait = 0, stallDrain = 0
         var tritNonzero = 0, tritSum = 0, tritTotal = 0   // for the add/sub/skip split
         var retired = 0
         var trap: Trap?
-
-        /// Copies every transfer whose end cycle is at or before `cycle`, oldest first.
-        @inline(__always)
-        func completeTransfers(upTo cycle: Int) {
-            while dmaCount > 0 && dma.end[dmaHead] <= cycle {
-                let n = dma.length[dmaHead], dst = dma.destination[dmaHead], src = dma.source[dmaHead]
-                switch dma.opcode[dmaHead] {
-                case .dmaw: (wsram + dst).update(from: dramBytes + src, count: n)
-                case .dmaa: (asram + dst).update(from: dramBytes + src, count: n)
-                default: (dramBytes + dst).update(from: asram + src, count: n)
-                }
-                dmaHead = dmaHead + 1 == dma.depth ? 0 : dmaHead + 1
-                dmaCount -= 1
-            }
-        }
 
         /// Issue cycles of an SRAM access of `n` bytes at `address` (ISA.md 6.2): the most
         /// words any one bank must deliver, at least 1; and the ideal for n bytes.
@@ -55,27 +40,19 @@ extension Simulator {
             return (perBank, ideal)
         }
 
-        func memoryTrap(_ cause: TrapCause, _ space: String, _ address: Int, _ n: Int, _ size: Int, _ ins: DecodedInstruction, _ cycle: Int) -> Trap {
-            let detail = switch cause {
-            case .misaligned: "\(space) address \(hexAddress(address)) is not a multiple of 4"
-            default: "\(space) access of \(n) bytes at \(hexAddress(address)) ends at \(hexAddress(address + n)), beyond the \(size)-byte memory"
-            }
-            return Trap(cause: cause, pc: pc, word: ins.word, cycle: cycle, detail: detail)
-        }
-
         run: while true {
             // Fetch and decode traps, at the cycle the instruction could first issue.
             guard pc >= 0 && pc < codeCount else {
                 trap = Trap(cause: next >= maxCycles ? .cycleLimit : .illegalInstruction, pc: pc, word: nil, cycle: next,
                             detail: "pc \(pc) is outside the code (\(codeCount) instructions)")
-                completeTransfers(upTo: next)
+                dma.complete(upTo: next, wsram: wsram, asram: asram, dram: dramBytes)
                 break run
             }
             let ins = code[pc]
             if ins.fault != .none {
                 let cause: TrapCause = next >= maxCycles ? .cycleLimit : (ins.fault == .illegalLoop ? .illegalLoop : .illegalInstruction)
                 trap = Trap(cause: cause, pc: pc, word: ins.word, cycle: next, detail: Self.decodeDetail(ins.word))
-                completeTransfers(upTo: next)
+                dma.complete(upTo: next, wsram: wsram, asram: asram, dram: dramBytes)
                 break run
             }
             let op = ins.opcode
@@ -92,16 +69,16 @@ extension Simulator {
             // DMA queue, dwait and halt wait after the scoreboard.
             switch op {
             case .dmaw, .dmaa, .dmas:
-                if dmaCount == dma.depth && dma.end[dmaHead] > issue { issue = dma.end[dmaHead] }
+                if dma.count == dma.depth && dma.end(at: 0) > issue { issue = dma.end(at: 0) }
             case .dwait:
                 waitCause = .dmaWait
                 let allowed = Int(ins.imm)
-                if dmaCount > allowed {
-                    issue = max(issue, dma.end[(dmaHead + dmaCount - allowed - 1) % dma.depth])
+                if dma.count > allowed {
+                    issue = max(issue, dma.end(at: dma.count - allowed - 1))
                 }
             case .halt:
                 waitCause = .drain
-                issue = max(issue, dmaLastEnd)
+                issue = max(issue, dma.lastEnd)
                 for slot in 0..<Scoreboard.alwaysReady { issue = max(issue, ready[slot]) }
             default:
                 break
@@ -116,10 +93,10 @@ extension Simulator {
             if issue >= maxCycles {
                 trap = Trap(cause: .cycleLimit, pc: pc, word: ins.word, cycle: issue,
                             detail: "the instruction would issue at cycle \(issue); the limit is \(maxCycles) cycles")
-                completeTransfers(upTo: issue)
+                dma.complete(upTo: issue, wsram: wsram, asram: asram, dram: dramBytes)
                 break run
             }
-            if dmaCount > 0 && dma.end[dmaHead] <= issue { completeTransfers(upTo: issue) }
+            if dma.count > 0 && dma.end(at: 0) <= issue { dma.complete(upTo: issue, wsram: wsram, asram: asram, dram: dramBytes) }
 
             var nextPC = pc + 1
             var occupancy = 1, ideal = 1
@@ -208,11 +185,11 @@ extension Simulator {
                 default: 4 * vl
                 }
                 if (op == .lw || op == .sw || op == .lda || op == .sta) && address & 3 != 0 {
-                    trap = memoryTrap(.misaligned, "asram", address, n, asramSize, ins, issue)
+                    trap = Self.memoryTrap(pc, .misaligned, "asram", address, n, asramSize, ins, issue)
                     break run
                 }
                 guard address + n <= asramSize else {
-                    trap = memoryTrap(.outOfBounds, "asram", address, n, asramSize, ins, issue)
+                    trap = Self.memoryTrap(pc, .outOfBounds, "asram", address, n, asramSize, ins, issue)
                     break run
                 }
                 let p = asram + address
@@ -231,7 +208,7 @@ extension Simulator {
                 let address = Int(x[Int(ins.b)] &+ UInt32(bitPattern: ins.imm))
                 let n = op == .ldm ? tileBytes : rowBytes
                 guard address + n <= wsramSize else {
-                    trap = memoryTrap(.outOfBounds, "wsram", address, n, wsramSize, ins, issue)
+                    trap = Self.memoryTrap(pc, .outOfBounds, "wsram", address, n, wsramSize, ins, issue)
                     break run
                 }
                 let p = wsram + address
@@ -274,16 +251,9 @@ extension Simulator {
                                                                      : "the destination ends beyond the \(destinationSize)-byte \(to)"))
                     break run
                 }
-                let start = max(issue + 1, dmaLastEnd)
+                let start = max(issue + 1, dma.lastEnd)
                 let end = start + dmaLatency + (length + dramBytesPerCycle - 1) / dramBytesPerCycle
-                let slot = (dmaHead + dmaCount) % dma.depth
-                dma.opcode[slot] = op
-                dma.destination[slot] = destination
-                dma.source[slot] = source
-                dma.length[slot] = length
-                dma.end[slot] = end
-                dmaCount += 1
-                dmaLastEnd = end
+                dma.push(op, destination: destination, source: source, length: length, end: end)
                 tallies[Int(op.rawValue)].lengthSum += length
             case .dwait:
                 break
@@ -392,7 +362,7 @@ extension Simulator {
             }
             if retired & 0x3F_FFFF == 0 { observer.progress(cycle: issue, retired: retired) }
             if op == .halt {
-                completeTransfers(upTo: Int.max)
+                dma.complete(upTo: Int.max, wsram: wsram, asram: asram, dram: dramBytes)
                 counters.cycles = issue + 1
                 break run
             }
@@ -424,6 +394,15 @@ extension Simulator {
         self.pc = pc
         self.vl = vl
         return (counters, trap)
+    }
+
+    static func memoryTrap(_ pc: Int, _ cause: TrapCause, _ space: String, _ address: Int, _ n: Int, _ size: Int,
+                           _ ins: DecodedInstruction, _ cycle: Int) -> Trap {
+        let detail = switch cause {
+        case .misaligned: "\(space) address \(hexAddress(address)) is not a multiple of 4"
+        default: "\(space) access of \(n) bytes at \(hexAddress(address)) ends at \(hexAddress(address + n)), beyond the \(size)-byte memory"
+        }
+        return Trap(cause: cause, pc: pc, word: ins.word, cycle: cycle, detail: detail)
     }
 
     /// sum over l < n of m[l] * x[l], the adder tree of one `mmac` row.

@@ -121,6 +121,20 @@ public final class Simulator {
         return run(maxCycles: maxCycles, observer: &observer)
     }
 
+    /// Runs to `halt` or a trap, calling `progress(cycle, retired)` every 4,194,304
+    /// retired instructions. (A concrete entry point, so the step loop is specialized
+    /// inside this module; a generic observer from another module would not be.)
+    public func run(maxCycles: Int = Simulator.defaultMaxCycles, progress: @escaping (Int, Int) -> Void) -> RunResult {
+        var observer = ProgressCallback(callback: progress)
+        return run(maxCycles: maxCycles, observer: &observer)
+    }
+
+    /// Runs to `halt` or a trap, calling `trace` for every retired instruction.
+    public func run(maxCycles: Int = Simulator.defaultMaxCycles, trace: @escaping (TraceRecord) -> Void) -> RunResult {
+        var observer = TraceCallback(callback: trace)
+        return run(maxCycles: maxCycles, observer: &observer)
+    }
+
     /// Runs to `halt` or a trap, reporting to `observer`. A second call returns the first
     /// run's result.
     public func run<Observer: RunObserver>(maxCycles: Int, observer: inout Observer) -> RunResult {

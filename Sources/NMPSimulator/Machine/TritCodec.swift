@@ -126,6 +126,8 @@ struct LoopStack {
 /// The DMA engine's FIFO of outstanding transfers (ISA.md 2.5, 6.5), a ring of `depth`.
 struct DMAQueue {
     let depth: Int
+    /// Index of the oldest transfer, number queued, end cycle of the last one enqueued.
+    var head = 0, count = 0, lastEnd = 0
     let opcode: UnsafeMutablePointer<Opcode>
     let destination: UnsafeMutablePointer<Int>
     let source: UnsafeMutablePointer<Int>
@@ -143,5 +145,39 @@ struct DMAQueue {
 
     func deallocate() {
         opcode.deallocate(); destination.deallocate(); source.deallocate(); length.deallocate(); end.deallocate()
+    }
+
+    /// The end cycle of the transfer `offset` places behind the oldest.
+    @inline(__always)
+    func end(at offset: Int) -> Int { end[(head + offset) % depth] }
+
+    /// Enqueues a transfer.
+    @inline(__always)
+    mutating func push(_ op: Opcode, destination d: Int, source s: Int, length n: Int, end e: Int) {
+        let slot = (head + count) % depth
+        opcode[slot] = op
+        destination[slot] = d
+        source[slot] = s
+        length[slot] = n
+        end[slot] = e
+        count += 1
+        lastEnd = e
+    }
+
+    /// Copies every transfer whose end cycle is at or before `cycle`, oldest first
+    /// (ISA.md 6.5: atomically at the start of the end cycle).
+    @inline(__always)
+    mutating func complete(upTo cycle: Int, wsram: UnsafeMutablePointer<UInt8>, asram: UnsafeMutablePointer<UInt8>,
+                           dram: UnsafeMutablePointer<UInt8>) {
+        while count > 0 && end[head] <= cycle {
+            let n = length[head], dst = destination[head], src = source[head]
+            switch opcode[head] {
+            case .dmaw: (wsram + dst).update(from: dram + src, count: n)
+            case .dmaa: (asram + dst).update(from: dram + src, count: n)
+            default: (dram + dst).update(from: asram + src, count: n)
+            }
+            head = head + 1 == depth ? 0 : head + 1
+            count -= 1
+        }
     }
 }
