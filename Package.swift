@@ -38,7 +38,8 @@ let package = Package(
         .testTarget(name: "NMPAssemblerTests", dependencies: ["NMPAssembler", "NMPISA", "NMPTrits", "NMPTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "NMPSimulatorTests", dependencies: ["NMPSimulator", "NMPAssembler", "NMPISA", "NMPTrits", "NMPTestSupport"]),
-        .testTarget(name: "NMPRuntimeTests", dependencies: ["NMPRuntime", "NMPSimulator", "NMPTestSupport"]),
+        .testTarget(name: "NMPRuntimeTests", dependencies: ["NMPRuntime", "NMPSimulator", "NMPTestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "NMPCommandsTests", dependencies: ["NMPCommands"]),
     ]
 )
