@@ -1,0 +1,112 @@
+import NMPSimulator
+
+/// Why a layer cannot be compiled for a machine.
+public struct CompileError: Error, Equatable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Where a BitLinear's data lives on the machine and how its work is tiled (the compiler's
+/// decisions, separate from the code that follows from them).
+///
+/// - Weights: DRAM, as `WeightPacker` tiles, row block by row block; streamed into two
+///   weight-SRAM buffers of one row block each (double-buffered DMA).
+/// - Input activations: float32 `[tokens, in]` in DRAM, brought into an activation-SRAM
+///   staging buffer a piece at a time for the per-token absmax and quantization.
+/// - Tokens run in groups of up to 6 (one accumulator and one int8 vector register each);
+///   a group's quantized activations stay in the activation SRAM while all row blocks
+///   stream past them, so each weight tile is loaded once per group.
+/// - Outputs: per group and row block, the int32 accumulators and the float32 results of
+///   the block's rows for every token of the group, staged in the activation SRAM (two
+///   buffers) and written to DRAM with one DMA.
+public struct BitLinearPlan: Sendable {
+    public let tokens: Int
+    public let inFeatures: Int
+    public let outFeatures: Int
+    public let config: MachineConfig
+
+    /// Row blocks of ROWS output rows (the last may be ragged) and column chunks of VLEN
+    /// input features (the last may be ragged).
+    public let blocks: Int
+    public let chunks: Int
+    /// Input features in the last chunk (VLEN when it is full).
+    public let lastChunkColumns: Int
+    /// Tokens per group, and groups.
+    public let group: Int
+    public let groups: Int
+    /// Bytes of one row block of packed tiles.
+    public let blockBytes: Int
+    /// Chunks of float32 input brought in per DMA, and pieces per token row.
+    public let pieceChunks: Int
+    public let pieces: Int
+
+    // Activation SRAM layout.
+    public let quantizedAddress = 0
+    public var quantizedStride: Int { chunks * config.vlen }
+    public let scalesAddress: Int
+    public let stagingAddress: [Int]
+    public let stagingBytes: Int
+    public let inputBufferAddress: Int
+
+    // DRAM layout.
+    public let weightAddress = 0
+    public let inputAddress: Int
+    public let outputAddress: Int
+    public var dramBytes: Int { outputAddress + groups * blocks * stagingBytes }
+
+    public init(tokens: Int, inFeatures: Int, outFeatures: Int, config: MachineConfig) throws(CompileError) {
+        guard tokens >= 1 else { throw CompileError("a layer needs at least one token (got \(tokens))") }
+        guard inFeatures >= 1, outFeatures >= 1 else {
+            throw CompileError("a layer needs at least one input and one output feature (got \(inFeatures) x \(outFeatures))")
+        }
+        self.tokens = tokens
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        self.config = config
+        let vlen = config.vlen, rows = config.rows
+        blocks = (outFeatures + rows - 1) / rows
+        chunks = (inFeatures + vlen - 1) / vlen
+        lastChunkColumns = inFeatures - (chunks - 1) * vlen
+        blockBytes = chunks * config.tileBytes
+        guard 2 * blockBytes <= config.weightSRAM.size else {
+            throw CompileError("two row blocks of \(inFeatures) packed input features (\(2 * blockBytes) bytes) do not fit the \(config.weightSRAM.size)-byte weight SRAM; the compiler streams whole row blocks (largest input width here: \(config.weightSRAM.size / (2 * config.tileBytes) * vlen) features)")
+        }
+        let kPad = chunks * vlen
+        // The largest group (at most 6 tokens) whose buffers fit in the activation SRAM with
+        // at least one chunk of float32 input, and whose token offsets fit ldv's immediate.
+        var chosen = 0
+        for g in stride(from: min(6, tokens), through: 1, by: -1) {
+            let fixed = Self.align(kPad * g) + Self.align(4 * g) + 2 * Self.align(2 * g * rows * 4)
+            if fixed + 4 * vlen <= config.activationSRAM.size && (g - 1) * kPad <= 32767 {
+                chosen = g
+                break
+            }
+        }
+        guard chosen > 0 else {
+            throw CompileError("one token of \(inFeatures) int8 activations plus its staging buffers does not fit the \(config.activationSRAM.size)-byte activation SRAM")
+        }
+        group = chosen
+        groups = (tokens + group - 1) / group
+        stagingBytes = 2 * group * rows * 4
+        scalesAddress = Self.align(kPad * group)
+        let firstStaging = scalesAddress + Self.align(4 * group)
+        stagingAddress = [firstStaging, firstStaging + Self.align(stagingBytes)]
+        inputBufferAddress = firstStaging + 2 * Self.align(stagingBytes)
+        let room = (config.activationSRAM.size - inputBufferAddress) / (4 * vlen)
+        pieceChunks = max(1, min(chunks, room))
+        pieces = (chunks + pieceChunks - 1) / pieceChunks
+        inputAddress = Self.align(blocks * blockBytes)
+        outputAddress = Self.align(inputAddress + tokens * inFeatures * 4)
+        guard dramBytes <= config.dramSize else {
+            throw CompileError("the layer's weights, inputs and outputs (\(dramBytes) bytes) do not fit the \(config.dramSize)-byte DRAM")
+        }
+        guard dramBytes <= Int(UInt32.max) else { throw CompileError("the layer's DRAM image exceeds 4 GiB") }
+    }
+
+    /// Rows of output block `b`.
+    public func rows(inBlock b: Int) -> Int { min(config.rows, outFeatures - b * config.rows) }
+
+    /// Rounds up to a multiple of 8 (the default bank width: aligned accesses avoid bank conflicts).
+    static func align(_ n: Int) -> Int { (n + 7) / 8 * 8 }
+}
