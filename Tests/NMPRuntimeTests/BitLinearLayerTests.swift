@@ -1,0 +1,97 @@
+import NMPRuntime
+import NMPSimulator
+import NMPTestSupport
+import Testing
+
+/// A BitLinear compiled onto the machine gives exactly the reference's int32 sums and float32
+/// outputs: random and ragged shapes, several tokens, inputs built to hit rounding ties.
+struct BitLinearLayerTests {
+    /// Seeded float weights and inputs for an `out x in` layer over `tokens` tokens; every
+    /// third token carries values whose x * s is exactly k + 0.5 (a tie for round-half-even).
+    static func case_(out: Int, in inFeatures: Int, tokens: Int, seed: UInt64) -> (TernaryWeights, [Float]) {
+        var rng = SplitMix64(seed: seed)
+        func uniform() -> Float { Float(Double(rng.next() >> 11) / Double(1 << 53)) * 2 - 1 }
+        let w = (0..<out * inFeatures).map { _ in uniform() * 0.05 }
+        let weights = BitNetReference.quantizeWeights(w, rows: out, columns: inFeatures)
+        var x = (0..<tokens * inFeatures).map { _ in uniform() * 4 }
+        for t in stride(from: 0, to: tokens, by: 3) {
+            let row = t * inFeatures
+            x[row] = 3.5  // the token's absmax: s = (1 / 3.5) * 127
+            let s = BitNetReference.activationScale(absMax: 3.5)
+            for (i, k) in (1..<inFeatures).prefix(12).enumerated() {
+                let target = Float(i % 2 == 0 ? 1 : -1) * (Float(k % 100) + 0.5)
+                // A float v with v * s == target exactly, if one is near target / s.
+                var v = target / s
+                for _ in 0..<8 where v * s != target { v = v * s < target ? v.nextUp : v.nextDown }
+                if v * s == target && abs(v) <= 3.5 { x[row + k] = v }
+            }
+        }
+        return (weights, x)
+    }
+
+    static let shapes: [(out: Int, in: Int, tokens: Int)] = [
+        (1, 1, 1), (7, 13, 1), (13, 7, 2), (31, 63, 1), (32, 64, 1), (33, 65, 3), (32, 63, 2), (31, 65, 1),
+        (64, 128, 4), (65, 129, 7), (3, 200, 13), (96, 192, 6),
+    ]
+
+    @Test(arguments: shapes.indices)
+    func matchesTheReference(_ index: Int) throws {
+        let shape = Self.shapes[index]
+        let (weights, x) = Self.case_(out: shape.out, in: shape.in, tokens: shape.tokens, seed: UInt64(index + 1))
+        let compiled = try BitLinearLayer.compile(weights: weights, input: x, tokens: shape.tokens, config: MachineConfig())
+        let run = try BitLinearLayer.run(compiled)
+        let (q, scales) = BitNetReference.quantizeActivations(x, tokens: shape.tokens, features: shape.in)
+        let acc = BitNetReference.accumulate(q, tokens: shape.tokens, weights)
+        let y = BitNetReference.dequantize(acc, tokens: shape.tokens, rows: shape.out, activationScales: scales, weightScale: weights.scale)
+        #expect(run.accumulators == acc, "int32 sums differ for \(shape)")
+        #expect(run.outputs.map(\.bitPattern) == y.map(\.bitPattern), "float32 outputs differ for \(shape)")
+        #expect(run.result.counters.cycles == run.result.counters.retired + run.result.counters.stalls.values.reduce(0, +))
+    }
+
+    /// The ties were really there: the test inputs put x * s exactly on k + 0.5.
+    @Test func testInputsContainExactTies() {
+        let (_, x) = Self.case_(out: 4, in: 40, tokens: 1, seed: 9)
+        let s = BitNetReference.activationScale(absMax: 3.5)
+        let ties = x.filter { let p = $0 * s; return p - p.rounded(.down) == 0.5 }
+        #expect(ties.count >= 6)
+    }
+
+    /// Other machines: odd lanes and rows, 2-bit packing, small SRAMs that force several
+    /// input pieces and one-token groups.
+    @Test(arguments: [0, 1, 2, 3])
+    func matchesTheReferenceOnOtherMachines(_ variant: Int) throws {
+        var config = MachineConfig()
+        switch variant {
+        case 0: config.vlen = 7; config.rows = 3
+        case 1: config.vlen = 20; config.rows = 20; config.packing = .twoBit
+        case 2: config.activationSRAM.size = 2048
+        default: config.vlen = 65; config.rows = 33; config.dmaLatency = 0; config.dmaQueueDepth = 2
+        }
+        let (weights, x) = Self.case_(out: 37, in: 150, tokens: 5, seed: UInt64(100 + variant))
+        let run = try BitLinearLayer.run(try BitLinearLayer.compile(weights: weights, input: x, tokens: 5, config: config))
+        let (q, scales) = BitNetReference.quantizeActivations(x, tokens: 5, features: 150)
+        let acc = BitNetReference.accumulate(q, tokens: 5, weights)
+        #expect(run.accumulators == acc)
+        let y = BitNetReference.dequantize(acc, tokens: 5, rows: 37, activationScales: scales, weightScale: weights.scale)
+        #expect(run.outputs.map(\.bitPattern) == y.map(\.bitPattern))
+    }
+
+    /// A 2B-4T k/v projection shape (640 x 2560), one decode token.
+    @Test func kvProjectionShape() throws {
+        let (weights, x) = Self.case_(out: 640, in: 2560, tokens: 1, seed: 77)
+        let run = try BitLinearLayer.run(try BitLinearLayer.compile(weights: weights, input: x, tokens: 1, config: MachineConfig()))
+        let (q, _) = BitNetReference.quantizeActivations(x, tokens: 1, features: 2560)
+        #expect(run.accumulators == BitNetReference.accumulate(q, tokens: 1, weights))
+        #expect(run.result.counters.tritMACs == 640 * 2560)
+    }
+
+    @Test func badShapesAreCompileErrors() {
+        let weights = TernaryWeights(rows: 2, columns: 3, trits: [1, 0, -1, 0, 1, 1], scale: 0.5)
+        #expect(throws: CompileError.self) { try BitLinearLayer.compile(weights: weights, input: [1, 2], tokens: 1, config: MachineConfig()) }
+        #expect(throws: CompileError.self) { try BitLinearLayer.compile(weights: weights, input: [], tokens: 0, config: MachineConfig()) }
+        #expect(throws: CompileError.self) { try BitLinearLayer.compile(weights: weights, input: [1, .nan, 2], tokens: 1, config: MachineConfig()) }
+        var tiny = MachineConfig()
+        tiny.weightSRAM.size = tiny.tileBytes
+        #expect(throws: CompileError.self) { try BitLinearLayer.compile(weights: weights, input: [1, 2, 3], tokens: 1, config: tiny) }
+    }
+}
