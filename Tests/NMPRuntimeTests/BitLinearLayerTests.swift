@@ -76,13 +76,18 @@ struct BitLinearLayerTests {
         #expect(run.outputs.map(\.bitPattern) == y.map(\.bitPattern))
     }
 
-    /// A 2B-4T k/v projection shape (640 x 2560), one decode token.
-    @Test func kvProjectionShape() throws {
-        let (weights, x) = Self.case_(out: 640, in: 2560, tokens: 1, seed: 77)
-        let run = try BitLinearLayer.run(try BitLinearLayer.compile(weights: weights, input: x, tokens: 1, config: MachineConfig()))
-        let (q, _) = BitNetReference.quantizeActivations(x, tokens: 1, features: 2560)
-        #expect(run.accumulators == BitNetReference.accumulate(q, tokens: 1, weights))
-        #expect(run.result.counters.tritMACs == 640 * 2560)
+    /// 2B-4T-sized shapes: the k/v projection (640 x 2560) for one decode token, and
+    /// 2560 x 640 over two tokens.
+    @Test(arguments: [(640, 2560, 1), (2560, 640, 2)])
+    func largeShapes(_ out: Int, _ inFeatures: Int, _ tokens: Int) throws {
+        let (weights, x) = Self.case_(out: out, in: inFeatures, tokens: tokens, seed: 77)
+        let run = try BitLinearLayer.run(try BitLinearLayer.compile(weights: weights, input: x, tokens: tokens, config: MachineConfig()))
+        let (q, scales) = BitNetReference.quantizeActivations(x, tokens: tokens, features: inFeatures)
+        let acc = BitNetReference.accumulate(q, tokens: tokens, weights)
+        #expect(run.accumulators == acc)
+        let y = BitNetReference.dequantize(acc, tokens: tokens, rows: out, activationScales: scales, weightScale: weights.scale)
+        #expect(run.outputs.map(\.bitPattern) == y.map(\.bitPattern))
+        #expect(run.result.counters.tritMACs == out * inFeatures * tokens)
     }
 
     @Test func badShapesAreCompileErrors() {

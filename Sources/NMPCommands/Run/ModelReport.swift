@@ -44,6 +44,19 @@ struct ModelReport {
                           String(format: "%.2f", h.picojoules / 1e6), h.note]
                      }, rightAligned: [1, 2, 3, 4]).render()
         out += "(host operations are estimates: FP16 MAC/add energy, DRAM at the table's price, time = DRAM bytes / bandwidth)\n\n"
+        var categories: [EnergyReport.Category: Double] = [:]
+        for p in s.projections {
+            for (category, pj) in p.result.energy.byCategory { categories[category, default: 0] += pj * layers / tokens }
+        }
+        let total = s.picojoulesPerToken
+        out += Table(header: ["energy per token", "uJ", "share"],
+                     rows: EnergyReport.Category.allCases.map { category in
+                         ["projections: " + category.rawValue, String(format: "%.2f", (categories[category] ?? 0) / 1e6),
+                          RunReport.percent(categories[category] ?? 0, total)]
+                     } + [["host operations (estimated)", String(format: "%.2f", s.hostPicojoulesPerToken / 1e6),
+                           RunReport.percent(s.hostPicojoulesPerToken, total)],
+                          ["total", String(format: "%.2f", total / 1e6), "100.0 %"]],
+                     rightAligned: [1, 2]).render() + "\n"
         let base = s.fp16
         out += Table(header: ["per token", "ternary machine", "FP16 baseline", "ratio"], rows: [
             ["weight bytes (projections)", RunReport.int(s.packedWeightBytes), RunReport.int(base.weightBytes),
