@@ -2,7 +2,8 @@
 ; in fixed point.
 ;
 ; BitNet b1.58 quantizes activations per token with absmax: q = round(x * 127 / max|x|),
-; so the largest value maps to +-127. The coprocessor has no floating point, so we write
+; so the largest value maps to +-127. This program stays in integers (absmax_quantize_float
+; shows the float32 scale unit doing it bit-exactly), so we write
 ; the scale 127 / absmax as a 16.16 fixed-point multiplier
 ;
 ;     M = floor((127 << 16) / absmax)         (divu: unsigned divide)

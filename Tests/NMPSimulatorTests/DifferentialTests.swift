@@ -49,12 +49,12 @@ enum DifferentialConfig: String, CaseIterable, CustomTestStringConvertible, Send
         case .zeroLatency:
             c.aluLatency = 0; c.mulLatency = 0; c.divLatency = 0; c.loadLatency = 0; c.unpackLatency = 0
             c.vectorLatency = 0; c.vectorMulLatency = 0; c.macLatency = 0; c.mmacLatency = 0
-            c.reduceLatency = 0; c.requantLatency = 0; c.branchPenalty = 0
+            c.reduceLatency = 0; c.requantLatency = 0; c.floatLatency = 0; c.branchPenalty = 0
             c.dmaLatency = 0; c.dramBytesPerCycle = 1
         case .largeLatency:
             c.aluLatency = 5; c.mulLatency = 9; c.divLatency = 40; c.loadLatency = 7; c.unpackLatency = 4
             c.vectorLatency = 6; c.vectorMulLatency = 11; c.macLatency = 8; c.mmacLatency = 13
-            c.reduceLatency = 10; c.requantLatency = 12; c.branchPenalty = 7
+            c.reduceLatency = 10; c.requantLatency = 12; c.floatLatency = 14; c.branchPenalty = 7
             c.dmaLatency = 333; c.dramBytesPerCycle = 5; c.dmaQueueDepth = 2; c.loopDepth = 2
         }
         return c

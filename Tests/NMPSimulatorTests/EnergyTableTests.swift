@@ -21,12 +21,15 @@ struct EnergyTableTests {
         #expect(table.tritAdd == 0.007 && table.tritSub == 0.007 && table.int8Op == 0.007)
         #expect(table.tritSkip == 0)
         #expect(table.fp16Add == 0.16 && table.fp16Mul == 0.34)
+        #expect(table.fp32Add == 0.38 && table.fp32Mul == 1.31)
         // Horowitz 45 nm figures scaled by BitNet's INT8 7 nm / 45 nm ratios.
         #expect(abs(table.int32Add - 0.1 * (0.007 / 0.03)) < 1e-15)
         #expect(abs(table.int32Mul - 3.1 * (0.07 / 0.2)) < 1e-12)
         // Estimates: 32 add steps per divide, 5 int8 operations per unpacked byte.
         #expect(abs(table.int32Div - 32 * table.int32Add) < 1e-12)
         #expect(abs(table.tritUnpack - 5 * table.int8Op) < 1e-15)
+        // Estimate: an iterative float32 divider, about 10 float32 multiplies.
+        #expect(abs(table.fp32Div - 10 * table.fp32Mul) < 1e-12)
         // Han et al.: 1 pJ per 32-bit register access; Horowitz: 1.3 nJ per 64-bit DRAM access.
         #expect(table.registerRead == 1.0 / 4 && table.registerWrite == 1.0 / 4)
         #expect(table.dramRead == 1300.0 / 8 && table.dramWrite == 1300.0 / 8)

@@ -114,11 +114,13 @@ struct MachineConfigTests {
             config.loopDepth = 1
             config.aluLatency = 0
             config.requantLatency = 1_000_000
+            config.floatLatency = 0
             config.branchPenalty = 0
             config.energy.tritAdd = 1e-300
             config.energy.dramRead = 1e300
             config.energy.staticPowerMW = 0
             config.energy.int32Div = 1.0 / 3.0
+            config.energy.fp32Div = 1.0 / 7.0
             config.energy.sramCurve = [SRAMEnergyPoint(bytes: 1, picojoulesPer64Bit: 0.5)]
         }
         try config.validate()
@@ -217,6 +219,10 @@ struct MachineConfigTests {
         Rejection(#"{"dmaQueueDepth": 0}"#, "dmaQueueDepth", "must be at least 1 (got 0)"),
         Rejection(#"{"loopDepth": -1}"#, "loopDepth", "must be at least 1 (got -1)"),
         Rejection(#"{"mulLatency": -1}"#, "mulLatency", "must be at least 0 (got -1)"),
+        Rejection(#"{"floatLatency": -1}"#, "floatLatency", "must be at least 0 (got -1)"),
+        Rejection(#"{"floatLatency": 2.5}"#, "floatLatency", "must be an integer (got 2.5)"),
+        Rejection(#"{"energy": {"fp32Div": -1}}"#, "energy.fp32Div", "must be a finite number >= 0 (got -1.0)"),
+        Rejection(#"{"energy": {"fp32mul": 1}}"#, "energy.fp32mul", "unknown key; did you mean 'fp32Mul'?"),
         Rejection(#"{"dmaLatency": -1}"#, "dmaLatency", "must be at least 0 (got -1)"),
         Rejection(#"{"branchPenalty": -2}"#, "branchPenalty", "must be at least 0 (got -2)"),
         Rejection(#"{"energy": {"tritAdd": -0.5}}"#, "energy.tritAdd", "must be a finite number >= 0 (got -0.5)"),
@@ -238,6 +244,7 @@ struct MachineConfigTests {
         Rejection(#"{"dmaQueueDepth": 65537}"#, "dmaQueueDepth", "must be at most 65536 (simulator limit)"),
         Rejection(#"{"loopDepth": 9223372036854775807}"#, "loopDepth", "must be at most 65536 (simulator limit)"),
         Rejection(#"{"divLatency": 1000001}"#, "divLatency", "must be at most 1000000 (simulator limit)"),
+        Rejection(#"{"floatLatency": 1000001}"#, "floatLatency", "must be at most 1000000 (simulator limit) (got 1000001)"),
         Rejection(#"{"branchPenalty": 1000001}"#, "branchPenalty", "must be at most 1000000 (simulator limit)"),
         Rejection(#"{"dmaLatency": 1000000001}"#, "dmaLatency", "must be at most 1000000000 (simulator limit)"),
         // Not a JSON object, or not JSON.
@@ -303,7 +310,7 @@ struct MachineConfigTests {
             { "vlen": 65536, "rows": 64, "weightSRAM": { "size": 4294967296, "banks": 65536, "bankWidth": 4294967296 },
               "activationSRAM": { "size": 262144 }, "dramSize": 4294967296, "dramBytesPerCycle": 4294967296,
               "dmaLatency": 1000000000, "dmaQueueDepth": 65536, "loopDepth": 65536, "divLatency": 1000000,
-              "branchPenalty": 1000000 }
+              "floatLatency": 1000000, "branchPenalty": 1000000 }
             """)
         #expect(config.rows * config.vlen == MachineConfig.maxMatrixTrits)
     }

@@ -12,8 +12,16 @@ public enum EnergyEvent: String, CaseIterable, Sendable {
     case int32Mul
     /// A 32-bit divide (`div`, `divu`).
     case int32Div
-    /// An 8-bit compare or conversion (sign, threshold, trit-to-int8).
+    /// An 8-bit compare or conversion (sign, threshold, trit-to-int8, the rounding and
+    /// saturation of `rq` and `fq`).
     case int8Op
+    /// A float32 add-class operation of the scale unit: a compare or maximum (`famax`,
+    /// `fmax`) or an int32-to-float32 conversion (`fcvt`).
+    case fp32Add
+    /// A float32 multiply (`fmuls`, `fmul`, the scaling in `fq`).
+    case fp32Mul
+    /// A float32 divide (`fdivs`, `fdiv`).
+    case fp32Div
     /// A trit-MAC whose trit is +1 (add), -1 (subtract) or 0 (skipped: no adder toggles).
     case tritAdd, tritSub, tritSkip
     /// Bytes of packed trits decoded or encoded by the unpack/pack unit.

@@ -8,6 +8,7 @@ public enum InstructionGroup: String, CaseIterable, Sendable {
     case dma
     case ternary
     case accumulator
+    case float
 
     /// Section heading in ISA.md.
     public var title: String {
@@ -19,6 +20,7 @@ public enum InstructionGroup: String, CaseIterable, Sendable {
         case .dma: "DMA"
         case .ternary: "Ternary compute"
         case .accumulator: "Accumulator and requantization"
+        case .float: "Floating-point scale unit"
         }
     }
 }

@@ -20,6 +20,8 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case vmac = 0x60, mmac, sgn, sgnb, thr, tcvt
     // Accumulator element-wise, reductions and requantization
     case azero = 0x70, abcast, awiden, aadd, asub, amul, arelu, asq, amax, asum, rq
+    // Floating-point scale unit (float32 bit patterns in accumulator lanes and scalars)
+    case fcvt = 0x80, fmuls, fdivs, famax, fq, fdiv, fmax, fmul
 
     /// The assembly mnemonic (the case name).
     public var mnemonic: String { String(describing: self) }
@@ -175,6 +177,28 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
                         group: .accumulator, timing: .pipelined(latency: .requantLatency),
                         energy: [.count(.registerRead, [.init(4, .vl), .init(8, .one)]), .count(.registerWrite, 1, .vl), .count(.int32Mul, 1, .vl), .count(.int8Op, 1, .vl)],
                         summary: "v[vd][l] = sat8(rne(a[as][l] * x[rm] / 2^(x[rsh] & 63))) (l < vl)")
+
+        case .fcvt: .init(format: .r, operands: [.register(.accumulator, .a), .register(.accumulator, .b)],
+                          group: .float, timing: .pipelined(latency: .floatLatency),
+                          energy: [.count(.registerRead, 4, .vl), .count(.registerWrite, 4, .vl), .count(.fp32Add, 1, .vl)],
+                          summary: "a[ad][l] = bits(s32(a[as][l]) rounded to float32) (l < vl)")
+        case .fmuls: Self.floatVectorScalar("a[ad][l] = bits(f32(a[as][l]) * f32(x[rs])) (l < vl)",
+                                            latency: .floatLatency, event: .fp32Mul)
+        case .fdivs: Self.floatVectorScalar("a[ad][l] = bits(f32(a[as][l]) / f32(x[rs])) (l < vl)",
+                                            latency: .divLatency, event: .fp32Div)
+        case .famax: .init(format: .r, operands: [.register(.scalar, .a), .register(.accumulator, .b)],
+                           group: .float, timing: .pipelined(latency: .reduceLatency),
+                           energy: [.count(.registerRead, 4, .vl), .count(.registerWrite, 4), .count(.fp32Add, 1, .vl)],
+                           summary: "x[rd] = bits(max over l < vl of |f32(a[as][l])|); +0.0 if vl = 0; NaN if any lane is NaN")
+        case .fq: .init(format: .r, operands: [.register(.vector, .a), .register(.accumulator, .b), .register(.scalar, .c)],
+                        group: .float, timing: .pipelined(latency: .floatLatency),
+                        energy: [.count(.registerRead, [.init(4, .vl), .init(4, .one)]), .count(.registerWrite, 1, .vl),
+                                 .count(.fp32Mul, 1, .vl), .count(.int8Op, 1, .vl)],
+                        summary: "v[vd][l] = clamp(rne(f32(a[as][l]) * f32(x[rs])), -128, 127); NaN gives 0 (l < vl)")
+        case .fdiv: Self.floatScalar("x[rd] = bits(f32(x[rs1]) / f32(x[rs2]))", latency: .divLatency, event: .fp32Div)
+        case .fmax: Self.floatScalar("x[rd] = bits(max(f32(x[rs1]), f32(x[rs2]))); -0.0 < +0.0; NaN if either is NaN",
+                                     latency: .floatLatency, event: .fp32Add)
+        case .fmul: Self.floatScalar("x[rd] = bits(f32(x[rs1]) * f32(x[rs2]))", latency: .floatLatency, event: .fp32Mul)
         }
     }
 
@@ -244,6 +268,22 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
         .init(format: .r, operands: [.register(.accumulator, .a), .register(.accumulator, .b), .register(.accumulator, .c)],
               group: .accumulator, timing: .pipelined(latency: latency),
               energy: [.count(.registerRead, 8, .vl), .count(.registerWrite, 4, .vl), .count(event, 1, .vl)], summary: summary)
+    }
+
+    /// A float32 operation on vl accumulator lanes and a scalar: reads 4*vl + 4 bytes,
+    /// writes 4*vl, one float operation per lane.
+    private static func floatVectorScalar(_ summary: String, latency: LatencyParameter, event: EnergyEvent) -> InstructionSpec {
+        .init(format: .r, operands: [.register(.accumulator, .a), .register(.accumulator, .b), .register(.scalar, .c)],
+              group: .float, timing: .pipelined(latency: latency),
+              energy: [.count(.registerRead, [.init(4, .vl), .init(4, .one)]), .count(.registerWrite, 4, .vl), .count(event, 1, .vl)],
+              summary: summary)
+    }
+
+    /// A float32 operation on two scalars: reads 8 bytes, writes 4, one float operation.
+    private static func floatScalar(_ summary: String, latency: LatencyParameter, event: EnergyEvent) -> InstructionSpec {
+        .init(format: .r, operands: [.register(.scalar, .a), .register(.scalar, .b), .register(.scalar, .c)],
+              group: .float, timing: .pipelined(latency: latency),
+              energy: [.count(.registerRead, 8), .count(.registerWrite, 4), .count(event, 1)], summary: summary)
     }
 
     private static func acc2(_ summary: String, latency: LatencyParameter, event: EnergyEvent) -> InstructionSpec {

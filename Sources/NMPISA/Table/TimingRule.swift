@@ -3,7 +3,7 @@ public enum LatencyParameter: String, CaseIterable, Sendable {
     case aluLatency, mulLatency, divLatency
     case loadLatency, unpackLatency
     case vectorLatency, vectorMulLatency, macLatency, mmacLatency
-    case reduceLatency, requantLatency
+    case reduceLatency, requantLatency, floatLatency
 }
 
 /// Which memory an access goes to.

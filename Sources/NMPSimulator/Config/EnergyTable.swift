@@ -35,6 +35,14 @@ public struct EnergyTable: Sendable, Equatable {
     public var int32Div: Double = 32 * (0.1 * (0.007 / 0.03))
     /// One 8-bit compare or conversion (pJ): [BitNet] INT8 add at 7 nm.
     public var int8Op: Double = 0.007
+    /// One float32 add-class operation of the scale unit (compare, maximum, int32-to-float32
+    /// conversion) (pJ): [BitNet] FP32 add at 7 nm.
+    public var fp32Add: Double = 0.38
+    /// One float32 multiply (pJ): [BitNet] FP32 multiply at 7 nm.
+    public var fp32Mul: Double = 1.31
+    /// One float32 divide (pJ). Estimate, no source: an iterative (Newton-Raphson or
+    /// Goldschmidt) divider costs about 10 `fp32Mul`-equivalents: 10 * 1.31.
+    public var fp32Div: Double = 13.1
     /// One trit-MAC with trit +1 (add), -1 (subtract) (pJ): [BitNet] INT8 add at 7 nm.
     /// A skipped MAC (trit 0) toggles no adder: 0.
     public var tritAdd: Double = 0.007, tritSub: Double = 0.007, tritSkip: Double = 0

@@ -88,7 +88,7 @@ extension MachineConfig {
             ("aluLatency", aluLatency), ("mulLatency", mulLatency), ("divLatency", divLatency),
             ("loadLatency", loadLatency), ("unpackLatency", unpackLatency), ("vectorLatency", vectorLatency),
             ("vectorMulLatency", vectorMulLatency), ("macLatency", macLatency), ("mmacLatency", mmacLatency),
-            ("reduceLatency", reduceLatency), ("requantLatency", requantLatency),
+            ("reduceLatency", reduceLatency), ("requantLatency", requantLatency), ("floatLatency", floatLatency),
         ]
         for (name, value) in latencies {
             try check(name, value, atLeast: 0, atMost: Self.maxLatency)
@@ -201,6 +201,7 @@ private enum ConfigKey {
             .int("mmacLatency", \.mmacLatency),
             .int("reduceLatency", \.reduceLatency),
             .int("requantLatency", \.requantLatency),
+            .int("floatLatency", \.floatLatency),
             .int("branchPenalty", \.branchPenalty),
             .energy,
         ]
@@ -238,6 +239,9 @@ private enum EnergyKey {
             .value("int32Mul", \.int32Mul),
             .value("int32Div", \.int32Div),
             .value("int8Op", \.int8Op),
+            .value("fp32Add", \.fp32Add),
+            .value("fp32Mul", \.fp32Mul),
+            .value("fp32Div", \.fp32Div),
             .value("tritAdd", \.tritAdd),
             .value("tritSub", \.tritSub),
             .value("tritSkip", \.tritSkip),

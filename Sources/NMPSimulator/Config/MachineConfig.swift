@@ -36,6 +36,8 @@ public struct MachineConfig: Sendable, Equatable {
     public var loadLatency = 2, unpackLatency = 1
     public var vectorLatency = 1, vectorMulLatency = 2, macLatency = 1, mmacLatency = 2
     public var reduceLatency = 2, requantLatency = 2
+    /// Float32 scale-unit result latency (`fcvt`, `fmuls`, `fq`, `fmax`, `fmul`).
+    public var floatLatency = 3
     /// Extra cycles after a taken branch, a jump or a skipped `loop`.
     public var branchPenalty: Int = 2
     /// Energy per event and static power.
@@ -58,6 +60,7 @@ public struct MachineConfig: Sendable, Equatable {
         case .mmacLatency: mmacLatency
         case .reduceLatency: reduceLatency
         case .requantLatency: requantLatency
+        case .floatLatency: floatLatency
         }
     }
 

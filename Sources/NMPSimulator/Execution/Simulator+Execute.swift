@@ -335,6 +335,35 @@ extension Simulator {
                 let scale = Int64(Int32(bitPattern: x[Int(ins.c)]))
                 let shift = Int64(x[Int(ins.d)] & 63)
                 for l in 0..<vl { dst[l] = requantize(Int64(src[l]) * scale, shift: shift) }
+
+            // MARK: Floating-point scale unit (ISA.md 7.11)
+            case .fcvt:
+                let dst = a + Int(ins.a) * vlen, src = a + Int(ins.b) * vlen
+                for l in 0..<vl { dst[l] = Int32(bitPattern: Float(src[l]).bitPattern) }
+            case .fmuls, .fdivs:
+                let dst = a + Int(ins.a) * vlen, src = a + Int(ins.b) * vlen
+                let scale = Float(bitPattern: x[Int(ins.c)])
+                if op == .fmuls {
+                    for l in 0..<vl { dst[l] = Int32(bitPattern: floatBits(Float(bitPattern: UInt32(bitPattern: src[l])) * scale)) }
+                } else {
+                    for l in 0..<vl { dst[l] = Int32(bitPattern: floatBits(Float(bitPattern: UInt32(bitPattern: src[l])) / scale)) }
+                }
+            case .famax:
+                let src = a + Int(ins.b) * vlen
+                var largest: Float = 0
+                var sawNaN = false
+                for l in 0..<vl {
+                    let value = Float(bitPattern: UInt32(bitPattern: src[l]))
+                    if value.isNaN { sawNaN = true } else { largest = Swift.max(largest, value.magnitude) }
+                }
+                setX(x, ins.a, sawNaN ? canonicalNaN : largest.bitPattern)
+            case .fq:
+                let dst = v + Int(ins.a) * vlen, src = a + Int(ins.b) * vlen
+                let scale = Float(bitPattern: x[Int(ins.c)])
+                for l in 0..<vl { dst[l] = quantizeFloat(Float(bitPattern: UInt32(bitPattern: src[l])) * scale) }
+            case .fdiv: setX(x, ins.a, floatBits(Float(bitPattern: x[Int(ins.b)]) / Float(bitPattern: x[Int(ins.c)])))
+            case .fmul: setX(x, ins.a, floatBits(Float(bitPattern: x[Int(ins.b)]) * Float(bitPattern: x[Int(ins.c)])))
+            case .fmax: setX(x, ins.a, floatMax(Float(bitPattern: x[Int(ins.b)]), Float(bitPattern: x[Int(ins.c)])))
             }
 
             // Results, retirement, the next issue cycle.
@@ -459,6 +488,37 @@ func requantize(_ p: Int64, shift: Int64) -> Int8 {
     let half = UInt64(1) << UInt64(shift - 1)
     if rest > half || (rest == half && q & 1 == 1) { q += 1 }
     return Int8(clamping: q)
+}
+
+/// The float32 unit's one NaN (ISA.md 7.11): every NaN result is this pattern.
+let canonicalNaN: UInt32 = 0x7FC0_0000
+
+/// The bits of a float32 result, with any NaN replaced by the canonical NaN (the hardware's
+/// NaN payloads differ between hosts; the ISA fixes one).
+@inline(__always)
+func floatBits(_ value: Float) -> UInt32 {
+    value.isNaN ? canonicalNaN : value.bitPattern
+}
+
+/// `fmax` (ISA.md 7.11): the larger of two float32 values, -0.0 below +0.0, canonical NaN
+/// if either is NaN.
+@inline(__always)
+func floatMax(_ p: Float, _ q: Float) -> UInt32 {
+    if p.isNaN || q.isNaN { return canonicalNaN }
+    if p > q { return p.bitPattern }
+    if q > p { return q.bitPattern }
+    return p.sign == .plus ? p.bitPattern : q.bitPattern   // equal: +0.0 wins over -0.0
+}
+
+/// `fq`'s rounding (ISA.md 7.11): a float32 product rounded half to even and clamped to
+/// int8; NaN gives 0. The clamp compares before converting, so nothing can trap.
+@inline(__always)
+func quantizeFloat(_ p: Float) -> Int8 {
+    if p.isNaN { return 0 }
+    let r = p.rounded(.toNearestOrEven)
+    if r <= -128 { return -128 }
+    if r >= 127 { return 127 }
+    return Int8(r)
 }
 
 func hexAddress(_ address: Int) -> String {

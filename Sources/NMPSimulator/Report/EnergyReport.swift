@@ -8,6 +8,7 @@ public struct EnergyReport: Sendable {
         case instruction = "instruction fetch/decode"
         case registers = "register file"
         case arithmetic = "int8/int32 arithmetic"
+        case fp32 = "fp32 scale unit"
         case tritMACs = "trit MACs"
         case tritUnpack = "trit unpack/pack"
         case weightSRAM = "weight SRAM"
@@ -21,6 +22,7 @@ public struct EnergyReport: Sendable {
             case .instruction: "instruction"
             case .registers: "register_file"
             case .arithmetic: "arithmetic"
+            case .fp32: "fp32"
             case .tritMACs: "trit_macs"
             case .tritUnpack: "trit_unpack"
             case .weightSRAM: "weight_sram"
@@ -36,6 +38,7 @@ public struct EnergyReport: Sendable {
             case .instruction: .instruction
             case .registerRead, .registerWrite: .registers
             case .int32Add, .int32Mul, .int32Div, .int8Op: .arithmetic
+            case .fp32Add, .fp32Mul, .fp32Div: .fp32
             case .tritAdd, .tritSub, .tritSkip: .tritMACs
             case .tritUnpack: .tritUnpack
             case .weightSRAMRead, .weightSRAMWrite: .weightSRAM
@@ -82,6 +85,9 @@ extension MachineConfig {
         case .int32Mul: e.int32Mul
         case .int32Div: e.int32Div
         case .int8Op: e.int8Op
+        case .fp32Add: e.fp32Add
+        case .fp32Mul: e.fp32Mul
+        case .fp32Div: e.fp32Div
         case .tritAdd: e.tritAdd
         case .tritSub: e.tritSub
         case .tritSkip: e.tritSkip

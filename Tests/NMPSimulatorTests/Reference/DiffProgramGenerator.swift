@@ -1,4 +1,5 @@
-// Seeded random programs for the differential tests: straight-line mixes of every opcode,
+// Seeded random programs for the differential tests: straight-line mixes of every opcode
+// (the float32 unit on interesting bit patterns: NaNs, infinities, -0.0, subnormals, ties),
 // small hardware loops (nested, sharing ends, left early by branches), countdown loops
 // with backward branches, forward branches and jumps over junk words, DMA with dwait,
 // random memory contents, and - in "risky" programs - occasional misaligned,
@@ -51,8 +52,29 @@ struct DiffProgramGenerator {
     mutating func chance(_ p: Double) -> Bool { Double(rng.next() % 1_000_000) < p * 1_000_000 }
     mutating func pick<T>(_ xs: [T]) -> T { xs[int(0...(xs.count - 1))] }
 
+    /// Float32 bit patterns for the scale unit: zeros, ones, ties after rounding (2.5, -3.5,
+    /// 0.5, 126.5, 127.5, -128.5), BitNet's constants (127.0, 1e-5), the int8 limits, NaNs
+    /// (quiet, signaling, negative, with payloads), infinities, subnormals and the extremes.
+    static let interestingFloats: [UInt32] = [
+        0x0000_0000, 0x8000_0000,                           // +0.0, -0.0
+        0x3F80_0000, 0xBF80_0000, 0x4000_0000, 0x3F00_0000, // 1, -1, 2, 0.5
+        0x4020_0000, 0xC060_0000, 0x3FC0_0000, 0xBF00_0000, // 2.5, -3.5, 1.5, -0.5
+        0x42FD_0000, 0x42FF_0000, 0xC301_0000, 0x42FE_0000, // 126.5, 127.5, -129, 127
+        0xC300_0000, 0xC300_8000, 0x427E_0000, 0x3727_C5AC, // -128, -128.5, 63.5, 1e-5
+        0x3DCC_CCCD, 0x3EAA_AAAB, 0x4B00_0001, 0x4EFE_0000, // 0.1, 1/3, 2^23 + 1, 2^31 * 127/128
+        0x7F80_0000, 0xFF80_0000,                           // +inf, -inf
+        0x7FC0_0000, 0xFFC0_0000, 0x7F80_0001, 0x7FC1_2345, 0xFFBF_FFFF, // NaNs
+        0x0000_0001, 0x8000_0001, 0x007F_FFFF, 0x0080_0000, // subnormals, smallest normal
+        0x7F7F_FFFF, 0xFF7F_FFFF, 0x0040_0000,              // +-max, a subnormal half
+    ]
+
+    mutating func interestingFloat() -> UInt32 {
+        chance(0.85) ? pick(Self.interestingFloats) : UInt32(truncatingIfNeeded: rng.next())
+    }
+
     /// Interesting 32-bit values for scalar registers.
     mutating func interestingValue() -> UInt32 {
+        if chance(0.15) { return interestingFloat() }
         switch int(0...9) {
         case 0: return pick([0, 1, 2, 3, 7, 31, 32, 33, 63, 64, 65])
         case 1: return pick([0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF, 0xFFFF_FFFE, 0x8000_0001])
@@ -155,9 +177,14 @@ struct DiffProgramGenerator {
 
     mutating func randomVectorOp() {
         let op = pick([Opcode.vmac, .mmac, .sgn, .sgnb, .thr, .tcvt, .azero, .abcast, .awiden,
-                       .aadd, .asub, .amul, .arelu, .asq, .amax, .asum, .rq, .vmac, .mmac])
+                       .aadd, .asub, .amul, .arelu, .asq, .amax, .asum, .rq, .vmac, .mmac,
+                       .fcvt, .fmuls, .fdivs, .famax, .fq, .fdiv, .fmax, .fmul])
         let (x, y, z, w) = (int(0...7), int(0...7), int(0...7), int(0...7))
         switch op {
+        case .fcvt: emit(op, a: x, b: y)
+        case .fmuls, .fdivs, .fq: emit(op, a: x, b: y, c: anyScalar())
+        case .famax: emit(op, a: scalarDest(), b: y)
+        case .fdiv, .fmax, .fmul: emit(op, a: scalarDest(), b: anyScalar(), c: anyScalar())
         case .vmac, .aadd, .asub, .amul: emit(op, a: x, b: y, c: z)
         case .mmac: emit(op, a: x, b: int(0...3), c: z)
         case .sgn: emit(op, a: x, b: y, c: anyScalar())
@@ -192,6 +219,55 @@ struct DiffProgramGenerator {
         li(rm, m)
         li(rsh, sh)
         emit(.rq, a: int(0...7), b: int(0...7), c: rm, d: rsh)
+    }
+
+    /// The scale unit on chosen float values: a lane value and a scale from the interesting
+    /// floats (abcast, or fcvt of small integers halved to make ties), then a BitNet-like
+    /// sequence of famax, fmax, fdiv, fq, fcvt, fdivs and fmuls, or one scalar operation.
+    mutating func floatChunk() {
+        let (r1, r2, r3) = (dataReg(), dataReg(), dataReg())
+        let (acc, acc2, vec) = (int(0...7), int(0...7), int(0...7))
+        let first = interestingFloat()
+        li(r1, first)
+        // The second value is unrelated, the same, the negation (+0.0 / -0.0 for fmax), or zero.
+        li(r2, pick([interestingFloat(), interestingFloat(), first, first ^ 0x8000_0000, 0x8000_0000, 0]))
+        switch int(0...4) {
+        case 0:
+            emit(.abcast, a: acc, b: r1)
+            emit(.fq, a: vec, b: acc, c: r2)
+        case 4:
+            // x = fl((k + 0.5) / s): x * s lies within an ulp of the tie k + 0.5, so rounding
+            // the product to float32 first (as fq must) often decides the integer.
+            let scale = Float(pick([3, 5, 6, 7, 10, 11, 13, 100, 127]) as Int) * (chance(0.5) ? 1 : 0.25)
+            let k = int(-140...140)
+            li(r1, (Float(Double(k) + 0.5) / scale).bitPattern)
+            li(r2, scale.bitPattern)
+            emit(.abcast, a: acc, b: r1)
+            emit(.fq, a: vec, b: acc, c: r2)
+        case 1:
+            // Small integers -> float -> halved: 2.5, -3.5, ... -> fq by 1.0 rounds ties to even.
+            li(r3, UInt32(bitPattern: Int32(int(-300...300))))
+            emit(.abcast, a: acc, b: r3)
+            emit(.fcvt, a: acc2, b: acc)
+            li(r3, 0x3F00_0000)                   // 0.5
+            emit(.fmuls, a: acc2, b: acc2, c: r3)
+            li(r3, pick([0x3F80_0000, 0x4000_0000, 0x3F00_0000, 0xBF80_0000]))   // 1, 2, 0.5, -1
+            emit(.fq, a: vec, b: acc2, c: r3)
+        case 2:
+            // The BitNet sequence on whatever the accumulator holds.
+            emit(.famax, a: r3, b: acc)
+            li(r1, 0x3727_C5AC)                   // 1e-5
+            emit(.fmax, a: r3, b: r3, c: r1)
+            li(r1, 0x42FE_0000)                   // 127.0
+            emit(.fdiv, a: r3, b: r1, c: r3)
+            emit(.fq, a: vec, b: acc, c: r3)
+            emit(.fcvt, a: acc2, b: acc)
+            emit(.fdivs, a: acc2, b: acc2, c: r3)
+            emit(.fmuls, a: acc2, b: acc2, c: r2)
+        default:
+            emit(pick([Opcode.fdiv, .fmax, .fmul]), a: scalarDest(), b: r1, c: r2)
+            if chance(0.5) { emit(pick([Opcode.fdiv, .fmax, .fmul]), a: scalarDest(), b: r2, c: r1) }
+        }
     }
 
     mutating func dmaChunk() {
@@ -232,9 +308,10 @@ struct DiffProgramGenerator {
         case 36..<56: randomMemoryOp()
         case 56..<80: randomVectorOp()
         case 80..<85: rqChunk()
-        case 85..<91: dmaChunk()
-        case 91..<94: emit(.dwait, imm: pick([0, 0, 1, 2, 3, 65535]))
-        case 94..<96: emit(.nop)
+        case 85..<90: dmaChunk()
+        case 90..<93: emit(.dwait, imm: pick([0, 0, 1, 2, 3, 65535]))
+        case 93..<96: floatChunk()
+        case 96: emit(.nop)
         default: emit(.setvl, a: 0, b: 0)     // vl = 0
         }
     }
@@ -424,11 +501,13 @@ struct DiffProgramGenerator {
         var bytes = (0..<min(config.activationSRAM.size, 4096)).map { _ in
             chance(0.1) ? pick([0x80, 0x7F, 0xFF, 0x00, 0x81]) : UInt8(truncatingIfNeeded: rng.next())
         }
-        // Some extreme int32 values at aligned positions.
-        for _ in 0..<40 {
+        // Some extreme int32 values and float32 patterns at aligned positions.
+        for k in 0..<120 {
             let at = int(0...(bytes.count / 4 - 1)) * 4
-            let value: UInt32 = pick([0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF, 0x0001_0000, 46341,
-                                      UInt32(bitPattern: -46341), 0x4000_0000, 1, 0])
+            let value: UInt32 = k < 40
+                ? pick([0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF, 0x0001_0000, 46341,
+                        UInt32(bitPattern: -46341), 0x4000_0000, 1, 0])
+                : interestingFloat()
             for j in 0..<4 { bytes[at + j] = UInt8(truncatingIfNeeded: value >> (8 * j)) }
         }
         return bytes

@@ -373,6 +373,35 @@ extension ReferenceMachine {
                 v[A][l] = sat8(roundHalfEvenShift(p, sh))
             }
             count(.registerRead, 4 * VL + 8); count(.registerWrite, VL); count(.int32Mul, VL); count(.int8Op, VL)
+
+        // 7.11 Floating-point scale unit
+        case .fcvt:
+            for l in 0..<VL { a[A][l] = Int32(bitPattern: RefFloat.fromInt(Int(a[B][l]))) }
+            count(.registerRead, 4 * VL); count(.registerWrite, 4 * VL); count(.fp32Add, VL)
+        case .fmuls:
+            let s = X(i.c)
+            for l in 0..<VL { a[A][l] = Int32(bitPattern: RefFloat.multiply(UInt32(bitPattern: a[B][l]), s)) }
+            count(.registerRead, 4 * VL + 4); count(.registerWrite, 4 * VL); count(.fp32Mul, VL)
+        case .fdivs:
+            let s = X(i.c)
+            for l in 0..<VL { a[A][l] = Int32(bitPattern: RefFloat.divide(UInt32(bitPattern: a[B][l]), s)) }
+            count(.registerRead, 4 * VL + 4); count(.registerWrite, 4 * VL); count(.fp32Div, VL)
+        case .famax:
+            setX(i.a, RefFloat.absMax((0..<VL).map { UInt32(bitPattern: a[B][$0]) }))
+            count(.registerRead, 4 * VL); count(.registerWrite, 4); count(.fp32Add, VL)
+        case .fq:
+            let s = X(i.c)
+            for l in 0..<VL { v[A][l] = RefFloat.quantize(RefFloat.multiply(UInt32(bitPattern: a[B][l]), s)) }
+            count(.registerRead, 4 * VL + 4); count(.registerWrite, VL); count(.fp32Mul, VL); count(.int8Op, VL)
+        case .fdiv:
+            setX(i.a, RefFloat.divide(X(i.b), X(i.c)))
+            count(.registerRead, 8); count(.registerWrite, 4); count(.fp32Div, 1)
+        case .fmax:
+            setX(i.a, RefFloat.maximum(X(i.b), X(i.c)))
+            count(.registerRead, 8); count(.registerWrite, 4); count(.fp32Add, 1)
+        case .fmul:
+            setX(i.a, RefFloat.multiply(X(i.b), X(i.c)))
+            count(.registerRead, 8); count(.registerWrite, 4); count(.fp32Mul, 1)
         }
         return out
     }
@@ -402,4 +431,58 @@ fileprivate func roundHalfEvenShift(_ p: Int, _ sh: Int) -> Int {
     let half = pow / 2
     if r > half || (r == half && q % 2 != 0) { q += 1 }
     return q
+}
+
+/// The float32 operations of 7.11, written independently of the simulator: products and
+/// quotients are computed in Double and rounded once to float32 (exact for a product, whose
+/// 48-bit significand fits a Double; for a quotient the Double rounding cannot change the
+/// float32 result, since 53 >= 2 * 24 + 2), comparisons work on the bit patterns, and
+/// rounding to an integer is done by hand.
+enum RefFloat {
+    static let canonicalNaN: UInt32 = 0x7FC0_0000
+
+    /// NaN in the encoding sense: exponent all ones and a non-zero fraction.
+    static func isNaN(_ bits: UInt32) -> Bool { bits & 0x7FFF_FFFF > 0x7F80_0000 }
+
+    static func value(_ bits: UInt32) -> Double { Double(Float(bitPattern: bits)) }
+
+    /// Rounds an exact (or doubly rounded, see above) result to float32; NaN is canonical.
+    static func bits(_ value: Double) -> UInt32 {
+        value.isNaN ? canonicalNaN : Float(value).bitPattern
+    }
+
+    static func fromInt(_ n: Int) -> UInt32 { bits(Double(n)) }     // n is exact in a Double
+    static func multiply(_ p: UInt32, _ q: UInt32) -> UInt32 { bits(value(p) * value(q)) }
+    static func divide(_ p: UInt32, _ q: UInt32) -> UInt32 { bits(value(p) / value(q)) }
+
+    /// famax: max |lane|, +0.0 for no lanes, canonical NaN if any lane is NaN. Without the
+    /// sign bit, the magnitudes of non-NaN floats order like their patterns as integers.
+    static func absMax(_ lanes: [UInt32]) -> UInt32 {
+        if lanes.contains(where: isNaN) { return canonicalNaN }
+        return lanes.map { $0 & 0x7FFF_FFFF }.max() ?? 0
+    }
+
+    /// fmax: the larger value, -0.0 < +0.0, canonical NaN if either is NaN. A float's
+    /// pattern maps to an integer key that orders like the value: negative patterns
+    /// reversed below the positive ones (so -0.0 sits just below +0.0).
+    static func maximum(_ p: UInt32, _ q: UInt32) -> UInt32 {
+        if isNaN(p) || isNaN(q) { return canonicalNaN }
+        func key(_ b: UInt32) -> Int { b & 0x8000_0000 != 0 ? -Int(b & 0x7FFF_FFFF) - 1 : Int(b) }
+        return key(p) >= key(q) ? p : q
+    }
+
+    /// fq: round half to even, clamp to -128 ... 127; NaN gives 0.
+    static func quantize(_ product: UInt32) -> Int8 {
+        if isNaN(product) { return 0 }
+        let p = value(product)
+        if p >= 127 { return 127 }            // also +inf; rounding then clamping gives the same
+        if p <= -128 { return -128 }
+        // Round the magnitude half to even, then restore the sign.
+        let m = abs(p)
+        let whole = m.rounded(.down)
+        let fraction = m - whole               // exact (m < 1: whole = 0; else Sterbenz)
+        var n = Int(whole)
+        if fraction > 0.5 || (fraction == 0.5 && n % 2 == 1) { n += 1 }
+        return Int8(p < 0 ? -n : n)
+    }
 }

@@ -76,6 +76,16 @@ extension ReferenceMachine {
             return ([.a(B), .vl], [.x(A)])
         case .rq:
             return ([.a(B), .x(C), .x(D), .vl], [.v(A)])
+        case .fcvt:
+            return ([.a(B), .vl], [.a(A)])
+        case .fmuls, .fdivs:
+            return ([.a(B), .x(C), .vl], [.a(A)])
+        case .famax:
+            return ([.a(B), .vl], [.x(A)])
+        case .fq:
+            return ([.a(B), .x(C), .vl], [.v(A)])
+        case .fdiv, .fmax, .fmul:
+            return ([.x(B), .x(C)], [.x(A)])
         }
     }
 
@@ -101,6 +111,9 @@ extension ReferenceMachine {
         case .amul, .asq: return c.vectorMulLatency
         case .amax, .asum: return c.reduceLatency
         case .rq: return c.requantLatency
+        case .fcvt, .fmuls, .fq, .fmax, .fmul: return c.floatLatency
+        case .fdivs, .fdiv: return c.divLatency
+        case .famax: return c.reduceLatency
         }
     }
 
