@@ -22,10 +22,12 @@ let package = Package(
         .target(name: "NMPISA", dependencies: ["NMPTrits"]),
         // .nasm text -> image and back; diagnostics.
         .target(name: "NMPAssembler", dependencies: ["NMPISA", "NMPTrits"]),
+        // A strict JSON parser with line/column errors, for the config readers.
+        .target(name: "NMPJSON"),
         // The machine config, energy table and the cycle-accurate simulator.
-        .target(name: "NMPSimulator", dependencies: ["NMPISA", "NMPTrits"]),
+        .target(name: "NMPSimulator", dependencies: ["NMPISA", "NMPTrits", "NMPJSON"]),
         // BitNet on the machine: tensors (.npy), reference numerics, model shapes, the compiler.
-        .target(name: "NMPRuntime", dependencies: ["NMPSimulator", "NMPAssembler", "NMPISA", "NMPTrits"]),
+        .target(name: "NMPRuntime", dependencies: ["NMPSimulator", "NMPAssembler", "NMPISA", "NMPTrits", "NMPJSON"]),
         // Command logic behind the CLI, kept in a library so tests can call it.
         .target(name: "NMPCommands", dependencies: ["NMPRuntime", "NMPSimulator", "NMPAssembler", "NMPISA", "NMPTrits"]),
         // Thin executable: only `main`.

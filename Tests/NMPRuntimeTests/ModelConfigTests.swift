@@ -263,7 +263,7 @@ struct ModelConfigTests {
         ("{\"a\": \"x", "malformed JSON at line 1, column 7: unterminated string"),
         ("{\"a\": 1} x", "malformed JSON at line 1, column 10: unexpected 'x' after the JSON value"),
         ("{\"a\": [1, 2}", "malformed JSON at line 1, column 12: expected ',' or ']', found '}'"),
-        ("{\"a\": \"\\ud800\"}", "malformed JSON at line 1, column 14: unpaired surrogate \\uD800"),
+        ("{\"a\": \"\\ud800\"}", "malformed JSON at line 1, column 14: unpaired UTF-16 surrogate in \\u escape"),
         (String(repeating: "[", count: 200), "malformed JSON at line 1, column 129: nested more than 128 levels deep"),
     ])
     func malformedJSON(_ text: String, _ message: String) {

@@ -1,3 +1,4 @@
+import NMPJSON
 // The shape of a BitNet b1.58 model, read from its Hugging Face `config.json`.
 //
 // Sources:
@@ -124,8 +125,12 @@ public struct ModelConfig: Sendable, Equatable {
     /// Never traps.
     /// - Parameter source: names the document in errors, e.g. its file name.
     public init(json: [UInt8], source: String) throws(ModelConfigError) {
-        var parser = ModelConfigJSONParser(bytes: json, source: source)
-        let root = try parser.document()
+        let root: ModelConfigJSON
+        do {
+            root = try StrictJSON.parse(json, maxDepth: 128)
+        } catch {
+            throw ModelConfigError(source: source, field: "", message: "malformed JSON at line \(error.line), column \(error.column): \(error.message)")
+        }
         guard case .object(let members) = root else {
             throw ModelConfigError(source: source, field: "", message: "the top level must be a JSON object, found \(root.summary)")
         }
@@ -250,6 +255,9 @@ public struct ModelConfig: Sendable, Equatable {
     }
 }
 
+/// Parsed JSON, as the shared strict parser gives it.
+private typealias ModelConfigJSON = StrictJSON
+
 // MARK: - Reading the keys
 
 /// Typed access to the top-level members of a config, with errors that name the key.
@@ -352,264 +360,5 @@ private struct ModelConfigReader {
         guard let value = optional(key) else { return fallback }
         guard case .bool(let flag) = value else { throw fail(key, "expected true or false, found \(value.summary)") }
         return flag
-    }
-}
-
-// MARK: - A small JSON parser
-
-/// A parsed JSON value. Numbers keep their literal text, so that the reader decides how to
-/// convert them and can quote them exactly in errors.
-private indirect enum ModelConfigJSON {
-    case object([(String, ModelConfigJSON)])
-    case array([ModelConfigJSON])
-    case string(String)
-    case number(String)
-    case bool(Bool)
-    case null
-
-    var isNull: Bool {
-        if case .null = self { return true }
-        return false
-    }
-
-    /// How an error quotes the value: short, and naming its type.
-    var summary: String {
-        switch self {
-        case .object: return "an object"
-        case .array: return "an array"
-        case .string(let text): return "the string \"\(text.count > 40 ? String(text.prefix(40)) + "..." : text)\""
-        case .number(let text): return text
-        case .bool(let flag): return flag ? "true" : "false"
-        case .null: return "null"
-        }
-    }
-}
-
-/// RFC 8259 JSON, strictly: no comments, no trailing commas, no NaN or Infinity; UTF-8 text
-/// (a leading byte-order mark is skipped); nesting limited to `maxDepth` so that no input can
-/// exhaust the stack. Errors give the line and column (1-based, columns in characters).
-private struct ModelConfigJSONParser {
-    let bytes: [UInt8]
-    let source: String
-    var index = 0
-    var depth = 0
-    static let maxDepth = 128
-
-    init(bytes: [UInt8], source: String) {
-        self.bytes = bytes
-        self.source = source
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
-    }
-
-    mutating func document() throws(ModelConfigError) -> ModelConfigJSON {
-        skipWhitespace()
-        guard index < bytes.count else { throw error("expected a JSON object, found an empty document") }
-        let value = try value()
-        skipWhitespace()
-        guard index == bytes.count else { throw error("unexpected \(found()) after the JSON value") }
-        return value
-    }
-
-    private func error(_ message: String, at position: Int? = nil) -> ModelConfigError {
-        let end = min(position ?? index, bytes.count)
-        var line = 1
-        var column = 1
-        for byte in bytes[..<end] {
-            if byte == UInt8(ascii: "\n") {
-                line += 1
-                column = 1
-            } else if byte & 0xC0 != 0x80 {  // not a UTF-8 continuation byte
-                column += 1
-            }
-        }
-        return ModelConfigError(source: source, field: "", message: "malformed JSON at line \(line), column \(column): \(message)")
-    }
-
-    /// The next byte, described for an error message.
-    private func found() -> String {
-        guard index < bytes.count else { return "end of file" }
-        let byte = bytes[index]
-        if byte > 0x20 && byte < 0x7F { return "'\(Character(Unicode.Scalar(byte)))'" }
-        return "byte 0x" + String(byte, radix: 16, uppercase: true)
-    }
-
-    private func at(_ character: Unicode.Scalar) -> Bool {
-        index < bytes.count && bytes[index] == UInt8(character.value)
-    }
-
-    private func atDigit() -> Bool {
-        index < bytes.count && bytes[index] >= UInt8(ascii: "0") && bytes[index] <= UInt8(ascii: "9")
-    }
-
-    private mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
-    }
-
-    private mutating func value() throws(ModelConfigError) -> ModelConfigJSON {
-        guard index < bytes.count else { throw error("expected a value, found end of file") }
-        switch bytes[index] {
-        case UInt8(ascii: "{"): return try object()
-        case UInt8(ascii: "["): return try array()
-        case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
-        default: throw error("expected a value, found \(found())")
-        }
-    }
-
-    private mutating func literal(_ word: String) throws(ModelConfigError) {
-        let expected = Array(word.utf8)
-        guard bytes[index...].starts(with: expected) else { throw error("expected a value, found \(found())") }
-        index += expected.count
-    }
-
-    private mutating func enter() throws(ModelConfigError) {
-        depth += 1
-        if depth > Self.maxDepth { throw error("nested more than \(Self.maxDepth) levels deep") }
-        index += 1  // the opening bracket
-        skipWhitespace()
-    }
-
-    private mutating func object() throws(ModelConfigError) -> ModelConfigJSON {
-        try enter()
-        var members: [(String, ModelConfigJSON)] = []
-        if at("}") {
-            index += 1
-        } else {
-            while true {
-                skipWhitespace()
-                guard at("\"") else { throw error("expected a key in double quotes, found \(found())") }
-                let key = try string()
-                skipWhitespace()
-                guard at(":") else { throw error("expected ':' after the key, found \(found())") }
-                index += 1
-                skipWhitespace()
-                members.append((key, try value()))
-                skipWhitespace()
-                if at(",") { index += 1; continue }
-                if at("}") { index += 1; break }
-                throw error("expected ',' or '}', found \(found())")
-            }
-        }
-        depth -= 1
-        return .object(members)
-    }
-
-    private mutating func array() throws(ModelConfigError) -> ModelConfigJSON {
-        try enter()
-        var items: [ModelConfigJSON] = []
-        if at("]") {
-            index += 1
-        } else {
-            while true {
-                skipWhitespace()
-                items.append(try value())
-                skipWhitespace()
-                if at(",") { index += 1; continue }
-                if at("]") { index += 1; break }
-                throw error("expected ',' or ']', found \(found())")
-            }
-        }
-        depth -= 1
-        return .array(items)
-    }
-
-    private mutating func number() throws(ModelConfigError) -> String {
-        let start = index
-        func digits() -> Int {
-            let from = index
-            while atDigit() { index += 1 }
-            return index - from
-        }
-        if at("-") { index += 1 }
-        guard atDigit() else { throw error("expected a digit, found \(found())") }
-        if at("0") {
-            index += 1
-            if atDigit() { throw error("numbers must not have leading zeros") }
-        } else {
-            _ = digits()
-        }
-        if at(".") {
-            index += 1
-            guard digits() > 0 else { throw error("expected a digit after '.', found \(found())") }
-        }
-        if at("e") || at("E") {
-            index += 1
-            if at("+") || at("-") { index += 1 }
-            guard digits() > 0 else { throw error("expected a digit in the exponent, found \(found())") }
-        }
-        return String(decoding: bytes[start..<index], as: UTF8.self)
-    }
-
-    private mutating func string() throws(ModelConfigError) -> String {
-        let start = index
-        index += 1  // the opening quote
-        var utf8: [UInt8] = []
-        while true {
-            guard index < bytes.count else { throw error("unterminated string", at: start) }
-            let byte = bytes[index]
-            index += 1
-            switch byte {
-            case UInt8(ascii: "\""):
-                let text = String(decoding: utf8, as: UTF8.self)
-                guard text.utf8.elementsEqual(utf8) else { throw error("string is not valid UTF-8", at: start) }
-                return text
-            case UInt8(ascii: "\\"):
-                guard index < bytes.count else { throw error("unterminated string", at: start) }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(escape)
-                case UInt8(ascii: "b"): utf8.append(0x08)
-                case UInt8(ascii: "f"): utf8.append(0x0C)
-                case UInt8(ascii: "n"): utf8.append(0x0A)
-                case UInt8(ascii: "r"): utf8.append(0x0D)
-                case UInt8(ascii: "t"): utf8.append(0x09)
-                case UInt8(ascii: "u"):
-                    var scalar = try hex4()
-                    if (0xD800...0xDBFF).contains(scalar) {
-                        guard bytes[index...].starts(with: [UInt8(ascii: "\\"), UInt8(ascii: "u")]) else {
-                            throw error("unpaired surrogate \\u\(String(scalar, radix: 16, uppercase: true))")
-                        }
-                        index += 2
-                        let low = try hex4()
-                        guard (0xDC00...0xDFFF).contains(low) else {
-                            throw error("unpaired surrogate \\u\(String(scalar, radix: 16, uppercase: true))")
-                        }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00...0xDFFF).contains(scalar) {
-                        throw error("unpaired surrogate \\u\(String(scalar, radix: 16, uppercase: true))")
-                    }
-                    guard let unicode = Unicode.Scalar(scalar) else { throw error("invalid \\u escape") }
-                    utf8.append(contentsOf: Array(String(Character(unicode)).utf8))
-                default:
-                    throw error("invalid escape '\\\(Character(Unicode.Scalar(escape)))'", at: index - 2)
-                }
-            case 0x00..<0x20:
-                throw error("control character 0x\(String(byte, radix: 16, uppercase: true)) in a string (write it as an escape)", at: index - 1)
-            default:
-                utf8.append(byte)
-            }
-        }
-    }
-
-    private mutating func hex4() throws(ModelConfigError) -> UInt32 {
-        guard index + 4 <= bytes.count else { throw error("expected 4 hex digits after \\u") }
-        var result: UInt32 = 0
-        for _ in 0..<4 {
-            let byte = bytes[index]
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw error("expected 4 hex digits after \\u, found \(found())")
-            }
-            result = result << 4 | UInt32(digit)
-            index += 1
-        }
-        return result
     }
 }

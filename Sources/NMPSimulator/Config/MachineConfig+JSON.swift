@@ -1,3 +1,4 @@
+import NMPJSON
 import NMPTrits
 
 // The JSON machine config (ISA.md sections 3.1, 3.4 and 3.5): reading with errors that name
@@ -35,9 +36,13 @@ extension MachineConfig {
     /// - Parameter source: names the document in errors, e.g. its file name.
     public init(json bytes: [UInt8], source: String) throws(ConfigError) {
         self.init()
-        var parser = ConfigJSONParser(bytes: bytes, source: source)
-        let root = try parser.document()
-        let reader = ConfigJSONReader(source: source)
+        let root: StrictJSON
+        do {
+            root = try StrictJSON.parse(bytes, maxDepth: 64)
+        } catch {
+            throw ConfigError(source: source, field: "", message: "invalid JSON at line \(error.line), column \(error.column): \(error.message)")
+        }
+        let reader = StrictJSONReader(source: source)
         try reader.apply(root, to: &self)
         try validate(source: source)
     }
@@ -259,15 +264,15 @@ private enum EnergyKey {
 // MARK: - Reading parsed JSON into a config
 
 /// Applies a parsed JSON document to a config, with errors naming the field.
-private struct ConfigJSONReader {
+private struct StrictJSONReader {
     let source: String
 
     func fail(_ field: String, _ message: String) -> ConfigError {
         ConfigError(source: source, field: field, message: message)
     }
 
-    func apply(_ root: ConfigJSON, to config: inout MachineConfig) throws(ConfigError) {
-        guard case .object = root.kind else {
+    func apply(_ root: StrictJSON, to config: inout MachineConfig) throws(ConfigError) {
+        guard case .object = root else {
             throw fail("", "a machine config must be a JSON object (got \(root.summary))")
         }
         let keys = ConfigKey.all
@@ -299,8 +304,8 @@ private struct ConfigJSONReader {
         }
     }
 
-    private func curve(_ value: ConfigJSON, at path: String) throws(ConfigError) -> [SRAMEnergyPoint] {
-        guard case .array(let items) = value.kind else { throw fail(path, "must be an array of {\"bytes\": ..., \"picojoulesPer64Bit\": ...} objects (got \(value.summary))") }
+    private func curve(_ value: StrictJSON, at path: String) throws(ConfigError) -> [SRAMEnergyPoint] {
+        guard case .array(let items) = value else { throw fail(path, "must be an array of {\"bytes\": ..., \"picojoulesPer64Bit\": ...} objects (got \(value.summary))") }
         var points: [SRAMEnergyPoint] = []
         for (i, item) in items.enumerated() {
             let itemPath = "\(path)[\(i)]"
@@ -317,8 +322,8 @@ private struct ConfigJSONReader {
     }
 
     /// The members of an object, each key known and given once.
-    private func members(_ value: ConfigJSON, at path: String, known: [String], what: String?) throws(ConfigError) -> [(String, ConfigJSON)] {
-        guard case .object(let members) = value.kind else { throw fail(path, "must be an object (got \(value.summary))") }
+    private func members(_ value: StrictJSON, at path: String, known: [String], what: String?) throws(ConfigError) -> [(String, StrictJSON)] {
+        guard case .object(let members) = value else { throw fail(path, "must be an object (got \(value.summary))") }
         var seen: Set<String> = []
         for (key, _) in members {
             let field = path.isEmpty ? key : "\(path).\(key)"
@@ -336,8 +341,8 @@ private struct ConfigJSONReader {
         return members
     }
 
-    private func int(_ value: ConfigJSON, at path: String) throws(ConfigError) -> Int {
-        guard case .number(let text) = value.kind else { throw fail(path, "must be an integer (got \(value.summary))") }
+    private func int(_ value: StrictJSON, at path: String) throws(ConfigError) -> Int {
+        guard case .number(let text) = value else { throw fail(path, "must be an integer (got \(value.summary))") }
         guard !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) else {
             throw fail(path, "must be an integer (got \(text))")
         }
@@ -345,14 +350,14 @@ private struct ConfigJSONReader {
         return result
     }
 
-    private func double(_ value: ConfigJSON, at path: String) throws(ConfigError) -> Double {
-        guard case .number(let text) = value.kind else { throw fail(path, "must be a number (got \(value.summary))") }
+    private func double(_ value: StrictJSON, at path: String) throws(ConfigError) -> Double {
+        guard case .number(let text) = value else { throw fail(path, "must be a number (got \(value.summary))") }
         guard let result = Double(text), result.isFinite else { throw fail(path, "number out of range (got \(text))") }
         return result
     }
 
-    private func string(_ value: ConfigJSON, at path: String) throws(ConfigError) -> String {
-        guard case .string(let text) = value.kind else { throw fail(path, "must be a string (got \(value.summary))") }
+    private func string(_ value: StrictJSON, at path: String) throws(ConfigError) -> String {
+        guard case .string(let text) = value else { throw fail(path, "must be a string (got \(value.summary))") }
         return text
     }
 
@@ -377,262 +382,5 @@ private struct ConfigJSONReader {
             previous = current
         }
         return previous[b.count]
-    }
-}
-
-// MARK: - A small JSON parser
-
-/// A parsed JSON value. Numbers keep their literal text, so that the reader decides how to
-/// convert them and can quote them exactly in errors.
-private struct ConfigJSON {
-    indirect enum Kind {
-        case object([(String, ConfigJSON)])
-        case array([ConfigJSON])
-        case string(String)
-        case number(String)
-        case bool(Bool)
-        case null
-    }
-
-    var kind: Kind
-
-    /// How an error quotes the value: short, and naming its type.
-    var summary: String {
-        switch kind {
-        case .object: return "an object"
-        case .array: return "an array"
-        case .string(let text):
-            let shown = text.count > 40 ? String(text.prefix(40)) + "..." : text
-            return "the string \"\(shown)\""
-        case .number(let text): return text
-        case .bool(let value): return value ? "true" : "false"
-        case .null: return "null"
-        }
-    }
-}
-
-/// RFC 8259 JSON, strictly: no comments, no trailing commas, no NaN or Infinity, UTF-8
-/// text (a leading byte-order mark is skipped). Errors give the line and column (1-based,
-/// columns counted in characters).
-private struct ConfigJSONParser {
-    let bytes: [UInt8]
-    let source: String
-    var index = 0
-    var depth = 0
-    static let maxDepth = 64
-
-    init(bytes: [UInt8], source: String) {
-        self.bytes = bytes
-        self.source = source
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
-    }
-
-    mutating func document() throws(ConfigError) -> ConfigJSON {
-        skipWhitespace()
-        guard index < bytes.count else { throw error("expected a JSON object, found an empty document") }
-        let value = try parseValue()
-        skipWhitespace()
-        guard index == bytes.count else { throw error("unexpected \(found()) after the JSON value") }
-        return value
-    }
-
-    private func error(_ message: String, at position: Int? = nil) -> ConfigError {
-        let position = Swift.min(position ?? index, bytes.count)
-        var line = 1
-        var column = 1
-        for byte in bytes[..<position] {
-            if byte == UInt8(ascii: "\n") {
-                line += 1
-                column = 1
-            } else if byte & 0xC0 != 0x80 {  // not a UTF-8 continuation byte
-                column += 1
-            }
-        }
-        return ConfigError(source: source, field: "", message: "invalid JSON at line \(line), column \(column): \(message)")
-    }
-
-    /// The next byte, described for an error message.
-    private func found() -> String {
-        guard index < bytes.count else { return "end of file" }
-        let byte = bytes[index]
-        if byte >= 0x21 && byte < 0x7F { return "'\(Character(Unicode.Scalar(byte)))'" }
-        return "byte 0x" + String(byte, radix: 16, uppercase: true)
-    }
-
-    private mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
-    }
-
-    private mutating func parseValue() throws(ConfigError) -> ConfigJSON {
-        guard index < bytes.count else { throw error("expected a value, found end of file") }
-        switch bytes[index] {
-        case UInt8(ascii: "{"): return try parseObject()
-        case UInt8(ascii: "["): return try parseArray()
-        case UInt8(ascii: "\""): return ConfigJSON(kind: .string(try parseString()))
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return ConfigJSON(kind: .number(try parseNumber()))
-        case UInt8(ascii: "t"): try literal("true"); return ConfigJSON(kind: .bool(true))
-        case UInt8(ascii: "f"): try literal("false"); return ConfigJSON(kind: .bool(false))
-        case UInt8(ascii: "n"): try literal("null"); return ConfigJSON(kind: .null)
-        default: throw error("expected a value, found \(found())")
-        }
-    }
-
-    private mutating func literal(_ word: String) throws(ConfigError) {
-        let expected = Array(word.utf8)
-        guard bytes[index...].starts(with: expected) else { throw error("expected a value, found \(found())") }
-        index += expected.count
-    }
-
-    private mutating func enter() throws(ConfigError) {
-        depth += 1
-        if depth > Self.maxDepth { throw error("nested more than \(Self.maxDepth) levels deep") }
-    }
-
-    private mutating func parseObject() throws(ConfigError) -> ConfigJSON {
-        try enter()
-        index += 1  // {
-        var members: [(String, ConfigJSON)] = []
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            depth -= 1
-            return ConfigJSON(kind: .object(members))
-        }
-        while true {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
-                throw error("expected a key in double quotes, found \(found())")
-            }
-            let key = try parseString()
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after the key, found \(found())") }
-            index += 1
-            skipWhitespace()
-            members.append((key, try parseValue()))
-            skipWhitespace()
-            guard index < bytes.count else { throw error("expected ',' or '}', found end of file") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; break }
-            throw error("expected ',' or '}', found \(found())")
-        }
-        depth -= 1
-        return ConfigJSON(kind: .object(members))
-    }
-
-    private mutating func parseArray() throws(ConfigError) -> ConfigJSON {
-        try enter()
-        index += 1  // [
-        var items: [ConfigJSON] = []
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            depth -= 1
-            return ConfigJSON(kind: .array(items))
-        }
-        while true {
-            skipWhitespace()
-            items.append(try parseValue())
-            skipWhitespace()
-            guard index < bytes.count else { throw error("expected ',' or ']', found end of file") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "]") { index += 1; break }
-            throw error("expected ',' or ']', found \(found())")
-        }
-        depth -= 1
-        return ConfigJSON(kind: .array(items))
-    }
-
-    private mutating func parseNumber() throws(ConfigError) -> String {
-        let start = index
-        func digits() -> Int {
-            let from = index
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
-            return index - from
-        }
-        if bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else {
-            throw error("expected a digit, found \(found())")
-        }
-        if bytes[index] == UInt8(ascii: "0") {
-            index += 1
-            if index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
-                throw error("numbers must not have leading zeros")
-            }
-        } else {
-            _ = digits()
-        }
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            index += 1
-            guard digits() > 0 else { throw error("expected a digit after '.', found \(found())") }
-        }
-        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard digits() > 0 else { throw error("expected a digit in the exponent, found \(found())") }
-        }
-        return String(decoding: bytes[start..<index], as: UTF8.self)
-    }
-
-    private mutating func parseString() throws(ConfigError) -> String {
-        let start = index
-        index += 1  // opening quote
-        var utf8: [UInt8] = []
-        while true {
-            guard index < bytes.count else { throw error("unterminated string", at: start) }
-            let byte = bytes[index]
-            switch byte {
-            case UInt8(ascii: "\""):
-                index += 1
-                let text = String(decoding: utf8, as: UTF8.self)
-                guard Array(text.utf8) == utf8 else { throw error("string is not valid UTF-8", at: start) }
-                return text
-            case UInt8(ascii: "\\"):
-                index += 1
-                guard index < bytes.count else { throw error("unterminated string", at: start) }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(escape)
-                case UInt8(ascii: "b"): utf8.append(0x08)
-                case UInt8(ascii: "f"): utf8.append(0x0C)
-                case UInt8(ascii: "n"): utf8.append(0x0A)
-                case UInt8(ascii: "r"): utf8.append(0x0D)
-                case UInt8(ascii: "t"): utf8.append(0x09)
-                case UInt8(ascii: "u"):
-                    var scalar = try hex4()
-                    if (0xD800...0xDBFF).contains(scalar) {
-                        guard bytes[index...].starts(with: [UInt8(ascii: "\\"), UInt8(ascii: "u")]) else {
-                            throw error("unpaired UTF-16 surrogate in \\u escape")
-                        }
-                        index += 2
-                        let low = try hex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw error("unpaired UTF-16 surrogate in \\u escape") }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00...0xDFFF).contains(scalar) {
-                        throw error("unpaired UTF-16 surrogate in \\u escape")
-                    }
-                    utf8.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar)!)).utf8))
-                default:
-                    throw error("invalid escape sequence in string", at: index - 2)
-                }
-            case 0x00..<0x20:
-                throw error("control character in string (write it as an escape)")
-            default:
-                utf8.append(byte)
-                index += 1
-            }
-        }
-    }
-
-    private mutating func hex4() throws(ConfigError) -> UInt32 {
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            guard index < bytes.count, let digit = Character(Unicode.Scalar(bytes[index])).hexDigitValue else {
-                throw error("expected four hex digits after \\u")
-            }
-            value = value * 16 + UInt32(digit)
-            index += 1
-        }
-        return value
     }
 }
