@@ -31,6 +31,7 @@ module() {
 module NMPTrits
 module NMPISA
 module NMPAssembler
+module NMPJSON
 module NMPSimulator
 
 # One fuzzer executable per entry file.
@@ -43,7 +44,7 @@ target() {
 # The simulator target needs neither the assembler nor the round-trip check.
 echo "linking $OUT/fuzz-sim"
 "$SWIFTC" "${FLAGS[@]}" -use-ld=lld -module-name FuzzSimulator fuzz/FuzzSimulator.swift \
-    "$OBJ/NMPTrits.o" "$OBJ/NMPISA.o" "$OBJ/NMPSimulator.o" -o "$OUT/fuzz-sim"
+    "$OBJ/NMPTrits.o" "$OBJ/NMPISA.o" "$OBJ/NMPJSON.o" "$OBJ/NMPSimulator.o" -o "$OUT/fuzz-sim"
 target FuzzAssembler.swift fuzz-asm
 target FuzzImageLoader.swift fuzz-image
 echo "built: $(ls "$OUT" | tr '\n' ' ')"
