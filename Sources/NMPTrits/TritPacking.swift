@@ -184,6 +184,28 @@ extension TritPacking {
 // MARK: - Allocation-free fast path
 
 extension TritPacking {
+    /// Packs `count` trits given as Int8 values (-1/0/+1) into the
+    /// `byteCount(forTrits: count)` bytes at `destination`, like `pack(_:)` (a last partial
+    /// byte is padded with zero trits), without allocating: the simulator's `stt` and the
+    /// compiler's weight packer use it.
+    /// Values above 0 pack as +1 and below 0 as -1, so every byte written is a valid code.
+    public func pack(_ values: UnsafePointer<Int8>, count: Int, into destination: UnsafeMutablePointer<UInt8>) {
+        let perByte = tritsPerByte
+        for j in 0..<byteCount(forTrits: count) {
+            let first = j * perByte
+            var code = 0
+            // From the group's last trit down to its first (trit 0 is the least significant
+            // base-3 digit); positions past `count` are zero digits and change nothing.
+            var i = min(first + perByte, count) - 1
+            while i >= first {
+                let digit = values[i] < 0 ? 2 : (values[i] > 0 ? 1 : 0)
+                code = self == .base3 ? code * 3 + digit : code | digit << (2 * (i - first))
+                i -= 1
+            }
+            destination[j] = UInt8(code)
+        }
+    }
+
     /// Unpacks `count` trits as Int8 values (-1/0/+1) into `destination[0..<count]`,
     /// for the simulator's hot weight-load path: no allocation, no throwing.
     ///

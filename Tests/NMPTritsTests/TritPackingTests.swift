@@ -274,3 +274,24 @@ struct TritPackingTests {
         #expect(short.contains("2-bit") && short.contains("3") && short.contains("2"))
     }
 }
+
+/// The allocation-free Int8 packer writes exactly the bytes of `pack(_:)`.
+struct PointerPackTests {
+    @Test(arguments: TritPacking.allCases)
+    func pointerPackEqualsArrayPack(_ packing: TritPacking) {
+        var rng = SplitMix64(seed: packing == .base3 ? 5 : 6)
+        for count in 0...300 {
+            let trits = (0..<count).map { _ in [Trit.minus, .zero, .plus][Int(rng.next() % 3)] }
+            let values = trits.map(\.rawValue)
+            var bytes = [UInt8](repeating: 0xFF, count: packing.byteCount(forTrits: count))
+            values.withUnsafeBufferPointer { v in
+                bytes.withUnsafeMutableBufferPointer { b in
+                    if let source = v.baseAddress, let destination = b.baseAddress {
+                        packing.pack(source, count: count, into: destination)
+                    }
+                }
+            }
+            #expect(bytes == packing.pack(trits), "\(count) trits")
+        }
+    }
+}

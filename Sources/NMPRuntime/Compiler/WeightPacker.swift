@@ -11,30 +11,21 @@ enum WeightPacker {
         let blocks = (rows + config.rows - 1) / config.rows
         let chunks = (columns + config.vlen - 1) / config.vlen
         var out = [UInt8](repeating: 0, count: blocks * chunks * config.tileBytes)
-        let perByte = config.tritsPerByte
+        var row = [Int8](repeating: 0, count: config.vlen)
         trits.withUnsafeBufferPointer { w in
             out.withUnsafeMutableBufferPointer { bytes in
-                var offset = 0
-                for block in 0..<blocks {
-                    for chunk in 0..<chunks {
-                        for r in 0..<config.rows {
-                            let row = block * config.rows + r
-                            for j in 0..<config.rowBytes {
-                                var code = 0
-                                if row < rows {
-                                    // Horner from the byte's last trit down to its first (trit 0 is the
-                                    // least significant digit); digit = t mod 3.
-                                    for k in stride(from: perByte - 1, through: 0, by: -1) {
-                                        let lane = j * perByte + k
-                                        let column = chunk * config.vlen + lane
-                                        let trit = lane < config.vlen && column < columns ? Int(w[row * columns + column]) : 0
-                                        let digit = trit < 0 ? 2 : trit
-                                        code = config.packing == .base3 ? code * 3 + digit : code | digit << (2 * k)
-                                    }
-                                }
-                                bytes[offset + j] = UInt8(code)
+                row.withUnsafeMutableBufferPointer { lanes in
+                    var offset = 0
+                    for block in 0..<blocks {
+                        for chunk in 0..<chunks {
+                            for r in 0..<config.rows {
+                                let matrixRow = block * config.rows + r
+                                let first = chunk * config.vlen
+                                let width = matrixRow < rows ? min(config.vlen, columns - first) : 0
+                                for l in 0..<config.vlen { lanes[l] = l < width ? w[matrixRow * columns + first + l] : 0 }
+                                config.packing.pack(UnsafePointer(lanes.baseAddress!), count: config.vlen, into: bytes.baseAddress! + offset)
+                                offset += config.rowBytes
                             }
-                            offset += config.rowBytes
                         }
                     }
                 }

@@ -213,7 +213,7 @@ extension Simulator {
                 }
                 let p = wsram + address
                 if op == .stt {
-                    trits.pack(vlen: vlen, rowBytes: rowBytes, from: t + Int(ins.a) * vlen, to: p)
+                    config.packing.pack(t + Int(ins.a) * vlen, count: vlen, into: p)
                 } else {
                     let rowCount = op == .ldm ? rows : 1
                     let unpacked = trits.unpack(rows: rowCount, rowBytes: rowBytes, vlen: vlen, from: p, to: scratch)

@@ -83,25 +83,6 @@ struct TritCodec {
     func firstInvalid(_ source: UnsafePointer<UInt8>, count: Int) -> Int? {
         (0..<count).first { invalid[Int(source[$0])] != 0 }
     }
-
-    /// Packs `vlen` trits at `source` into `rowBytes` bytes at `destination`; padding
-    /// trits of the last byte are zero (digit 0).
-    @inline(__always)
-    func pack(vlen: Int, rowBytes: Int, from source: UnsafePointer<Int8>, to destination: UnsafeMutablePointer<UInt8>) {
-        for j in 0..<rowBytes {
-            var code = 0
-            let first = j * perByte
-            let last = min(first + perByte, vlen)
-            var i = last - 1
-            while i >= first {
-                // Digit t mod 3: 0 -> 0, +1 -> 1, -1 -> 2.
-                let digit = Int(source[i]) < 0 ? 2 : Int(source[i])
-                code = perByte == 5 ? code * 3 + digit : code | digit << (2 * (i - first))
-                i -= 1
-            }
-            destination[j] = UInt8(code)
-        }
-    }
 }
 
 /// The hardware loop stack (ISA.md 2.4, 6.4).
