@@ -7,8 +7,11 @@ import NMPSimulator
 /// `127 / t` in), and the int8 codes (`fq`); (2) for each row block: wait for its weights,
 /// prefetch the next block's, `ldm` + `mmac` over the column chunks for every token, then
 /// store the int32 sums and the float32 outputs Float(acc) / s * gamma (`fcvt`, `fdivs`,
-/// `fmuls`) and DMA them to DRAM. The DMA FIFO holds at most [weights of the next block,
-/// outputs of this block], so `dwait 1` at the top of a block waits exactly for its weights.
+/// `fmuls`), DMA'd to DRAM a batch of row blocks at a time. Behind a block's weights the
+/// DMA FIFO holds at most the outputs of the batch that ended with the previous block, so
+/// `dwait 1` (after a batch) or `dwait 0` at the top of a block waits exactly for its
+/// weights, and a staging buffer is reused only after the transfer that read it (two
+/// batches earlier, ahead of those weights in the FIFO).
 ///
 /// Scalar registers: r1 DRAM address of a weight block, r2 block bytes, r3 temporary
 /// (vector lengths, chunk stride), r4 weight-SRAM destination, r5 tile pointer, r6 int8
@@ -137,7 +140,10 @@ struct BitLinearCodegen {
         out.emit("dmaw  r4, r1, r2", "row block 0")
         for b in 0..<p.blocks {
             out.comment("row block \(b): output rows \(b * rows) ..< \(b * rows + p.rows(inBlock: b))")
-            out.emit(b == 0 ? "dwait 0" : "dwait 1", "this block's weights (the previous outputs may still be in flight)")
+            // Behind this block's weights in the FIFO there is at most the output transfer of
+            // the batch that ended with the previous block.
+            let outputsInFlight = b > 0 && b % p.outputBatch == 0 ? 1 : 0
+            out.emit("dwait \(outputsInFlight)", outputsInFlight == 1 ? "this block's weights (the last outputs may still be in flight)" : "this block's weights")
             if b + 1 < p.blocks {
                 out.load("r1", p.weightAddress + (b + 1) * p.blockBytes)
                 out.load("r4", ((b + 1) % 2) * p.blockBytes)
@@ -178,7 +184,9 @@ struct BitLinearCodegen {
 
     private mutating func outputs(group g: Int, block b: Int, tokens count: Int) {
         let p = plan
-        let staging = p.stagingAddress[b % 2]
+        let batch = b / p.outputBatch, first = batch * p.outputBatch
+        let last = min(first + p.outputBatch, p.blocks) - 1
+        let staging = p.stagingAddress[batch % 2] + (b - first) * p.stagingBytes
         out.load("r3", p.rows(inBlock: b), "rows of this block")
         out.emit("setvl r0, r3")
         out.load("r12", staging)
@@ -191,8 +199,10 @@ struct BitLinearCodegen {
             out.emit("fmuls a6, a6, r10", "* gamma")
             out.emit("sta   a6, [r12 + \(4 * (p.group + t) * rows)]", "float32 outputs")
         }
-        out.load("r14", p.outputAddress + (g * p.blocks + b) * p.stagingBytes)
-        out.load("r15", p.stagingBytes)
-        out.emit("dmas  r14, r12, r15", "outputs of block \(b) to DRAM")
+        guard b == last else { return }
+        out.load("r12", p.stagingAddress[batch % 2])
+        out.load("r14", p.outputAddress + (g * p.blocks + first) * p.stagingBytes)
+        out.load("r15", (last - first + 1) * p.stagingBytes)
+        out.emit("dmas  r14, r12, r15", "outputs of blocks \(first) ... \(last) to DRAM")
     }
 }

@@ -19,7 +19,9 @@ public struct CompileError: Error, Equatable, CustomStringConvertible {
 ///   stream past them, so each weight tile is loaded once per group.
 /// - Outputs: per group and row block, the int32 accumulators and the float32 results of
 ///   the block's rows for every token of the group, staged in the activation SRAM (two
-///   buffers) and written to DRAM with one DMA.
+///   buffers of `outputBatch` blocks each) and written to DRAM with one DMA per batch: the
+///   DMA engine is serial and every transfer pays `dmaLatency`, so fewer, larger output
+///   transfers leave more of it to the weights.
 public struct BitLinearPlan: Sendable {
     public let tokens: Int
     public let inFeatures: Int
@@ -46,7 +48,9 @@ public struct BitLinearPlan: Sendable {
     public var quantizedStride: Int { chunks * config.vlen }
     public let scalesAddress: Int
     public let stagingAddress: [Int]
+    /// Bytes of one row block's outputs for the group; row blocks per output DMA.
     public let stagingBytes: Int
+    public let outputBatch: Int
     public let inputBufferAddress: Int
 
     // DRAM layout.
@@ -75,10 +79,13 @@ public struct BitLinearPlan: Sendable {
         let kPad = chunks * vlen
         // The largest group (at most 6 tokens) whose buffers fit in the activation SRAM with
         // at least one chunk of float32 input, and whose token offsets fit ldv's immediate.
+        // Then the largest output batch (at most 8 row blocks) that still fits.
+        func fixedBytes(_ g: Int, _ batch: Int) -> Int {
+            Self.align(kPad * g) + Self.align(4 * g) + 2 * Self.align(batch * 2 * g * rows * 4)
+        }
         var chosen = 0
         for g in stride(from: min(6, tokens), through: 1, by: -1) {
-            let fixed = Self.align(kPad * g) + Self.align(4 * g) + 2 * Self.align(2 * g * rows * 4)
-            if fixed + 4 * vlen <= config.activationSRAM.size && (g - 1) * kPad <= 32767 {
+            if fixedBytes(g, 1) + 4 * vlen <= config.activationSRAM.size && (g - 1) * kPad <= 32767 {
                 chosen = g
                 break
             }
@@ -89,10 +96,12 @@ public struct BitLinearPlan: Sendable {
         group = chosen
         groups = (tokens + group - 1) / group
         stagingBytes = 2 * group * rows * 4
+        let group = chosen
+        outputBatch = (1...min(8, blocks)).last { fixedBytes(group, $0) + 4 * vlen <= config.activationSRAM.size } ?? 1
         scalesAddress = Self.align(kPad * group)
         let firstStaging = scalesAddress + Self.align(4 * group)
-        stagingAddress = [firstStaging, firstStaging + Self.align(stagingBytes)]
-        inputBufferAddress = firstStaging + 2 * Self.align(stagingBytes)
+        stagingAddress = [firstStaging, firstStaging + Self.align(outputBatch * stagingBytes)]
+        inputBufferAddress = firstStaging + 2 * Self.align(outputBatch * stagingBytes)
         let room = (config.activationSRAM.size - inputBufferAddress) / (4 * vlen)
         pieceChunks = max(1, min(chunks, room))
         pieces = (chunks + pieceChunks - 1) / pieceChunks
