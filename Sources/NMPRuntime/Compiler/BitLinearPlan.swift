@@ -96,10 +96,9 @@ public struct BitLinearPlan: Sendable {
         group = chosen
         groups = (tokens + group - 1) / group
         stagingBytes = 2 * group * rows * 4
-        let group = chosen
-        outputBatch = (1...min(8, blocks)).last { fixedBytes(group, $0) + 4 * vlen <= config.activationSRAM.size } ?? 1
-        scalesAddress = Self.align(kPad * group)
-        let firstStaging = scalesAddress + Self.align(4 * group)
+        outputBatch = (1...min(8, blocks)).last { fixedBytes(chosen, $0) + 4 * vlen <= config.activationSRAM.size } ?? 1
+        scalesAddress = Self.align(kPad * chosen)
+        let firstStaging = scalesAddress + Self.align(4 * chosen)
         stagingAddress = [firstStaging, firstStaging + Self.align(outputBatch * stagingBytes)]
         inputBufferAddress = firstStaging + 2 * Self.align(outputBatch * stagingBytes)
         let room = (config.activationSRAM.size - inputBufferAddress) / (4 * vlen)
