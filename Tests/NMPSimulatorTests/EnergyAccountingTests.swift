@@ -41,7 +41,7 @@ struct EnergyAccountingTests {
         let staticEnergy = 20.0 * Double(run.cycles) / 1.0
         let total = run.result.energy.total
         #expect(abs(total - (dynamic + staticEnergy)) < 1e-9 * total)
-        #expect(abs(run.result.energy.byCategory[.staticPower]! - staticEnergy) < 1e-9)
+        #expect(abs(run.result.energy.byCategory[.staticPower] - staticEnergy) < 1e-9)
     }
 
     /// For every program: the category totals add up to the total, the total is the sum of
@@ -51,10 +51,10 @@ struct EnergyAccountingTests {
         let source = try String(contentsOf: repositoryRoot.appendingPathComponent("programs/\(name)"), encoding: .utf8)
         let run = try Run(source)
         let energy = run.result.energy
-        let recomputed = EnergyEvent.allCases.reduce(0.0) { $0 + Double(run.result.events[$1] ?? 0) * run.result.config.picojoules(per: $1) }
+        let recomputed = EnergyEvent.allCases.reduce(0.0) { $0 + Double(run.result.events[$1]) * run.result.config.picojoules(per: $1) }
             + run.result.config.energy.staticPowerMW * Double(run.cycles) / run.result.config.clockGHz
         #expect(abs(energy.total - recomputed) <= 1e-9 * energy.total)
-        #expect(abs(energy.byCategory.values.reduce(0, +) - energy.total) <= 1e-9 * energy.total)
+        #expect(abs(energy.byCategory.sum() - energy.total) <= 1e-9 * energy.total)
         let config = run.result.config
         let issuedMACs = run.trace.reduce(0) { sum, record in
             switch Instruction.opcode(of: record.word) {

@@ -74,7 +74,7 @@ struct Expectation {
         default: break
         }
         if key.hasPrefix("stall."), let cause = StallCause(rawValue: String(key.dropFirst(6))) {
-            return Int64(counters.stalls[cause] ?? -1)
+            return Int64(counters.stalls[cause])
         }
         if key.hasPrefix("r"), let index = Int(key.dropFirst()) {
             let bits = simulator.scalar(index)

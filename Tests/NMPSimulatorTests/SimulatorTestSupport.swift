@@ -28,9 +28,9 @@ struct Run {
     }
 
     var cycles: Int { result.counters.cycles }
-    func stall(_ cause: StallCause) -> Int { result.counters.stalls[cause] ?? 0 }
+    func stall(_ cause: StallCause) -> Int { result.counters.stalls[cause] }
     /// Issue cycles of the retired instructions, in order.
     var issues: [Int] { trace.map(\.cycle) }
     /// Stall cycles by cause, only the non-zero ones.
-    var stalls: [StallCause: Int] { result.counters.stalls.filter { $0.value > 0 } }
+    var stalls: [StallCause: Int] { Dictionary(uniqueKeysWithValues: result.counters.stalls.filter { $0.1 > 0 }) }
 }

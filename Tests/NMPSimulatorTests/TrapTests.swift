@@ -49,7 +49,7 @@ struct TrapTests {
         #expect(run.result.trap?.pc == 3)
         #expect(run.simulator.scalar(3) == 0)
         #expect(run.simulator.read(.activationSRAM, at: 65532, count: 4) == [7, 0, 0, 0])
-        #expect(run.result.counters.retiredByOpcode[.lw] == nil)
+        #expect(run.result.counters.retiredByOpcode[.lw] == 0)
         #expect(run.result.events[.activationSRAMRead] == 0)
     }
 

@@ -12,7 +12,7 @@ struct LayerReport {
 
     var cyclesPerToken: Double { Double(result.counters.cycles) / Double(tokens) }
     var tokensPerSecond: Double { result.seconds > 0 ? Double(tokens) / result.seconds : 0 }
-    var dramBytes: Int { (result.events[.dramRead] ?? 0) + (result.events[.dramWrite] ?? 0) }
+    var dramBytes: Int { (result.events[.dramRead]) + (result.events[.dramWrite]) }
 
     func text() -> String {
         let c = result.counters
@@ -28,12 +28,12 @@ struct LayerReport {
             ["energy", String(format: "%.1f", result.energy.total / 1e3), "nJ", String(format: "%.1f nJ/token", result.energy.total / 1e3 / Double(tokens))],
         ]
         out += Table(header: ["", "value", "unit", "note"], rows: rows, rightAligned: [1]).render() + "\n"
-        let stalls = StallCause.allCases.filter { (c.stalls[$0] ?? 0) > 0 }
-        out += Table(header: ["stall cause", "cycles"], rows: stalls.map { [$0.rawValue, RunReport.int(c.stalls[$0] ?? 0)] },
+        let stalls = StallCause.allCases.filter { (c.stalls[$0]) > 0 }
+        out += Table(header: ["stall cause", "cycles"], rows: stalls.map { [$0.rawValue, RunReport.int(c.stalls[$0])] },
                      rightAligned: [1]).render() + "\n"
         let categories = result.energy.byCategory
         out += Table(header: ["energy", "nJ", "share"], rows: EnergyReport.Category.allCases.map { category in
-            [category.rawValue, String(format: "%.2f", (categories[category] ?? 0) / 1e3), RunReport.percent(categories[category] ?? 0, result.energy.total)]
+            [category.rawValue, String(format: "%.2f", (categories[category]) / 1e3), RunReport.percent(categories[category], result.energy.total)]
         }, rightAligned: [1, 2]).render()
         return out
     }
@@ -50,8 +50,8 @@ struct LayerReport {
             ("cycles_per_token", .number(cyclesPerToken)), ("tokens_per_second", .number(tokensPerSecond)),
             ("energy_pj", .number(result.energy.total)), ("energy_pj_per_token", .number(result.energy.total / Double(tokens))),
             ("dram_bytes", .int(dramBytes)), ("mac_utilization", .number(result.macUtilization)),
-            ("stalls", .object(StallCause.allCases.map { ($0.rawValue, .int(c.stalls[$0] ?? 0)) })),
-            ("energy_pj_by_category", .object(EnergyReport.Category.allCases.map { ($0.key, .number(result.energy.byCategory[$0] ?? 0)) })),
+            ("stalls", .object(StallCause.allCases.map { ($0.rawValue, .int(c.stalls[$0])) })),
+            ("energy_pj_by_category", .object(EnergyReport.Category.allCases.map { ($0.key, .number(result.energy.byCategory[$0])) })),
             ("config", .raw(result.config.jsonText().trimmingCharacters(in: .whitespacesAndNewlines))),
         ])
     }

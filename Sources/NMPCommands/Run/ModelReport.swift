@@ -1,5 +1,6 @@
 import Foundation
 import NMPRuntime
+import NMPISA
 import NMPSimulator
 
 /// The report of `nmp model`.
@@ -33,7 +34,7 @@ struct ModelReport {
                      rows: s.projections.map { p in
                          [p.shape.name, "\(p.shape.outFeatures) x \(p.shape.inFeatures)",
                           RunReport.int(Int(Double(p.result.counters.cycles) * layers / tokens)),
-                          RunReport.int(Int(Double((p.result.events[.dramRead] ?? 0) + (p.result.events[.dramWrite] ?? 0)) * layers / tokens)),
+                          RunReport.int(Int(Double(p.result.events[.dramRead] + p.result.events[.dramWrite]) * layers / tokens)),
                           String(format: "%.2f", p.result.energy.total * layers / tokens / 1e6),
                           String(format: "%.1f %%", p.result.macUtilization * 100)]
                      }, rightAligned: [2, 3, 4, 5]).render()
@@ -44,15 +45,15 @@ struct ModelReport {
                           String(format: "%.2f", h.picojoules / 1e6), h.note]
                      }, rightAligned: [1, 2, 3, 4]).render()
         out += "(host operations are estimates: FP16 MAC/add energy, DRAM at the table's price, time = DRAM bytes / bandwidth)\n\n"
-        var categories: [EnergyReport.Category: Double] = [:]
+        var categories = CaseTable<EnergyReport.Category, Double>()
         for p in s.projections {
-            for (category, pj) in p.result.energy.byCategory { categories[category, default: 0] += pj * layers / tokens }
+            for (category, pj) in p.result.energy.byCategory { categories[category] += pj * layers / tokens }
         }
         let total = s.picojoulesPerToken
         out += Table(header: ["energy per token", "uJ", "share"],
                      rows: EnergyReport.Category.allCases.map { category in
-                         ["projections: " + category.rawValue, String(format: "%.2f", (categories[category] ?? 0) / 1e6),
-                          RunReport.percent(categories[category] ?? 0, total)]
+                         ["projections: " + category.rawValue, String(format: "%.2f", (categories[category]) / 1e6),
+                          RunReport.percent(categories[category], total)]
                      } + [["host operations (estimated)", String(format: "%.2f", s.hostPicojoulesPerToken / 1e6),
                            RunReport.percent(s.hostPicojoulesPerToken, total)],
                           ["total", String(format: "%.2f", total / 1e6), "100.0 %"]],
@@ -90,9 +91,9 @@ struct ModelReport {
                 ("projections", .array(s.projections.map { p in
                     .object([("name", .string(p.shape.name)), ("out_features", .int(p.shape.outFeatures)), ("in_features", .int(p.shape.inFeatures)),
                              ("cycles_per_layer", .int(p.result.counters.cycles)), ("packed_bytes", .int(p.packedBytes)),
-                             ("dram_bytes_per_layer", .int((p.result.events[.dramRead] ?? 0) + (p.result.events[.dramWrite] ?? 0))),
+                             ("dram_bytes_per_layer", .int(p.result.events[.dramRead] + p.result.events[.dramWrite])),
                              ("energy_pj_per_layer", .number(p.result.energy.total)), ("mac_utilization", .number(p.result.macUtilization)),
-                             ("energy_pj_by_category", .object(EnergyReport.Category.allCases.map { ($0.key, .number(p.result.energy.byCategory[$0] ?? 0)) }))])
+                             ("energy_pj_by_category", .object(EnergyReport.Category.allCases.map { ($0.key, .number(p.result.energy.byCategory[$0])) }))])
                 })),
                 ("host_operations", .array(s.hostOperations.map { h in
                     .object([("name", .string(h.name)), ("macs", .int(h.macs)), ("operations", .int(h.operations)),

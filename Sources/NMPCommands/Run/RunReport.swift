@@ -42,18 +42,18 @@ struct RunReport {
         let stallTotal = counters.stalls.values.reduce(0, +)
         out += Table(header: ["stall cause", "cycles", "share of cycles"],
                      rows: StallCause.allCases.map { cause in
-                         [cause.rawValue, Self.int(counters.stalls[cause] ?? 0), Self.percent(counters.stalls[cause] ?? 0, counters.cycles)]
+                         [cause.rawValue, Self.int(counters.stalls[cause]), Self.percent(counters.stalls[cause], counters.cycles)]
                      } + [["total", Self.int(stallTotal), Self.percent(stallTotal, counters.cycles)]],
                      rightAligned: [1, 2]).render() + "\n"
 
         let groups = counters.retiredByGroup
         out += Table(header: ["instruction class", "retired", "share"],
                      rows: InstructionGroup.allCases.map { group in
-                         [group.title, Self.int(groups[group] ?? 0), Self.percent(groups[group] ?? 0, counters.retired)]
+                         [group.title, Self.int(groups[group]), Self.percent(groups[group], counters.retired)]
                      }, rightAligned: [1, 2]).render() + "\n"
 
         let events = result.events
-        func bytes(_ e: EnergyEvent) -> String { Self.int(events[e] ?? 0) }
+        func bytes(_ e: EnergyEvent) -> String { Self.int(events[e]) }
         out += Table(header: ["traffic", "read (bytes)", "written (bytes)"], rows: [
             ["register file", bytes(.registerRead), bytes(.registerWrite)],
             ["weight SRAM", bytes(.weightSRAMRead), bytes(.weightSRAMWrite)],
@@ -70,8 +70,8 @@ struct RunReport {
         let categories = energy.byCategory
         out += Table(header: ["energy", "pJ", "share"],
                      rows: EnergyReport.Category.allCases.map { category in
-                         [category.rawValue, String(format: "%.1f", categories[category] ?? 0),
-                          Self.percent(categories[category] ?? 0, energy.total)]
+                         [category.rawValue, String(format: "%.1f", categories[category]),
+                          Self.percent(categories[category], energy.total)]
                      } + [["total", String(format: "%.1f", energy.total), "100.0 %"]], rightAligned: [1, 2]).render()
         return out
     }
@@ -112,22 +112,20 @@ struct RunReport {
             ("ipc", .number(result.instructionsPerCycle)),
             ("mac_utilization", .number(result.macUtilization)),
             ("dram_bandwidth_gbps", .number(result.dramBandwidthGBps)),
-            ("instructions_by_class", .object(InstructionGroup.allCases.map { ($0.rawValue, .int(groups[$0] ?? 0)) })),
-            ("instructions_by_opcode", .object(Opcode.allCases.compactMap { op in
-                counters.retiredByOpcode[op].map { (op.mnemonic, .int($0)) }
-            })),
-            ("stalls", .object(StallCause.allCases.map { ($0.rawValue, .int(counters.stalls[$0] ?? 0)) })),
+            ("instructions_by_class", .object(InstructionGroup.allCases.map { ($0.rawValue, .int(groups[$0])) })),
+            ("instructions_by_opcode", .object(counters.retiredByOpcode.filter { $0.1 > 0 }.map { ($0.0.mnemonic, .int($0.1)) })),
+            ("stalls", .object(StallCause.allCases.map { ($0.rawValue, .int(counters.stalls[$0])) })),
             ("trit_ops", .object([("add", .int(counters.tritAdd)), ("sub", .int(counters.tritSub)), ("skip", .int(counters.tritSkip))])),
             ("traffic_bytes", .object([
-                ("register_file", .object([("read", .int(events[.registerRead] ?? 0)), ("write", .int(events[.registerWrite] ?? 0))])),
-                ("weight_sram", .object([("read", .int(events[.weightSRAMRead] ?? 0)), ("write", .int(events[.weightSRAMWrite] ?? 0))])),
-                ("activation_sram", .object([("read", .int(events[.activationSRAMRead] ?? 0)),
-                                             ("write", .int(events[.activationSRAMWrite] ?? 0))])),
-                ("dram", .object([("read", .int(events[.dramRead] ?? 0)), ("write", .int(events[.dramWrite] ?? 0))])),
+                ("register_file", .object([("read", .int(events[.registerRead])), ("write", .int(events[.registerWrite]))])),
+                ("weight_sram", .object([("read", .int(events[.weightSRAMRead])), ("write", .int(events[.weightSRAMWrite]))])),
+                ("activation_sram", .object([("read", .int(events[.activationSRAMRead])),
+                                             ("write", .int(events[.activationSRAMWrite]))])),
+                ("dram", .object([("read", .int(events[.dramRead])), ("write", .int(events[.dramWrite]))])),
             ])),
-            ("events", .object(EnergyEvent.allCases.map { ($0.rawValue, .int(events[$0] ?? 0)) })),
-            ("energy_pj_by_category", .object(EnergyReport.Category.allCases.map { ($0.key, .number(energy.byCategory[$0] ?? 0)) })),
-            ("energy_pj_by_event", .object(EnergyEvent.allCases.map { ($0.rawValue, .number(energy.byEvent[$0] ?? 0)) })),
+            ("events", .object(EnergyEvent.allCases.map { ($0.rawValue, .int(events[$0])) })),
+            ("energy_pj_by_category", .object(EnergyReport.Category.allCases.map { ($0.key, .number(energy.byCategory[$0])) })),
+            ("energy_pj_by_event", .object(EnergyEvent.allCases.map { ($0.rawValue, .number(energy.byEvent[$0])) })),
             ("config", .raw(result.config.jsonText().trimmingCharacters(in: .whitespacesAndNewlines))),
         ]
         if !dumps.isEmpty { fields.append(("dumps", .array(dumps))) }

@@ -92,7 +92,7 @@ public struct DecoderSimulation: Sendable {
     public var hostPicojoulesPerToken: Double { hostOperations.reduce(0) { $0 + $1.picojoules } }
     public var picojoulesPerToken: Double { ternaryPicojoulesPerToken + hostPicojoulesPerToken }
     public var ternaryDRAMBytesPerToken: Double {
-        Double(projections.reduce(0) { $0 + ($1.result.events[.dramRead] ?? 0) + ($1.result.events[.dramWrite] ?? 0) } * model.layers) / Double(tokens)
+        Double(projections.reduce(0) { $0 + ($1.result.events[.dramRead]) + ($1.result.events[.dramWrite]) } * model.layers) / Double(tokens)
     }
     public var dramBytesPerToken: Double { ternaryDRAMBytesPerToken + Double(hostOperations.reduce(0) { $0 + $1.dramBytes }) }
     public var packedWeightBytes: Int { projections.reduce(0) { $0 + $1.packedBytes } * model.layers }

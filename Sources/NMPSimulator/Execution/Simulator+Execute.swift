@@ -414,8 +414,17 @@ extension Simulator {
 
         if let trap { counters.cycles = trap.cycle }
         counters.retired = retired
-        counters.stalls = [.data: stallData, .sramPort: stallSRAM, .bankConflict: stallBank, .branch: stallBranch,
-                           .dmaQueue: stallQueue, .dmaWait: stallWait, .drain: stallDrain]
+        counters.stalls = CaseTable { cause in
+            switch cause {
+            case .data: stallData
+            case .sramPort: stallSRAM
+            case .bankConflict: stallBank
+            case .branch: stallBranch
+            case .dmaQueue: stallQueue
+            case .dmaWait: stallWait
+            case .drain: stallDrain
+            }
+        }
         // nonzero = add + sub, sum = add - sub.
         counters.tritAdd = (tritNonzero + tritSum) / 2
         counters.tritSub = (tritNonzero - tritSum) / 2

@@ -140,11 +140,8 @@ public final class Simulator {
     public func run<Observer: RunObserver>(maxCycles: Int, observer: inout Observer) -> RunResult {
         if let result { return result }
         var (counters, trap) = execute(maxCycles: maxCycles, observer: &observer)
-        var tallyByOpcode: [Opcode: OpcodeTally] = [:]
-        for op in Opcode.allCases where tallies[Int(op.rawValue)].count > 0 {
-            tallyByOpcode[op] = tallies[Int(op.rawValue)]
-            counters.retiredByOpcode[op] = tallies[Int(op.rawValue)].count
-        }
+        let tallyByOpcode = CaseTable<Opcode, OpcodeTally> { tallies[Int($0.rawValue)] }
+        counters.retiredByOpcode = tallyByOpcode.mapValues(\.count)
         let events = eventCounts(tallies: tallyByOpcode, counters: counters, config: config)
         let finished = RunResult(trap: trap, counters: counters, events: events, config: config)
         result = finished
@@ -158,8 +155,8 @@ public struct RunResult: Sendable {
     /// The trap that stopped the run, or nil if it halted.
     public var trap: Trap?
     public var counters: Counters
-    /// Units of every energy event (ISA.md 3.3), all events present.
-    public var events: [EnergyEvent: Int]
+    /// Units of every energy event (ISA.md 3.3).
+    public var events: CaseTable<EnergyEvent, Int>
     /// The machine it ran on.
     public var config: MachineConfig
 

@@ -12,19 +12,19 @@ public struct Counters: Sendable, Equatable {
     public var cycles = 0
     /// Instructions retired (halt included).
     public var retired = 0
-    /// Retired instructions per opcode (opcodes that never retired are absent).
-    public var retiredByOpcode: [Opcode: Int] = [:]
-    /// Stall cycles per cause (every cause present, zeros included).
-    public var stalls: [StallCause: Int] = Dictionary(uniqueKeysWithValues: StallCause.allCases.map { ($0, 0) })
+    /// Retired instructions per opcode (0 for opcodes that never retired).
+    public var retiredByOpcode = CaseTable<Opcode, Int>()
+    /// Stall cycles per cause.
+    public var stalls = CaseTable<StallCause, Int>()
     /// Trit-MACs of `vmac` and `mmac` by their trit: +1 add, -1 subtract, 0 skip.
     public var tritAdd = 0, tritSub = 0, tritSkip = 0
 
     public init() {}
 
     /// Retired instructions per class.
-    public var retiredByGroup: [InstructionGroup: Int] {
-        var groups = Dictionary(uniqueKeysWithValues: InstructionGroup.allCases.map { ($0, 0) })
-        for (op, n) in retiredByOpcode { groups[op.spec.group, default: 0] += n }
+    public var retiredByGroup: CaseTable<InstructionGroup, Int> {
+        var groups = CaseTable<InstructionGroup, Int>()
+        for (op, n) in retiredByOpcode { groups[op.spec.group] += n }
         return groups
     }
 
@@ -66,12 +66,12 @@ extension OpcodeTally {
 
 /// Energy events of a run: each opcode's counts from the instruction table, applied to the
 /// opcode's tallies; trit-MACs split by the trits the run actually met.
-func eventCounts(tallies: [Opcode: OpcodeTally], counters: Counters, config: MachineConfig) -> [EnergyEvent: Int] {
-    var events = Dictionary(uniqueKeysWithValues: EnergyEvent.allCases.map { ($0, 0) })
+func eventCounts(tallies: CaseTable<Opcode, OpcodeTally>, counters: Counters, config: MachineConfig) -> CaseTable<EnergyEvent, Int> {
+    var events = CaseTable<EnergyEvent, Int>()
     for (op, tally) in tallies where tally.count > 0 {
         for count in op.spec.energy {
             guard case .event(let event) = count.counted else { continue }
-            events[event, default: 0] += count.terms.reduce(0) { $0 + $1.coefficient * tally.total($1.quantity, config) }
+            events[event] += count.terms.reduce(0) { $0 + $1.coefficient * tally.total($1.quantity, config) }
         }
     }
     events[.tritAdd] = counters.tritAdd

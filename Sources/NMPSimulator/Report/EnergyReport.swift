@@ -48,25 +48,26 @@ public struct EnergyReport: Sendable {
         }
     }
 
-    /// pJ per event, all events present.
-    public var byEvent: [EnergyEvent: Double]
+    /// pJ per event.
+    public var byEvent: CaseTable<EnergyEvent, Double>
     /// Static power x run time, pJ.
     public var staticPicojoules: Double
 
     /// pJ per category, static included.
-    public var byCategory: [Category: Double] {
-        var totals = Dictionary(uniqueKeysWithValues: Category.allCases.map { ($0, 0.0) })
-        for (event, pJ) in byEvent { totals[Category(event), default: 0] += pJ }
+    public var byCategory: CaseTable<Category, Double> {
+        var totals = CaseTable<Category, Double>()
+        for (event, pJ) in byEvent { totals[Category(event)] += pJ }
         totals[.staticPower] = staticPicojoules
         return totals
     }
 
-    /// Dynamic plus static energy, pJ.
-    public var total: Double { byEvent.values.reduce(0, +) + staticPicojoules }
+    /// Dynamic plus static energy, pJ: the events summed in the order of ISA.md 3.3 (the
+    /// same order in every process, so the total is the same to the last bit), then static.
+    public var total: Double { byEvent.sum() + staticPicojoules }
 
     /// Prices `events` with `config`'s energy table and charges static power for `cycles`.
-    public init(events: [EnergyEvent: Int], cycles: Int, config: MachineConfig) {
-        byEvent = Dictionary(uniqueKeysWithValues: events.map { ($0.key, Double($0.value) * config.picojoules(per: $0.key)) })
+    public init(events: CaseTable<EnergyEvent, Int>, cycles: Int, config: MachineConfig) {
+        byEvent = CaseTable { Double(events[$0]) * config.picojoules(per: $0) }
         // mW x ns = pJ; one cycle lasts 1 / clockGHz ns.
         staticPicojoules = config.energy.staticPowerMW * Double(cycles) / config.clockGHz
     }
@@ -117,13 +118,13 @@ extension RunResult {
 
     /// DRAM bytes moved (read + written) per second, GB/s.
     public var dramBandwidthGBps: Double {
-        seconds > 0 ? Double((events[.dramRead] ?? 0) + (events[.dramWrite] ?? 0)) / seconds / 1e9 : 0
+        seconds > 0 ? Double(events[.dramRead] + events[.dramWrite]) / seconds / 1e9 : 0
     }
 
     /// Achieved DRAM bandwidth over the config's `dramBytesPerCycle`.
     public var dramBandwidthUtilization: Double {
         counters.cycles > 0
-            ? Double((events[.dramRead] ?? 0) + (events[.dramWrite] ?? 0)) / (Double(counters.cycles) * Double(config.dramBytesPerCycle))
+            ? Double(events[.dramRead] + events[.dramWrite]) / (Double(counters.cycles) * Double(config.dramBytesPerCycle))
             : 0
     }
 }

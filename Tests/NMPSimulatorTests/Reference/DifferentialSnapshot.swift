@@ -36,7 +36,7 @@ struct DifferentialSnapshot {
         for (op, n) in result.retiredByOpcode where n != 0 { retiredByOpcode[op.mnemonic] = n }
         for cause in RefStall.allCases { stalls[cause.rawValue] = result.stalls[cause, default: 0] }
         tritAdd = result.tritAdd; tritSub = result.tritSub; tritSkip = result.tritSkip
-        for event in EnergyEvent.allCases { events[event.rawValue] = result.events[event, default: 0] }
+        for event in EnergyEvent.allCases { events[event.rawValue] = result.events[event] }
         scalars = (0..<16).map { machine.X(UInt8($0)) }
         vl = machine.vl
         trits = machine.t
@@ -53,9 +53,9 @@ struct DifferentialSnapshot {
         cycles = result.counters.cycles
         retired = result.counters.retired
         for (op, n) in result.counters.retiredByOpcode where n != 0 { retiredByOpcode[op.mnemonic] = n }
-        for cause in StallCause.allCases { stalls[cause.rawValue] = result.counters.stalls[cause, default: 0] }
+        for cause in StallCause.allCases { stalls[cause.rawValue] = result.counters.stalls[cause] }
         tritAdd = result.counters.tritAdd; tritSub = result.counters.tritSub; tritSkip = result.counters.tritSkip
-        for event in EnergyEvent.allCases { events[event.rawValue] = result.events[event, default: 0] }
+        for event in EnergyEvent.allCases { events[event.rawValue] = result.events[event] }
         scalars = (0..<16).map { sim.scalar($0) }
         vl = sim.vl
         trits = (0..<8).map { sim.tritVector($0) }
