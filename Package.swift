@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         // Public API: the libraries other tools may embed.
+        .library(name: "NMPSupport", targets: ["NMPSupport"]),
         .library(name: "NMPTrits", targets: ["NMPTrits"]),
         .library(name: "NMPISA", targets: ["NMPISA"]),
         .library(name: "NMPAssembler", targets: ["NMPAssembler"]),
@@ -16,25 +17,28 @@ let package = Package(
         .executable(name: "nmp", targets: ["nmp"]),
     ],
     targets: [
+        // Small utilities every module shares: seeded random numbers, tables keyed by an
+        // enumeration (deterministic order), did-you-mean suggestions.
+        .target(name: "NMPSupport"),
         // Balanced-ternary values and the packed-trit byte layouts.
         .target(name: "NMPTrits"),
         // The instruction table, encoding, microcode image format.
-        .target(name: "NMPISA", dependencies: ["NMPTrits"]),
+        .target(name: "NMPISA", dependencies: ["NMPTrits", "NMPSupport"]),
         // .nasm text -> image and back; diagnostics.
-        .target(name: "NMPAssembler", dependencies: ["NMPISA", "NMPTrits"]),
+        .target(name: "NMPAssembler", dependencies: ["NMPISA", "NMPTrits", "NMPSupport"]),
         // A strict JSON parser with line/column errors, for the config readers.
         .target(name: "NMPJSON"),
         // The machine config, energy table and the cycle-accurate simulator.
-        .target(name: "NMPSimulator", dependencies: ["NMPISA", "NMPTrits", "NMPJSON"]),
+        .target(name: "NMPSimulator", dependencies: ["NMPISA", "NMPTrits", "NMPJSON", "NMPSupport"]),
         // BitNet on the machine: tensors (.npy), reference numerics, model shapes, the compiler.
-        .target(name: "NMPRuntime", dependencies: ["NMPSimulator", "NMPAssembler", "NMPISA", "NMPTrits", "NMPJSON"]),
+        .target(name: "NMPRuntime", dependencies: ["NMPSimulator", "NMPAssembler", "NMPISA", "NMPTrits", "NMPJSON", "NMPSupport"]),
         // Command logic behind the CLI, kept in a library so tests can call it.
-        .target(name: "NMPCommands", dependencies: ["NMPRuntime", "NMPSimulator", "NMPAssembler", "NMPISA", "NMPTrits"]),
+        .target(name: "NMPCommands", dependencies: ["NMPRuntime", "NMPSimulator", "NMPAssembler", "NMPISA", "NMPTrits", "NMPSupport"]),
         // Thin executable: only `main`.
         .executableTarget(name: "nmp", dependencies: ["NMPCommands"]),
 
         // Seeded random generator and repository paths shared by the test targets.
-        .target(name: "NMPTestSupport", dependencies: ["NMPISA"], path: "Tests/NMPTestSupport"),
+        .target(name: "NMPTestSupport", dependencies: ["NMPISA", "NMPSupport"], path: "Tests/NMPTestSupport"),
         .testTarget(name: "NMPTritsTests", dependencies: ["NMPTrits", "NMPTestSupport"]),
         .testTarget(name: "NMPISATests", dependencies: ["NMPISA", "NMPTestSupport"]),
         .testTarget(name: "NMPAssemblerTests", dependencies: ["NMPAssembler", "NMPISA", "NMPTrits", "NMPTestSupport"],

@@ -1,3 +1,5 @@
+import NMPSupport
+
 /// The `nmp` command line: dispatches to a subcommand and turns errors into messages and
 /// exit statuses. `main` in the executable calls `NMP.run` and nothing else.
 public enum NMP {
@@ -40,7 +42,8 @@ public enum NMP {
             break
         }
         guard let command = commands.first(where: { $0.name == first }) else {
-            console.err("nmp: error: unknown command '\(first)'\n\n" + help + "\n")
+            let guess = Suggestion.nearest(to: first, in: commands.map { $0.name })
+            console.err("nmp: error: unknown command '\(Suggestion.quoted(first))'" + (guess.map { "; did you mean '\($0)'?" } ?? "") + "\n\n" + help + "\n")
             return ExitCode.usage
         }
         let rest = Array(arguments.dropFirst())

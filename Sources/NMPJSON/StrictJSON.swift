@@ -27,6 +27,33 @@ public indirect enum StrictJSON: Sendable {
         }
     }
 
+    /// Why a value is not the number a reader wants.
+    public enum NumberProblem: Error, Equatable, Sendable {
+        /// Not a number at all (the value's `summary` says what it is).
+        case notANumber
+        /// A number with a fraction or an exponent where an integer belongs (its text).
+        case notAnInteger(String)
+        /// A number that does not fit: an integer beyond `Int`, or a double beyond the
+        /// finite range (its text). Never rounded to the nearest representable value.
+        case outOfRange(String)
+    }
+
+    /// The value as an integer: a JSON number written without fraction or exponent
+    /// (`2048`, not `2048.0` or `2.048e3`) that fits `Int`.
+    public func integer() -> Result<Int, NumberProblem> {
+        guard case .number(let text) = self else { return .failure(.notANumber) }
+        guard !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) else { return .failure(.notAnInteger(text)) }
+        guard let value = Int(text) else { return .failure(.outOfRange(text)) }
+        return .success(value)
+    }
+
+    /// The value as a finite `Double` (any JSON number; 1e400 is out of range).
+    public func finiteDouble() -> Result<Double, NumberProblem> {
+        guard case .number(let text) = self else { return .failure(.notANumber) }
+        guard let value = Double(text), value.isFinite else { return .failure(.outOfRange(text)) }
+        return .success(value)
+    }
+
     /// Parses a whole document (see `StrictJSONParser`).
     public static func parse(_ bytes: [UInt8], maxDepth: Int = 64) throws(StrictJSONError) -> StrictJSON {
         var parser = StrictJSONParser(bytes: bytes, maxDepth: maxDepth)

@@ -66,8 +66,8 @@ struct ConfigCommandTests {
         #expect(run.status == 0)
         #expect(value("ROWBYTES", in: run.out) == "13")
         #expect(value("tile bytes", in: run.out) == "416")
-        #expect(value("peak trit-MACs per cycle", in: run.out) == "2048")
-        #expect(value("peak trit-MACs per second", in: run.out) == "2048000000000")
+        #expect(value("peak trit-MACs per cycle", in: run.out) == "2,048")
+        #expect(value("peak trit-MACs per second", in: run.out) == "2,048,000,000,000")
         #expect(value("weight SRAM bytes per cycle", in: run.out) == "128")
         #expect(value("activation SRAM bytes per cycle", in: run.out) == "64")
         #expect(value("weight SRAM pJ per byte", in: run.out) == "8.5")
@@ -77,7 +77,7 @@ struct ConfigCommandTests {
         let other = Run("config", "--derived", "--config", try write(#"{ "packing": "2bit", "clockGHz": 1.5 }"#))
         #expect(value("ROWBYTES", in: other.out) == "16")
         #expect(value("tile bytes", in: other.out) == "512")
-        #expect(value("peak trit-MACs per second", in: other.out) == "3072000000000")
+        #expect(value("peak trit-MACs per second", in: other.out) == "3,072,000,000,000")
         #expect(value("DRAM GB/s", in: other.out) == "96")
     }
 

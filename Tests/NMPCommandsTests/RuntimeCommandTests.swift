@@ -59,7 +59,7 @@ struct RuntimeCommandTests {
             (["--weights", w, "--input", try Self.save(.float32([], shape: [0, 13]), "empty.npy", in: dir)], "no tokens"),
             (["--weights", try Self.save(.int8([2] + [Int8](repeating: 0, count: 7 * 13 - 1), shape: [7, 13]), "w8.npy", in: dir),
               "--input", x, "--weight-scale", "0.5"], "ternary weights are -1, 0 or +1"),
-            (["--weights", w, "--input", try Self.save(.int32([Int32](repeating: 1, count: 13), shape: [13]), "xi.npy", in: dir)], "float32 or float16"),
+            (["--weights", w, "--input", try Self.save(.int32([Int32](repeating: 1, count: 13), shape: [13]), "xi.npy", in: dir)], "float32, float16 or float64"),
         ]
         for (arguments, fragment) in cases {
             let run = Run(["layer", "--output", y] + arguments)
@@ -79,7 +79,7 @@ struct RuntimeCommandTests {
         let run = Run("layer", "--weights", dir.appendingPathComponent("W.npy").path, "--input", dir.appendingPathComponent("X.npy").path,
                       "--output", out)
         #expect(run.status == 0, "\(run.err)")
-        #expect(run.out.contains("200 -> 100, 3 token(s): outputs bit-exact"))
+        #expect(run.out.contains("200 -> 100, 3 tokens: outputs bit-exact"))
     }
 
     @Test func modelReportsTheExampleConfigs() throws {

@@ -35,7 +35,9 @@ struct InstructionTableTests {
         }
     }
 
-    /// BRIEF.md section 2 lists the instruction kinds the machine must have.
+    /// The instruction kinds a BitNet b1.58 coprocessor needs (ISA.md 1.3): scalar arithmetic,
+    /// branches and loops, loads and stores, DMA, trit MACs, sign and threshold, absmax,
+    /// requantization and the FFN's element-wise operations.
     @Test func coversTheRequiredInstructionKinds() {
         let required = ["add", "sub", "mul", "beq", "jal", "loop", "lw", "sw", "ldt", "ldm", "dmaw", "dwait",
                         "vmac", "mmac", "sgn", "thr", "amax", "rq", "arelu", "asq", "amul", "halt"]

@@ -51,7 +51,7 @@ struct ModelConfigTests {
 
     // MARK: The example checkpoints
 
-    /// microsoft/bitnet-b1.58-2B-4T. BRIEF.md: q, o 2560 x 2560; k, v 640 x 2560; gate, up
+    /// microsoft/bitnet-b1.58-2B-4T (arXiv 2504.12285 and its config): q, o 2560 x 2560; k, v 640 x 2560; gate, up
     /// 6912 x 2560; down 2560 x 6912, over 30 layers = 2,084,044,800 ternary weights.
     @Test func bitnet2B4T() throws {
         let config = try ModelConfig(json: try Self.example("bitnet-b1.58-2B-4T.config.json"), source: "2B-4T")

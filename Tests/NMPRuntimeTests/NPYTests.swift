@@ -360,18 +360,19 @@ func f4Data(_ n: Int) -> [UInt8] { NPYArray.float32((0..<n).map(Float.init), sha
         .init(label: "short length field 2.0", bytes: magic + [2, 0, 0x76, 0, 0], message: "truncated: the file ends inside the 4-byte header length field (it has 11 bytes, the field ends at byte 12)"),
         .init(label: "header longer than file", bytes: magic + [1, 0, 0xC8, 0x00] + Array("{'descr'".utf8), message: "truncated: the header length field says 200 header bytes, but only 8 follow it"),
         .init(label: "huge 2.0 header length", bytes: magic + [2, 0, 0xFF, 0xFF, 0xFF, 0xFF] + Array("{}".utf8), message: "truncated: the header length field says 4294967295 header bytes, but only 2 follow it"),
-        .init(label: "float64", bytes: npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", data: Array(repeating: 0, count: 24)), message: "unsupported dtype '<f8' (float64): nmp reads float32, float16, int8, int32"),
-        .init(label: "int64", bytes: npyFile("{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }", data: Array(repeating: 0, count: 8)), message: "unsupported dtype '<i8' (int64): nmp reads float32, float16, int8, int32"),
-        .init(label: "uint8", bytes: npyFile("{'descr': '|u1', 'fortran_order': False, 'shape': (1,), }", data: [0]), message: "unsupported dtype '|u1' (uint8): nmp reads float32, float16, int8, int32"),
-        .init(label: "bool", bytes: npyFile("{'descr': '|b1', 'fortran_order': False, 'shape': (1,), }", data: [0]), message: "unsupported dtype '|b1' (bool): nmp reads float32, float16, int8, int32"),
-        .init(label: "complex", bytes: npyFile("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", data: Array(repeating: 0, count: 8)), message: "unsupported dtype '<c8' (complex64): nmp reads float32, float16, int8, int32"),
-        .init(label: "nonsense dtype", bytes: npyFile("{'descr': 'float32', 'fortran_order': False, 'shape': (1,), }", data: [0, 0, 0, 0]), message: "unsupported dtype 'float32' (not a numpy dtype descriptor): nmp reads float32, float16, int8, int32"),
-        .init(label: "empty dtype", bytes: npyFile("{'descr': '', 'fortran_order': False, 'shape': (1,), }"), message: "unsupported dtype '' (not a numpy dtype descriptor): nmp reads float32, float16, int8, int32"),
+        .init(label: "big-endian float64", bytes: npyFile("{'descr': '>f8', 'fortran_order': False, 'shape': (3,), }", data: Array(repeating: 0, count: 24)), message: "big-endian dtype '>f8' (float64) is not supported: nmp reads little-endian data; save with a.astype('<f8')"),
+        .init(label: "truncated float64", bytes: npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", data: Array(repeating: 0, count: 23)), message: "truncated: the header says 3 float64 = 24 data bytes but the file has 23"),
+        .init(label: "int64", bytes: npyFile("{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }", data: Array(repeating: 0, count: 8)), message: "unsupported dtype '<i8' (int64): nmp reads float32, float16, float64, int8, int32"),
+        .init(label: "uint8", bytes: npyFile("{'descr': '|u1', 'fortran_order': False, 'shape': (1,), }", data: [0]), message: "unsupported dtype '|u1' (uint8): nmp reads float32, float16, float64, int8, int32"),
+        .init(label: "bool", bytes: npyFile("{'descr': '|b1', 'fortran_order': False, 'shape': (1,), }", data: [0]), message: "unsupported dtype '|b1' (bool): nmp reads float32, float16, float64, int8, int32"),
+        .init(label: "complex", bytes: npyFile("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", data: Array(repeating: 0, count: 8)), message: "unsupported dtype '<c8' (complex64): nmp reads float32, float16, float64, int8, int32"),
+        .init(label: "nonsense dtype", bytes: npyFile("{'descr': 'float32', 'fortran_order': False, 'shape': (1,), }", data: [0, 0, 0, 0]), message: "unsupported dtype 'float32' (not a numpy dtype descriptor): nmp reads float32, float16, float64, int8, int32"),
+        .init(label: "empty dtype", bytes: npyFile("{'descr': '', 'fortran_order': False, 'shape': (1,), }"), message: "unsupported dtype '' (not a numpy dtype descriptor): nmp reads float32, float16, float64, int8, int32"),
         .init(label: "big-endian f4", bytes: npyFile("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", data: [0, 0, 0, 0]), message: "big-endian dtype '>f4' (float32) is not supported: nmp reads little-endian data; save with a.astype('<f4')"),
         .init(label: "big-endian i4", bytes: npyFile("{'descr': '>i4', 'fortran_order': False, 'shape': (1,), }", data: [0, 0, 0, 0]), message: "big-endian dtype '>i4' (int32) is not supported: nmp reads little-endian data; save with a.astype('<i4')"),
         .init(label: "big-endian f2", bytes: npyFile("{'descr': '>f2', 'fortran_order': False, 'shape': (1,), }", data: [0, 0]), message: "big-endian dtype '>f2' (float16) is not supported: nmp reads little-endian data; save with a.astype('<f2')"),
         .init(label: "native order '='", bytes: npyFile("{'descr': '=i4', 'fortran_order': False, 'shape': (1,), }", data: [0, 0, 0, 0]), message: "dtype '=i4' (int32) has no explicit byte order: nmp reads explicitly little-endian '<i4'"),
-        .init(label: "control characters in dtype", bytes: npyFile("{'descr': '<f\\x00\\n', 'fortran_order': False, 'shape': (1,), }", data: [0, 0, 0, 0]), message: "unsupported dtype '<f\\x00\\n' (not a numpy dtype descriptor): nmp reads float32, float16, int8, int32"),
+        .init(label: "control characters in dtype", bytes: npyFile("{'descr': '<f\\x00\\n', 'fortran_order': False, 'shape': (1,), }", data: [0, 0, 0, 0]), message: "unsupported dtype '<f\\x00\\n' (not a numpy dtype descriptor): nmp reads float32, float16, float64, int8, int32"),
         .init(label: "native order", bytes: npyFile("{'descr': 'f4', 'fortran_order': False, 'shape': (1,), }", data: [0, 0, 0, 0]), message: "dtype 'f4' (float32) has no explicit byte order: nmp reads explicitly little-endian '<f4'"),
         .init(label: "object", bytes: npyFile("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", data: [0x80, 0x04]), message: "object arrays (dtype '|O') are not supported: their data is a pickle of Python objects, not numbers"),
         .init(label: "structured", bytes: npyFile("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", data: f4Data(2)), message: "structured dtypes are not supported ('descr' is a list of fields: [('a', '<f4')]): nmp reads plain float32, float16, int8, int32 arrays"),
@@ -408,8 +409,8 @@ func f4Data(_ n: Int) -> [UInt8] { NPYArray.float32((0..<n).map(Float.init), sha
         .init(label: "bad character", bytes: npyFile("{'descr': <f4}"), message: "malformed header at byte 20: unexpected '<'"),
         .init(label: "lone minus", bytes: npyFile(f4Header("(-, 3)")), message: "malformed header at byte 62: expected a number after '-', found ','"),
         .init(label: "nested too deep", bytes: npyFile(String(repeating: "[", count: 40)), message: "malformed header at byte 42: nested more than 32 levels deep"),
-        .init(label: "latin-1 byte in 1.0 header", bytes: latin1File, message: "unsupported dtype '<f\u{E9}' (not a numpy dtype descriptor): nmp reads float32, float16, int8, int32"),
-        .init(label: "UTF-8 in 3.0 header", bytes: npyFile("{'descr': '<f\u{E9}', 'fortran_order': False, 'shape': (1,), }", version: 3, data: [0, 0, 0, 0]), message: "unsupported dtype '<f\u{E9}' (not a numpy dtype descriptor): nmp reads float32, float16, int8, int32"),
+        .init(label: "latin-1 byte in 1.0 header", bytes: latin1File, message: "unsupported dtype '<f\u{E9}' (not a numpy dtype descriptor): nmp reads float32, float16, float64, int8, int32"),
+        .init(label: "UTF-8 in 3.0 header", bytes: npyFile("{'descr': '<f\u{E9}', 'fortran_order': False, 'shape': (1,), }", version: 3, data: [0, 0, 0, 0]), message: "unsupported dtype '<f\u{E9}' (not a numpy dtype descriptor): nmp reads float32, float16, float64, int8, int32"),
         .init(label: "invalid UTF-8 in 3.0 header", bytes: magic + [3, 0, 4, 0, 0, 0] + [0x7B, 0xFF, 0x7D, 0x0A], message: "malformed header: it is not valid UTF-8 (version 3.0 headers are UTF-8)"),
         .init(label: "raw 0x93 byte in header", bytes: magic + [1, 0, 3, 0] + [0x7B, 0x93, 0x0A], message: "malformed header at byte 11: unexpected byte 0x93"),
     ]
@@ -447,22 +448,31 @@ func f4Data(_ n: Int) -> [UInt8] { NPYArray.float32((0..<n).map(Float.init), sha
         "i4_0x4_v1.npy": .int32([], shape: [0, 4]),
         "f4_3x4_v2.npy": .float32((0..<12).map(Float.init), shape: [3, 4]),
         "i1_7_v3.npy": .int8([-3, -2, -1, 0, 1, 2, 3], shape: [7]),
+        "f8_5_v1.npy": .float64(bitPatterns: [0x3FB9_9999_9999_999A, 0x3FD5_5555_5555_5555, 0xB58D_EE7A_4AD4_B81F,
+                                              0x4170_0000_1000_0000, 0x4807_8287_F49C_4A1D], shape: [5]),
         "f2_2x2_v3.npy": .float16(bitPatterns: [0x3C00, 0xC000, 0x2E66, 0x7BFF], shape: [2, 2]),
     ]
 
     /// The message each rejected fixture gets.
     static let rejected: [String: String] = [
         "bad_fortran_3x4.npy": "Fortran-order arrays are not supported: save with np.ascontiguousarray",
-        "bad_f8_3.npy": "unsupported dtype '<f8' (float64): nmp reads float32, float16, int8, int32",
         "bad_bigendian_f4_3.npy": "big-endian dtype '>f4' (float32) is not supported: nmp reads little-endian data; save with a.astype('<f4')",
         "bad_object_2.npy": "object arrays (dtype '|O') are not supported: their data is a pickle of Python objects, not numbers",
         "bad_structured_2.npy": "structured dtypes are not supported ('descr' is a list of fields: [('a', '<f4'), ('b', '<i4')]): nmp reads plain float32, float16, int8, int32 arrays",
-        "bad_unicode_2.npy": "unsupported dtype '<U2' (unicode string of length 2): nmp reads float32, float16, int8, int32",
-        "bad_u1_4.npy": "unsupported dtype '|u1' (uint8): nmp reads float32, float16, int8, int32",
+        "bad_unicode_2.npy": "unsupported dtype '<U2' (unicode string of length 2): nmp reads float32, float16, float64, int8, int32",
+        "bad_u1_4.npy": "unsupported dtype '|u1' (uint8): nmp reads float32, float16, float64, int8, int32",
     ]
 
     static func bytes(_ name: String) throws -> [UInt8] {
         [UInt8](try Data(contentsOf: repositoryRoot.appendingPathComponent(folder).appendingPathComponent(name)))
+    }
+
+    /// float64 converts to float32 as numpy's `astype(np.float32)` does: the expected bit
+    /// patterns were printed by numpy 2.4.6 for the fixture's values (0.1, 1/3, -1e-50,
+    /// 2^24 + 1, 1e39).
+    @Test func float64ConvertsLikeNumPy() throws {
+        let array = try NPY.read(try Self.bytes("f8_5_v1.npy"), source: "f8_5_v1.npy")
+        #expect(array.floats().map(\.bitPattern) == [0x3DCC_CCCD, 0x3EAA_AAAB, 0x8000_0000, 0x4B80_0000, 0x7F80_0000])
     }
 
     @Test func everyFixtureHasAnExpectation() {

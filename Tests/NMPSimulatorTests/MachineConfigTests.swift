@@ -106,7 +106,7 @@ struct MachineConfigTests {
             config.rows = 7
             config.packing = .twoBit
             config.weightSRAM = SRAMConfig(size: 1 << 32, banks: 3, bankWidth: 5)
-            config.activationSRAM = SRAMConfig(size: 4096, banks: 1, bankWidth: 1 << 32)
+            config.activationSRAM = SRAMConfig(size: 4096, banks: 1, bankWidth: 65_536)
             config.dramSize = 1
             config.dramBytesPerCycle = 1
             config.dmaLatency = 0
@@ -117,7 +117,7 @@ struct MachineConfigTests {
             config.floatLatency = 0
             config.branchPenalty = 0
             config.energy.tritAdd = 1e-300
-            config.energy.dramRead = 1e300
+            config.energy.dramRead = 999_999.999_999_9
             config.energy.staticPowerMW = 0
             config.energy.int32Div = 1.0 / 3.0
             config.energy.fp32Div = 1.0 / 7.0
@@ -203,7 +203,13 @@ struct MachineConfigTests {
         Rejection(#"{"vlen": 64, "vlen": 32}"#, "vlen", "key given twice"),
         Rejection(#"{"energy": {"sramCurve": [{"bytes": 1}]}}"#, "energy.sramCurve[0]", "missing key 'picojoulesPer64Bit'"),
         // Constraints of ISA.md 3.1.
-        Rejection(#"{"clockGHz": 0}"#, "clockGHz", "must be a finite number > 0 (got 0.0)"),
+        Rejection(#"{"clockGHz": 0}"#, "clockGHz", "must be a finite number from 0.001 to 1000 (got 0.0)"),
+        Rejection(#"{"clockGHz": 5e-324}"#, "clockGHz", "must be a finite number from 0.001 to 1000 (got 5e-324)"),
+        Rejection(#"{"clockGHz": 1000.5}"#, "clockGHz", "must be a finite number from 0.001 to 1000 (got 1000.5)"),
+        Rejection(#"{"energy": {"dramRead": 1.7e308}}"#, "energy.dramRead", "must be a finite number from 0 to 1000000 (got 1.7e+308)"),
+        Rejection(#"{"energy": {"staticPowerMW": 1000000.5}}"#, "energy.staticPowerMW", "must be a finite number from 0 to 1000000"),
+        Rejection(#"{"energy": {"sramCurve": [{"bytes": 8, "picojoulesPer64Bit": 1.7e308}]}}"#, "energy.sramCurve[0].picojoulesPer64Bit", "must be a finite number from 0 to 1000000"),
+        Rejection(#"{"energy": {"sramCurve": [{"bytes": 281474976710657, "picojoulesPer64Bit": 1}]}}"#, "energy.sramCurve[0].bytes", "must be at most 281474976710656 (simulator limit)"),
         Rejection(#"{"vlen": 0}"#, "vlen", "must be at least 1 (got 0)"),
         Rejection(#"{"rows": 0}"#, "rows", "must be at least 1 (got 0)"),
         Rejection(#"{"rows": 65}"#, "rows", "must be at most vlen (64)"),
@@ -221,26 +227,27 @@ struct MachineConfigTests {
         Rejection(#"{"mulLatency": -1}"#, "mulLatency", "must be at least 0 (got -1)"),
         Rejection(#"{"floatLatency": -1}"#, "floatLatency", "must be at least 0 (got -1)"),
         Rejection(#"{"floatLatency": 2.5}"#, "floatLatency", "must be an integer (got 2.5)"),
-        Rejection(#"{"energy": {"fp32Div": -1}}"#, "energy.fp32Div", "must be a finite number >= 0 (got -1.0)"),
+        Rejection(#"{"energy": {"fp32Div": -1}}"#, "energy.fp32Div", "must be a finite number from 0 to 1000000 (got -1.0)"),
         Rejection(#"{"energy": {"fp32mul": 1}}"#, "energy.fp32mul", "unknown key; did you mean 'fp32Mul'?"),
         Rejection(#"{"dmaLatency": -1}"#, "dmaLatency", "must be at least 0 (got -1)"),
         Rejection(#"{"branchPenalty": -2}"#, "branchPenalty", "must be at least 0 (got -2)"),
-        Rejection(#"{"energy": {"tritAdd": -0.5}}"#, "energy.tritAdd", "must be a finite number >= 0 (got -0.5)"),
-        Rejection(#"{"energy": {"staticPowerMW": -1}}"#, "energy.staticPowerMW", "must be a finite number >= 0"),
+        Rejection(#"{"energy": {"tritAdd": -0.5}}"#, "energy.tritAdd", "must be a finite number from 0 to 1000000 (got -0.5)"),
+        Rejection(#"{"energy": {"staticPowerMW": -1}}"#, "energy.staticPowerMW", "must be a finite number from 0 to 1000000"),
         Rejection(#"{"energy": {"sramCurve": []}}"#, "energy.sramCurve", "must have at least one point"),
         Rejection(#"{"energy": {"sramCurve": [{"bytes": 0, "picojoulesPer64Bit": 1}]}}"#, "energy.sramCurve[0].bytes", "must be at least 1 (got 0)"),
         Rejection(#"{"energy": {"sramCurve": [{"bytes": 32768, "picojoulesPer64Bit": 20}, {"bytes": 16384, "picojoulesPer64Bit": 10}]}}"#,
                   "energy.sramCurve[1].bytes", "sizes must be strictly increasing: must be greater than 32768 (got 16384)"),
         Rejection(#"{"energy": {"sramCurve": [{"bytes": 8192, "picojoulesPer64Bit": 10}, {"bytes": 8192, "picojoulesPer64Bit": 10}]}}"#,
                   "energy.sramCurve[1].bytes", "strictly increasing"),
-        Rejection(#"{"energy": {"sramCurve": [{"bytes": 8192, "picojoulesPer64Bit": -10}]}}"#, "energy.sramCurve[0].picojoulesPer64Bit", "must be a finite number >= 0"),
+        Rejection(#"{"energy": {"sramCurve": [{"bytes": 8192, "picojoulesPer64Bit": -10}]}}"#, "energy.sramCurve[0].picojoulesPer64Bit", "must be a finite number from 0 to 1000000"),
         // Simulator limits.
         Rejection(#"{"vlen": 65537}"#, "vlen", "must be at most 65536 (simulator limit) (got 65537)"),
         Rejection(#"{"vlen": 65536, "rows": 65, "weightSRAM": {"size": 4294967296}, "activationSRAM": {"size": 1048576}}"#,
                   "rows", "rows * vlen must be at most 4194304 (simulator limit)"),
         Rejection(#"{"weightSRAM": {"banks": 65537}}"#, "weightSRAM.banks", "must be at most 65536 (simulator limit)"),
-        Rejection(#"{"weightSRAM": {"bankWidth": 4294967297}}"#, "weightSRAM.bankWidth", "must be at most 4294967296 (simulator limit)"),
-        Rejection(#"{"dramBytesPerCycle": 4294967297}"#, "dramBytesPerCycle", "must be at most 4294967296 (simulator limit)"),
+        Rejection(#"{"weightSRAM": {"bankWidth": 65537}}"#, "weightSRAM.bankWidth", "must be at most 65536 (simulator limit)"),
+        Rejection(#"{"dramBytesPerCycle": 65537}"#, "dramBytesPerCycle", "must be at most 65536 (simulator limit)"),
+        Rejection(#"{"dramBytesPerCycle": 4294967296}"#, "dramBytesPerCycle", "must be at most 65536 (simulator limit) (got 4294967296)"),
         Rejection(#"{"dmaQueueDepth": 65537}"#, "dmaQueueDepth", "must be at most 65536 (simulator limit)"),
         Rejection(#"{"loopDepth": 9223372036854775807}"#, "loopDepth", "must be at most 65536 (simulator limit)"),
         Rejection(#"{"divLatency": 1000001}"#, "divLatency", "must be at most 1000000 (simulator limit)"),
@@ -294,12 +301,12 @@ struct MachineConfigTests {
         try MachineConfig().validate()
         var config = MachineConfig()
         config.energy.fp16Mul = .nan
-        #expect(throws: ConfigError(source: "<config>", field: "energy.fp16Mul", message: "must be a finite number >= 0 (got nan)")) {
+        #expect(throws: ConfigError(source: "<config>", field: "energy.fp16Mul", message: "must be a finite number from 0 to 1000000 (got nan)")) {
             try config.validate()
         }
         config = MachineConfig()
         config.clockGHz = .infinity
-        #expect(throws: ConfigError(source: "run", field: "clockGHz", message: "must be a finite number > 0 (got inf)")) {
+        #expect(throws: ConfigError(source: "run", field: "clockGHz", message: "must be a finite number from 0.001 to 1000 (got inf)")) {
             try config.validate(source: "run")
         }
     }
@@ -307,8 +314,8 @@ struct MachineConfigTests {
     /// The simulator limits themselves are accepted.
     @Test func limitsAreInclusive() throws {
         let config = try Self.parse("""
-            { "vlen": 65536, "rows": 64, "weightSRAM": { "size": 4294967296, "banks": 65536, "bankWidth": 4294967296 },
-              "activationSRAM": { "size": 262144 }, "dramSize": 4294967296, "dramBytesPerCycle": 4294967296,
+            { "vlen": 65536, "rows": 64, "weightSRAM": { "size": 4294967296, "banks": 65536, "bankWidth": 65536 },
+              "activationSRAM": { "size": 262144 }, "dramSize": 4294967296, "dramBytesPerCycle": 65536,
               "dmaLatency": 1000000000, "dmaQueueDepth": 65536, "loopDepth": 65536, "divLatency": 1000000,
               "floatLatency": 1000000, "branchPenalty": 1000000 }
             """)

@@ -1,21 +1,7 @@
 import Foundation
 import NMPISA
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded generator, so every piece of
-/// random test data is reproducible from its seed.
-public struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+// SplitMix64, the seeded generator of all test data, lives in NMPSupport (the runtime uses it too).
+@_exported import NMPSupport
 
 /// The repository root (tests read ISA.md, programs/ and fixtures from it).
 public let repositoryRoot = URL(fileURLWithPath: #filePath)

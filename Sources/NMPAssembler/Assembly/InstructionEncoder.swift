@@ -1,13 +1,31 @@
 import NMPISA
 
 extension AssemblyState {
+    /// Mnemonics of other assembly languages that people type out of habit, with the nmp
+    /// instruction that does that job (the edit distance alone would suggest `slt` for `st`).
+    static let foreignMnemonics: [String: (String, String)] = [
+        "st": ("sw", "stores are sw (word), sb (byte), stv, sta and stt"),
+        "str": ("sw", "stores are sw (word), sb (byte), stv, sta and stt"),
+        "ld": ("lw", "loads are lw (word), lb (byte), ldv, lda, ldt and ldm"),
+        "ldr": ("lw", "loads are lw (word), lb (byte), ldv, lda, ldt and ldm"),
+        "li": ("addi", "load a small constant with addi rd, r0, value; a 32-bit one with lui and ori"),
+        "mov": ("add", "copy a register with add rd, rs, r0"),
+        "mv": ("add", "copy a register with add rd, rs, r0"),
+        "j": ("jal", "jump with jal r0, label"),
+        "b": ("beq", "branch always with beq r0, r0, label"),
+        "call": ("jal", "call with jal r15, label"),
+        "ret": ("jalr", "return with jalr r0, r15, 0"),
+    ]
+
     /// Matches written operands against the opcode's operand kinds and encodes the word.
     /// Reports every bad operand of the line, and returns a placeholder word on error (the
     /// image is discarded then) so that addresses stay right for the rest of the file.
     mutating func encodeInstruction(_ mnemonic: String, at: SourceLocation, _ operands: [Operand], pc: Int64) -> UInt32 {
         guard let opcode = Opcode(mnemonic: mnemonic) else {
             var notes: [Diagnostic.Note] = []
-            if let guess = closestMatch(to: mnemonic, in: Opcode.allCases.map(\.mnemonic)) {
+            if let (nmp, meaning) = Self.foreignMnemonics[mnemonic.lowercased()] {
+                notes.append(.init("did you mean '\(nmp)'? (\(meaning))"))
+            } else if let guess = closestMatch(to: mnemonic, in: Opcode.allCases.map(\.mnemonic)) {
                 notes.append(.init("did you mean '\(guess)'?"))
             } else if mnemonic != mnemonic.lowercased(), Opcode(mnemonic: mnemonic.lowercased()) != nil {
                 notes.append(.init("mnemonics are lower case: '\(mnemonic.lowercased())'"))

@@ -1,3 +1,4 @@
+import NMPSupport
 import NMPISA
 
 /// Labels and `.equ` constants with where they were defined. Constants are evaluated
@@ -91,26 +92,7 @@ final class SymbolTable {
     enum Phase { case sizing, final }
 }
 
-/// The candidate closest to `name` by edit distance, if it is close enough to be a typo.
+/// The candidate closest to `name`, if it is close enough to be a typo (`Suggestion`).
 func closestMatch(to name: String, in candidates: some Sequence<String>) -> String? {
-    let limit = max(1, min(2, name.count / 3))
-    var best: (String, Int)?
-    for candidate in candidates {
-        let d = editDistance(Array(name.utf8), Array(candidate.utf8))
-        if d <= limit, d < best?.1 ?? .max { best = (candidate, d) }
-    }
-    return best?.0
-}
-
-private func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
-    if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
-    var previous = Array(0...b.count)
-    for i in 1...a.count {
-        var current = [i] + [Int](repeating: 0, count: b.count)
-        for j in 1...b.count {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        previous = current
-    }
-    return previous[b.count]
+    Suggestion.nearest(to: name, in: candidates)
 }

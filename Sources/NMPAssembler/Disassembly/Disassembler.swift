@@ -7,35 +7,54 @@ import NMPTrits
 public enum Disassembler {
     /// The whole image as source text. `name` goes in the header comment only.
     public static func disassemble(_ image: MicrocodeImage, name: String = "image") -> String {
-        var out: [String] = ["; nmp disassembly of \(name)"]
-        out.append("; \(image.code.count) instructions; data bytes: wsram \(image.weightData.count), asram \(image.activationData.count), dram \(image.dramData.count); \(image.symbols.count) symbols")
+        var text = ""
+        disassemble(image, name: name) { text += $0 }
+        return text
+    }
+
+    /// The whole image as source text, handed to `write` a piece at a time (whole lines), so
+    /// that a large image is never held as one string. Runs of at least `runLength` equal
+    /// data bytes are written as one `.space N, value` line.
+    public static func disassemble<E: Error>(_ image: MicrocodeImage, name: String = "image",
+                                             write: (String) throws(E) -> Void) throws(E) {
+        var pending = ""
+        func line(_ text: String) throws(E) {
+            pending += text
+            pending += "\n"
+            if pending.utf8.count >= 1 << 16 {
+                try write(pending)
+                pending = ""
+            }
+        }
+        try line("; nmp disassembly of \(name)")
+        try line("; \(image.code.count) instructions; data bytes: wsram \(image.weightData.count), asram \(image.activationData.count), dram \(image.dramData.count); \(image.symbols.count) symbols")
         let bySpace = Dictionary(grouping: image.symbols, by: \.space)
-        out.append(".packing \(image.packing.rawValue)")
+        try line(".packing \(image.packing.rawValue)")
         for constant in bySpace[.constant, default: []] {
             // -9223372036854775808 is not a literal (its magnitude overflows), so spell it out.
             let value = constant.value == .min ? "-9223372036854775807 - 1" : String(constant.value)
-            out.append(".equ \(constant.name), \(value)")
+            try line(".equ \(constant.name), \(value)")
         }
         let codeLabels = labelMap(bySpace[.code, default: []])
-        if image.entry != 0 { out.append(".entry \(codeLabels[Int64(image.entry)]?.first ?? String(image.entry))") }
+        if image.entry != 0 { try line(".entry \(codeLabels[Int64(image.entry)]?.first ?? String(image.entry))") }
 
-        out.append("")
-        out.append(".text")
+        try line("")
+        try line(".text")
         for (pc, word) in image.code.enumerated() {
-            for label in codeLabels[Int64(pc), default: []] { out.append("\(label):") }
-            out.append("    " + text(ofWord: word, pc: Int64(pc), labels: codeLabels))
+            for label in codeLabels[Int64(pc), default: []] { try line("\(label):") }
+            try line("    " + text(ofWord: word, pc: Int64(pc), labels: codeLabels))
         }
-        for label in codeLabels[Int64(image.code.count), default: []] { out.append("\(label):") }
+        for label in codeLabels[Int64(image.code.count), default: []] { try line("\(label):") }
 
         for (space, directive) in [(SymbolSpace.weightSRAM, ".wdata"), (.activationSRAM, ".adata"), (.dram, ".ddata")] {
             let bytes = image.data(memorySpace(space))
             let labels = labelMap(bySpace[space, default: []])
             guard !bytes.isEmpty || !labels.isEmpty else { continue }
-            out.append("")
-            out.append(directive)
-            out += dataLines(bytes, labels: labels, trits: space == .weightSRAM ? image.packing : nil)
+            try line("")
+            try line(directive)
+            try dataLines(bytes, labels: labels, trits: space == .weightSRAM ? image.packing : nil, line: line)
         }
-        return out.joined(separator: "\n") + "\n"
+        if !pending.isEmpty { try write(pending) }
     }
 
     /// One instruction word as text: the instruction, or `.inst 0x...` with the decode
@@ -94,25 +113,48 @@ public enum Disassembler {
         }
     }
 
-    /// `.byte` lines of at most 16 bytes, broken at every label; weight data gets a comment
-    /// with the trits each line holds when all its bytes are valid codes.
-    private static func dataLines(_ bytes: [UInt8], labels: [Int64: [String]], trits packing: TritPacking?) -> [String] {
-        var lines: [String] = []
+    /// Equal bytes from this many on are one `.space` line.
+    public static let runLength = 32
+
+    /// `.byte` lines of at most 16 bytes, broken at every label, and `.space N, value` for
+    /// runs of `runLength` or more equal bytes; weight data gets a comment with the trits
+    /// each `.byte` line holds when all its bytes are valid codes.
+    private static func dataLines<E: Error>(_ bytes: [UInt8], labels: [Int64: [String]], trits packing: TritPacking?,
+                                            line: (String) throws(E) -> Void) throws(E) {
+        // Label offsets inside the data, ascending: each one ends a line or a run.
+        let breaks = labels.keys.compactMap { $0 > 0 && $0 < Int64(bytes.count) ? Int($0) : nil }.sorted()
+        var nextBreak = 0
         var start = 0
-        let breaks = Set(labels.keys.compactMap { $0 > 0 && $0 < Int64(bytes.count) ? Int($0) : nil })
         while start <= bytes.count {
-            for label in labels[Int64(start), default: []] { lines.append("\(label):") }
+            for label in labels[Int64(start), default: []] { try line("\(label):") }
             guard start < bytes.count else { break }
-            var end = min(bytes.count, start + 16)
-            if let cut = breaks.filter({ $0 > start && $0 < end }).min() { end = cut }
-            let chunk = bytes[start..<end]
-            var line = "    .byte " + chunk.map { "0x" + hex(UInt32($0), digits: 2) }.joined(separator: ", ")
-            if let packing, let decoded = try? packing.unpack(chunk, count: chunk.count * packing.tritsPerByte) {
-                line += " ; " + String(decoded.map(\.symbol))
+            while nextBreak < breaks.count && breaks[nextBreak] <= start { nextBreak += 1 }
+            let limit = nextBreak < breaks.count ? breaks[nextBreak] : bytes.count
+            // A run of equal bytes?
+            var run = start + 1
+            while run < limit && bytes[run] == bytes[start] { run += 1 }
+            if run - start >= runLength {
+                let value = bytes[start]
+                try line("    .space \(run - start)" + (value == 0 ? "" : ", 0x" + hex(UInt32(value), digits: 2)))
+                start = run
+                continue
             }
-            lines.append(line)
+            // Up to 16 bytes, stopping before a label or a run that follows.
+            var end = min(limit, start + 16)
+            var i = start
+            while i < end {
+                var j = i + 1
+                while j < limit && bytes[j] == bytes[i] && j - i < runLength { j += 1 }
+                if j - i >= runLength && i > start { end = i; break }
+                i = j
+            }
+            let chunk = bytes[start..<end]
+            var text = "    .byte " + chunk.map { "0x" + hex(UInt32($0), digits: 2) }.joined(separator: ", ")
+            if let packing, let decoded = try? packing.unpack(chunk, count: chunk.count * packing.tritsPerByte) {
+                text += " ; " + String(decoded.map(\.symbol))
+            }
+            try line(text)
             start = end
         }
-        return lines
     }
 }

@@ -1,5 +1,5 @@
 import NMPISA
-import NMPTrits
+import NMPRuntime
 import NMPSimulator
 
 /// A ternary GEMV y = W x as a microprogram: W (rows x columns trits) packed tile by tile
@@ -42,23 +42,11 @@ struct GEMVProgram {
         }
     }
 
-    /// The weights packed for DMA: row block by row block, each its chunks' tiles in
-    /// order, each tile ROWS packed rows of the chunk's VLEN trits. `weights` is row-major
-    /// rows x columns, values -1/0/+1.
+    /// The weights packed for DMA in the compiler's tile order (`WeightPacker`): row block
+    /// by row block, each its chunks' tiles in order. `weights` is row-major rows x columns,
+    /// values -1/0/+1.
     func packedWeights(_ weights: [Int8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(rowBlocks * blockBytes)
-        var row = [Trit](repeating: .zero, count: config.vlen)
-        for block in 0..<rowBlocks {
-            for chunk in 0..<chunks {
-                for r in 0..<config.rows {
-                    let base = (block * config.rows + r) * columns + chunk * config.vlen
-                    for l in 0..<config.vlen { row[l] = Trit(rawValue: weights[base + l]) ?? .zero }
-                    out += config.packing.pack(row)
-                }
-            }
-        }
-        return out
+        WeightPacker.tiles(weights, rows: rows, columns: columns, config: config)
     }
 
     /// The program text. Registers: r1 DRAM address of the next block, r2 block bytes,
@@ -67,6 +55,7 @@ struct GEMVProgram {
     func source() -> String {
         """
         ; ternary GEMV \(rows) x \(columns): y = W x, W streamed from DRAM by row block
+        .packing \(config.packing.rawValue)
         .text
                 lui   r2, \(blockBytes >> 16)
                 ori   r2, r2, \(blockBytes & 0xFFFF)      ; bytes per row block

@@ -24,8 +24,9 @@ enum AssembleCommand: Command {
         let args = try Arguments(arguments, flags: ["--werror"], values: [["--output", "-o"]])
         let input = try args.single("input file (.nasm)")
         let output = args.values["--output"] ?? Files.replacingExtension(of: input, with: "nmc")
-        guard output != input else { throw .usage("the output path is the input path; give -o <file.nmc>") }
-        let result = Assembler.assemble(bytes: try Files.read(input), fileName: input)
+        let bytes = try Files.read(input)
+        try Files.checkOutputs([("--output", output)], inputs: [("input", input)])
+        let result = Assembler.assemble(bytes: bytes, fileName: input)
         if !result.diagnostics.isEmpty { console.err(result.renderedDiagnostics) }
         let warned = result.diagnostics.contains { $0.severity == .warning }
         guard let image = result.image, !(warned && args.flags.contains("--werror")) else {

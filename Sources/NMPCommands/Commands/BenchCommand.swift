@@ -2,6 +2,7 @@ import Foundation
 import NMPAssembler
 import NMPISA
 import NMPSimulator
+import NMPSupport
 
 /// `nmp bench`: simulator speed against a native Swift ternary GEMV of the same shape.
 enum BenchCommand: Command {
@@ -45,16 +46,9 @@ enum BenchCommand: Command {
         }
 
         // Seeded inputs: ternary weights (about 1/3 zeros), int8 activations.
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func random() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        let weights = (0..<rows * columns).map { _ in Int8(Int(random() % 3) - 1) }
-        let x = (0..<columns).map { _ in Int8(truncatingIfNeeded: random()) }
+        var random = SplitMix64(seed: 0)
+        let weights = (0..<rows * columns).map { _ in random.nextTrit() }
+        let x = (0..<columns).map { _ in Int8(truncatingIfNeeded: random.next()) }
 
         let assembled = Assembler.assemble(source: gemv.source(), fileName: "<bench gemv>")
         guard var image = assembled.image else { throw .failure("internal error: the benchmark program does not assemble:\n" + assembled.renderedDiagnostics) }
@@ -120,17 +114,17 @@ enum BenchCommand: Command {
             ]).render() + "\n")
             return ExitCode.success
         }
-        var out = "ternary GEMV \(rows) x \(columns) (\(RunReport.int(rows * columns)) MACs), best of \(repeats); results identical\n\n"
+        var out = "ternary GEMV \(rows) x \(columns) (\(Format.count(rows * columns)) MACs), best of \(repeats); results identical\n\n"
         out += Table(header: ["", "value", "unit"], rows: [
-            ["simulated cycles", RunReport.int(result.counters.cycles), "cycles"],
-            ["simulated instructions", RunReport.int(result.counters.retired), "instructions"],
-            ["simulated MAC utilization", String(format: "%.1f", result.macUtilization * 100), "% of peak"],
-            ["simulator wall time", String(format: "%.2f", simulatedBest * 1e3), "ms"],
-            ["simulated instructions/s", String(format: "%.3g", instructionsPerSecond), "instructions/s"],
-            ["simulated trit-MACs/s", String(format: "%.3g", simulatedMACsPerSecond), "MACs/s"],
-            ["native wall time", String(format: "%.2f", nativeBest * 1e3), "ms"],
-            ["native MACs/s", String(format: "%.3g", nativeMACsPerSecond), "MACs/s"],
-            ["simulator / native", String(format: "%.1f", ratio * 100), "%"],
+            ["simulated cycles", Format.count(result.counters.cycles), "cycles"],
+            ["simulated instructions", Format.count(result.counters.retired), "instructions"],
+            ["simulated MAC utilization", Format.number(result.macUtilization * 100, decimals: 1), "% of peak"],
+            ["simulator wall time", Format.number(simulatedBest * 1e3, decimals: 2), "ms"],
+            ["simulated instructions/s", Format.count(instructionsPerSecond), "instructions/s"],
+            ["simulated trit-MACs/s", Format.count(simulatedMACsPerSecond), "MACs/s"],
+            ["native wall time", Format.number(nativeBest * 1e3, decimals: 2), "ms"],
+            ["native MACs/s", Format.count(nativeMACsPerSecond), "MACs/s"],
+            ["simulator / native", Format.number(ratio * 100, decimals: 1), "%"],
         ], rightAligned: [1]).render()
         console.out(out)
         return ExitCode.success

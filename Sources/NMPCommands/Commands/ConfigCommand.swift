@@ -50,24 +50,23 @@ enum ConfigCommand: Command {
     static func derivedTable(_ config: MachineConfig) -> String {
         let energy = config.energy
         let rows: [[String]] = [
-            ["tritsPerByte", "\(config.tritsPerByte)", "packing \"\(config.packing.rawValue)\""],
-            ["ROWBYTES", "\(config.rowBytes)", "ceil(VLEN / tritsPerByte), bytes of one packed trit row"],
-            ["tile bytes", "\(config.tileBytes)", "ROWS * ROWBYTES, bytes one ldm reads"],
-            ["peak trit-MACs per cycle", "\(config.peakTritMACsPerCycle)", "ROWS * VLEN"],
+            ["tritsPerByte", Format.count(config.tritsPerByte), "packing \"\(config.packing.rawValue)\""],
+            ["ROWBYTES", Format.count(config.rowBytes), "ceil(VLEN / tritsPerByte), bytes of one packed trit row"],
+            ["tile bytes", Format.count(config.tileBytes), "ROWS * ROWBYTES, bytes one ldm reads"],
+            ["peak trit-MACs per cycle", Format.count(config.peakTritMACsPerCycle), "ROWS * VLEN"],
             ["peak trit-MACs per second", format(Double(config.peakTritMACsPerCycle) * config.clockGHz * 1e9), "ROWS * VLEN * clockGHz * 10^9"],
-            ["weight SRAM bytes per cycle", "\(config.weightSRAM.bytesPerCycle)", "weightSRAM.banks * weightSRAM.bankWidth"],
-            ["activation SRAM bytes per cycle", "\(config.activationSRAM.bytesPerCycle)", "activationSRAM.banks * activationSRAM.bankWidth"],
-            ["weight SRAM pJ per byte", format(energy.sramPicojoulesPerByte(size: config.weightSRAM.size)), "sramCurve at \(config.weightSRAM.size) bytes"],
-            ["activation SRAM pJ per byte", format(energy.sramPicojoulesPerByte(size: config.activationSRAM.size)), "sramCurve at \(config.activationSRAM.size) bytes"],
+            ["weight SRAM bytes per cycle", Format.count(config.weightSRAM.bytesPerCycle), "weightSRAM.banks * weightSRAM.bankWidth"],
+            ["activation SRAM bytes per cycle", Format.count(config.activationSRAM.bytesPerCycle), "activationSRAM.banks * activationSRAM.bankWidth"],
+            ["weight SRAM pJ per byte", format(energy.sramPicojoulesPerByte(size: config.weightSRAM.size)), "sramCurve at \(Format.count(config.weightSRAM.size)) bytes"],
+            ["activation SRAM pJ per byte", format(energy.sramPicojoulesPerByte(size: config.activationSRAM.size)), "sramCurve at \(Format.count(config.activationSRAM.size)) bytes"],
             ["DRAM GB/s", format(Double(config.dramBytesPerCycle) * config.clockGHz), "dramBytesPerCycle * clockGHz"],
             ["static pJ per cycle", format(energy.staticPowerMW / config.clockGHz), "staticPowerMW / clockGHz"],
         ]
         return Table(header: ["quantity", "value", "definition"], rows: rows).render()
     }
 
-    /// Integral values as integers, others to 6 significant digits.
+    /// Integral values as grouped integers, others to 6 significant digits.
     private static func format(_ value: Double) -> String {
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-        return String(format: "%.6g", value)
+        value == value.rounded() ? Format.count(value) : String(format: "%.6g", value)
     }
 }

@@ -21,6 +21,7 @@ enum DisassembleCommand: Command {
     static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
         let args = try Arguments(arguments, flags: [], values: [["--output", "-o"]])
         let input = try args.single("input file (.nmc)")
+        if let output = args.values["--output"] { try Files.checkOutputs([("--output", output)], inputs: [("input", input)]) }
         let image: MicrocodeImage
         do {
             image = try MicrocodeImage(decoding: try Files.read(input))
@@ -31,11 +32,13 @@ enum DisassembleCommand: Command {
         } catch {
             throw .failure("\(input): \(error)")
         }
-        let text = Disassembler.disassemble(image, name: input)
+        // The text goes out a piece at a time: a large image is never one string in memory.
         if let output = args.values["--output"] {
-            try Files.writeAtomically(Array(text.utf8), to: output)
+            let file = try OutputFile(output)
+            try Disassembler.disassemble(image, name: input) { (text: String) throws(CommandError) in try file.write(text) }
+            try file.commit()
         } else {
-            console.out(text)
+            Disassembler.disassemble(image, name: input) { console.out($0) }
         }
         return ExitCode.success
     }

@@ -36,16 +36,12 @@ enum RunCommand: Command {
     static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
         let args = try Arguments(arguments, flags: ["--trace", "--json"], values: [["--config"], ["--max-cycles"], ["--dump"]])
         let input = try args.single("program (.nasm or .nmc)")
-        var maxCycles = Simulator.defaultMaxCycles
-        if let text = args.values["--max-cycles"] {
-            guard let value = Int(text), value > 0 else { throw .usage("--max-cycles '\(text)' is not a positive integer") }
-            maxCycles = value
-        }
+        let maxCycles = try args.integer("--max-cycles", minimum: 1) ?? Simulator.defaultMaxCycles
         let config = try ConfigCommand.loadConfig(args.values["--config"])
         var dumps: [(String, DumpRequest)] = []
         for text in args.repeated["--dump"] ?? [] {
             for part in text.split(separator: ",").map(String.init) {
-                dumps.append((part, try DumpRequest(part, config: config)))
+                dumps.append((part, try DumpRequest(part, config: config, json: args.flags.contains("--json"))))
             }
         }
         let image = try loadImage(input, console: console)
@@ -77,7 +73,8 @@ enum RunCommand: Command {
         } else {
             console.out(report.text())
             for (text, dump) in dumps {
-                console.out("\ndump \(text)\n" + dump.render(simulator))
+                console.out("\ndump \(text)\n")
+                dump.render(simulator) { console.out($0) }
             }
         }
         if let trap = result.trap {
@@ -149,7 +146,7 @@ final class ProgressWriter {
 
     func show(cycle: Int, retired: Int) {
         guard enabled else { return }
-        console.err("\rnmp run: \(RunReport.int(retired)) instructions, cycle \(RunReport.int(cycle))...")
+        console.err("\rnmp run: \(Format.count(retired)) instructions, cycle \(Format.count(cycle))...")
         printed = true
     }
 

@@ -22,8 +22,13 @@ enum DumpRequest: Equatable {
         --dump asram.i32:START:COUNT    COUNT typed values (i8, u8, i32, u32)
         """
 
-    /// Parses and checks `text` against the machine's register counts and memory sizes.
-    init(_ text: String, config: MachineConfig) throws(CommandError) {
+    /// The most values one dump may put in a `--json` report (a JSON array of numbers takes
+    /// several bytes per value in the report and far more while it is built).
+    static let maxJSONValues = 1 << 20
+
+    /// Parses and checks `text` against the machine's register counts and memory sizes;
+    /// with `json`, also against `maxJSONValues`.
+    init(_ text: String, config: MachineConfig, json: Bool = false) throws(CommandError) {
         func fail(_ why: String) -> CommandError { .failure("--dump '\(text)': \(why)") }
         if text == "regs" || text == "scalars" {
             self = .scalars
@@ -67,6 +72,9 @@ enum DumpRequest: Equatable {
         guard !overflow, address <= size, bytes <= size - address else {
             throw fail("the range starting at \(address) does not fit in the \(size)-byte \(space.rawValue)")
         }
+        if json && count > Self.maxJSONValues {
+            throw fail("\(Format.count(count)) values are more than a --json report holds (at most \(Format.count(Self.maxJSONValues)) per dump); dump them as text, without --json, or in several ranges")
+        }
         self = .memory(space, type: type, address: address, count: count)
     }
 
@@ -78,44 +86,71 @@ enum DumpRequest: Equatable {
 
     /// The dump as text lines.
     func render(_ simulator: Simulator) -> String {
+        var text = ""
+        render(simulator) { text += $0 }
+        return text
+    }
+
+    /// The dump as text lines, handed to `write` a piece at a time: a memory dump is read
+    /// and formatted 64 KiB at a time, so that its size is bounded by the memory, not by
+    /// what the host can hold as one string.
+    func render(_ simulator: Simulator, write: (String) -> Void) {
         switch self {
         case .scalars:
             let rows = (0..<16).map { i -> [String] in
                 let bits = simulator.scalar(i)
                 return ["r\(i)", "0x" + hex(bits, digits: 8), String(Int32(bitPattern: bits)), String(bits)]
             } + [["vl", "", String(simulator.vl), ""], ["pc", "", String(simulator.pc), ""]]
-            return Table(header: ["register", "hex", "signed", "unsigned"], rows: rows).render()
+            write(Table(header: ["register", "hex", "signed", "unsigned"], rows: rows).render())
         case .register(let file, let index):
             switch file {
-            case "t": return "t\(index) = " + Self.trits(simulator.tritVector(index)) + "\n"
-            case "m": return simulator.tritMatrix(index).enumerated().map { "m\(index)[\($0.offset)] = " + Self.trits($0.element) }
-                .joined(separator: "\n") + "\n"
-            case "v": return Self.lanes("v\(index)", simulator.int8Vector(index).map(Int.init))
-            default: return Self.lanes("a\(index)", simulator.accumulator(index).map(Int.init))
+            case "t": write("t\(index) = " + Self.trits(simulator.tritVector(index)) + "\n")
+            case "m": write(simulator.tritMatrix(index).enumerated().map { "m\(index)[\($0.offset)] = " + Self.trits($0.element) }
+                .joined(separator: "\n") + "\n")
+            case "v": write(Self.lanes("v\(index)", simulator.int8Vector(index).map(Int.init)))
+            default: write(Self.lanes("a\(index)", simulator.accumulator(index).map(Int.init)))
             }
         case .memory(let space, let type, let address, let count):
-            let bytes = simulator.read(space, at: address, count: count * type.size) ?? []
-            if type == .bytes {
-                return stride(from: 0, to: bytes.count, by: 16).map { offset in
-                    "\(space.rawValue) 0x" + hex(UInt32(truncatingIfNeeded: address + offset), digits: 8) + ": "
-                        + bytes[offset..<min(offset + 16, bytes.count)].map { hex(UInt32($0), digits: 2) }.joined(separator: " ")
-                }.joined(separator: "\n") + "\n"
+            let chunk = 1 << 16   // bytes per piece: a multiple of 16 (a hex line) and of 32 (8 words)
+            var offset = 0
+            while offset < count * type.size {
+                let n = min(chunk, count * type.size - offset)
+                let bytes = simulator.read(space, at: address + offset, count: n) ?? []
+                write(Self.memoryLines(bytes, space: space, type: type, address: address + offset))
+                offset += n
             }
-            let values: [Int] = (0..<count).map { i in
-                let b = Array(bytes[(i * type.size)..<((i + 1) * type.size)])
-                let u32 = b.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * $1.offset) }
-                return switch type {
-                case .i8: Int(Int8(bitPattern: b[0]))
-                case .u8: Int(b[0])
-                case .i32: Int(Int32(bitPattern: u32))
-                default: Int(u32)
-                }
-            }
-            return stride(from: 0, to: values.count, by: 8).map { i in
-                "\(space.rawValue).\(type.rawValue)[\(address + i * type.size)]: "
-                    + values[i..<min(i + 8, values.count)].map(String.init).joined(separator: " ")
+        }
+    }
+
+    /// Text lines of `bytes` read at `address`: hex, 16 bytes a line, or typed values, 8 a line.
+    private static func memoryLines(_ bytes: [UInt8], space: MemorySpace, type: ElementType, address: Int) -> String {
+        if type == .bytes {
+            return stride(from: 0, to: bytes.count, by: 16).map { offset in
+                "\(space.rawValue) 0x" + hex(UInt32(truncatingIfNeeded: address + offset), digits: 8) + ": "
+                    + bytes[offset..<min(offset + 16, bytes.count)].map { hex(UInt32($0), digits: 2) }.joined(separator: " ")
             }.joined(separator: "\n") + "\n"
         }
+        let values = elementValues(bytes, type: type)
+        return stride(from: 0, to: values.count, by: 8).map { i in
+            "\(space.rawValue).\(type.rawValue)[\(address + i * type.size)]: "
+                + values[i..<min(i + 8, values.count)].map(String.init).joined(separator: " ")
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// The little-endian elements of `type` in `bytes`.
+    private static func elementValues(_ bytes: [UInt8], type: ElementType) -> [Int] {
+        stride(from: 0, to: bytes.count - type.size + 1, by: type.size).map { i in
+            switch type {
+            case .bytes, .u8: Int(bytes[i])
+            case .i8: Int(Int8(bitPattern: bytes[i]))
+            case .i32, .u32:
+                type == .i32 ? Int(Int32(bitPattern: word(bytes, i))) : Int(word(bytes, i))
+            }
+        }
+    }
+
+    private static func word(_ bytes: [UInt8], _ i: Int) -> UInt32 {
+        UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24
     }
 
     /// Structured form for `--json`.
@@ -137,15 +172,7 @@ enum DumpRequest: Equatable {
         case .memory(let space, let type, let address, let count):
             let bytes = simulator.read(space, at: address, count: count * type.size) ?? []
             fields.append(("address", .int(address)))
-            if type == .bytes || type == .u8 {
-                fields.append(("values", .array(bytes.map { .int(Int($0)) })))
-            } else {
-                fields.append(("values", .array((0..<count).map { i in
-                    let b = bytes[(i * type.size)..<((i + 1) * type.size)]
-                    let u32 = b.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * $1.offset) }
-                    return .int(type == .i8 ? Int(Int8(bitPattern: b[b.startIndex])) : type == .i32 ? Int(Int32(bitPattern: u32)) : Int(u32))
-                })))
-            }
+            fields.append(("values", .array(Self.elementValues(bytes, type: type).map { .int($0) })))
         }
         return .object(fields)
     }

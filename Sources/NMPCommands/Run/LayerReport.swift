@@ -9,6 +9,8 @@ struct LayerReport {
     var plan: BitLinearPlan
     var result: RunResult
     var bitExact: Bool
+    /// How the inputs were read, when it matters (e.g. float64 converted to float32).
+    var inputNote: String? = nil
 
     var cyclesPerToken: Double { Double(result.counters.cycles) / Double(tokens) }
     var tokensPerSecond: Double { result.seconds > 0 ? Double(tokens) / result.seconds : 0 }
@@ -16,24 +18,27 @@ struct LayerReport {
 
     func text() -> String {
         let c = result.counters
-        var out = "BitLinear \(weights.columns) -> \(weights.rows), \(tokens) token(s): outputs \(bitExact ? "bit-exact with" : "DIFFER from") the reference\n"
+        let energy = result.energy
+        let unit = EnergyUnit.fitting(energy.total)
+        var out = "BitLinear \(Format.count(weights.columns)) -> \(Format.count(weights.rows)), \(Format.count(tokens)) token\(tokens == 1 ? "" : "s"): "
+            + "outputs \(bitExact ? "bit-exact with" : "DIFFER from") the reference\n"
+        if let note = inputNote { out += "input    \(note)\n" }
         out += "machine  \(RunReport.machineSummary(result.config))\n\n"
         let rows: [[String]] = [
-            ["ternary weights", RunReport.int(weights.rows * weights.columns), "trits", "\(RunReport.int(plan.blocks * plan.blockBytes)) packed bytes"],
-            ["cycles", RunReport.int(c.cycles), "cycles", RunReport.time(result.seconds)],
-            ["cycles per token", String(format: "%.0f", cyclesPerToken), "cycles", ""],
-            ["tokens per second", String(format: "%.1f", tokensPerSecond), "tokens/s", "at \(result.config.clockGHz) GHz"],
-            ["trit-MAC utilization", String(format: "%.1f", result.macUtilization * 100), "%", "of \(result.config.peakTritMACsPerCycle) per cycle"],
-            ["DRAM traffic", RunReport.int(dramBytes), "bytes", String(format: "%.2f GB/s", result.dramBandwidthGBps)],
-            ["energy", String(format: "%.1f", result.energy.total / 1e3), "nJ", String(format: "%.1f nJ/token", result.energy.total / 1e3 / Double(tokens))],
+            ["ternary weights", Format.count(weights.rows * weights.columns), "trits", "\(Format.count(plan.blocks * plan.blockBytes)) packed bytes"],
+            ["cycles", Format.count(c.cycles), "cycles", Format.time(result.seconds)],
+            ["cycles per token", Format.count(cyclesPerToken), "cycles", ""],
+            ["tokens per second", Format.number(tokensPerSecond, decimals: 1), "tokens/s", "at \(result.config.clockGHz) GHz"],
+            ["trit-MAC utilization", Format.number(result.macUtilization * 100, decimals: 1), "%", "of \(Format.count(result.config.peakTritMACsPerCycle)) per cycle"],
+            ["DRAM traffic", Format.count(dramBytes), "bytes", Format.number(result.dramBandwidthGBps, decimals: 2) + " GB/s"],
+            ["energy", Format.energy(energy.total, in: unit), unit.rawValue, Format.energy(energy.total / Double(tokens)) + "/token"],
         ]
         out += Table(header: ["", "value", "unit", "note"], rows: rows, rightAligned: [1]).render() + "\n"
-        let stalls = StallCause.allCases.filter { (c.stalls[$0]) > 0 }
-        out += Table(header: ["stall cause", "cycles"], rows: stalls.map { [$0.rawValue, RunReport.int(c.stalls[$0])] },
+        let stalls = c.stalls.filter { $0.1 > 0 }
+        out += Table(header: ["stall cause", "cycles"], rows: stalls.map { [$0.0.rawValue, Format.count($0.1)] },
                      rightAligned: [1]).render() + "\n"
-        let categories = result.energy.byCategory
-        out += Table(header: ["energy", "nJ", "share"], rows: EnergyReport.Category.allCases.map { category in
-            [category.rawValue, String(format: "%.2f", (categories[category]) / 1e3), RunReport.percent(categories[category], result.energy.total)]
+        out += Table(header: ["energy", unit.rawValue, "share"], rows: energy.byCategory.map { category, pJ in
+            [category.rawValue, Format.energy(pJ, in: unit), Format.percent(pJ, of: energy.total)]
         }, rightAligned: [1, 2]).render()
         return out
     }

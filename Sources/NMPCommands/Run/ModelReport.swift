@@ -1,7 +1,7 @@
 import Foundation
 import NMPRuntime
-import NMPISA
 import NMPSimulator
+import NMPSupport
 
 /// The report of `nmp model`.
 struct ModelReport {
@@ -13,36 +13,40 @@ struct ModelReport {
 
     func text() -> String {
         let m = model
-        var out = "model    \(source): \(m.modelType), hidden \(m.hiddenSize), FFN \(m.intermediateSize) (\(m.activation.rawValue)), "
-            + "\(m.layers) layers, \(m.attentionHeads)/\(m.keyValueHeads) heads x \(m.headDim), vocab \(m.vocabSize)\n"
+        var out = "model    \(source): \(m.modelType), hidden \(Format.count(m.hiddenSize)), FFN \(Format.count(m.intermediateSize)) (\(m.activation.rawValue)), "
+            + "\(Format.count(m.layers)) layer\(m.layers == 1 ? "" : "s"), \(m.attentionHeads)/\(m.keyValueHeads) heads x \(m.headDim), vocab \(Format.count(m.vocabSize))\n"
         out += "machine  \(RunReport.machineSummary(decode.machine))\n\n"
         out += Table(header: ["parameters", "count", "bytes as stored"], rows: [
-            ["ternary (q k v o gate up down)", RunReport.int(m.ternaryParameters), RunReport.int(decode.packedWeightBytes) + " packed"],
-            ["embedding", RunReport.int(m.embeddingParameters), RunReport.int(2 * m.embeddingParameters) + " bf16"],
-            ["lm_head (own weights)", RunReport.int(m.lmHeadParameters), RunReport.int(2 * m.lmHeadParameters) + " bf16"],
-            ["norms", RunReport.int(m.normParameters), RunReport.int(2 * m.normParameters) + " bf16"],
+            ["ternary (q k v o gate up down)", Format.count(m.ternaryParameters), Format.count(decode.packedWeightBytes) + " packed"],
+            ["embedding", Format.count(m.embeddingParameters), Format.count(2 * Double(m.embeddingParameters)) + " bf16"],
+            ["lm_head (own weights)", Format.count(m.lmHeadParameters), Format.count(2 * Double(m.lmHeadParameters)) + " bf16"],
+            ["norms", Format.count(m.normParameters), Format.count(2 * Double(m.normParameters)) + " bf16"],
         ], rightAligned: [1, 2]).render() + "\n"
-        out += section("decode token (context \(decode.context))", decode)
-        if let prefill { out += "\n" + section("prefill of \(prefill.tokens) tokens, per token", prefill) }
+        out += section("decode token (context \(Format.count(decode.context)))", decode)
+        if let prefill {
+            out += "\n" + section(prefill.tokens == 1 ? "prefill of 1 token" : "prefill of \(Format.count(prefill.tokens)) tokens, per token", prefill)
+        }
         return out
     }
 
     private func section(_ title: String, _ s: DecoderSimulation) -> String {
         let layers = Double(s.model.layers), tokens = Double(s.tokens)
         var out = "== \(title)\n\n"
-        out += Table(header: ["projection", "out x in", "cycles/token", "DRAM bytes/token", "energy uJ/token", "MAC util"],
+        let projectionUnit = EnergyUnit.fitting(s.ternaryPicojoulesPerToken)
+        out += Table(header: ["projection", "out x in", "cycles/token", "DRAM bytes/token", "energy \(projectionUnit.rawValue)/token", "MAC util"],
                      rows: s.projections.map { p in
-                         [p.shape.name, "\(p.shape.outFeatures) x \(p.shape.inFeatures)",
-                          RunReport.int(Int(Double(p.result.counters.cycles) * layers / tokens)),
-                          RunReport.int(Int(Double(p.result.events[.dramRead] + p.result.events[.dramWrite]) * layers / tokens)),
-                          String(format: "%.2f", p.result.energy.total * layers / tokens / 1e6),
-                          String(format: "%.1f %%", p.result.macUtilization * 100)]
+                         [p.shape.name, "\(Format.count(p.shape.outFeatures)) x \(Format.count(p.shape.inFeatures))",
+                          Format.count(Double(p.result.counters.cycles) * layers / tokens),
+                          Format.count(Double(p.result.events[.dramRead] + p.result.events[.dramWrite]) * layers / tokens),
+                          Format.energy(p.result.energy.total * layers / tokens, in: projectionUnit),
+                          Format.percent(p.result.macUtilization)]
                      }, rightAligned: [2, 3, 4, 5]).render()
-        out += "(each row: one layer's projection x \(s.model.layers) layers)\n\n"
-        out += Table(header: ["host operation", "MACs/token", "other ops", "DRAM bytes", "est. uJ", "note"],
+        out += "(each row: one layer's projection x \(Format.count(s.model.layers)) layer\(s.model.layers == 1 ? "" : "s"))\n\n"
+        let hostUnit = EnergyUnit.fitting(s.hostPicojoulesPerToken)
+        out += Table(header: ["host operation", "MACs/token", "other ops", "DRAM bytes", "est. \(hostUnit.rawValue)", "note"],
                      rows: s.hostOperations.map { h in
-                         [h.name, RunReport.int(h.macs), RunReport.int(h.operations), RunReport.int(h.dramBytes),
-                          String(format: "%.2f", h.picojoules / 1e6), h.note]
+                         [h.name, Format.count(h.macs), Format.count(h.operations), Format.count(h.dramBytes),
+                          Format.energy(h.picojoules, in: hostUnit), h.note]
                      }, rightAligned: [1, 2, 3, 4]).render()
         out += "(host operations are estimates: FP16 MAC/add energy, DRAM at the table's price, time = DRAM bytes / bandwidth)\n\n"
         var categories = CaseTable<EnergyReport.Category, Double>()
@@ -50,31 +54,31 @@ struct ModelReport {
             for (category, pj) in p.result.energy.byCategory { categories[category] += pj * layers / tokens }
         }
         let total = s.picojoulesPerToken
-        out += Table(header: ["energy per token", "uJ", "share"],
-                     rows: EnergyReport.Category.allCases.map { category in
-                         ["projections: " + category.rawValue, String(format: "%.2f", (categories[category]) / 1e6),
-                          RunReport.percent(categories[category], total)]
-                     } + [["host operations (estimated)", String(format: "%.2f", s.hostPicojoulesPerToken / 1e6),
-                           RunReport.percent(s.hostPicojoulesPerToken, total)],
-                          ["total", String(format: "%.2f", total / 1e6), "100.0 %"]],
+        let unit = EnergyUnit.fitting(total)
+        out += Table(header: ["energy per token", unit.rawValue, "share"],
+                     rows: categories.map { category, pJ in
+                         ["projections: " + category.rawValue, Format.energy(pJ, in: unit), Format.percent(pJ, of: total)]
+                     } + [["host operations (estimated)", Format.energy(s.hostPicojoulesPerToken, in: unit),
+                           Format.percent(s.hostPicojoulesPerToken, of: total)],
+                          ["total", Format.energy(total, in: unit), "100.0 %"]],
                      rightAligned: [1, 2]).render() + "\n"
         let base = s.fp16
+        let clock = s.machine.clockGHz * 1e9
         out += Table(header: ["per token", "ternary machine", "FP16 baseline", "ratio"], rows: [
-            ["weight bytes (projections)", RunReport.int(s.packedWeightBytes), RunReport.int(base.weightBytes),
-             String(format: "%.2fx", Double(base.weightBytes) / Double(s.packedWeightBytes))],
-            ["cycles (projections + host)", RunReport.int(Int(s.cyclesPerToken)), RunReport.int(Int(base.cyclesPerToken)),
-             String(format: "%.2fx", base.cyclesPerToken / s.cyclesPerToken)],
-            ["latency", RunReport.time(s.cyclesPerToken / (s.machine.clockGHz * 1e9)),
-             RunReport.time(base.cyclesPerToken / (s.machine.clockGHz * 1e9)), ""],
-            ["tokens/s", String(format: "%.1f", s.tokensPerSecond), String(format: "%.1f", s.machine.clockGHz * 1e9 / base.cyclesPerToken), ""],
-            ["energy", String(format: "%.4f J", s.picojoulesPerToken / 1e12), String(format: "%.4f J", base.picojoulesPerToken / 1e12),
-             String(format: "%.2fx", base.picojoulesPerToken / s.picojoulesPerToken)],
-            ["DRAM traffic", RunReport.int(Int(s.dramBytesPerToken)), "", ""],
+            ["weight bytes (projections)", Format.count(s.packedWeightBytes), Format.count(base.weightBytes),
+             Format.ratio(Double(base.weightBytes) / Double(s.packedWeightBytes))],
+            ["cycles (projections + host)", Format.count(s.cyclesPerToken), Format.count(base.cyclesPerToken),
+             Format.ratio(base.cyclesPerToken / s.cyclesPerToken)],
+            ["latency", Format.time(s.cyclesPerToken / clock), Format.time(base.cyclesPerToken / clock), ""],
+            ["tokens/s", Format.number(s.tokensPerSecond, decimals: 1), Format.number(clock / base.cyclesPerToken, decimals: 1), ""],
+            ["energy", Format.energy(s.picojoulesPerToken), Format.energy(base.picojoulesPerToken),
+             Format.ratio(base.picojoulesPerToken / s.picojoulesPerToken)],
+            ["DRAM traffic (bytes)", Format.count(s.dramBytesPerToken), "", ""],
         ], rightAligned: [1, 2, 3]).render()
-        out += String(format: "MAC utilization of the projections: %.1f %% of peak, %.1f %% of the roofline bound (%.0f trit-MACs/cycle)\n",
-                      s.macUtilization * 100, s.rooflineUtilization * 100, s.rooflineMACsPerCycle)
-        out += String(format: "energy split: ternary projections %.1f %%, host operations %.1f %%\n",
-                      s.ternaryPicojoulesPerToken / s.picojoulesPerToken * 100, s.hostPicojoulesPerToken / s.picojoulesPerToken * 100)
+        out += "MAC utilization of the projections: \(Format.percent(s.macUtilization)) of peak, \(Format.percent(s.rooflineUtilization)) "
+            + "of the roofline bound (\(Format.count(s.rooflineMACsPerCycle)) trit-MACs/cycle)\n"
+        out += "energy split: ternary projections \(Format.percent(s.ternaryPicojoulesPerToken, of: s.picojoulesPerToken)), "
+            + "host operations \(Format.percent(s.hostPicojoulesPerToken, of: s.picojoulesPerToken))\n"
         return out
     }
 

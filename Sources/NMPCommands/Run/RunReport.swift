@@ -29,31 +29,32 @@ struct RunReport {
         }
 
         var rows: [[String]] = []
-        rows.append(["cycles", Self.int(counters.cycles), "cycles", Self.time(result.seconds)])
-        rows.append(["instructions retired", Self.int(counters.retired), "instr", String(format: "IPC %.3f", result.instructionsPerCycle)])
-        rows.append(["trit-MACs", Self.int(counters.tritMACs), "MACs",
-                     String(format: "%.1f %% of peak %d/cycle", result.macUtilization * 100, config.peakTritMACsPerCycle)])
-        rows.append(["DRAM bandwidth", String(format: "%.2f", result.dramBandwidthGBps), "GB/s",
-                     String(format: "%.1f %% of %d B/cycle", result.dramBandwidthUtilization * 100, config.dramBytesPerCycle)])
-        rows.append(["energy", String(format: "%.1f", energy.total), "pJ",
-                     counters.retired > 0 ? String(format: "%.2f pJ/instruction", energy.total / Double(counters.retired)) : ""])
+        let unit = EnergyUnit.fitting(energy.total)
+        rows.append(["cycles", Format.count(counters.cycles), "cycles", Format.time(result.seconds)])
+        rows.append(["instructions retired", Format.count(counters.retired), "instr", "IPC " + Format.number(result.instructionsPerCycle, decimals: 3)])
+        rows.append(["trit-MACs", Format.count(counters.tritMACs), "MACs",
+                     Format.percent(result.macUtilization) + " of peak " + Format.count(config.peakTritMACsPerCycle) + "/cycle"])
+        rows.append(["DRAM bandwidth", Format.number(result.dramBandwidthGBps, decimals: 2), "GB/s",
+                     Format.percent(result.dramBandwidthUtilization) + " of " + Format.count(config.dramBytesPerCycle) + " B/cycle"])
+        rows.append(["energy", Format.energy(energy.total, in: unit), unit.rawValue,
+                     counters.retired > 0 ? Format.energy(energy.total / Double(counters.retired)) + "/instruction" : ""])
         out += Table(header: ["summary", "value", "unit", "note"], rows: rows, rightAligned: [1]).render() + "\n"
 
         let stallTotal = counters.stalls.values.reduce(0, +)
         out += Table(header: ["stall cause", "cycles", "share of cycles"],
                      rows: StallCause.allCases.map { cause in
-                         [cause.rawValue, Self.int(counters.stalls[cause]), Self.percent(counters.stalls[cause], counters.cycles)]
-                     } + [["total", Self.int(stallTotal), Self.percent(stallTotal, counters.cycles)]],
+                         [cause.rawValue, Format.count(counters.stalls[cause]), Format.percent(counters.stalls[cause], of: counters.cycles)]
+                     } + [["total", Format.count(stallTotal), Format.percent(stallTotal, of: counters.cycles)]],
                      rightAligned: [1, 2]).render() + "\n"
 
         let groups = counters.retiredByGroup
         out += Table(header: ["instruction class", "retired", "share"],
                      rows: InstructionGroup.allCases.map { group in
-                         [group.title, Self.int(groups[group]), Self.percent(groups[group], counters.retired)]
+                         [group.title, Format.count(groups[group]), Format.percent(groups[group], of: counters.retired)]
                      }, rightAligned: [1, 2]).render() + "\n"
 
         let events = result.events
-        func bytes(_ e: EnergyEvent) -> String { Self.int(events[e]) }
+        func bytes(_ e: EnergyEvent) -> String { Format.count(events[e]) }
         out += Table(header: ["traffic", "read (bytes)", "written (bytes)"], rows: [
             ["register file", bytes(.registerRead), bytes(.registerWrite)],
             ["weight SRAM", bytes(.weightSRAMRead), bytes(.weightSRAMWrite)],
@@ -62,24 +63,24 @@ struct RunReport {
         ], rightAligned: [1, 2]).render() + "\n"
 
         out += Table(header: ["trit operation", "count", "share"], rows: [
-            ["add (+1)", Self.int(counters.tritAdd), Self.percent(counters.tritAdd, counters.tritMACs)],
-            ["subtract (-1)", Self.int(counters.tritSub), Self.percent(counters.tritSub, counters.tritMACs)],
-            ["skip (0)", Self.int(counters.tritSkip), Self.percent(counters.tritSkip, counters.tritMACs)],
+            ["add (+1)", Format.count(counters.tritAdd), Format.percent(counters.tritAdd, of: counters.tritMACs)],
+            ["subtract (-1)", Format.count(counters.tritSub), Format.percent(counters.tritSub, of: counters.tritMACs)],
+            ["skip (0)", Format.count(counters.tritSkip), Format.percent(counters.tritSkip, of: counters.tritMACs)],
         ], rightAligned: [1, 2]).render() + "\n"
 
         let categories = energy.byCategory
-        out += Table(header: ["energy", "pJ", "share"],
-                     rows: EnergyReport.Category.allCases.map { category in
-                         [category.rawValue, String(format: "%.1f", categories[category]),
-                          Self.percent(categories[category], energy.total)]
-                     } + [["total", String(format: "%.1f", energy.total), "100.0 %"]], rightAligned: [1, 2]).render()
+        out += Table(header: ["energy", unit.rawValue, "share"],
+                     rows: categories.map { category, pJ in
+                         [category.rawValue, Format.energy(pJ, in: unit), Format.percent(pJ, of: energy.total)]
+                     } + [["total", Format.energy(energy.total, in: unit), "100.0 %"]], rightAligned: [1, 2]).render()
         return out
     }
 
     static func machineSummary(_ c: MachineConfig) -> String {
-        "vlen \(c.vlen), rows \(c.rows), \(c.packing.rawValue), \(c.clockGHz) GHz; wsram \(c.weightSRAM.size) B "
-            + "(\(c.weightSRAM.banks)x\(c.weightSRAM.bankWidth) B), asram \(c.activationSRAM.size) B "
-            + "(\(c.activationSRAM.banks)x\(c.activationSRAM.bankWidth) B); DMA \(c.dramBytesPerCycle) B/cycle + \(c.dmaLatency) cycles"
+        "vlen \(c.vlen), rows \(c.rows), \(c.packing.rawValue), \(c.clockGHz) GHz; wsram \(Format.count(c.weightSRAM.size)) B "
+            + "(\(c.weightSRAM.banks)x\(c.weightSRAM.bankWidth) B), asram \(Format.count(c.activationSRAM.size)) B "
+            + "(\(c.activationSRAM.banks)x\(c.activationSRAM.bankWidth) B); DRAM \(Format.count(c.dramSize)) B, "
+            + "DMA \(Format.count(c.dramBytesPerCycle)) B/cycle + \(Format.count(c.dmaLatency)) cycles"
     }
 
     // MARK: JSON
@@ -132,32 +133,4 @@ struct RunReport {
         return .object(fields)
     }
 
-    // MARK: Formatting
-
-    /// 1234567 -> "1,234,567".
-    static func int(_ n: Int) -> String {
-        let digits = String(n.magnitude)
-        var out = ""
-        for (i, c) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(c)
-        }
-        return (n < 0 ? "-" : "") + out
-    }
-
-    static func percent(_ part: Int, _ whole: Int) -> String { percent(Double(part), Double(whole)) }
-
-    static func percent(_ part: Double, _ whole: Double) -> String {
-        whole > 0 ? String(format: "%.1f %%", part / whole * 100) : "-"
-    }
-
-    /// Seconds with a readable unit.
-    static func time(_ seconds: Double) -> String {
-        switch seconds {
-        case ..<1e-6: String(format: "%.1f ns", seconds * 1e9)
-        case ..<1e-3: String(format: "%.2f us", seconds * 1e6)
-        case ..<1: String(format: "%.2f ms", seconds * 1e3)
-        default: String(format: "%.3f s", seconds)
-        }
-    }
 }

@@ -1,3 +1,5 @@
+import NMPSupport
+
 /// A small argument parser: positional arguments, flags, and options with a value
 /// (`-o FILE`, `--output FILE`, `--output=FILE`). Unknown options are usage errors.
 struct Arguments {
@@ -44,7 +46,9 @@ struct Arguments {
                 values[key] = value
                 repeated[key, default: []].append(value)
             } else {
-                throw .usage("unknown option '\(argument)'")
+                let known = flagNames.sorted() + valueNames.flatMap { $0 } + ["--help"]
+                let guess = Suggestion.nearest(to: name, in: known.filter { $0.hasPrefix("--") })
+                throw .usage("unknown option '\(Suggestion.quoted(argument))'" + (guess.map { "; did you mean '\($0)'?" } ?? ""))
             }
         }
     }
@@ -55,5 +59,16 @@ struct Arguments {
             throw .usage(positional.isEmpty ? "missing \(what)" : "expected one \(what), got \(positional.count): \(positional.joined(separator: " "))")
         }
         return positional[0]
+    }
+
+    /// The integer value of option `name` in `minimum...maximum` (decimal, or 0x hex), nil
+    /// when the option is absent; anything else is a usage error naming the option.
+    func integer(_ name: String, minimum: Int, maximum: Int = Int.max) throws(CommandError) -> Int? {
+        guard let text = values[name] else { return nil }
+        let value = text.hasPrefix("0x") ? Int(text.dropFirst(2), radix: 16) : Int(text)
+        guard let value, value >= minimum, value <= maximum else {
+            throw .usage("\(name) '\(text)' is not an integer in \(Format.count(minimum))...\(maximum == Int.max ? "" : Format.count(maximum))")
+        }
+        return value
     }
 }

@@ -64,6 +64,9 @@ public struct BitLinearPlan: Sendable {
         guard inFeatures >= 1, outFeatures >= 1 else {
             throw CompileError("a layer needs at least one input and one output feature (got \(inFeatures) x \(outFeatures))")
         }
+        guard inFeatures <= Self.maxInFeatures else {
+            throw CompileError("a layer of \(inFeatures) input features is beyond the int32 accumulators: a sum of \(inFeatures) products of up to 128 could overflow; at most \(Self.maxInFeatures) input features")
+        }
         self.tokens = tokens
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
@@ -111,6 +114,10 @@ public struct BitLinearPlan: Sendable {
         }
         guard dramBytes <= Int(UInt32.max) else { throw CompileError("the layer's DRAM image exceeds 4 GiB") }
     }
+
+    /// The widest layer: int32 accumulators hold any sum of this many products of an int8
+    /// code (at most 128 in magnitude) and a trit, 128 * 16,777,215 < 2^31.
+    public static let maxInFeatures = Int(Int32.max) / 128
 
     /// Rows of output block `b`.
     public func rows(inBlock b: Int) -> Int { min(config.rows, outFeatures - b * config.rows) }

@@ -5,9 +5,9 @@ import NMPTrits
 /// by VLEN columns, row block by row block, each block its column chunks in order; every
 /// tile is ROWS packed rows of ROWBYTES bytes. Rows past the matrix and columns past its
 /// width are zero trits (they add nothing, and the program stores only the real rows).
-enum WeightPacker {
+public enum WeightPacker {
     /// - Parameter trits: row-major `rows x columns`, values -1/0/+1.
-    static func tiles(_ trits: [Int8], rows: Int, columns: Int, config: MachineConfig) -> [UInt8] {
+    public static func tiles(_ trits: [Int8], rows: Int, columns: Int, config: MachineConfig) -> [UInt8] {
         let blocks = (rows + config.rows - 1) / config.rows
         let chunks = (columns + config.vlen - 1) / config.vlen
         var out = [UInt8](repeating: 0, count: blocks * chunks * config.tileBytes)

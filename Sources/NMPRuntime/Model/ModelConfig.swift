@@ -308,11 +308,13 @@ private struct ModelConfigReader {
 
     /// A positive integer: a JSON number written without fraction or exponent.
     private func positiveInt(_ key: String, _ value: ModelConfigJSON) throws(ModelConfigError) -> Int {
-        guard case .number(let text) = value else { throw fail(key, "expected an integer, found \(value.summary)") }
-        guard !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) else {
-            throw fail(key, "expected an integer, found \(text)")
+        let number: Int
+        switch value.integer() {
+        case .success(let result): number = result
+        case .failure(.notANumber): throw fail(key, "expected an integer, found \(value.summary)")
+        case .failure(.notAnInteger(let text)): throw fail(key, "expected an integer, found \(text)")
+        case .failure(.outOfRange(let text)): throw fail(key, "\(text) is out of range")
         }
-        guard let number = Int(text) else { throw fail(key, "\(text) is out of range") }
         guard number > 0 else { throw fail(key, "must be positive (got \(number))") }
         return number
     }
@@ -332,9 +334,13 @@ private struct ModelConfigReader {
 
     /// A finite positive number (an integer literal is fine).
     private func positiveDouble(_ key: String, _ value: ModelConfigJSON) throws(ModelConfigError) -> Double {
-        guard case .number(let text) = value else { throw fail(key, "expected a number, found \(value.summary)") }
-        guard let number = Double(text), number.isFinite else { throw fail(key, "\(text) is out of range") }
-        guard number > 0 else { throw fail(key, "must be positive (got \(text))") }
+        let number: Double
+        switch value.finiteDouble() {
+        case .success(let result): number = result
+        case .failure(.notANumber): throw fail(key, "expected a number, found \(value.summary)")
+        case .failure(.notAnInteger(let text)), .failure(.outOfRange(let text)): throw fail(key, "\(text) is out of range")
+        }
+        guard number > 0 else { throw fail(key, "must be positive (got \(value.summary))") }
         return number
     }
 

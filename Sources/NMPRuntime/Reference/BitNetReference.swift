@@ -23,7 +23,7 @@
 // - Ma et al., "The Era of 1-bit LLMs", arXiv 2402.17764, section 2: absmean weights,
 //   W~ = RoundClip(W / (gamma + eps), -1, 1), gamma = mean |W|; absmax 8-bit activations per
 //   token. The code above computes W * (1 / max(gamma, eps)) instead; we follow the code
-//   (BRIEF.md section 5). The two differ for weights within about eps/gamma (relative) of
+//   (`WeightQuant.forward` above). The two differ for weights within about eps/gamma (relative) of
 //   +-gamma/2 or +-3 gamma/2, and W * fl(1/gamma) can differ from W / gamma by one ulp.
 //
 // Arithmetic: every float operation is one IEEE-754 binary32 operation, correctly rounded,
@@ -213,7 +213,9 @@ public enum BitNetReference {
     /// code by `s` in `ActQuant`, sums in `F.linear`, then multiplies by `weight_scale`, which
     /// is the same up to the rounding of its float sum).
     ///
-    /// `Float(acc)` is exact while |acc| < 2^24, i.e. for up to 131,072 input features.
+    /// `Float(acc)` is exact while |acc| < 2^24, i.e. for up to 131,072 input features. A
+    /// NaN result (only with a weight scale of 0 or infinity) is the canonical NaN
+    /// (`canonicalNaN`).
     /// - Precondition: `acc.count == tokens * rows`, `activationScales.count == tokens`.
     public static func dequantize(_ acc: [Int32], tokens: Int, rows: Int, activationScales: [Float], weightScale: Float) -> [Float] {
         precondition(tokens >= 0 && rows >= 0, "BitNetReference.dequantize: shape \(tokens) x \(rows)")
@@ -225,7 +227,7 @@ public enum BitNetReference {
             let s = activationScales[t]
             for r in 0..<rows {
                 let i = t * rows + r
-                y[i] = (Float(acc[i]) / s) * weightScale
+                y[i] = canonical((Float(acc[i]) / s) * weightScale)
             }
         }
         return y
@@ -239,6 +241,19 @@ public enum BitNetReference {
         let acc = accumulate(q, tokens: tokens, weights)
         return dequantize(acc, tokens: tokens, rows: weights.rows, activationScales: scales, weightScale: weights.scale)
     }
+
+    /// The float32 NaN every NaN result is reported as (0x7FC00000, ISA.md 7.11).
+    ///
+    /// IEEE 754 leaves the sign and payload of a NaN produced by an operation to the
+    /// implementation: an x86 host gives 0xFFC00000 for infinity * 0, an ARM host
+    /// 0x7FC00000, and torch returns what the host gives. A reference that kept those bits
+    /// would differ from host to host, so it follows the machine's rule instead (which also
+    /// makes it comparable with the machine bit for bit). Only a weight scale of 0 or
+    /// non-finite inputs produce a NaN here.
+    public static let canonicalNaN = Float(bitPattern: 0x7FC0_0000)
+
+    @inline(__always)
+    static func canonical(_ value: Float) -> Float { value.isNaN ? canonicalNaN : value }
 
     /// `clamp(round_half_even(value), min, max)`, torch's `.round().clamp(min, max)`.
     @inline(__always)

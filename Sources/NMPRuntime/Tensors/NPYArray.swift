@@ -7,23 +7,31 @@
 public enum NPYDType: String, Sendable, CaseIterable {
     case float32 = "<f4"
     case float16 = "<f2"
+    /// Read, and converted to float32 where a command needs floats (`floats()`); NumPy's
+    /// default float type, so files saved without a dtype are float64.
+    case float64 = "<f8"
     case int8 = "|i1"
     case int32 = "<i4"
 
     /// Bytes per element.
     public var itemSize: Int {
         switch self {
+        case .float64: 8
         case .float32, .int32: 4
         case .float16: 2
         case .int8: 1
         }
     }
 
+    /// True for the floating-point types.
+    public var isFloat: Bool { self == .float32 || self == .float16 || self == .float64 }
+
     /// numpy's name of the type (`"float32"`), as used in messages.
     public var name: String {
         switch self {
         case .float32: "float32"
         case .float16: "float16"
+        case .float64: "float64"
         case .int8: "int8"
         case .int32: "int32"
         }
@@ -73,6 +81,15 @@ public struct NPYArray: Sendable, Equatable {
         return NPYArray(dtype: .float16, shape: shape, data: data)
     }
 
+    /// A float64 array from the IEEE 754 binary64 bit patterns of its elements.
+    /// - Precondition: `bitPatterns.count == product(shape)`.
+    public static func float64(bitPatterns: [UInt64], shape: [Int]) -> NPYArray {
+        var data: [UInt8] = []
+        data.reserveCapacity(bitPatterns.count * 8)
+        for bits in bitPatterns { appendLittleEndian(bits, to: &data) }
+        return NPYArray(dtype: .float64, shape: shape, data: data)
+    }
+
     /// An int8 array. - Precondition: `values.count == product(shape)`.
     public static func int8(_ values: [Int8], shape: [Int]) -> NPYArray {
         NPYArray(dtype: .int8, shape: shape, data: values.map { UInt8(bitPattern: $0) })
@@ -91,8 +108,10 @@ public struct NPYArray: Sendable, Equatable {
 
     /// The elements as `Float`, in C order: float32 as stored; float16 converted exactly
     /// (every binary16 value, subnormals included, is a `Float`; infinities stay
-    /// infinite, NaNs stay NaN with their sign and payload); int8 and int32 converted
-    /// (int32 values beyond 2^24 round to the nearest `Float`).
+    /// infinite, NaNs stay NaN with their sign and payload); float64 rounded to the nearest
+    /// `Float`, ties to even, as NumPy's `astype(np.float32)` (beyond the float32 range:
+    /// infinite); int8 and int32 converted (int32 values beyond 2^24 round to the nearest
+    /// `Float`).
     public func floats() -> [Float] {
         let n = count
         var result: [Float] = []
@@ -102,6 +121,11 @@ public struct NPYArray: Sendable, Equatable {
             for i in 0..<n { result.append(Float(bitPattern: NPYArray.uint32(data, at: 4 * i))) }
         case .float16:
             for i in 0..<n { result.append(NPYArray.float(fromHalfBits: NPYArray.uint16(data, at: 2 * i))) }
+        case .float64:
+            for i in 0..<n {
+                let bits = UInt64(NPYArray.uint32(data, at: 8 * i)) | UInt64(NPYArray.uint32(data, at: 8 * i + 4)) << 32
+                result.append(Float(Double(bitPattern: bits)))
+            }
         case .int8:
             for i in 0..<n { result.append(Float(Int8(bitPattern: data[i]))) }
         case .int32:

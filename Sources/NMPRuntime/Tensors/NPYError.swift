@@ -4,7 +4,7 @@
 /// a truncated file, the malformed part of the header...), and `description` puts the
 /// file's name in front of it:
 ///
-///     weights.npy: unsupported dtype '<f8' (float64): nmp reads float32, float16, int8, int32
+///     weights.npy: unsupported dtype '<i8' (int64): nmp reads float32, float16, float64, int8, int32
 public struct NPYError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The file (or other source) the bytes came from, as given to `NPY.read`.
     public let source: String

@@ -180,25 +180,26 @@ public enum NPY {
             body = body.dropFirst()
         }
         guard let kind = body.first else {
-            return .failure(.init(message: "unsupported dtype \(quoted) (not a numpy dtype descriptor): nmp reads float32, float16, int8, int32"))
+            return .failure(.init(message: "unsupported dtype \(quoted) (not a numpy dtype descriptor): nmp reads float32, float16, float64, int8, int32"))
         }
         let sizeText = body.dropFirst()
         if kind == "O" {
             return .failure(.init(message: "object arrays (dtype \(quoted)) are not supported: their data is a pickle of Python objects, not numbers"))
         }
         guard let name = typeName(kind: kind, size: sizeText) else {
-            return .failure(.init(message: "unsupported dtype \(quoted) (not a numpy dtype descriptor): nmp reads float32, float16, int8, int32"))
+            return .failure(.init(message: "unsupported dtype \(quoted) (not a numpy dtype descriptor): nmp reads float32, float16, float64, int8, int32"))
         }
         let supported: NPYDType?
         switch (kind, sizeText) {
         case ("f", "4"): supported = .float32
         case ("f", "2"): supported = .float16
+        case ("f", "8"): supported = .float64
         case ("i", "1"): supported = .int8
         case ("i", "4"): supported = .int32
         default: supported = nil
         }
         guard let dtype = supported else {
-            return .failure(.init(message: "unsupported dtype \(quoted) (\(name)): nmp reads float32, float16, int8, int32"))
+            return .failure(.init(message: "unsupported dtype \(quoted) (\(name)): nmp reads float32, float16, float64, int8, int32"))
         }
         if dtype == .int8 { return .success(.int8) }  // one byte: the order mark means nothing
         switch order {

@@ -1,4 +1,5 @@
 import NMPJSON
+import NMPSupport
 import NMPTrits
 
 // The JSON machine config (ISA.md sections 3.1, 3.4 and 3.5): reading with errors that name
@@ -9,8 +10,9 @@ import NMPTrits
 // them, reject duplicate keys, and give the line and column of a syntax error.
 
 extension MachineConfig {
-    /// Simulator limits (ISA.md 3.1): no configuration within them can exhaust host memory
-    /// or overflow the simulator's integer arithmetic.
+    /// Simulator limits (ISA.md 3.1): no configuration within them can exhaust host memory,
+    /// make one simulated cycle cost unbounded host work, or overflow the simulator's integer
+    /// arithmetic or a report's numbers.
     public static let maxVLEN = 65_536
     /// Largest ROWS * VLEN (trits in one trit matrix register).
     public static let maxMatrixTrits = 4_194_304
@@ -22,8 +24,38 @@ extension MachineConfig {
     public static let maxDMALatency = 1_000_000_000
     /// Largest `banks`, `dmaQueueDepth` and `loopDepth`.
     public static let maxCount = 65_536
-    /// Largest `bankWidth` and `dramBytesPerCycle`, in bytes.
-    public static let maxBytesPerCycle = 1 << 32
+    /// Largest `bankWidth` and `dramBytesPerCycle`, in bytes: a DMA transfer copies at most
+    /// this many bytes per simulated cycle.
+    public static let maxBytesPerCycle = 65_536
+    /// `clockGHz` from 1 MHz to 1 THz.
+    public static let clockRange: ClosedRange<Double> = 0.001...1000
+    /// Every energy price, pJ per event, and `staticPowerMW`, mW: at most 1 uJ per event and
+    /// 1 kW, so that no report of any run can overflow.
+    public static let energyRange: ClosedRange<Double> = 0...1_000_000
+    /// Points of `energy.sramCurve`, and the largest size a point may name (2^48 bytes).
+    public static let maxCurvePoints = 64
+    public static let maxCurveBytes = 1 << 48
+
+    /// Every numeric key of the config with its allowed range, in the order of ISA.md 3.5's
+    /// range table (a test reads that table and compares). `limit` marks upper bounds that
+    /// are simulator limits rather than constraints of the machine.
+    public static var ranges: [(key: String, range: String, limit: Bool)] {
+        var rows: [(String, String, Bool)] = []
+        for key in ConfigKey.all {
+            switch key {
+            case .double(let name, _, let range): rows.append((name, "\(bound(range.lowerBound)) ... \(bound(range.upperBound))", true))
+            case .int(let name, _, let range, let limit): rows.append((name, "\(range.lowerBound) ... \(range.upperBound)", limit))
+            case .packing: break
+            case .sram(let name, _):
+                for field in SRAMKey.all { rows.append(("\(name).\(field.name)", "\(field.range.lowerBound) ... \(field.range.upperBound)", field.limit)) }
+            case .energy:
+                rows.append(("energy.*", "\(bound(energyRange.lowerBound)) ... \(bound(energyRange.upperBound))", true))
+                rows.append(("energy.sramCurve", "1 ... \(maxCurvePoints) points", true))
+                rows.append(("energy.sramCurve[i].bytes", "1 ... \(maxCurveBytes)", true))
+            }
+        }
+        return rows
+    }
 
     /// Reads a JSON machine config: the defaults of ISA.md 3.1, with every key the document
     /// gives replaced by its value, then validated (`validate(source:)`).
@@ -47,71 +79,68 @@ extension MachineConfig {
         try validate(source: source)
     }
 
-    /// Checks the constraints of ISA.md 3.1 and the simulator limits, in the order of the
-    /// keys in `jsonText()`; throws the first violation, naming its field.
+    /// Checks the ranges of ISA.md 3.5 (the `ConfigKey` table), then the constraints of
+    /// ISA.md 3.1 that relate keys, in the order of the keys in `jsonText()`; throws the
+    /// first violation, naming its field.
     /// - Parameter source: names the config in the error.
     public func validate(source: String = "<config>") throws(ConfigError) {
         func fail(_ field: String, _ message: String) -> ConfigError {
             ConfigError(source: source, field: field, message: message)
         }
-        func check(_ field: String, _ value: Int, atLeast low: Int, atMost high: Int? = nil, limit: Bool = true) throws(ConfigError) {
-            if value < low { throw fail(field, "must be at least \(low) (got \(value))") }
-            if let high, value > high {
-                throw fail(field, "must be at most \(high)\(limit ? " (simulator limit)" : "") (got \(value))")
+        func check(_ field: String, _ value: Int, _ range: ClosedRange<Int>, limit: Bool) throws(ConfigError) {
+            if value < range.lowerBound { throw fail(field, "must be at least \(range.lowerBound) (got \(value))") }
+            if value > range.upperBound {
+                throw fail(field, "must be at most \(range.upperBound)\(limit ? " (simulator limit)" : "") (got \(value))")
             }
         }
-        func checkEnergy(_ field: String, _ value: Double) throws(ConfigError) {
-            guard value.isFinite, value >= 0 else { throw fail(field, "must be a finite number >= 0 (got \(value))") }
+        func check(_ field: String, _ value: Double, _ range: ClosedRange<Double>) throws(ConfigError) {
+            guard value.isFinite, range.contains(value) else {
+                throw fail(field, "must be a finite number from \(Self.bound(range.lowerBound)) to \(Self.bound(range.upperBound)) (got \(value))")
+            }
         }
 
-        guard clockGHz.isFinite, clockGHz > 0 else { throw fail("clockGHz", "must be a finite number > 0 (got \(clockGHz))") }
-        try check("vlen", vlen, atLeast: 1, atMost: Self.maxVLEN)
-        try check("rows", rows, atLeast: 1)
-        if rows > vlen {
-            throw fail("rows", "must be at most vlen (\(vlen)) so that the ROWS results of mmac fit in one accumulator (got \(rows))")
-        }
-        if rows * vlen > Self.maxMatrixTrits {
-            throw fail("rows", "rows * vlen must be at most \(Self.maxMatrixTrits) (simulator limit) (got \(rows) * \(vlen) = \(rows * vlen))")
-        }
-        for (name, sram) in [("weightSRAM", weightSRAM), ("activationSRAM", activationSRAM)] {
-            try check("\(name).size", sram.size, atLeast: 1, atMost: Self.maxMemorySize, limit: false)
-            try check("\(name).banks", sram.banks, atLeast: 1, atMost: Self.maxCount)
-            try check("\(name).bankWidth", sram.bankWidth, atLeast: 1, atMost: Self.maxBytesPerCycle)
-        }
-        if weightSRAM.size < tileBytes {
-            throw fail("weightSRAM.size", "must hold at least one trit tile, ROWS * ROWBYTES = \(rows) * \(rowBytes) = \(tileBytes) bytes, so that ldm can load one (got \(weightSRAM.size))")
-        }
-        if activationSRAM.size < 4 * vlen {
-            throw fail("activationSRAM.size", "must hold at least one accumulator register, 4 * VLEN = \(4 * vlen) bytes, so that lda and sta can move one (got \(activationSRAM.size))")
-        }
-        try check("dramSize", dramSize, atLeast: 1, atMost: Self.maxMemorySize, limit: false)
-        try check("dramBytesPerCycle", dramBytesPerCycle, atLeast: 1, atMost: Self.maxBytesPerCycle)
-        try check("dmaLatency", dmaLatency, atLeast: 0, atMost: Self.maxDMALatency)
-        try check("dmaQueueDepth", dmaQueueDepth, atLeast: 1, atMost: Self.maxCount)
-        try check("loopDepth", loopDepth, atLeast: 1, atMost: Self.maxCount)
-        let latencies = [
-            ("aluLatency", aluLatency), ("mulLatency", mulLatency), ("divLatency", divLatency),
-            ("loadLatency", loadLatency), ("unpackLatency", unpackLatency), ("vectorLatency", vectorLatency),
-            ("vectorMulLatency", vectorMulLatency), ("macLatency", macLatency), ("mmacLatency", mmacLatency),
-            ("reduceLatency", reduceLatency), ("requantLatency", requantLatency), ("floatLatency", floatLatency),
-        ]
-        for (name, value) in latencies {
-            try check(name, value, atLeast: 0, atMost: Self.maxLatency)
-        }
-        try check("branchPenalty", branchPenalty, atLeast: 0, atMost: Self.maxLatency)
-
-        for key in EnergyKey.all {
+        for key in ConfigKey.all {
             switch key {
-            case .value(let name, let path): try checkEnergy("energy.\(name)", energy[keyPath: path])
-            case .curve:
-                guard !energy.sramCurve.isEmpty else { throw fail("energy.sramCurve", "must have at least one point") }
-                for (i, point) in energy.sramCurve.enumerated() {
-                    let field = "energy.sramCurve[\(i)]"
-                    try check("\(field).bytes", point.bytes, atLeast: 1)
-                    if i > 0, point.bytes <= energy.sramCurve[i - 1].bytes {
-                        throw fail("\(field).bytes", "sizes must be strictly increasing: must be greater than \(energy.sramCurve[i - 1].bytes) (got \(point.bytes))")
+            case .double(let name, let path, let range): try check(name, self[keyPath: path], range)
+            case .int(let name, let path, let range, let limit):
+                try check(name, self[keyPath: path], range, limit: limit)
+                if name == "rows" {
+                    if rows > vlen {
+                        throw fail("rows", "must be at most vlen (\(vlen)) so that the ROWS results of mmac fit in one accumulator (got \(rows))")
                     }
-                    try checkEnergy("\(field).picojoulesPer64Bit", point.picojoulesPer64Bit)
+                    if rows * vlen > Self.maxMatrixTrits {
+                        throw fail("rows", "rows * vlen must be at most \(Self.maxMatrixTrits) (simulator limit) (got \(rows) * \(vlen) = \(rows * vlen))")
+                    }
+                }
+            case .packing: break
+            case .sram(let name, let path):
+                let sram = self[keyPath: path]
+                for field in SRAMKey.all { try check("\(name).\(field.name)", sram[keyPath: field.path], field.range, limit: field.limit) }
+                if name == "weightSRAM" && weightSRAM.size < tileBytes {
+                    throw fail("weightSRAM.size", "must hold at least one trit tile, ROWS * ROWBYTES = \(rows) * \(rowBytes) = \(tileBytes) bytes, so that ldm can load one (got \(weightSRAM.size))")
+                }
+                if name == "activationSRAM" && activationSRAM.size < 4 * vlen {
+                    throw fail("activationSRAM.size", "must hold at least one accumulator register, 4 * VLEN = \(4 * vlen) bytes, so that lda and sta can move one (got \(activationSRAM.size))")
+                }
+            case .energy:
+                for field in EnergyKey.all {
+                    switch field {
+                    case .value(let name, let path): try check("energy.\(name)", energy[keyPath: path], Self.energyRange)
+                    case .curve:
+                        let curve = energy.sramCurve
+                        guard !curve.isEmpty else { throw fail("energy.sramCurve", "must have at least one point") }
+                        guard curve.count <= Self.maxCurvePoints else {
+                            throw fail("energy.sramCurve", "must have at most \(Self.maxCurvePoints) points (got \(curve.count))")
+                        }
+                        for (i, point) in curve.enumerated() {
+                            let field = "energy.sramCurve[\(i)]"
+                            try check("\(field).bytes", point.bytes, 1...Self.maxCurveBytes, limit: true)
+                            if i > 0, point.bytes <= curve[i - 1].bytes {
+                                throw fail("\(field).bytes", "sizes must be strictly increasing: must be greater than \(curve[i - 1].bytes) (got \(point.bytes))")
+                            }
+                            try check("\(field).picojoulesPer64Bit", point.picojoulesPer64Bit, Self.energyRange)
+                        }
+                    }
                 }
             }
         }
@@ -130,8 +159,8 @@ extension MachineConfig {
         for (index, key) in keys.enumerated() {
             let last = index == keys.count - 1
             switch key {
-            case .double(let name, let path): member(1, name, number(self[keyPath: path]), last: last)
-            case .int(let name, let path): member(1, name, String(self[keyPath: path]), last: last)
+            case .double(let name, let path, _): member(1, name, Self.number(self[keyPath: path]), last: last)
+            case .int(let name, let path, _, _): member(1, name, String(self[keyPath: path]), last: last)
             case .packing: member(1, "packing", "\"\(packing.rawValue)\"", last: last)
             case .sram(let name, let path):
                 lines.append("  \"\(name)\": {")
@@ -145,11 +174,11 @@ extension MachineConfig {
                 for (i, field) in EnergyKey.all.enumerated() {
                     let lastField = i == EnergyKey.all.count - 1
                     switch field {
-                    case .value(let name, let path): member(2, name, number(energy[keyPath: path]), last: lastField)
+                    case .value(let name, let path): member(2, name, Self.number(energy[keyPath: path]), last: lastField)
                     case .curve:
                         lines.append("    \"sramCurve\": [")
                         for (j, point) in energy.sramCurve.enumerated() {
-                            lines.append("      { \"bytes\": \(point.bytes), \"picojoulesPer64Bit\": \(number(point.picojoulesPer64Bit)) }"
+                            lines.append("      { \"bytes\": \(point.bytes), \"picojoulesPer64Bit\": \(Self.number(point.picojoulesPer64Bit)) }"
                                          + (j == energy.sramCurve.count - 1 ? "" : ","))
                         }
                         lines.append("    ]" + (lastField ? "" : ","))
@@ -161,65 +190,80 @@ extension MachineConfig {
         return "{\n" + lines.joined(separator: "\n") + "\n}"
     }
 
-    private func number(_ value: Double) -> String { value.description }
+    /// Swift's shortest round-trip form of a number.
+    static func number(_ value: Double) -> String { value.description }
+
+    /// A range bound as people write it: 1000, not 1000.0.
+    static func bound(_ value: Double) -> String {
+        value == value.rounded() && value.magnitude < 1e15 ? String(Int64(value)) : value.description
+    }
 }
 
 // MARK: - Keys
 
-/// A top-level config key, in the documented order (ISA.md 3.1).
+/// A top-level config key, in the documented order (ISA.md 3.1), with its range (ISA.md
+/// 3.5): the one table that reading, validation, writing and the documentation test walk.
 private enum ConfigKey {
-    case double(String, WritableKeyPath<MachineConfig, Double>)
-    case int(String, WritableKeyPath<MachineConfig, Int>)
+    case double(String, WritableKeyPath<MachineConfig, Double>, ClosedRange<Double>)
+    /// Name, path, range, and whether the upper bound is a simulator limit.
+    case int(String, WritableKeyPath<MachineConfig, Int>, ClosedRange<Int>, Bool)
     case packing
     case sram(String, WritableKeyPath<MachineConfig, SRAMConfig>)
     case energy
 
     var name: String {
         switch self {
-        case .double(let name, _), .int(let name, _), .sram(let name, _): name
+        case .double(let name, _, _), .int(let name, _, _, _), .sram(let name, _): name
         case .packing: "packing"
         case .energy: "energy"
         }
     }
 
     static var all: [ConfigKey] {
-        [
-            .double("clockGHz", \.clockGHz),
-            .int("vlen", \.vlen),
-            .int("rows", \.rows),
+        typealias M = MachineConfig
+        let latency = 0...M.maxLatency
+        return [
+            .double("clockGHz", \.clockGHz, M.clockRange),
+            .int("vlen", \.vlen, 1...M.maxVLEN, true),
+            .int("rows", \.rows, 1...M.maxVLEN, true),
             .packing,
             .sram("weightSRAM", \.weightSRAM),
             .sram("activationSRAM", \.activationSRAM),
-            .int("dramSize", \.dramSize),
-            .int("dramBytesPerCycle", \.dramBytesPerCycle),
-            .int("dmaLatency", \.dmaLatency),
-            .int("dmaQueueDepth", \.dmaQueueDepth),
-            .int("loopDepth", \.loopDepth),
-            .int("aluLatency", \.aluLatency),
-            .int("mulLatency", \.mulLatency),
-            .int("divLatency", \.divLatency),
-            .int("loadLatency", \.loadLatency),
-            .int("unpackLatency", \.unpackLatency),
-            .int("vectorLatency", \.vectorLatency),
-            .int("vectorMulLatency", \.vectorMulLatency),
-            .int("macLatency", \.macLatency),
-            .int("mmacLatency", \.mmacLatency),
-            .int("reduceLatency", \.reduceLatency),
-            .int("requantLatency", \.requantLatency),
-            .int("floatLatency", \.floatLatency),
-            .int("branchPenalty", \.branchPenalty),
+            .int("dramSize", \.dramSize, 1...M.maxMemorySize, false),
+            .int("dramBytesPerCycle", \.dramBytesPerCycle, 1...M.maxBytesPerCycle, true),
+            .int("dmaLatency", \.dmaLatency, 0...M.maxDMALatency, true),
+            .int("dmaQueueDepth", \.dmaQueueDepth, 1...M.maxCount, true),
+            .int("loopDepth", \.loopDepth, 1...M.maxCount, true),
+            .int("aluLatency", \.aluLatency, latency, true),
+            .int("mulLatency", \.mulLatency, latency, true),
+            .int("divLatency", \.divLatency, latency, true),
+            .int("loadLatency", \.loadLatency, latency, true),
+            .int("unpackLatency", \.unpackLatency, latency, true),
+            .int("vectorLatency", \.vectorLatency, latency, true),
+            .int("vectorMulLatency", \.vectorMulLatency, latency, true),
+            .int("macLatency", \.macLatency, latency, true),
+            .int("mmacLatency", \.mmacLatency, latency, true),
+            .int("reduceLatency", \.reduceLatency, latency, true),
+            .int("requantLatency", \.requantLatency, latency, true),
+            .int("floatLatency", \.floatLatency, latency, true),
+            .int("branchPenalty", \.branchPenalty, latency, true),
             .energy,
         ]
     }
 }
 
-/// A key of a `weightSRAM` or `activationSRAM` object.
+/// A key of a `weightSRAM` or `activationSRAM` object, with its range.
 private struct SRAMKey {
     var name: String
     var path: WritableKeyPath<SRAMConfig, Int>
+    var range: ClosedRange<Int>
+    /// Whether the upper bound is a simulator limit.
+    var limit: Bool
 
     static var all: [SRAMKey] {
-        [SRAMKey(name: "size", path: \.size), SRAMKey(name: "banks", path: \.banks), SRAMKey(name: "bankWidth", path: \.bankWidth)]
+        [SRAMKey(name: "size", path: \.size, range: 1...MachineConfig.maxMemorySize, limit: false),
+         SRAMKey(name: "banks", path: \.banks, range: 1...MachineConfig.maxCount, limit: true),
+         SRAMKey(name: "bankWidth", path: \.bankWidth, range: 1...MachineConfig.maxBytesPerCycle, limit: true)]
     }
 }
 
@@ -278,8 +322,8 @@ private struct StrictJSONReader {
         let keys = ConfigKey.all
         for (name, value) in try members(root, at: "", known: keys.map(\.name), what: "ISA.md 3.1 lists the config keys") {
             switch keys.first(where: { $0.name == name })! {
-            case .double(_, let path): config[keyPath: path] = try double(value, at: name)
-            case .int(_, let path): config[keyPath: path] = try int(value, at: name)
+            case .double(_, let path, _): config[keyPath: path] = try double(value, at: name)
+            case .int(_, let path, _, _): config[keyPath: path] = try int(value, at: name)
             case .packing:
                 let text = try string(value, at: name)
                 guard let packing = TritPacking(rawValue: text) else {
@@ -328,7 +372,8 @@ private struct StrictJSONReader {
         for (key, _) in members {
             let field = path.isEmpty ? key : "\(path).\(key)"
             guard known.contains(key) else {
-                if let suggestion = Self.nearest(key, in: known) {
+                let field = path.isEmpty ? Suggestion.quoted(key) : "\(path).\(Suggestion.quoted(key))"
+                if let suggestion = Suggestion.nearest(to: key, in: known) {
                     throw fail(field, "unknown key; did you mean '\(suggestion)'?")
                 }
                 if known.count <= 6 {
@@ -342,45 +387,24 @@ private struct StrictJSONReader {
     }
 
     private func int(_ value: StrictJSON, at path: String) throws(ConfigError) -> Int {
-        guard case .number(let text) = value else { throw fail(path, "must be an integer (got \(value.summary))") }
-        guard !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) else {
-            throw fail(path, "must be an integer (got \(text))")
+        switch value.integer() {
+        case .success(let result): return result
+        case .failure(.notANumber): throw fail(path, "must be an integer (got \(value.summary))")
+        case .failure(.notAnInteger(let text)): throw fail(path, "must be an integer (got \(text))")
+        case .failure(.outOfRange(let text)): throw fail(path, "integer out of range (got \(text))")
         }
-        guard let result = Int(text) else { throw fail(path, "integer out of range (got \(text))") }
-        return result
     }
 
     private func double(_ value: StrictJSON, at path: String) throws(ConfigError) -> Double {
-        guard case .number(let text) = value else { throw fail(path, "must be a number (got \(value.summary))") }
-        guard let result = Double(text), result.isFinite else { throw fail(path, "number out of range (got \(text))") }
-        return result
+        switch value.finiteDouble() {
+        case .success(let result): return result
+        case .failure(.outOfRange(let text)), .failure(.notAnInteger(let text)): throw fail(path, "number out of range (got \(text))")
+        case .failure(.notANumber): throw fail(path, "must be a number (got \(value.summary))")
+        }
     }
 
     private func string(_ value: StrictJSON, at path: String) throws(ConfigError) -> String {
         guard case .string(let text) = value else { throw fail(path, "must be a string (got \(value.summary))") }
         return text
-    }
-
-    /// The known key closest to `key` (edit distance, ignoring case), if it is close enough
-    /// to be a likely typo.
-    static func nearest(_ key: String, in known: [String]) -> String? {
-        let scored = known.map { ($0, editDistance(key.lowercased(), $0.lowercased())) }
-        guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
-        return best.1 <= Swift.max(2, best.0.count / 4) ? best.0 : nil
-    }
-
-    /// Levenshtein distance between two strings, by characters.
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        guard !a.isEmpty else { return b.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in stride(from: 1, through: b.count, by: 1) {
-                current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }

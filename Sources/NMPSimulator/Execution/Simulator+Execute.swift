@@ -1,4 +1,5 @@
 import NMPISA
+import NMPSupport
 
 extension Simulator {
     /// The step loop: ISA.md 6.8's issue algorithm, then the instruction's semantics

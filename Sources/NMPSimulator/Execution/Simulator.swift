@@ -1,5 +1,6 @@
 import NMPISA
 import NMPTrits
+import NMPSupport
 
 /// The cycle-accurate machine of ISA.md: an image loaded onto a configured machine, run
 /// to `halt` or to a trap, then inspected.

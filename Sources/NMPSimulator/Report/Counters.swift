@@ -1,4 +1,5 @@
 import NMPISA
+import NMPSupport
 
 /// Why an instruction issued later than the cycle after its predecessor (ISA.md 6.7).
 public enum StallCause: String, CaseIterable, Sendable, Codable {

@@ -1,4 +1,5 @@
 import NMPISA
+import NMPSupport
 
 /// Where a run's energy went, in pJ: per event (count x price from the config's energy
 /// table) and static power x run time, grouped into report categories.

@@ -26,11 +26,13 @@ save("f4_scalar_v1.npy", np.array(3.5, dtype="<f4"))
 save("i4_0x4_v1.npy", np.zeros((0, 4), dtype="<i4"))
 save("f4_3x4_v2.npy", np.arange(12, dtype="<f4").reshape(3, 4), version=(2, 0))
 save("i1_7_v3.npy", np.arange(-3, 4, dtype="i1"), version=(3, 0))
+# float64, which nmp converts to float32 as numpy's astype(np.float32) does (nearest,
+# ties to even; 1e39 overflows to inf, -1e-50 underflows to -0.0).
+save("f8_5_v1.npy", np.array([0.1, 1 / 3, -1e-50, 16777217.0, 1e39], dtype="<f8"))
 save("f2_2x2_v3.npy", np.array([[1.0, -2.0], [0.099975586, 65504.0]], dtype="<f2"), version=(3, 0))
 
 # Rejected by nmp.
 save("bad_fortran_3x4.npy", np.asfortranarray(np.arange(12, dtype="<f4").reshape(3, 4)))
-save("bad_f8_3.npy", np.array([1.0, 2.0, 3.0], dtype="<f8"))
 save("bad_bigendian_f4_3.npy", np.array([1.0, 2.0, 3.0], dtype=">f4"))
 save("bad_object_2.npy", np.array([1, "a"], dtype=object), allow_pickle=True)
 save("bad_structured_2.npy", np.zeros(2, dtype=[("a", "<f4"), ("b", "<i4")]))
