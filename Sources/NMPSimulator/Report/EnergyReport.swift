@@ -53,16 +53,19 @@ public struct EnergyReport: Sendable {
     /// Static power x run time, pJ.
     public var staticPicojoules: Double
 
-    /// pJ per category, static included.
+    /// pJ per category, static included. Summed in `EnergyEvent.allCases` order, so that
+    /// the result does not depend on a dictionary's iteration order.
     public var byCategory: [Category: Double] {
         var totals = Dictionary(uniqueKeysWithValues: Category.allCases.map { ($0, 0.0) })
-        for (event, pJ) in byEvent { totals[Category(event), default: 0] += pJ }
+        for event in EnergyEvent.allCases { totals[Category(event), default: 0] += byEvent[event] ?? 0 }
         totals[.staticPower] = staticPicojoules
         return totals
     }
 
-    /// Dynamic plus static energy, pJ.
-    public var total: Double { byEvent.values.reduce(0, +) + staticPicojoules }
+    /// Dynamic plus static energy, pJ: the events summed in `EnergyEvent.allCases` order (a
+    /// dictionary's iteration order differs between instances, and a float sum with it: the
+    /// same run could report totals a few ulps apart).
+    public var total: Double { EnergyEvent.allCases.reduce(0) { $0 + (byEvent[$1] ?? 0) } + staticPicojoules }
 
     /// Prices `events` with `config`'s energy table and charges static power for `cycles`.
     public init(events: [EnergyEvent: Int], cycles: Int, config: MachineConfig) {
