@@ -6,7 +6,7 @@ import Foundation
 ///   models/llama/modeling_llama.py): variance = mean(x^2) over the features,
 ///   x * rsqrt(variance + eps), times the weight;
 /// - `ACT2FN["relu2"]` = `ReLUSquaredActivation` (activations.py): square(relu(x));
-///   `ACT2FN["silu"]`: x * sigmoid(x);
+///   `ACT2FN["silu"]`: x * sigmoid(x), which torch computes as x / (1 + exp(-x));
 /// - `BitNetMLP.forward`: down_proj(ffn_sub_norm(act(gate_proj(x)) * up_proj(x)));
 ///   LLaMA-style b1.58 models (1bitLLM) likewise apply their FFN sub-norm before down_proj.
 ///
@@ -34,9 +34,13 @@ public enum BlockReference {
         return r * r
     }
 
-    /// x * sigmoid(x).
+    /// x * sigmoid(x), computed as torch's `silu` kernel computes it: `x / (1 + exp(-x))`,
+    /// one float32 division (aten/src/ATen/native/cpu/Activation.cpp `silu_kernel`, and the
+    /// CUDA kernel alike; HF's `SiLUActivation` calls `F.silu`). Multiplying x by a rounded
+    /// sigmoid instead differs in the last place for several percent of inputs. exp(-x) is
+    /// the float32 nearest the Double exp; torch's expf is within an ulp of it.
     public static func silu(_ x: Float) -> Float {
-        x * (1 / (1 + Float(exp(Double(-x)))))
+        x / (1 + Float(exp(Double(-x))))
     }
 
     /// The gated FFN's element-wise part: act(gate) * up.
