@@ -119,6 +119,9 @@
 ; expect trit.sub = 12
 ; expect trit.skip = 440
 
+; The data below is laid out for tiles of ROWS = 32 rows of VLEN = 64 trits (ROWBYTES = 13): the loader refuses a machine of another shape.
+.require vlen, 64
+.require rows, 32
 .equ D, 5                       ; d_model = d_ffn = active lanes
 .equ ROWS, 32
 .equ ROWBYTES, 13

@@ -129,6 +129,9 @@
 ; expect trit.sub = 10
 ; expect trit.skip = 602
 
+; The data below is laid out for tiles of ROWS = 32 rows of VLEN = 64 trits (ROWBYTES = 13): the loader refuses a machine of another shape.
+.require vlen, 64
+.require rows, 32
 .equ N, 5                       ; active lanes (columns)
 .equ ROWS, 32
 .equ ROWBYTES, 13

@@ -71,6 +71,8 @@
 ; expect trit.sub = 3
 ; expect trit.skip = 2
 
+; The data below is laid out for packed trit rows of VLEN = 64 (ROWBYTES = 13): the loader refuses a machine of another shape.
+.require vlen, 64
 .equ N, 8                       ; number of lanes we use
 .equ ROWBYTES, 13               ; ceil(VLEN / 5) bytes per packed trit row (VLEN = 64)
 

@@ -141,6 +141,9 @@
 ; expect trit.sub = 64
 ; expect trit.skip = 3968
 
+; The data below is laid out for tiles of ROWS = 32 rows of VLEN = 64 trits (ROWBYTES = 13): the loader refuses a machine of another shape.
+.require vlen, 64
+.require rows, 32
 .equ VLEN, 64
 .equ ROWS, 32
 .equ ROWBYTES, 13                   ; ceil(VLEN / 5)

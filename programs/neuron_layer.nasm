@@ -106,6 +106,9 @@
 ; expect trit.sub = 7
 ; expect trit.skip = 145
 
+; The data below is laid out for tiles of ROWS = 32 rows of VLEN = 64 trits (ROWBYTES = 13): the loader refuses a machine of another shape.
+.require vlen, 64
+.require rows, 32
 .equ N, 5                       ; inputs = neurons = active lanes
 .equ ROWS, 32
 .equ ROWBYTES, 13

@@ -118,6 +118,8 @@
 ; expect trit.sub = 4
 ; expect trit.skip = 0
 
+; The data below is laid out for packed trit rows of VLEN = 64 (ROWBYTES = 13): the loader refuses a machine of another shape.
+.require vlen, 64
 .equ N, 10                      ; lanes in use
 .equ ROWBYTES, 13               ; one packed row of VLEN = 64 trits
 .equ MINUS5, 0xF2               ; base-3 byte of five -1 trits (a visible "not yet written")

@@ -50,7 +50,19 @@ struct RoundTripTests {
     @Test(arguments: 0..<25)
     func randomImages(_ seed: Int) {
         var rng = SplitMix64(seed: 0x5EED_0100 + UInt64(seed))
-        func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) } }
+        // Random bytes mixed with runs of equal bytes (which disassemble to `.space N, v`).
+        func bytes(_ n: Int) -> [UInt8] {
+            var out: [UInt8] = []
+            while out.count < n {
+                if rng.next() % 3 == 0 {
+                    let value = rng.next() % 2 == 0 ? 0 : UInt8(truncatingIfNeeded: rng.next())
+                    out += [UInt8](repeating: value, count: Int(rng.next() % 100) + 1)
+                } else {
+                    out += (0..<Int(rng.next() % 40)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                }
+            }
+            return Array(out.prefix(n))
+        }
         let code = (0..<(1 + Int(rng.next() % 40))).map { _ in Instruction.random(using: &rng).word }
         let sizes = (0..<3).map { _ in rng.next() % 3 == 0 ? 0 : Int(rng.next() % 300) }
         var symbols: [Symbol] = []
@@ -68,7 +80,9 @@ struct RoundTripTests {
         }
         let image = MicrocodeImage(entry: UInt32(rng.next() % UInt64(code.count)), packing: rng.next() % 2 == 0 ? .base3 : .twoBit,
                                    code: code, weightData: bytes(sizes[0]), activationData: bytes(sizes[1]),
-                                   dramData: bytes(sizes[2]), symbols: symbols.sorted(by: Symbol.canonicalOrder))
+                                   dramData: bytes(sizes[2]), symbols: symbols.sorted(by: Symbol.canonicalOrder),
+                                   requirements: RequirementKey.allCases.filter { _ in rng.next() % 3 == 0 }
+                                       .map { Requirement($0, Int64(rng.next() % UInt64(RequirementKey.maxValue)) + 1) })
         roundTrip(image, "random-\(seed)")
     }
 }

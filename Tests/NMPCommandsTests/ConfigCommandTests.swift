@@ -5,6 +5,8 @@ import Testing
 
 /// `nmp config`: defaults, merged files, errors naming the field, the derived table.
 struct ConfigCommandTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
     func write(_ text: String, named name: String = "machine.json") throws -> String {
         let path = try temporaryDirectory().appendingPathComponent(name).path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -89,7 +91,7 @@ struct ConfigCommandTests {
     }
 
     @Test func helpAndListing() {
-        #expect(Run("config", "--help").out.contains("usage: nmp config [--config <file.json>] [--derived]"))
+        #expect(Run("config", "--help").out.contains("usage: nmp config [--config <file.json>] [--derived | --ranges [--markdown]]"))
         #expect(Run("--help").out.contains("  config "))
     }
 
@@ -103,6 +105,35 @@ struct ConfigCommandTests {
         } throws: { error in
             guard let error = error as? CommandError else { return false }
             return error.status == ExitCode.failure && error.message == "\(bad): field 'rows': must be at least 1 (got 0)"
+        }
+    }
+
+    /// ISA.md 3.5's range table is the one `nmp config --ranges --markdown` prints from the
+    /// simulator's key table.
+    @Test func rangeTableOfTheISAIsCurrent() throws {
+        let isa = try String(contentsOf: Self.repository.appendingPathComponent("ISA.md"), encoding: .utf8)
+        let begin = "<!-- BEGIN GENERATED CONFIG RANGES (nmp config --ranges --markdown) -->\n"
+        let start = try #require(isa.range(of: begin)).upperBound
+        let end = try #require(isa.range(of: "<!-- END GENERATED CONFIG RANGES -->")).lowerBound
+        let run = Run("config", "--ranges", "--markdown")
+        #expect(run.status == 0)
+        #expect(String(isa[start..<end]) == run.out, "regenerate with: nmp config --ranges --markdown")
+    }
+
+    /// Every range bound is accepted and the value just outside it is rejected, naming the field.
+    @Test func everyRangeIsEnforcedAtItsBounds() throws {
+        for (key, range, _) in MachineConfig.ranges where !key.contains("*") && !key.contains("[") && !key.hasSuffix("sramCurve") {
+            let parts = range.components(separatedBy: " ... ")
+            guard parts.count == 2, let high = Double(parts[1]) else { continue }
+            let path = key.split(separator: ".").map(String.init)
+            func json(_ value: String) -> String {
+                path.count == 2 ? "{\"\(path[0])\": {\"\(path[1])\": \(value)}}" : "{\"\(path[0])\": \(value)}"
+            }
+            let integral = !range.contains(".")
+            let beyond = integral ? String(Int(high) + 1) : String(high * 1.5)
+            let run = Run("config", "--config", try write(json(beyond)))
+            #expect(run.status == 1, "\(key) = \(beyond)")
+            #expect(run.err.contains("field '\(key)'"), "\(key): \(run.err)")
         }
     }
 }

@@ -115,9 +115,22 @@ struct RunCommandTests {
     }
 
     @Test func configMakesTheReportStateItsMachine() throws {
+        let config = try Self.write("{\"dramBytesPerCycle\": 32, \"dmaLatency\": 7}", "slow.json")
+        let run = Run("run", Self.gemv, "--config", config)
+        #expect(run.out.contains("DMA 32 B/cycle + 7 cycles"))
+        #expect(run.out.contains("slow.json"))
+    }
+
+    /// A program that states the vector shape it was written for does not run on another.
+    @Test func requirementsAreCheckedAtLoad() throws {
         let config = try Self.write("{\"vlen\": 128, \"rows\": 64}", "wide.json")
         let run = Run("run", Self.gemv, "--config", config)
-        #expect(run.out.contains("vlen 128, rows 64"))
-        #expect(run.out.contains("wide.json"))
+        #expect(run.status == 1)
+        #expect(run.out.isEmpty)
+        #expect(run.err.contains("the program requires vlen = 64 (.require vlen, 64), but this machine has vlen 128"))
+        let small = try Self.write(".require asram, 65537\n        halt\n", "big.nasm")
+        let tooSmall = Run("run", small)
+        #expect(tooSmall.status == 1)
+        #expect(tooSmall.err.contains("requires asram >= 65537"))
     }
 }

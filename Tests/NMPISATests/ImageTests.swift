@@ -9,7 +9,8 @@ struct ImageTests {
         code: [Instruction(.nop).word, Instruction(.addi, a: 1, imm: 7).word, Instruction(.halt).word],
         weightData: [0x12, 0x34, 0x56], activationData: [1, 2, 3, 4, 5], dramData: [0xFF],
         symbols: [Symbol(name: "start", space: .code, value: 1), Symbol(name: "N", space: .constant, value: -5),
-                  Symbol(name: "w", space: .weightSRAM, value: 3)].sorted(by: Symbol.canonicalOrder))
+                  Symbol(name: "w", space: .weightSRAM, value: 3)].sorted(by: Symbol.canonicalOrder),
+        requirements: [Requirement(.vlen, 64), Requirement(.activationSRAM, 4096)])
 
     /// The standard CRC-32 check value (zlib, PNG): "123456789" gives 0xCBF43926.
     @Test func crcCheckValue() {
@@ -114,6 +115,47 @@ struct ImageTests {
             var bytes = (0..<Int(rng.next() % 120)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             if n % 2 == 0 { bytes = Array(valid.prefix(Int(rng.next() % UInt64(valid.count)))) + bytes }
             _ = try? MicrocodeImage(decoding: bytes, verifyChecksum: n % 3 == 0)
+        }
+    }
+
+    // MARK: Requirements (section kind 6)
+
+    /// The requirements section as ISA.md 9.3 lays it out: a count, then per requirement the
+    /// key byte, seven zero bytes and the value as a little-endian u64, sorted by key.
+    @Test func requirementSectionLayout() throws {
+        let image = MicrocodeImage(code: [Instruction(.halt).word], requirements: [Requirement(.rows, 32), Requirement(.vlen, 64)])
+        let bytes = image.encoded()
+        // Two sections: code at 64, requirements at 68 (already 4-aligned).
+        #expect(Array(bytes[48..<64]) == [6, 0, 0, 0, 68, 0, 0, 0, 36, 0, 0, 0, 0, 0, 0, 0])
+        #expect(Array(bytes[68..<104]) == [2, 0, 0, 0,
+                                           1, 0, 0, 0, 0, 0, 0, 0, 64, 0, 0, 0, 0, 0, 0, 0,
+                                           2, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0, 0, 0, 0, 0, 0])
+        let read = try MicrocodeImage(decoding: bytes)
+        #expect(read.requirements == [Requirement(.vlen, 64), Requirement(.rows, 32)])
+    }
+
+    /// A damaged requirements section is rejected with a message naming the requirement.
+    @Test(arguments: [
+        (68 + 4, UInt8(9), "requirement 0 at byte 72: unknown key 9"),
+        (68 + 5, UInt8(1), "requirement 0 at byte 73: reserved bytes are not zero"),
+        (68 + 4 + 16, UInt8(1), "requirement 1 at byte 88: 'vlen' is out of order or repeated"),
+        (68, UInt8(3), "requirement 0 at byte 68: count 3 does not match the 36-byte section"),
+    ])
+    func damagedRequirementsAreRejected(offset: Int, byte: UInt8, message: String) {
+        var bytes = MicrocodeImage(code: [Instruction(.halt).word], requirements: [Requirement(.vlen, 64), Requirement(.rows, 32)]).encoded()
+        bytes[offset] = byte
+        #expect(throws: ImageError.self) { try MicrocodeImage(decoding: bytes, verifyChecksum: false) }
+        do {
+            _ = try MicrocodeImage(decoding: bytes, verifyChecksum: false)
+        } catch {
+            #expect(error.description.contains(message), "\(error)")
+        }
+    }
+
+    @Test func requirementValuesOutsideTheirRangeAreRejected() {
+        for value: Int64 in [0, -1, RequirementKey.maxValue + 1] {
+            let bytes = MicrocodeImage(code: [Instruction(.halt).word], requirements: [Requirement(.dram, value)]).encoded()
+            #expect(throws: ImageError.self) { try MicrocodeImage(decoding: bytes) }
         }
     }
 }

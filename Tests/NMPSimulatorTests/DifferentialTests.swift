@@ -223,7 +223,10 @@ struct DifferentialProgramTests {
         let url = repositoryRoot.appendingPathComponent("programs").appendingPathComponent(name)
         let source = try String(contentsOf: url, encoding: .utf8)
         let result = Assembler.assemble(source: source, fileName: name)
-        let image = try #require(result.image, "\(name): \(result.renderedDiagnostics)")
+        var image = try #require(result.image, "\(name): \(result.renderedDiagnostics)")
+        // The programs state the vector shape their data is laid out for (`.require`); here
+        // the two machines only have to agree on whatever the program does on each config.
+        image.requirements = []
         for configCase in [DifferentialConfig.standard, .largeLatency, .zeroLatency, .oddBanks] {
             var config = configCase.config
             config.packing = image.packing

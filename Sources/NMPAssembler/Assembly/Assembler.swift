@@ -80,9 +80,13 @@ struct AssemblyState {
     var packingLocation: SourceLocation?
     var sawTrits = false
     var entryExpression: Expression?
+    /// `.require` directives: the key, where it was given, and its value expression.
+    var requireDirectives: [(key: RequirementKey, at: SourceLocation, value: Expression)] = []
     var code: [UInt32] = []
     var data: [Section: [UInt8]] = [:]
     var image: MicrocodeImage?
+    /// Instructions already reported unreachable (no second warning about them).
+    var unreachable: Set<SourceLocation> = []
 
     init(file: SourceFile) {
         self.file = file
@@ -100,9 +104,11 @@ struct AssemblyState {
         emit()
         guard !log.hasErrors else { return }
         let entry = resolveEntry()
+        let requirements = resolveRequirements()
+        guard !log.hasErrors else { return }
         image = MicrocodeImage(entry: entry, packing: packing, code: code,
                                weightData: data[.wdata, default: []], activationData: data[.adata, default: []],
-                               dramData: data[.ddata, default: []], symbols: imageSymbols())
+                               dramData: data[.ddata, default: []], symbols: imageSymbols(), requirements: requirements)
     }
 
     // MARK: pass 1: addresses
@@ -130,6 +136,7 @@ struct AssemblyState {
                 if let haltAt = afterHalt {
                     log.warning("instruction is unreachable: it follows 'halt' and has no label", at: at,
                                 notes: [.init("'halt' is here", at: haltAt)])
+                    unreachable.insert(at)
                     afterHalt = nil
                 }
                 if mnemonic == "halt" { afterHalt = at }
@@ -142,8 +149,8 @@ struct AssemblyState {
                     continue
                 }
                 advance = sizeOfDirective(name, at: at, arguments, section: section, here: here)
-            case .rawDirective(let name, let at, let words):
-                advance = sizeOfRawDirective(name, at: at, words, section: section)
+            case .rawDirective(let name, let at, let text):
+                advance = sizeOfRawDirective(name, at: at, text, section: section)
             }
             // Compare before adding: `advance` may be near Int64.max.
             let end = max(0, advance) > section.limit - here ? section.limit + 1 : here + max(0, advance)
@@ -199,6 +206,25 @@ struct AssemblyState {
             if entryExpression != nil { log.error("'.entry' given twice", at: at) }
             entryExpression = e
             return 0
+        case ".require":
+            guard arguments.count == 2, case .expression(.symbol(let name, let nameAt)) = arguments[0],
+                  case .expression(let value) = arguments[1] else {
+                log.error("'.require' takes a machine parameter and a value: .require vlen, 64", at: arguments.first?.location ?? at,
+                          notes: [.init(Self.requirementHelp)])
+                return 0
+            }
+            guard let key = RequirementKey(name: name) else {
+                let guess = closestMatch(to: name, in: RequirementKey.allCases.map(\.name))
+                log.error("'\(name)' is not a machine parameter a program can require", at: nameAt,
+                          notes: [.init((guess.map { "did you mean '\($0)'? " } ?? "") + Self.requirementHelp)])
+                return 0
+            }
+            if let previous = requireDirectives.first(where: { $0.key == key }) {
+                log.error("'.require \(name)' given twice", at: at, notes: [.init("first given here", at: previous.at)])
+                return 0
+            }
+            requireDirectives.append((key, at, value))
+            return 0
         case ".inst":
             guard section == .text else {
                 log.error("'.inst' emits an instruction word and belongs in .text", at: at)
@@ -218,7 +244,7 @@ struct AssemblyState {
             return dataSize(name, at: at, arguments, here: here)
         default:
             var notes: [Diagnostic.Note] = []
-            let known = [".text", ".wdata", ".adata", ".ddata", ".equ", ".entry", ".inst", ".packing", ".trits",
+            let known = [".text", ".wdata", ".adata", ".ddata", ".equ", ".entry", ".require", ".inst", ".packing", ".trits",
                          ".byte", ".half", ".word", ".ascii", ".space", ".align", ".org"]
             if let guess = closestMatch(to: name, in: known) { notes.append(.init("did you mean '\(guess)'?")) }
             log.error("unknown directive '\(name)'", at: at, notes: notes)
@@ -282,9 +308,9 @@ struct AssemblyState {
         }
     }
 
-    private mutating func sizeOfRawDirective(_ name: String, at: SourceLocation,
-                                             _ words: [(text: [UInt8], location: SourceLocation)], section: Section) -> Int64 {
+    private mutating func sizeOfRawDirective(_ name: String, at: SourceLocation, _ text: RawText, section: Section) -> Int64 {
         if name == ".packing" {
+            let words = text.words(in: file.lines[text.line - 1], limit: 2)
             guard words.count == 1, let layout = TritPacking(rawValue: String(decoding: words[0].text, as: UTF8.self)) else {
                 log.error("'.packing' takes one layout: base3 or 2bit", at: words.first?.location ?? at)
                 return 0
@@ -305,29 +331,67 @@ struct AssemblyState {
                       notes: [.init("weights usually go in .wdata (weight SRAM) or .ddata (DRAM)")])
             return 0
         }
-        guard let trits = parseTrits(words, at: at) else { return 0 }
-        return Int64(packing.byteCount(forTrits: trits.count))
+        guard let count = countTrits(text, at: at) else { return 0 }
+        return Int64(packing.byteCount(forTrits: count))
     }
 
-    /// The trits of a `.trits` line, or nil after reporting a bad character.
-    mutating func parseTrits(_ words: [(text: [UInt8], location: SourceLocation)], at: SourceLocation) -> [Trit]? {
-        guard !words.isEmpty else {
+    /// The trit value of a `.trits` digit: '+' 1, '0' 0, '-' -1; nil for anything else.
+    private static func tritValue(_ byte: UInt8) -> Int8? {
+        switch byte {
+        case UInt8(ascii: "+"): 1
+        case UInt8(ascii: "0"): 0
+        case UInt8(ascii: "-"): -1
+        default: nil
+        }
+    }
+
+    /// The number of trits of a `.trits` line, or nil after reporting an empty line or the
+    /// first character that is not a trit digit.
+    mutating func countTrits(_ text: RawText, at: SourceLocation) -> Int? {
+        let bytes = file.lines[text.line - 1]
+        var count = 0
+        for i in text.start..<text.end where !RawText.isSeparator(bytes[i]) {
+            guard Self.tritValue(bytes[i]) != nil else {
+                let shown = String(decoding: bytes[i..<min(text.end, i + 4)], as: UTF8.self).prefix(1)
+                log.error("invalid character '\(shown)' in trit literal; trit digits are '+', '0' and '-'",
+                          at: SourceLocation(line: text.line, column: i + 1))
+                return nil
+            }
+            count += 1
+        }
+        guard count > 0 else {
             log.error("'.trits' needs at least one trit literal, such as +0-+-", at: at)
             return nil
         }
-        var trits: [Trit] = []
-        for word in words {
-            for (offset, byte) in word.text.enumerated() {
-                guard let trit = Trit(symbol: Character(UnicodeScalar(byte))), byte < 0x80 else {
-                    let shown = String(decoding: word.text[offset...].prefix(1), as: UTF8.self)
-                    log.error("invalid character '\(shown)' in trit literal; trit digits are '+', '0' and '-'",
-                              at: SourceLocation(line: word.location.line, column: word.location.column + offset))
-                    return nil
-                }
-                trits.append(trit)
+        return count
+    }
+
+    /// Packs the trits of a `.trits` line (already checked by `countTrits`) into `section` at
+    /// `address`, a chunk at a time.
+    private mutating func emitTrits(_ text: RawText, section: Section, at address: Int64) {
+        let bytes = file.lines[text.line - 1]
+        let perByte = packing.tritsPerByte
+        let chunkTrits = 4096 * perByte * 4   // a multiple of both layouts' trits per byte
+        var trits = [Int8](repeating: 0, count: chunkTrits)
+        var packed = [UInt8](repeating: 0, count: chunkTrits / perByte)
+        var filled = 0
+        var offset = address
+        func flush() {
+            let n = packing.byteCount(forTrits: filled)
+            trits.withUnsafeBufferPointer { t in
+                packed.withUnsafeMutableBufferPointer { p in packing.pack(t.baseAddress!, count: filled, into: p.baseAddress!) }
             }
+            write(Array(packed[0..<n]), to: section, at: offset)
+            offset += Int64(n)
+            filled = 0
         }
-        return trits
+        for i in text.start..<text.end {
+            guard let trit = Self.tritValue(bytes[i]) else { continue }
+            trits[filled] = trit
+            filled += 1
+            if filled == chunkTrits { flush() }
+        }
+        if filled > 0 { flush() }
     }
 
     // MARK: pass 2: words and bytes
@@ -337,27 +401,27 @@ struct AssemblyState {
             data[section] = [UInt8](repeating: 0, count: Int(size[section, default: 0]))
         }
         code.reserveCapacity(Int(size[.text, default: 0]))
+        var last: SourceLocation?   // the statement of the last code word
         for (statement, place) in zip(statements, placement) where !log.isFull {
             guard let body = statement.body else { continue }
             switch body {
             case .instruction(let mnemonic, let at, let operands):
                 guard place.section == .text else { continue }
                 code.append(encodeInstruction(mnemonic, at: at, operands, pc: place.at))
-            case .directive(let name, _, let arguments):
+                last = at
+            case .directive(let name, let at, let arguments):
                 if name == ".inst", place.section == .text, arguments.count == 1 {
                     code.append(UInt32(truncatingIfNeeded: value(of: arguments[0], here: place.at, bits: 32) ?? 0))
+                    last = at
                 } else if place.section != .text {
                     emitData(name, arguments, section: place.section, at: place.at, size: place.size)
                 }
-            case .rawDirective(let name, let at, let words):
-                guard name == ".trits", place.section != .text else { continue }
-                var quiet = DiagnosticLog()  // already reported in pass 1
-                swap(&quiet, &log)
-                let trits = parseTrits(words, at: at)
-                swap(&quiet, &log)
-                if let trits { write(packing.pack(trits), to: place.section, at: place.at) }
+            case .rawDirective(let name, _, let text):
+                guard name == ".trits", place.section != .text, place.size > 0 else { continue }
+                emitTrits(text, section: place.section, at: place.at)
             }
         }
+        if let last, let word = code.last, !log.hasErrors, !unreachable.contains(last) { warnIfCodeRunsOffTheEnd(word, at: last) }
         // Constants nobody used still have to be valid.
         for name in symbols.order {
             guard let entry = symbols.entries[name], case .constant = entry.definition else { continue }
@@ -365,6 +429,19 @@ struct AssemblyState {
                 log.error(error.message, at: error.location, notes: error.notes)
             }
         }
+    }
+
+    /// Execution that passes the last code word fetches outside the code and traps; a
+    /// program normally ends with `halt` or an unconditional jump.
+    private mutating func warnIfCodeRunsOffTheEnd(_ word: UInt32, at location: SourceLocation) {
+        guard let instruction = try? Instruction(decoding: word) else { return }
+        switch instruction.opcode {
+        case .halt, .jal, .jalr: return
+        case .beq, .bge, .bgeu: if instruction.a == instruction.b { return }   // always taken
+        default: break
+        }
+        log.warning("execution can run past the last instruction ('\(instruction.opcode.mnemonic)' is not 'halt' or a jump); the machine then traps at pc \(code.count)",
+                    at: location, notes: [.init("end the program with 'halt'")])
     }
 
     private mutating func write(_ bytes: [UInt8], to section: Section, at address: Int64) {
@@ -433,6 +510,23 @@ struct AssemblyState {
             return 0
         }
         return UInt32(v)
+    }
+
+    static let requirementHelp = "the parameters are "
+        + RequirementKey.allCases.filter(\.exact).map(\.name).joined(separator: ", ") + " (exact) and "
+        + RequirementKey.allCases.filter { !$0.exact }.map(\.name).joined(separator: ", ") + " (minimum sizes in bytes)"
+
+    private mutating func resolveRequirements() -> [Requirement] {
+        var requirements: [Requirement] = []
+        for directive in requireDirectives {
+            guard let v = evaluate(directive.value, here: 0) else { continue }
+            guard (1...RequirementKey.maxValue).contains(v) else {
+                log.error("\(directive.key.name) \(v) is outside 1...\(RequirementKey.maxValue)", at: directive.value.location)
+                continue
+            }
+            requirements.append(Requirement(directive.key, v))
+        }
+        return requirements.sorted { $0.key.rawValue < $1.key.rawValue }
     }
 
     private func imageSymbols() -> [Symbol] {

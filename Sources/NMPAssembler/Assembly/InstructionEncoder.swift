@@ -88,6 +88,12 @@ extension AssemblyState {
                 return false
             }
             instruction.imm = Int32(v)
+            // With base r0 the address is the constant itself: check its alignment now.
+            if base == 0, case .memory(_, let size, _, _) = instruction.opcode.spec.timing, size.alignment > 1,
+               UInt32(bitPattern: Int32(v)) % UInt32(size.alignment) != 0 {
+                log.warning("address \(v) is not a multiple of \(size.alignment); '\(mnemonic)' traps with a misaligned access when it runs",
+                            at: offset.location, notes: [.init("'\(mnemonic)' moves 4-byte words; align the data with '.align 4'")])
+            }
             return true
         case .immediate(let immediate):
             guard case .expression(let e) = operand else { return mismatch() }

@@ -10,12 +10,14 @@ public struct SourceFile: Sendable {
         self.init(name: name, bytes: Array(text.utf8))
     }
 
-    /// Splits on `\n`, dropping a `\r` before it (CRLF files).
+    /// Splits on `\n`, dropping a `\r` before it (CRLF files). A UTF-8 byte-order mark at
+    /// the start (which some Windows editors write) is skipped, as the JSON readers do.
     public init(name: String, bytes: [UInt8]) {
         self.name = name
         var lines: [[UInt8]] = []
         var current: [UInt8] = []
-        for byte in bytes {
+        let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        for byte in bytes[start...] {
             if byte == UInt8(ascii: "\n") {
                 if current.last == UInt8(ascii: "\r") { current.removeLast() }
                 lines.append(current)

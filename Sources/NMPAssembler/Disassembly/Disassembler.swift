@@ -30,6 +30,7 @@ public enum Disassembler {
         try line("; \(image.code.count) instructions; data bytes: wsram \(image.weightData.count), asram \(image.activationData.count), dram \(image.dramData.count); \(image.symbols.count) symbols")
         let bySpace = Dictionary(grouping: image.symbols, by: \.space)
         try line(".packing \(image.packing.rawValue)")
+        for requirement in image.requirements { try line(requirement.directive) }
         for constant in bySpace[.constant, default: []] {
             // -9223372036854775808 is not a literal (its magnitude overflows), so spell it out.
             let value = constant.value == .min ? "-9223372036854775807 - 1" : String(constant.value)

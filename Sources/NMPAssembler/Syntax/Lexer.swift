@@ -44,7 +44,11 @@ struct Lexer {
             while index < end, bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") { index += 1 }
             guard index < end else { return (tokens, nil) }
             switch nextToken(end: end) {
-            case .success(let token): tokens.append(token)
+            case .success(let token):
+                tokens.append(token)
+                // A raw directive reads the rest of the line itself (RawText): a .trits line
+                // of millions of trits is not split into tokens.
+                if case .directive(let name) = token.kind, Parser.rawDirectives.contains(name) { return (tokens, nil) }
             case .failure(let failure): return (tokens, (failure.message, failure.location))
             }
         }

@@ -79,7 +79,7 @@ struct Parser {
             }
             return .instruction(mnemonic: mnemonic, location: location, operands: try parseOperands())
         case .directive(let name) where Parser.rawDirectives.contains(name):
-            return .rawDirective(name: name, location: location, words: rawWords(after: head))
+            return .rawDirective(name: name, location: location, text: RawText(line: line, start: head.end, end: Lexer.codeEnd(of: bytes)))
         case .directive(let name):
             guard name != "." else {
                 throw SyntaxError(message: "expected an instruction or directive, found '.'", location: location)
@@ -94,20 +94,6 @@ struct Parser {
     }
 
     /// The whitespace- or comma-separated words after a raw directive, up to a comment.
-    private func rawWords(after head: Token) -> [(text: [UInt8], location: SourceLocation)] {
-        let end = Lexer.codeEnd(of: bytes)
-        var words: [(text: [UInt8], location: SourceLocation)] = []
-        var i = head.end
-        while i < end {
-            let c = bytes[i]
-            if c == UInt8(ascii: " ") || c == UInt8(ascii: "\t") || c == UInt8(ascii: ",") { i += 1; continue }
-            let start = i
-            while i < end, ![UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: ",")].contains(bytes[i]) { i += 1 }
-            words.append((Array(bytes[start..<i]), SourceLocation(line: line, column: start + 1, length: i - start)))
-        }
-        return words
-    }
-
     private mutating func parseOperands() throws(SyntaxError) -> [Operand] {
         var operands: [Operand] = []
         guard peek != nil else { return operands }

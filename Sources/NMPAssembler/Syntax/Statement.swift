@@ -11,7 +11,34 @@ struct Statement {
         case instruction(mnemonic: String, location: SourceLocation, operands: [Operand])
         case directive(name: String, location: SourceLocation, arguments: [Operand])
         /// `.trits` and `.packing` take raw words rather than expressions.
-        case rawDirective(name: String, location: SourceLocation, words: [(text: [UInt8], location: SourceLocation)])
+        case rawDirective(name: String, location: SourceLocation, text: RawText)
+    }
+}
+
+/// The raw text of a `.trits` or `.packing` line after the directive's name: bytes
+/// `start ..< end` (end: where a comment starts) of source line `line`. Kept as a range of
+/// the source, not as words: a `.trits` line of millions of trits costs no memory of its own.
+struct RawText {
+    var line: Int
+    var start: Int
+    var end: Int
+
+    static func isSeparator(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: ",")
+    }
+
+    /// The first `limit` words (runs of bytes between spaces, tabs and commas) of the text in
+    /// `lineBytes`, with their locations.
+    func words(in lineBytes: [UInt8], limit: Int) -> [(text: [UInt8], location: SourceLocation)] {
+        var words: [(text: [UInt8], location: SourceLocation)] = []
+        var i = start
+        while i < end && words.count < limit {
+            if Self.isSeparator(lineBytes[i]) { i += 1; continue }
+            let first = i
+            while i < end, !Self.isSeparator(lineBytes[i]) { i += 1 }
+            words.append((Array(lineBytes[first..<i]), SourceLocation(line: line, column: first + 1, length: i - first)))
+        }
+        return words
     }
 }
 

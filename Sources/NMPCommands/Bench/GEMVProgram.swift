@@ -56,6 +56,8 @@ struct GEMVProgram {
         """
         ; ternary GEMV \(rows) x \(columns): y = W x, W streamed from DRAM by row block
         .packing \(config.packing.rawValue)
+        .require vlen, \(config.vlen)
+        .require rows, \(config.rows)
         .text
                 lui   r2, \(blockBytes >> 16)
                 ori   r2, r2, \(blockBytes & 0xFFFF)      ; bytes per row block

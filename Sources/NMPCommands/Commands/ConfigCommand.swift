@@ -6,7 +6,7 @@ enum ConfigCommand: Command {
     static let name = "config"
     static let summary = "print the machine config: the defaults, or a JSON config merged over them"
     static let help = """
-        usage: nmp config [--config <file.json>] [--derived]
+        usage: nmp config [--config <file.json>] [--derived | --ranges [--markdown]]
 
         Prints the machine configuration as JSON with every key, in the order of ISA.md
         3.1: the built-in defaults, or the given config file merged over them and
@@ -16,14 +16,21 @@ enum ConfigCommand: Command {
           --config <file>   a JSON machine config: any subset of the keys (ISA.md 3.5)
           --derived         print the derived quantities (ISA.md 3.2) and the SRAM
                             energies (3.4) as a table instead of the JSON
+          --ranges          print the allowed range of every numeric key (ISA.md 3.5)
+          --markdown        with --ranges: the Markdown table ISA.md embeds
           -h, --help        show this help
 
         exit status: 0 printed, 1 unreadable or invalid config file, 2 bad command line.
         """
 
     static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
-        let args = try Arguments(arguments, flags: ["--derived"], values: [["--config"]])
+        let args = try Arguments(arguments, flags: ["--derived", "--ranges", "--markdown"], values: [["--config"]])
         guard args.positional.isEmpty else { throw .usage("unexpected argument '\(args.positional[0])'") }
+        if args.flags.contains("--ranges") {
+            console.out(args.flags.contains("--markdown") ? rangesMarkdown() + "\n" : rangesTable())
+            return ExitCode.success
+        }
+        guard !args.flags.contains("--markdown") else { throw .usage("--markdown goes with --ranges") }
         let config = try loadConfig(args.values["--config"])
         if args.flags.contains("--derived") {
             console.out(derivedTable(config))
@@ -44,6 +51,19 @@ enum ConfigCommand: Command {
         } catch {
             throw .failure(error.description)
         }
+    }
+
+    /// The range of every numeric config key, from the simulator's key table.
+    static func rangesTable() -> String {
+        Table(header: ["config key", "allowed values", "upper bound"],
+              rows: MachineConfig.ranges.map { [$0.key, $0.range, $0.limit ? "simulator limit" : "machine constraint"] }).render()
+    }
+
+    /// `rangesTable` as the Markdown table between ISA.md's GENERATED CONFIG RANGES markers.
+    static func rangesMarkdown() -> String {
+        (["| config key | allowed values (inclusive) | upper bound is |", "|---|---|---|"]
+            + MachineConfig.ranges.map { "| `\($0.key)` | \($0.range) | \($0.limit ? "a simulator limit" : "a machine constraint") |" })
+            .joined(separator: "\n")
     }
 
     /// ISA.md 3.2's derived quantities and the per-byte SRAM energies, one row each.

@@ -8,8 +8,21 @@ public enum CRC32 {
 
     /// The checksum of `bytes`.
     public static func checksum<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        return crc ^ 0xFFFF_FFFF
+        var state = State()
+        state.update(bytes)
+        return state.value
+    }
+
+    /// A checksum computed over several pieces in turn.
+    public struct State {
+        private var crc: UInt32 = 0xFFFF_FFFF
+        public init() {}
+
+        public mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+            for byte in bytes { crc = CRC32.table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        }
+
+        /// The checksum of everything so far.
+        public var value: UInt32 { crc ^ 0xFFFF_FFFF }
     }
 }

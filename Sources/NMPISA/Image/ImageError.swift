@@ -17,6 +17,7 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
     case missingCode
     case entryOutOfRange(entry: UInt32, codeCount: Int)
     case badSymbol(index: Int, offset: Int, reason: String)
+    case badRequirement(index: Int, offset: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -52,6 +53,8 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
             "entry point \(entry) is outside the code (\(count) instructions)"
         case .badSymbol(let index, let offset, let reason):
             "symbol \(index) at byte \(offset): \(reason)"
+        case .badRequirement(let index, let offset, let reason):
+            "requirement \(index) at byte \(offset): \(reason)"
         }
     }
 }

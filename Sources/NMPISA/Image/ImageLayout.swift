@@ -11,6 +11,8 @@ public enum ImageLayout {
     public static let sectionEntrySize = 16
     /// Flags bit 0: weight data packed with 2 bits per trit (else base 3).
     public static let flagTwoBitPacking: UInt16 = 1
+    /// Bytes of one requirement record: u8 key, 7 reserved zero bytes, u64 value.
+    public static let requirementSize = 16
     /// Longest symbol name in bytes.
     public static let maxSymbolName = 255
 }
@@ -22,6 +24,7 @@ public enum SectionKind: UInt32, CaseIterable, Sendable {
     case activationData = 3
     case dramData = 4
     case symbols = 5
+    case requirements = 6
 
     public var name: String {
         switch self {
@@ -30,6 +33,7 @@ public enum SectionKind: UInt32, CaseIterable, Sendable {
         case .activationData: "activation data"
         case .dramData: "DRAM data"
         case .symbols: "symbols"
+        case .requirements: "requirements"
         }
     }
 }

@@ -30,9 +30,12 @@ extension MicrocodeImage {
                              needed: tableEnd - ImageLayout.headerSize, fileSize: bytes.count)
         }
         if verifyChecksum {
-            var zeroed = bytes
-            zeroed.replaceSubrange(ImageLayout.checksumOffset..<ImageLayout.checksumOffset + 4, with: [0, 0, 0, 0])
-            let computed = CRC32.checksum(zeroed)
+            // The CRC over the file with the checksum field read as zero, without a copy of it.
+            var crc = CRC32.State()
+            crc.update(bytes[..<ImageLayout.checksumOffset])
+            crc.update([0, 0, 0, 0])
+            crc.update(bytes[(ImageLayout.checksumOffset + 4)...])
+            let computed = crc.value
             guard computed == storedCRC else { throw .checksumMismatch(stored: storedCRC, computed: computed) }
         }
 
@@ -74,9 +77,38 @@ extension MicrocodeImage {
                                  reason: "'\(symbol.name)' = \(symbol.value) lies outside its section (0...\(limit))")
             }
         }
+        let requirements = try found[.requirements].map { range throws(ImageError) in try Self.decodeRequirements(bytes, range) } ?? []
         self.init(entry: entry, packing: flags & ImageLayout.flagTwoBitPacking != 0 ? .twoBit : .base3,
                   code: code, weightData: slice(.weightData), activationData: slice(.activationData),
-                  dramData: slice(.dramData), symbols: symbols)
+                  dramData: slice(.dramData), symbols: symbols, requirements: requirements)
+    }
+
+    private static func decodeRequirements(_ bytes: [UInt8], _ range: Range<Int>) throws(ImageError) -> [Requirement] {
+        var reader = ByteReader(bytes: Array(bytes[range]), base: range.lowerBound)
+        let count: UInt32 = try reader.integer("requirement count")
+        guard UInt64(count) * UInt64(ImageLayout.requirementSize) + 4 == UInt64(range.count) else {
+            throw .badRequirement(index: 0, offset: range.lowerBound,
+                                  reason: "count \(count) does not match the \(range.count)-byte section (4 + 16 bytes per requirement)")
+        }
+        var requirements: [Requirement] = []
+        for index in 0..<Int(count) {
+            let at = reader.offset
+            let rawKey: UInt8 = try reader.integer("requirement \(index) key")
+            let reserved = try reader.bytes(7, "requirement \(index) reserved bytes")
+            let value = Int64(bitPattern: try reader.integer("requirement \(index) value") as UInt64)
+            guard let key = RequirementKey(rawValue: rawKey) else {
+                throw .badRequirement(index: index, offset: at, reason: "unknown key \(rawKey)")
+            }
+            guard reserved.allSatisfy({ $0 == 0 }) else { throw .badRequirement(index: index, offset: at + 1, reason: "reserved bytes are not zero") }
+            guard (1...RequirementKey.maxValue).contains(value) else {
+                throw .badRequirement(index: index, offset: at + 8, reason: "\(key.name) = \(value) is outside 1...\(RequirementKey.maxValue)")
+            }
+            if let previous = requirements.last, previous.key.rawValue >= key.rawValue {
+                throw .badRequirement(index: index, offset: at, reason: "'\(key.name)' is out of order or repeated (requirements are sorted by key, one per key)")
+            }
+            requirements.append(Requirement(key, value))
+        }
+        return requirements
     }
 
     private static func decodeSymbols(_ bytes: [UInt8], _ range: Range<Int>) throws(ImageError) -> [Symbol] {

@@ -9,6 +9,7 @@ extension MicrocodeImage {
         if !activationData.isEmpty { sections.append((.activationData, activationData)) }
         if !dramData.isEmpty { sections.append((.dramData, dramData)) }
         if !symbols.isEmpty { sections.append((.symbols, encodedSymbols())) }
+        if !requirements.isEmpty { sections.append((.requirements, encodedRequirements())) }
 
         var offset = ImageLayout.headerSize + ImageLayout.sectionEntrySize * sections.count
         var table: [UInt8] = []
@@ -36,6 +37,16 @@ extension MicrocodeImage {
         file.replaceSubrange(ImageLayout.checksumOffset..<ImageLayout.checksumOffset + 4,
                              with: littleEndian(CRC32.checksum(file)))
         return file
+    }
+
+    private func encodedRequirements() -> [UInt8] {
+        var out = littleEndian(UInt32(requirements.count))
+        for requirement in requirements.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            out.append(requirement.key.rawValue)
+            out += [UInt8](repeating: 0, count: 7)
+            out += littleEndian(UInt64(bitPattern: requirement.value))
+        }
+        return out
     }
 
     private func encodedSymbols() -> [UInt8] {

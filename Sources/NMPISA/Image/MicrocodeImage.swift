@@ -20,10 +20,12 @@ public struct MicrocodeImage: Equatable, Sendable {
     public var dramData: [UInt8]
     /// Named addresses and constants, sorted by `Symbol.canonicalOrder`.
     public var symbols: [Symbol]
+    /// What the program needs of the machine (`.require`), at most one per key, sorted by key.
+    public var requirements: [Requirement]
 
     public init(entry: UInt32 = 0, packing: TritPacking = .base3, code: [UInt32] = [],
                 weightData: [UInt8] = [], activationData: [UInt8] = [], dramData: [UInt8] = [],
-                symbols: [Symbol] = []) {
+                symbols: [Symbol] = [], requirements: [Requirement] = []) {
         self.entry = entry
         self.packing = packing
         self.code = code
@@ -31,6 +33,7 @@ public struct MicrocodeImage: Equatable, Sendable {
         self.activationData = activationData
         self.dramData = dramData
         self.symbols = symbols
+        self.requirements = requirements
     }
 
     /// The data section of a memory space.

@@ -24,6 +24,15 @@ public enum AccessSize: Hashable, Sendable {
     /// ROWS packed trit rows: ROWS * ROWBYTES.
     case tritMatrix
 
+    /// The alignment the address must have (ISA.md 7.6): 4 for the 4-byte element accesses
+    /// (`lw`, `sw`, `lda`, `sta`), else 1; a misaligned address traps.
+    public var alignment: Int {
+        switch self {
+        case .bytes(4), .activeLanes(laneBytes: 4): 4
+        default: 1
+        }
+    }
+
     /// The formula as ISA.md writes it.
     public var formula: String {
         switch self {

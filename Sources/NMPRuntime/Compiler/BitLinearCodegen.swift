@@ -44,6 +44,8 @@ struct BitLinearCodegen {
         out.comment("machine: vlen \(vlen), rows \(rows), \(p.config.packing.rawValue); \(p.blocks) row block(s) x \(p.chunks) column chunk(s);")
         out.comment("\(p.groups) group(s) of up to \(p.group) token(s); weights streamed from DRAM, \(p.blockBytes) bytes per row block")
         out.emit(".packing \(p.config.packing.rawValue)")
+        out.emit(".require vlen, \(vlen)", "tiles and chunks are laid out for this shape")
+        out.emit(".require rows, \(rows)")
         out.emit(".text")
         out.load("r7", vlen, "VLEN: lanes per column chunk")
         out.load("r8", p.config.tileBytes, "bytes of one packed tile")

@@ -74,6 +74,17 @@ public struct MachineConfig: Sendable, Equatable {
     public var tileBytes: Int { rows * rowBytes }
     /// Peak trit-MACs per cycle: ROWS * VLEN (one `mmac` with vl = VLEN per cycle).
     public var peakTritMACsPerCycle: Int { rows * vlen }
+    /// The machine's value of a parameter a program can require (`.require`).
+    public func value(of key: RequirementKey) -> Int {
+        switch key {
+        case .vlen: vlen
+        case .rows: rows
+        case .weightSRAM: weightSRAM.size
+        case .activationSRAM: activationSRAM.size
+        case .dram: dramSize
+        }
+    }
+
     /// The SRAM a memory space names (DRAM has no banks; it is not an SRAM).
     public func sram(_ space: MemorySpace) -> SRAMConfig? {
         switch space {

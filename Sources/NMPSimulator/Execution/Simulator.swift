@@ -48,9 +48,9 @@ public final class Simulator {
     private var result: RunResult?
 
     /// Loads `image` onto a reset machine (ISA.md 2.7).
-    /// - Throws: `LoadError` if the config is invalid, a data section does not fit its
-    ///   memory, the image's packing differs from the config's, or the host cannot
-    ///   allocate the memories.
+    /// - Throws: `LoadError` if the config is invalid, the machine does not meet one of the
+    ///   image's requirements (`.require`), a data section does not fit its memory, the
+    ///   image's packing differs from the config's, or the host cannot allocate the memories.
     public init(image: MicrocodeImage, config: MachineConfig = MachineConfig()) throws(LoadError) {
         do {
             try config.validate()
@@ -59,6 +59,12 @@ public final class Simulator {
         }
         guard image.packing == config.packing else {
             throw LoadError("the image's weights are packed as '\(image.packing.rawValue)' but the machine's packing is '\(config.packing.rawValue)'; set \"packing\" in the config or reassemble with .packing")
+        }
+        for requirement in image.requirements {
+            let actual = config.value(of: requirement.key)
+            guard requirement.isMet(by: actual) else {
+                throw LoadError("the program requires \(requirement.key.name) \(requirement.key.exact ? "=" : ">=") \(requirement.value) (\(requirement.directive)), but this machine has \(requirement.key.name) \(actual); run it on a machine that meets the requirement (--config), or adapt the program")
+            }
         }
         for (name, data, size) in [("weight SRAM (.wdata)", image.weightData, config.weightSRAM.size),
                                    ("activation SRAM (.adata)", image.activationData, config.activationSRAM.size),
