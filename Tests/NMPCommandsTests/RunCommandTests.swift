@@ -62,6 +62,15 @@ struct RunCommandTests {
         #expect((try? JSONSerialization.jsonObject(with: Data(json.out.utf8))) != nil)
     }
 
+    /// A trace names a code target by a code label, never by a constant of the same value.
+    @Test func traceLabelsCodeTargetsWithCodeLabelsOnly() throws {
+        let path = try Self.write(".equ THREE, 3\n        addi r4, r0, 2\n        loop r4, done\n        nop\ndone:   halt\n")
+        let run = Run("run", path, "--trace")
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("loop   r4, done"))
+        #expect(!run.out.contains("THREE"))
+    }
+
     @Test func dumpsRegistersAndMemory() throws {
         let path = try Self.write("addi r1, r0, -5\nsw r1, [r0 + 8]\nhalt\n")
         let run = Run("run", path, "--dump", "regs", "--dump", "asram.i32:8:2", "--dump", "asram:0:16,a0")

@@ -25,7 +25,7 @@ enum AssembleCommand: Command {
         let input = try args.single("input file (.nasm)")
         let output = args.values["--output"] ?? Files.replacingExtension(of: input, with: "nmc")
         let bytes = try Files.read(input)
-        try Files.checkOutputs([("--output", output)], inputs: [("input", input)])
+        try Files.checkOutputs([("--output", output)], inputs: [("source file", input)])
         let result = Assembler.assemble(bytes: bytes, fileName: input)
         if !result.diagnostics.isEmpty { console.err(result.renderedDiagnostics) }
         let warned = result.diagnostics.contains { $0.severity == .warning }

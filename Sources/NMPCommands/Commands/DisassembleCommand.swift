@@ -21,7 +21,7 @@ enum DisassembleCommand: Command {
     static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
         let args = try Arguments(arguments, flags: [], values: [["--output", "-o"]])
         let input = try args.single("input file (.nmc)")
-        if let output = args.values["--output"] { try Files.checkOutputs([("--output", output)], inputs: [("input", input)]) }
+        if let output = args.values["--output"] { try Files.checkOutputs([("--output", output)], inputs: [("image file", input)]) }
         let image: MicrocodeImage
         do {
             image = try MicrocodeImage(decoding: try Files.read(input))

@@ -51,7 +51,7 @@ enum LayerCommand: Command {
         }
         let config = try ConfigCommand.loadConfig(args.values["--config"])
         // Every output is checked before anything is read or computed, and none may be an input.
-        let inputs = [("--weights", weightsPath), ("--input", inputPath)] + (args.values["--config"].map { [("--config", $0)] } ?? [])
+        let inputs = [("--weights file", weightsPath), ("--input file", inputPath)] + (args.values["--config"].map { [("--config file", $0)] } ?? [])
         let outputs = [("--output", outputPath)] + (args.values["--accumulators"].map { [("--accumulators", $0)] } ?? [])
             + (args.values["--emit-asm"].map { [("--emit-asm", $0)] } ?? [])
         try Files.checkOutputs(outputs, inputs: inputs)

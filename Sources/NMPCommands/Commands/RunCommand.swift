@@ -53,7 +53,9 @@ enum RunCommand: Command {
         }
 
         let json = args.flags.contains("--json")
-        let labels = Disassembler.labelMap(image.symbols)
+        // Code targets are named by code labels only: a constant with the same value (an
+        // `.equ ROWBYTES, 13`) is no name for instruction 13.
+        let labels = Disassembler.labelMap(image.symbols.filter { $0.space == .code })
         let result: RunResult
         if args.flags.contains("--trace") {
             let write: (String) -> Void = json ? { console.err($0) } : { console.out($0) }

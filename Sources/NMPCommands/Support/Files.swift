@@ -63,8 +63,8 @@ enum Files {
     }
 
     /// Checks, before anything is written, that every output can be written and that no
-    /// output is an input or another output. Each entry is (option, path), e.g.
-    /// ("--output", "Y.npy"); messages name the option.
+    /// output is an input or another output. Each output is (option, path), e.g.
+    /// ("--output", "Y.npy"); each input (what it is, path), e.g. ("--weights file", "W.npy").
     static func checkOutputs(_ outputs: [(String, String)], inputs: [(String, String)]) throws(CommandError) {
         var seen: [(String, String, Identity?)] = inputs.map { ($0.0, $0.1, identity($0.1)) }
         let inputCount = seen.count
@@ -75,8 +75,8 @@ enum Files {
             for (index, (otherOption, otherPath, otherID)) in seen.enumerated() {
                 let same = id != nil ? id == otherID : (otherID == nil && canonical != nil && canonical == canonicalPath(otherPath))
                 guard same else { continue }
-                let what = index < inputCount ? "the input \(otherOption) '\(otherPath)'" : "also the output of \(otherOption)"
-                throw .failure("\(option) '\(path)' is \(what); nmp never writes over its inputs or one output over another (give another file name)")
+                let what = index < inputCount ? "the \(otherOption) '\(otherPath)'" : "the output of \(otherOption)"
+                throw .failure("\(option) '\(path)' is also \(what); nmp never writes over its inputs or one output over another (give another file name)")
             }
             let directory = (target.path as NSString).deletingLastPathComponent
             let checked = target.kind == .replace && id == nil ? (directory.isEmpty ? "." : directory) : target.path
@@ -110,14 +110,22 @@ enum Files {
     /// symbolic links, or a non-regular file to write through. A directory, a dangling
     /// link and a missing directory are errors.
     static func destination(_ path: String) throws(CommandError) -> Destination {
+        var current = path
         var info = stat()
-        if lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK {
-            guard let resolved = realpath(path, nil) else {
-                throw .failure("cannot write '\(path)': it is a symbolic link to a path that does not exist (\(posixReason(errno)))")
+        // Follow symbolic links one at a time, so that a link to a file that does not exist
+        // yet creates that file (as a shell redirection would).
+        var hops = 0
+        while lstat(current, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK {
+            hops += 1
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let n = readlink(current, &buffer, buffer.count - 1)
+            guard n > 0, hops <= 40 else {
+                throw .failure("cannot write '\(path)': \(hops > 40 ? "too many levels of symbolic links" : posixReason(errno))")
             }
-            defer { free(resolved) }
-            return try destination(String(cString: resolved))
+            let target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            current = target.hasPrefix("/") ? target : ((current as NSString).deletingLastPathComponent as NSString).appendingPathComponent(target)
         }
+        if current != path { return try destination(current) }
         if stat(path, &info) == 0 {
             switch info.st_mode & S_IFMT {
             case S_IFDIR: throw .failure("cannot write '\(path)': it is a directory")

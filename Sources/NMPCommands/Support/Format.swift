@@ -7,7 +7,8 @@ import Foundation
 /// - other quantities with a fixed number of decimals and the same separators;
 /// - times with the unit that fits (ns, us, ms, s);
 /// - energies in one unit per table: the largest of pJ, nJ, uJ, mJ, J in which the table's
-///   total is at least 1 (`EnergyUnit.fitting`), with two decimals; `--json` is always pJ.
+///   total is at least 100 (`EnergyUnit.fitting`), with two decimals, so that a row down to
+///   a few hundred-thousandths of the total still shows; `--json` is always pJ.
 ///
 /// Nothing here traps: a value too large for `Int` is still written, and a value that is not
 /// finite is written as "-".
@@ -86,8 +87,8 @@ enum EnergyUnit: String, CaseIterable {
         }
     }
 
-    /// The largest unit in which `picojoules` is at least 1 (pJ for anything smaller).
+    /// The largest unit in which `picojoules` is at least 100 (pJ for anything smaller).
     static func fitting(_ picojoules: Double) -> EnergyUnit {
-        allCases.last { picojoules.magnitude >= $0.picojoules } ?? .pJ
+        allCases.last { picojoules.magnitude >= 100 * $0.picojoules } ?? .pJ
     }
 }

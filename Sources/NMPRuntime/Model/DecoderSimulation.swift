@@ -216,8 +216,8 @@ public struct DecoderSimulation: Sendable {
             failed = failed ?? what
             return 0
         }
-        func op(_ name: String, macs: Int = 0, operations: Int = 0, dramBytes: Int = 0, _ note: String) -> HostOperation {
-            let pj = Double(macs) * (e.fp16Mul + e.fp16Add) + Double(operations) * e.fp16Add + Double(dramBytes) * e.dramRead
+        func op(_ name: String, macs: Int = 0, operations: Int = 0, dramBytes: Int = 0, writes: Bool = false, _ note: String) -> HostOperation {
+            let pj = Double(macs) * (e.fp16Mul + e.fp16Add) + Double(operations) * e.fp16Add + Double(dramBytes) * (writes ? e.dramWrite : e.dramRead)
             return HostOperation(name: name, macs: macs, operations: operations, dramBytes: dramBytes, picojoules: pj,
                                  cycles: Double(dramBytes) / Double(machine.dramBytesPerCycle), note: note)
         }
@@ -236,7 +236,7 @@ public struct DecoderSimulation: Sendable {
             op("softmax", operations: n("softmax operations", layers, m.attentionHeads, keys, 5), "max, subtract, exp, sum, divide per score"),
             op("attention values", macs: n("attention MACs", layers, m.attentionHeads, m.headDim, keys),
                dramBytes: n("KV cache bytes", layers, kv, keys, 2), "fp16 values read from DRAM"),
-            op("KV cache write", dramBytes: n("KV cache bytes", layers, 2, kv, 2), "this token's key and value, fp16"),
+            op("KV cache write", dramBytes: n("KV cache bytes", layers, 2, kv, 2), writes: true, "this token's key and value, fp16"),
             op(m.activation == .relu2 ? "squared ReLU x up" : "SiLU x up", operations: n("FFN operations", layers, 3, m.intermediateSize),
                "the gated FFN's element-wise part"),
             op("residual adds", operations: n("residual operations", layers, 2, m.hiddenSize), "two per layer"),
