@@ -64,6 +64,7 @@ struct ModelReport {
                      rightAligned: [1, 2]).render() + "\n"
         let base = s.fp16
         let clock = s.machine.clockGHz * 1e9
+        let comparisonUnit = EnergyUnit.fitting(max(s.picojoulesPerToken, base.picojoulesPerToken))
         out += Table(header: ["per token", "ternary machine", "FP16 baseline", "ratio"], rows: [
             ["weight bytes (projections)", Format.count(s.packedWeightBytes), Format.count(base.weightBytes),
              Format.ratio(Double(base.weightBytes) / Double(s.packedWeightBytes))],
@@ -71,7 +72,8 @@ struct ModelReport {
              Format.ratio(base.cyclesPerToken / s.cyclesPerToken)],
             ["latency", Format.time(s.cyclesPerToken / clock), Format.time(base.cyclesPerToken / clock), ""],
             ["tokens/s", Format.number(s.tokensPerSecond, decimals: 1), Format.number(clock / base.cyclesPerToken, decimals: 1), ""],
-            ["energy", Format.energy(s.picojoulesPerToken), Format.energy(base.picojoulesPerToken),
+            ["energy (\(comparisonUnit.rawValue))", Format.energy(s.picojoulesPerToken, in: comparisonUnit),
+             Format.energy(base.picojoulesPerToken, in: comparisonUnit),
              Format.ratio(base.picojoulesPerToken / s.picojoulesPerToken)],
             ["DRAM traffic (bytes)", Format.count(s.dramBytesPerToken), "", ""],
         ], rightAligned: [1, 2, 3]).render()

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+
+/// The README's commands run as written in a fresh clone, and its sample output is what
+/// nmp prints: a new user's first minutes must not end in "no such file".
+struct ReadmeTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static func readme() throws -> String {
+        try String(contentsOf: repository.appendingPathComponent("README.md"), encoding: .utf8)
+    }
+
+    /// The `sh` block of the section titled `title`.
+    static func shellBlock(after title: String) throws -> [String] {
+        let text = try readme()
+        let section = try #require(text.range(of: title)).upperBound
+        let open = try #require(text.range(of: "```sh\n", range: section..<text.endIndex)).upperBound
+        let close = try #require(text.range(of: "```", range: open..<text.endIndex)).lowerBound
+        return text[open..<close].split(separator: "\n").map(String.init)
+    }
+
+    struct Command: CustomTestStringConvertible, Sendable {
+        var arguments: [String]
+        var status: Int32
+        var testDescription: String { arguments.joined(separator: " ") }
+    }
+
+    /// Every `nmp` line of the tour, with the exit status its comment announces (`exit 1`)
+    /// or 0. `bench` and `model` are left to CI's release run: in a debug build they take
+    /// minutes.
+    static func tourCommands() -> [Command] {
+        ((try? shellBlock(after: "## A tour of the command line")) ?? []).compactMap { line in
+            guard line.hasPrefix("nmp ") else { return nil }
+            let parts = line.components(separatedBy: " #")
+            let arguments = parts[0].split(separator: " ").dropFirst().map(String.init)
+            guard let name = arguments.first, name != "bench", name != "model" else { return nil }
+            let status: Int32 = parts.dropFirst().joined().contains("exit 1") ? 1 : 0
+            return Command(arguments: arguments, status: status)
+        }
+    }
+
+    @Test func theTourHasCommands() {
+        #expect(Self.tourCommands().count >= 15)
+    }
+
+    @Test(arguments: tourCommands())
+    func tourCommandRuns(_ command: Command) throws {
+        try FileManager.default.createDirectory(atPath: "/tmp/nmp-tour", withIntermediateDirectories: true)
+        // Commands that read what an earlier one wrote find it: run those first.
+        for prerequisite in [["asm", "programs/dot_product.nasm", "-o", "/tmp/nmp-tour/dot.nmc"],
+                             ["asm", "programs/gemv_tiled.nasm", "-o", "/tmp/nmp-tour/gemv.nmc"]] {
+            _ = try ProcessRun(prerequisite, in: Self.repository)
+        }
+        if command.arguments.contains("/tmp/nmp-tour/layer.nasm") && command.arguments.first == "asm" {
+            _ = try ProcessRun(["layer", "--weights", "examples/bitlinear/Wq.npy", "--weight-scale", "0.01584612764418125",
+                                "--input", "examples/bitlinear/X.npy", "--output", "/tmp/nmp-tour/Yq.npy",
+                                "--emit-asm", "/tmp/nmp-tour/layer.nasm"], in: Self.repository)
+        }
+        let run = try ProcessRun(command.arguments, in: Self.repository)
+        #expect(run.status == command.status, "\(String(decoding: run.err, as: UTF8.self))")
+        if command.status == 0 { #expect(!run.out.isEmpty || command.arguments.contains("-o")) }
+    }
+
+    /// The quick start's report is the one `nmp run programs/gemv_tiled.nasm` prints.
+    @Test func quickStartOutputIsCurrent() throws {
+        let text = try Self.readme()
+        let start = try #require(text.range(of: "```text\nprogram  programs/gemv_tiled.nasm")).lowerBound
+        let block = text[text.index(start, offsetBy: 8)...].prefix { $0 != "`" }
+        let shown = block.split(separator: "\n", omittingEmptySubsequences: false).prefix { $0 != "..." }
+        let run = try ProcessRun(["run", "programs/gemv_tiled.nasm"], in: Self.repository)
+        let printed = String(decoding: run.out, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(Array(printed.prefix(shown.count)) == Array(shown))
+    }
+}
