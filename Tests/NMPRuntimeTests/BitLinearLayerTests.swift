@@ -99,4 +99,42 @@ struct BitLinearLayerTests {
         tiny.weightSRAM.size = tiny.tileBytes
         #expect(throws: CompileError.self) { try BitLinearLayer.compile(weights: weights, input: [1, 2, 3], tokens: 1, config: tiny) }
     }
+
+    /// The plan's instruction bound, checked before code is generated, is an upper bound of
+    /// the program the compiler emits (on the default machine and on machines with ragged
+    /// chunks, small activation SRAMs (several input pieces) and 2-bit packing).
+    @Test(arguments: [(1, 1, 1), (33, 65, 7), (96, 1000, 13), (3, 200, 1), (640, 2560, 6)])
+    func instructionBoundHolds(out: Int, inFeatures: Int, tokens: Int) throws {
+        var small = MachineConfig()
+        small.activationSRAM.size = 2048
+        var narrow = MachineConfig()
+        narrow.vlen = 20
+        narrow.rows = 7
+        narrow.packing = .twoBit
+        for config in [MachineConfig(), small, narrow] {
+            let (weights, x) = Self.case_(out: out, in: inFeatures, tokens: tokens, seed: 7)
+            let compiled: CompiledBitLinear
+            do {
+                compiled = try BitLinearLayer.compile(weights: weights, input: x, tokens: tokens, config: config)
+            } catch {
+                continue  // a shape this machine cannot hold
+            }
+            #expect(compiled.image.code.count <= compiled.plan.instructionBound,
+                    "\(out) x \(inFeatures) x \(tokens): \(compiled.image.code.count) > \(compiled.plan.instructionBound)")
+        }
+    }
+
+    /// Layers whose program would exceed the image's instruction limit, or whose sums could
+    /// overflow int32, are compile errors before any code is built.
+    @Test func oversizedLayersAreRejectedUpFront() {
+        #expect(throws: CompileError.self) {
+            try BitLinearPlan(tokens: 100_000, inFeatures: 64, outFeatures: 64, config: MachineConfig())
+        }
+        var wide = MachineConfig()
+        wide.weightSRAM.size = 1 << 30
+        wide.dramSize = 1 << 32
+        #expect(throws: CompileError.self) {
+            try BitLinearPlan(tokens: 1, inFeatures: BitLinearPlan.maxInFeatures + 1, outFeatures: 1, config: wide)
+        }
+    }
 }

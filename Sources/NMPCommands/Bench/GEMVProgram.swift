@@ -18,6 +18,9 @@ struct GEMVProgram {
     var xAddress: Int { 0 }
     var yAddress: Int { (columns + 63) / 64 * 64 }
 
+    /// The largest rows x columns: 2^28 int8 weights (256 MiB) on the host.
+    static let maxWeights = 1 << 28
+
     enum ShapeError: Error, CustomStringConvertible {
         case shape(String)
         var description: String { if case .shape(let s) = self { s } else { "" } }
@@ -27,7 +30,11 @@ struct GEMVProgram {
         self.rows = rows
         self.columns = columns
         self.config = config
-        guard rows > 0, columns > 0, rows % config.rows == 0, columns % config.vlen == 0 else {
+        guard rows > 0, columns > 0, rows.multipliedReportingOverflow(by: columns).partialValue <= Self.maxWeights,
+              rows <= Self.maxWeights, columns <= Self.maxWeights else {
+            throw .shape("the benchmark GEMV has at most \(Format.count(Self.maxWeights)) weights (rows x columns; the native kernel holds them as int8 in host memory)")
+        }
+        guard rows % config.rows == 0, columns % config.vlen == 0 else {
             throw .shape("the benchmark GEMV needs rows a multiple of ROWS (\(config.rows)) and columns a multiple of VLEN (\(config.vlen))")
         }
         guard 2 * blockBytes <= config.weightSRAM.size else {

@@ -31,12 +31,9 @@ enum BenchCommand: Command {
     static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
         let args = try Arguments(arguments, flags: ["--json"], values: [["--rows"], ["--columns"], ["--repeat"], ["--config"]])
         guard args.positional.isEmpty else { throw .usage("unexpected argument '\(args.positional[0])'") }
-        func positive(_ name: String, _ fallback: Int) throws(CommandError) -> Int {
-            guard let text = args.values[name] else { return fallback }
-            guard let value = Int(text), value > 0, value <= 1 << 20 else { throw .usage("\(name) '\(text)' is not an integer in 1...1048576") }
-            return value
-        }
-        let rows = try positive("--rows", 2560), columns = try positive("--columns", 6912), repeats = try positive("--repeat", 5)
+        let rows = try args.integer("--rows", minimum: 1, maximum: 1 << 20) ?? 2560
+        let columns = try args.integer("--columns", minimum: 1, maximum: 1 << 20) ?? 6912
+        let repeats = try args.integer("--repeat", minimum: 1, maximum: 1000) ?? 5
         let config = try ConfigCommand.loadConfig(args.values["--config"])
         let gemv: GEMVProgram
         do {

@@ -58,6 +58,9 @@ public struct BitLinearPlan: Sendable {
     public let inputAddress: Int
     public let outputAddress: Int
     public var dramBytes: Int { outputAddress + groups * blocks * stagingBytes }
+    /// An upper bound of the generated program's instructions, checked against
+    /// `maxInstructions` before any code is generated.
+    public let instructionBound: Int
 
     public init(tokens: Int, inFeatures: Int, outFeatures: Int, config: MachineConfig) throws(CompileError) {
         guard tokens >= 1 else { throw CompileError("a layer needs at least one token (got \(tokens))") }
@@ -109,11 +112,24 @@ public struct BitLinearPlan: Sendable {
         pieces = (chunks + pieceChunks - 1) / pieceChunks
         inputAddress = Self.align(blocks * blockBytes)
         outputAddress = Self.align(inputAddress + tokens * inFeatures * 4)
+        // The generated program repeats its code per token and per token group and row
+        // block; bound it before any text is built (an upper bound counted from
+        // BitLinearCodegen: at most 58 instructions per input piece and token, 40 + 11 per
+        // token of a group per row block).
+        let estimate = Checked.sum([Checked.product([tokens, 12 + 58 * pieces]),
+                                    Checked.product([groups, Checked.sum([4, Checked.product([blocks, 40 + 11 * group])]) ?? Int.max]), 16])
+        guard let estimate, estimate <= Self.maxInstructions else {
+            throw CompileError("the compiled program would have up to \(estimate.map { String($0) } ?? "more than 2^63") instructions, more than the \(Self.maxInstructions) an image holds: the compiler repeats code per token group and row block (fewer tokens per run, or a machine with more rows, help)")
+        }
+        instructionBound = estimate
         guard dramBytes <= config.dramSize else {
             throw CompileError("the layer's weights, inputs and outputs (\(dramBytes) bytes) do not fit the \(config.dramSize)-byte DRAM")
         }
         guard dramBytes <= Int(UInt32.max) else { throw CompileError("the layer's DRAM image exceeds 4 GiB") }
     }
+
+    /// The most instructions a program may have: the assembler's `.text` limit (ISA.md 8.6).
+    public static let maxInstructions = 1 << 20
 
     /// The widest layer: int32 accumulators hold any sum of this many products of an int8
     /// code (at most 128 in magnitude) and a trit, 128 * 16,777,215 < 2^31.

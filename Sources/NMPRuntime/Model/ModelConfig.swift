@@ -221,20 +221,8 @@ public struct ModelConfig: Sendable, Equatable {
     /// The first field whose size makes a parameter count overflow Int, if any; checked
     /// arithmetic mirroring the properties above.
     private func firstOverflowingField() -> String? {
-        func mul(_ a: Int, _ b: Int) -> Int? {
-            let (p, o) = a.multipliedReportingOverflow(by: b)
-            return o ? nil : p
-        }
-        func add(_ values: [Int?]) -> Int? {
-            var sum = 0
-            for value in values {
-                guard let value else { return nil }
-                let (s, o) = sum.addingReportingOverflow(value)
-                if o { return nil }
-                sum = s
-            }
-            return sum
-        }
+        func mul(_ a: Int, _ b: Int) -> Int? { Checked.product([a, b]) }
+        func add(_ values: [Int?]) -> Int? { Checked.sum(values) }
         guard let queryWidth = mul(attentionHeads, headDim), let keyValueWidth = mul(keyValueHeads, headDim) else {
             return "head_dim"
         }
