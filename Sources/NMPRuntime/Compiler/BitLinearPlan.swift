@@ -110,8 +110,17 @@ public struct BitLinearPlan: Sendable {
         let room = (config.activationSRAM.size - inputBufferAddress) / (4 * vlen)
         pieceChunks = max(1, min(chunks, room))
         pieces = (chunks + pieceChunks - 1) / pieceChunks
-        inputAddress = Self.align(blocks * blockBytes)
-        outputAddress = Self.align(inputAddress + tokens * inFeatures * 4)
+        // DRAM: weights, inputs, outputs; sizes checked for overflow (a model config can ask
+        // for absurd shapes) before they are compared with the machine's DRAM.
+        let weightBytes = Checked.product([blocks, blockBytes]) ?? Int.max
+        let inputBytes = Checked.product([tokens, inFeatures, 4]) ?? Int.max
+        let outputBytes = Checked.product([groups, blocks, stagingBytes]) ?? Int.max
+        let dram = Checked.sum([weightBytes, inputBytes, outputBytes, 16])
+        guard let dram, dram <= config.dramSize else {
+            throw CompileError("the layer's weights, inputs and outputs (\(dram.map { String($0) } ?? "more than 2^63") bytes) do not fit the \(config.dramSize)-byte DRAM")
+        }
+        inputAddress = Self.align(weightBytes)
+        outputAddress = Self.align(inputAddress + inputBytes)
         // The generated program repeats its code per token and per token group and row
         // block; bound it before any text is built (an upper bound counted from
         // BitLinearCodegen: at most 58 instructions per input piece and token, 40 + 11 per
@@ -122,10 +131,6 @@ public struct BitLinearPlan: Sendable {
             throw CompileError("the compiled program would have up to \(estimate.map { String($0) } ?? "more than 2^63") instructions, more than the \(Self.maxInstructions) an image holds: the compiler repeats code per token group and row block (fewer tokens per run, or a machine with more rows, help)")
         }
         instructionBound = estimate
-        guard dramBytes <= config.dramSize else {
-            throw CompileError("the layer's weights, inputs and outputs (\(dramBytes) bytes) do not fit the \(config.dramSize)-byte DRAM")
-        }
-        guard dramBytes <= Int(UInt32.max) else { throw CompileError("the layer's DRAM image exceeds 4 GiB") }
     }
 
     /// The most instructions a program may have: the assembler's `.text` limit (ISA.md 8.6).
