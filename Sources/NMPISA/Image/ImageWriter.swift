@@ -4,36 +4,40 @@ extension MicrocodeImage {
     /// The image as `.nmc` bytes (ISA.md "Microcode image"): header, section table,
     /// then each non-empty section in kind order, each starting on a 4-byte boundary.
     public func encoded() -> [UInt8] {
-        var sections: [(SectionKind, [UInt8])] = [(.code, code.flatMap { littleEndian($0) })]
-        if !weightData.isEmpty { sections.append((.weightData, weightData)) }
-        if !activationData.isEmpty { sections.append((.activationData, activationData)) }
-        if !dramData.isEmpty { sections.append((.dramData, dramData)) }
-        if !symbols.isEmpty { sections.append((.symbols, encodedSymbols())) }
-        if !requirements.isEmpty { sections.append((.requirements, encodedRequirements())) }
+        // Section contents are referenced, not copied, until they go into the one output
+        // array: a large image costs its own size once more, not several times.
+        let codeBytes = code.flatMap { littleEndian($0) }
+        let symbolBytes = symbols.isEmpty ? [] : encodedSymbols()
+        let requirementBytes = requirements.isEmpty ? [] : encodedRequirements()
+        let all: [(SectionKind, [UInt8])] = [(.code, codeBytes), (.weightData, weightData), (.activationData, activationData),
+                                             (.dramData, dramData), (.symbols, symbolBytes), (.requirements, requirementBytes)]
+        let sections = all.filter { $0.0 == .code || !$0.1.isEmpty }
 
         var offset = ImageLayout.headerSize + ImageLayout.sectionEntrySize * sections.count
         var table: [UInt8] = []
-        var body: [UInt8] = []
+        var placed: [(offset: Int, bytes: [UInt8])] = []
         for (kind, bytes) in sections {
-            let padding = (4 - offset % 4) % 4
-            body += [UInt8](repeating: 0, count: padding)
-            offset += padding
+            offset += (4 - offset % 4) % 4
             table += littleEndian(kind.rawValue) + littleEndian(UInt32(offset))
                 + littleEndian(UInt32(bytes.count)) + littleEndian(UInt32(0))
-            body += bytes
+            placed.append((offset, bytes))
             offset += bytes.count
         }
-        let tail = table + body
-        let fileSize = ImageLayout.headerSize + tail.count
-        var header = ImageLayout.magic
-        header += littleEndian(ImageLayout.version)
-        header += littleEndian(packing == .twoBit ? ImageLayout.flagTwoBitPacking : 0)
-        header += littleEndian(entry)
-        header += littleEndian(UInt32(sections.count))
-        header += littleEndian(UInt32(fileSize))
-        header += [0, 0, 0, 0]  // checksum, filled in below
-        header += [UInt8](repeating: 0, count: 8)
-        var file = header + tail
+        let fileSize = offset
+        var file = ImageLayout.magic
+        file.reserveCapacity(fileSize)
+        file += littleEndian(ImageLayout.version)
+        file += littleEndian(packing == .twoBit ? ImageLayout.flagTwoBitPacking : 0)
+        file += littleEndian(entry)
+        file += littleEndian(UInt32(sections.count))
+        file += littleEndian(UInt32(fileSize))
+        file += [0, 0, 0, 0]  // checksum, filled in below
+        file += [UInt8](repeating: 0, count: 8)
+        file += table
+        for (start, bytes) in placed {
+            file += [UInt8](repeating: 0, count: start - file.count)
+            file += bytes
+        }
         file.replaceSubrange(ImageLayout.checksumOffset..<ImageLayout.checksumOffset + 4,
                              with: littleEndian(CRC32.checksum(file)))
         return file
