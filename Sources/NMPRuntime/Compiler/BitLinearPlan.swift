@@ -72,7 +72,8 @@ public struct BitLinearPlan: Sendable {
         self.outFeatures = outFeatures
         self.config = config
         let vlen = config.vlen, rows = config.rows
-        blocks = (outFeatures + rows - 1) / rows
+        // Divisions rounded up without `n + d - 1`, which overflows for n near Int.max.
+        blocks = outFeatures / rows + (outFeatures % rows == 0 ? 0 : 1)
         chunks = (inFeatures + vlen - 1) / vlen
         lastChunkColumns = inFeatures - (chunks - 1) * vlen
         blockBytes = chunks * config.tileBytes
@@ -97,7 +98,7 @@ public struct BitLinearPlan: Sendable {
             throw CompileError("one token of \(inFeatures) int8 activations plus its staging buffers does not fit the \(config.activationSRAM.size)-byte activation SRAM")
         }
         group = chosen
-        groups = (tokens + group - 1) / group
+        groups = tokens / group + (tokens % group == 0 ? 0 : 1)
         stagingBytes = 2 * group * rows * 4
         outputBatch = (1...min(8, blocks)).last { fixedBytes(chosen, $0) + 4 * vlen <= config.activationSRAM.size } ?? 1
         scalesAddress = Self.align(kPad * chosen)
@@ -107,8 +108,17 @@ public struct BitLinearPlan: Sendable {
         let room = (config.activationSRAM.size - inputBufferAddress) / (4 * vlen)
         pieceChunks = max(1, min(chunks, room))
         pieces = (chunks + pieceChunks - 1) / pieceChunks
-        inputAddress = Self.align(blocks * blockBytes)
-        outputAddress = Self.align(inputAddress + tokens * inFeatures * 4)
+        // The DRAM image (weights, inputs, outputs, each start aligned to 8), counted with
+        // checks first: `outFeatures` from a model config may be near Int.max (2.3e18 output
+        // rows of 1 input feature make 7.2e16 row blocks of 416 bytes).
+        guard let weightBytes = Checked.product([blocks, blockBytes]),
+              let inputBytes = Checked.product([tokens, inFeatures, 4]),
+              let outputBytes = Checked.product([groups, blocks, stagingBytes]),
+              Checked.sum([weightBytes, 7, inputBytes, 7, outputBytes]) != nil else {
+            throw CompileError("the layer's weights (\(blocks) row blocks of \(blockBytes) bytes), inputs and outputs overflow a 64-bit byte count: they do not fit the \(config.dramSize)-byte DRAM")
+        }
+        inputAddress = Self.align(weightBytes)
+        outputAddress = Self.align(inputAddress + inputBytes)
         guard dramBytes <= config.dramSize else {
             throw CompileError("the layer's weights, inputs and outputs (\(dramBytes) bytes) do not fit the \(config.dramSize)-byte DRAM")
         }
