@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets fuzz/bin/fuzz-asm, fuzz/bin/fuzz-image and fuzz/bin/fuzz-sim.
+# Builds the libFuzzer targets fuzz/bin/fuzz-asm, fuzz-image, fuzz-sim, fuzz-npy, fuzz-config
+# and fuzz-hfconfig.
 #
-# SwiftPM is not used: each library module (NMPTrits <- NMPISA <- NMPAssembler) is
+# SwiftPM is not used: each library module (NMPSupport, NMPTrits, NMPISA, NMPAssembler,
+# NMPJSON, NMPSimulator, NMPRuntime: every module before the modules that import it) is
 # compiled by swiftc, whole-module, into one object file plus a .swiftmodule, with
 # libFuzzer coverage and AddressSanitizer instrumentation; each entry file is then
 # compiled and linked against those objects with -sanitize=fuzzer,address, which also
@@ -28,23 +30,31 @@ module() {
         "$SWIFTC" "${FLAGS[@]}" -module-name "$name" -wmo -c -o "$OBJ/$name.o" \
         -emit-module -emit-module-path "$OBJ/$name.swiftmodule"
 }
+module NMPSupport                              # no dependencies; imported by NMPISA and up
 module NMPTrits
 module NMPISA
 module NMPAssembler
 module NMPJSON
 module NMPSimulator
+module NMPRuntime                              # imports all of the above
 
-# One fuzzer executable per entry file.
+# The objects each target links (every module it imports, directly or not).
+SIM_OBJS=("$OBJ/NMPSupport.o" "$OBJ/NMPTrits.o" "$OBJ/NMPISA.o" "$OBJ/NMPJSON.o" "$OBJ/NMPSimulator.o")
+ASM_OBJS=("$OBJ/NMPSupport.o" "$OBJ/NMPTrits.o" "$OBJ/NMPISA.o" "$OBJ/NMPAssembler.o")
+RUNTIME_OBJS=("${SIM_OBJS[@]}" "$OBJ/NMPAssembler.o" "$OBJ/NMPRuntime.o")
+
+# One fuzzer executable per entry file: target <entry> <binary> <other sources and objects...>
 target() {
-    local entry=$1 binary=$2
+    local entry=$1 binary=$2                   # then the extra sources and objects
+    shift 2
     echo "linking $OUT/$binary"
-    "$SWIFTC" "${FLAGS[@]}" -use-ld=lld -module-name "${entry%.swift}" "fuzz/$entry" fuzz/FuzzRoundTrip.swift \
-        "$OBJ/NMPTrits.o" "$OBJ/NMPISA.o" "$OBJ/NMPAssembler.o" -o "$OUT/$binary"
+    "$SWIFTC" "${FLAGS[@]}" -use-ld=lld -module-name "${entry%.swift}" "fuzz/$entry" "$@" -o "$OUT/$binary"
 }
-# The simulator target needs neither the assembler nor the round-trip check.
-echo "linking $OUT/fuzz-sim"
-"$SWIFTC" "${FLAGS[@]}" -use-ld=lld -module-name FuzzSimulator fuzz/FuzzSimulator.swift \
-    "$OBJ/NMPTrits.o" "$OBJ/NMPISA.o" "$OBJ/NMPJSON.o" "$OBJ/NMPSimulator.o" -o "$OUT/fuzz-sim"
-target FuzzAssembler.swift fuzz-asm
-target FuzzImageLoader.swift fuzz-image
+target FuzzAssembler.swift fuzz-asm fuzz/FuzzRoundTrip.swift "${ASM_OBJS[@]}"
+target FuzzImageLoader.swift fuzz-image fuzz/FuzzRoundTrip.swift "${ASM_OBJS[@]}"
+# The simulator and machine-config targets need neither the assembler nor the round trip.
+target FuzzSimulator.swift fuzz-sim "${SIM_OBJS[@]}"
+target FuzzMachineConfig.swift fuzz-config "${SIM_OBJS[@]}"
+target FuzzNPY.swift fuzz-npy "${RUNTIME_OBJS[@]}"
+target FuzzModelConfig.swift fuzz-hfconfig "${RUNTIME_OBJS[@]}"
 echo "built: $(ls "$OUT" | tr '\n' ' ')"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs one fuzz target for a while: fuzz/run.sh <asm|image|sim> <seconds> [libFuzzer options...]
+# Runs one fuzz target for a while:
+#   fuzz/run.sh <asm|image|sim|npy|config|hfconfig> <seconds> [libFuzzer options...]
 #
 # New inputs go to a scratch corpus, fuzz/artifacts/corpus-<target>/, which starts from the
 # committed seeds in fuzz/corpus/<target>/ (only read, so the seeds stay small).
@@ -8,14 +9,20 @@
 # Build first with fuzz/build.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."                                # repository root
-target=${1:?usage: fuzz/run.sh <asm|image|sim> <seconds> [libFuzzer options...]}
-seconds=${2:?usage: fuzz/run.sh <asm|image|sim> <seconds> [libFuzzer options...]}
+usage="usage: fuzz/run.sh <asm|image|sim|npy|config|hfconfig> <seconds> [libFuzzer options...]"
+target=${1:?$usage}
+seconds=${2:?$usage}
 shift 2
+# The readers of small files (npy, config, hfconfig) must not allocate anything large for a
+# ~4 KB input: one malloc beyond 128 MB is reported as an OOM (a bug), like a timeout.
 case $target in
-    asm)   max_len=4096; extra=(-dict=fuzz/asm.dict) ;;
-    image) max_len=8192; extra=() ;;
-    sim)   max_len=2048; extra=() ;;
-    *) echo "unknown target '$target' (asm, image or sim)" >&2; exit 2 ;;
+    asm)      max_len=4096; extra=(-dict=fuzz/asm.dict) ;;
+    image)    max_len=8192; extra=() ;;
+    sim)      max_len=2048; extra=() ;;
+    npy)      max_len=4096; extra=(-dict=fuzz/npy.dict -malloc_limit_mb=128) ;;
+    config)   max_len=4096; extra=(-dict=fuzz/json.dict -malloc_limit_mb=128) ;;
+    hfconfig) max_len=4096; extra=(-dict=fuzz/json.dict -malloc_limit_mb=128) ;;
+    *) echo "unknown target '$target' (asm, image, sim, npy, config or hfconfig)" >&2; exit 2 ;;
 esac
 [[ ${KEEP_GOING:-0} == 1 ]] && extra+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
 work=fuzz/artifacts/corpus-$target

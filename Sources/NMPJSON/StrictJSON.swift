@@ -18,16 +18,29 @@ public indirect enum StrictJSON: Sendable {
         switch self {
         case .object: return "an object"
         case .array: return "an array"
-        case .string(let text):
-            let shown = text.count > 40 ? String(text.prefix(40)) + "..." : text
-            return "the string \"\(shown)\""
-        case .number(let text): return text
+        case .string(let text): return "the string \"\(Self.shortened(text))\""
+        case .number(let text): return Self.shortened(text)
         case .bool(let value): return value ? "true" : "false"
         case .null: return "null"
         }
     }
 
-    /// Why a value is not the number a reader wants.
+    /// The most Unicode scalars of a string or number an error quotes.
+    public static let quotedLength = 40
+
+    /// `text` as an error quotes a value: whole when it has at most `quotedLength` Unicode
+    /// scalars, else its first `quotedLength` scalars, "..." and its length in bytes. Counted
+    /// in scalars, not characters, so that at most 4 * `quotedLength` bytes are quoted
+    /// (one character may hold any number of combining marks).
+    public static func shortened(_ text: String) -> String {
+        guard text.unicodeScalars.count > quotedLength else { return text }
+        var shown = String.UnicodeScalarView()
+        shown.append(contentsOf: text.unicodeScalars.prefix(quotedLength))
+        return String(shown) + "... (\(text.utf8.count) bytes)"
+    }
+
+    /// Why a value is not the number a reader wants. The texts are the number as written,
+    /// `shortened` for messages (a 4 KB run of digits is quoted by its first 40).
     public enum NumberProblem: Error, Equatable, Sendable {
         /// Not a number at all (the value's `summary` says what it is).
         case notANumber
@@ -42,15 +55,15 @@ public indirect enum StrictJSON: Sendable {
     /// (`2048`, not `2048.0` or `2.048e3`) that fits `Int`.
     public func integer() -> Result<Int, NumberProblem> {
         guard case .number(let text) = self else { return .failure(.notANumber) }
-        guard !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) else { return .failure(.notAnInteger(text)) }
-        guard let value = Int(text) else { return .failure(.outOfRange(text)) }
+        guard !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) else { return .failure(.notAnInteger(Self.shortened(text))) }
+        guard let value = Int(text) else { return .failure(.outOfRange(Self.shortened(text))) }
         return .success(value)
     }
 
     /// The value as a finite `Double` (any JSON number; 1e400 is out of range).
     public func finiteDouble() -> Result<Double, NumberProblem> {
         guard case .number(let text) = self else { return .failure(.notANumber) }
-        guard let value = Double(text), value.isFinite else { return .failure(.outOfRange(text)) }
+        guard let value = Double(text), value.isFinite else { return .failure(.outOfRange(Self.shortened(text))) }
         return .success(value)
     }
 

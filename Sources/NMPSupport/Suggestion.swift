@@ -40,10 +40,13 @@ public enum Suggestion {
         return previous[b.count]
     }
 
-    /// `text` as an error quotes it: at most `maxLength` characters, with the full length
-    /// said when it was cut.
+    /// `text` as an error quotes it: at most `maxLength` Unicode scalars (so at most
+    /// 4 * `maxLength` bytes), with the full length said when it was cut. Scalars, not
+    /// characters: one character may hold any number of combining marks.
     public static func quoted(_ text: String) -> String {
-        guard text.count > maxLength else { return text }
-        return String(text.prefix(maxLength)) + "... (\(text.utf8.count) bytes)"
+        guard text.unicodeScalars.count > maxLength else { return text }
+        var shown = String.UnicodeScalarView()
+        shown.append(contentsOf: text.unicodeScalars.prefix(maxLength))
+        return String(shown) + "... (\(text.utf8.count) bytes)"
     }
 }

@@ -75,7 +75,8 @@ public struct BitLinearPlan: Sendable {
         self.outFeatures = outFeatures
         self.config = config
         let vlen = config.vlen, rows = config.rows
-        blocks = (outFeatures + rows - 1) / rows
+        // Divisions rounded up without `n + d - 1`, which overflows for n near Int.max.
+        blocks = outFeatures / rows + (outFeatures % rows == 0 ? 0 : 1)
         chunks = (inFeatures + vlen - 1) / vlen
         lastChunkColumns = inFeatures - (chunks - 1) * vlen
         blockBytes = chunks * config.tileBytes
@@ -100,7 +101,7 @@ public struct BitLinearPlan: Sendable {
             throw CompileError("one token of \(inFeatures) int8 activations plus its staging buffers does not fit the \(config.activationSRAM.size)-byte activation SRAM")
         }
         group = chosen
-        groups = (tokens + group - 1) / group
+        groups = tokens / group + (tokens % group == 0 ? 0 : 1)
         stagingBytes = 2 * group * rows * 4
         outputBatch = (1...min(8, blocks)).last { fixedBytes(chosen, $0) + 4 * vlen <= config.activationSRAM.size } ?? 1
         scalesAddress = Self.align(kPad * chosen)

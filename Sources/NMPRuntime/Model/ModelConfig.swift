@@ -158,7 +158,7 @@ public struct ModelConfig: Sendable, Equatable {
         let act = try reader.string("hidden_act")
         guard let activation = Activation(rawValue: act) else {
             let supported = Activation.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
-            throw reader.fail("hidden_act", "unsupported activation \"\(act)\" (supported: \(supported))")
+            throw reader.fail("hidden_act", "unsupported activation \"\(StrictJSON.shortened(act))\" (supported: \(supported))")
         }
         let rmsNormEps = try reader.positiveDouble("rms_norm_eps")
         let ropeTheta = try reader.ropeTheta(default: modelType == "bitnet" ? 500_000 : 10_000)
