@@ -27,7 +27,7 @@ let package = Package(
         // .nasm text -> image and back; diagnostics.
         .target(name: "NMPAssembler", dependencies: ["NMPISA", "NMPTrits", "NMPSupport"]),
         // A strict JSON parser with line/column errors, for the config readers.
-        .target(name: "NMPJSON"),
+        .target(name: "NMPJSON", dependencies: ["NMPSupport"]),
         // The machine config, energy table and the cycle-accurate simulator.
         .target(name: "NMPSimulator", dependencies: ["NMPISA", "NMPTrits", "NMPJSON", "NMPSupport"]),
         // BitNet on the machine: tensors (.npy), reference numerics, model shapes, the compiler.

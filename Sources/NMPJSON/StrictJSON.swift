@@ -1,3 +1,5 @@
+import NMPSupport
+
 /// A parsed JSON value. Numbers keep their literal text, so that a reader decides how to
 /// convert them and can quote them exactly in errors.
 public indirect enum StrictJSON: Sendable {
@@ -33,10 +35,7 @@ public indirect enum StrictJSON: Sendable {
     /// in scalars, not characters, so that at most 4 * `quotedLength` bytes are quoted
     /// (one character may hold any number of combining marks).
     public static func shortened(_ text: String) -> String {
-        guard text.unicodeScalars.count > quotedLength else { return text }
-        var shown = String.UnicodeScalarView()
-        shown.append(contentsOf: text.unicodeScalars.prefix(quotedLength))
-        return String(shown) + "... (\(text.utf8.count) bytes)"
+        Quoted.text(text, limit: quotedLength)
     }
 
     /// Why a value is not the number a reader wants. The texts are the number as written,

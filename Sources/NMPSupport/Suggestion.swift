@@ -44,9 +44,6 @@ public enum Suggestion {
     /// 4 * `maxLength` bytes), with the full length said when it was cut. Scalars, not
     /// characters: one character may hold any number of combining marks.
     public static func quoted(_ text: String) -> String {
-        guard text.unicodeScalars.count > maxLength else { return text }
-        var shown = String.UnicodeScalarView()
-        shown.append(contentsOf: text.unicodeScalars.prefix(maxLength))
-        return String(shown) + "... (\(text.utf8.count) bytes)"
+        Quoted.text(text, limit: maxLength)
     }
 }

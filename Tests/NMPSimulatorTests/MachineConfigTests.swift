@@ -284,6 +284,23 @@ struct MachineConfigTests {
         }
     }
 
+    /// A key or value with control characters is quoted escaped: a newline or a terminal
+    /// escape sequence in a file never reaches the terminal raw.
+    @Test func controlCharactersAreEscapedInMessages() {
+        #expect {
+            _ = try Self.parse("{\"vl\\nen\\u001b[31m\": 1}")
+        } throws: { error in
+            let message = (error as? ConfigError)?.description ?? ""
+            return !message.contains("\n") && !message.contains("\u{1B}") && message.contains("vl\\nen\\u{1B}[31m")
+        }
+        #expect {
+            _ = try Self.parse("{\"packing\": \"ba\\tse3\"}")
+        } throws: { error in
+            let message = (error as? ConfigError)?.description ?? ""
+            return !message.contains("\t") && message.contains("ba\\tse3")
+        }
+    }
+
     @Test func invalidUTF8IsRejected() {
         let bytes: [UInt8] = Array(#"{"packing": ""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8)
         #expect(throws: ConfigError.self) { try MachineConfig(json: bytes, source: "x.json") }

@@ -154,17 +154,20 @@ public struct NPYArray: Sendable, Equatable {
 
     // MARK: - Helpers
 
-    /// `product(shape) * itemSize`, or nil when an entry is negative or the product
-    /// overflows `Int`.
+    /// `product(shape) * itemSize`, or nil when an entry is negative or the product of the
+    /// non-zero extents overflows `Int` (as numpy, which rejects (0, 2^63 - 1) just like
+    /// (2^63 - 1, 0): the answer must not depend on the order of the axes).
     static func byteCount(shape: [Int], itemSize: Int) -> Int? {
         var total = itemSize
+        var empty = false
         for extent in shape {
             guard extent >= 0 else { return nil }
+            if extent == 0 { empty = true; continue }
             let (product, overflow) = total.multipliedReportingOverflow(by: extent)
             guard !overflow else { return nil }
             total = product
         }
-        return total
+        return empty ? 0 : total
     }
 
     /// The `Float` with the same value as the IEEE 754 binary16 number `bits`: exact for

@@ -130,6 +130,9 @@ public enum NPY {
         guard case .tuple(let entriesOfShape) = shapeValue else {
             throw failure("malformed header: 'shape' must be a tuple of integers like (3, 4), (5,) or (), found \(shapeValue.repr())")
         }
+        guard entriesOfShape.count <= Self.maxDimensions else {
+            throw failure("malformed header: the shape has \(entriesOfShape.count) axes; numpy arrays have at most \(Self.maxDimensions)")
+        }
         var shape: [Int] = []
         for (axis, item) in entriesOfShape.enumerated() {
             guard case .integer(let text, let value) = item else {
@@ -164,6 +167,9 @@ public enum NPY {
     }
 
     static let expectedKeys = ["descr", "fortran_order", "shape"]
+
+    /// numpy's NPY_MAXDIMS (64 since numpy 2.0; 32 before).
+    static let maxDimensions = 64
 
     /// Why a dtype descriptor is not one nmp reads.
     struct DTypeProblem: Error {
