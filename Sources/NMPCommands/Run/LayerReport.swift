@@ -49,6 +49,7 @@ struct LayerReport {
             ("schema", .string("nmp-layer/1")),
             ("in_features", .int(weights.columns)), ("out_features", .int(weights.rows)), ("tokens", .int(tokens)),
             ("bit_exact", .bool(bitExact)),
+            ("input_conversions", .array((inputNote.map { $0.components(separatedBy: "; ") } ?? []).map { .string($0) })),
             ("ternary_parameters", .int(weights.rows * weights.columns)),
             ("packed_weight_bytes", .int(plan.blocks * plan.blockBytes)),
             ("cycles", .int(c.cycles)), ("instructions", .int(c.retired)),
