@@ -95,7 +95,7 @@ struct BitLinearCycleRegressionTests {
 
     /// DRAM bytes read and written by a run (the only use of the event counts here).
     static func dramBytes(_ result: RunResult) -> Int {
-        (result.events[.dramRead] ?? 0) + (result.events[.dramWrite] ?? 0)
+        result.events[.dramRead] + result.events[.dramWrite]
     }
 
     static func run(_ c: Case, seed: UInt64) throws -> RunResult {
@@ -121,7 +121,7 @@ struct BitLinearCycleRegressionTests {
         #expect(cycles * config.rows * config.vlen >= c.out * c.inFeatures * c.tokens, "compute bound")
         #expect(dram >= packedWeightBytes + 4 * c.tokens * c.inFeatures + 8 * c.tokens * c.out)
         let retiredByOpcode = result.counters.retiredByOpcode
-        let transfers = (retiredByOpcode[.dmaw] ?? 0) + (retiredByOpcode[.dmaa] ?? 0) + (retiredByOpcode[.dmas] ?? 0)
+        let transfers = retiredByOpcode[.dmaw] + retiredByOpcode[.dmaa] + retiredByOpcode[.dmas]
         #expect(cycles > transfers * config.dmaLatency + dram / config.dramBytesPerCycle, "serial DMA bound, \(transfers) transfers")
         #expect(retiredByOpcode[.mmac] == c.tokens * blocks * chunks)
         #expect(result.counters.tritMACs == c.tokens * blocks * config.rows * c.inFeatures, "ROWS lanes per mmac over the real columns")
