@@ -335,14 +335,9 @@ struct AssemblyState {
         return Int64(packing.byteCount(forTrits: count))
     }
 
-    /// The trit value of a `.trits` digit: '+' 1, '0' 0, '-' -1; nil for anything else.
+    /// The trit value of a `.trits` digit ('+', '0', '-'); nil for anything else.
     private static func tritValue(_ byte: UInt8) -> Int8? {
-        switch byte {
-        case UInt8(ascii: "+"): 1
-        case UInt8(ascii: "0"): 0
-        case UInt8(ascii: "-"): -1
-        default: nil
-        }
+        byte < 0x80 ? Trit(symbol: Character(UnicodeScalar(byte)))?.rawValue : nil
     }
 
     /// The number of trits of a `.trits` line, or nil after reporting an empty line or the

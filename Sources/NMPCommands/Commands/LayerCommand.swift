@@ -112,7 +112,7 @@ enum LayerCommand: Command {
         let exact = run.accumulators == acc && run.outputs.map(\.bitPattern) == y.map(\.bitPattern)
 
         let report = LayerReport(weights: weights, tokens: tokens, plan: compiled.plan, result: run.result, bitExact: exact,
-                                 inputNote: notes.isEmpty ? nil : notes.joined(separator: "; "))
+                                 inputConversions: notes)
         guard exact else {
             console.out(args.flags.contains("--json") ? report.json().render() + "\n" : report.text())
             throw .failure("the machine's outputs differ from the reference, so no output was written (this is a bug in nmp; please report it)")

@@ -80,8 +80,7 @@ enum DumpRequest: Equatable {
 
     /// A decimal or 0x-hex non-negative number.
     static func number(_ text: String) -> Int? {
-        let value = text.hasPrefix("0x") || text.hasPrefix("0X") ? Int(text.dropFirst(2), radix: 16) : Int(text)
-        return value.flatMap { $0 >= 0 ? $0 : nil }
+        Arguments.integer(text).flatMap { $0 >= 0 ? $0 : nil }
     }
 
     /// The dump as text lines.

@@ -10,7 +10,7 @@ struct LayerReport {
     var result: RunResult
     var bitExact: Bool
     /// How the inputs were read, when it matters (e.g. float64 converted to float32).
-    var inputNote: String? = nil
+    var inputConversions: [String] = []
 
     var cyclesPerToken: Double { Double(result.counters.cycles) / Double(tokens) }
     var tokensPerSecond: Double { result.seconds > 0 ? Double(tokens) / result.seconds : 0 }
@@ -22,7 +22,7 @@ struct LayerReport {
         let unit = EnergyUnit.fitting(energy.total)
         var out = "BitLinear \(Format.count(weights.columns)) -> \(Format.count(weights.rows)), \(Format.count(tokens)) token\(tokens == 1 ? "" : "s"): "
             + "outputs \(bitExact ? "bit-exact with" : "DIFFER from") the reference\n"
-        if let note = inputNote { out += "input    \(note)\n" }
+        if !inputConversions.isEmpty { out += "input    \(inputConversions.joined(separator: "; "))\n" }
         out += "machine  \(RunReport.machineSummary(result.config))\n\n"
         let rows: [[String]] = [
             ["ternary weights", Format.count(weights.rows * weights.columns), "trits", "\(Format.count(plan.blocks * plan.blockBytes)) packed bytes"],
@@ -49,7 +49,7 @@ struct LayerReport {
             ("schema", .string("nmp-layer/1")),
             ("in_features", .int(weights.columns)), ("out_features", .int(weights.rows)), ("tokens", .int(tokens)),
             ("bit_exact", .bool(bitExact)),
-            ("input_conversions", .array((inputNote.map { $0.components(separatedBy: "; ") } ?? []).map { .string($0) })),
+            ("input_conversions", .array(inputConversions.map { .string($0) })),
             ("ternary_parameters", .int(weights.rows * weights.columns)),
             ("packed_weight_bytes", .int(plan.blocks * plan.blockBytes)),
             ("cycles", .int(c.cycles)), ("instructions", .int(c.retired)),

@@ -61,13 +61,18 @@ struct Arguments {
         return positional[0]
     }
 
+    /// A decimal or 0x-hex integer, as options and `--dump` ranges are written.
+    static func integer(_ text: String) -> Int? {
+        text.hasPrefix("0x") || text.hasPrefix("0X") ? Int(text.dropFirst(2), radix: 16) : Int(text)
+    }
+
     /// The integer value of option `name` in `minimum...maximum` (decimal, or 0x hex), nil
     /// when the option is absent; anything else is a usage error naming the option.
     func integer(_ name: String, minimum: Int, maximum: Int = Int.max) throws(CommandError) -> Int? {
         guard let text = values[name] else { return nil }
-        let value = text.hasPrefix("0x") ? Int(text.dropFirst(2), radix: 16) : Int(text)
-        guard let value, value >= minimum, value <= maximum else {
-            throw .usage("\(name) '\(text)' is not an integer in \(Format.count(minimum))...\(maximum == Int.max ? "" : Format.count(maximum))")
+        guard let value = Self.integer(text), value >= minimum, value <= maximum else {
+            let range = maximum == Int.max ? ">= \(Format.count(minimum))" : "in \(Format.count(minimum))...\(Format.count(maximum))"
+            throw .usage("\(name) '\(text)' is not an integer \(range)")
         }
         return value
     }

@@ -191,7 +191,10 @@ final class OutputFile {
     private let destination: Files.Destination
     private let temporary: String?
     private var fd: Int32
+    /// The interrupt-cleanup slot of the temporary file (nil when the table was full).
     private var slot: Int?
+    /// The temporary file exists and has not been renamed into place yet.
+    private var pending = false
 
     init(_ path: String) throws(CommandError) {
         self.path = path
@@ -213,6 +216,7 @@ final class OutputFile {
                 InterruptCleanup.unregister(slot)
                 throw .failure("cannot write '\(path)': \(reason)")
             }
+            pending = true
             // A replaced file keeps its permissions.
             var info = stat()
             if stat(destination.path, &info) == 0 { fchmod(fd, info.st_mode & 0o7777) }
@@ -244,22 +248,25 @@ final class OutputFile {
         let closed = close(fd)
         fd = -1
         guard let temporary else { return }
-        defer { InterruptCleanup.unregister(slot); slot = nil }
         guard closed == 0, rename(temporary, destination.path) == 0 else {
             let reason = Files.posixReason(errno)
-            unlink(temporary)
+            abandon()
             throw .failure("cannot write '\(path)': \(reason)")
         }
+        pending = false
+        InterruptCleanup.unregister(slot)
+        slot = nil
     }
 
     /// Gives up: the temporary file is removed, the destination is untouched.
     func abandon() {
         if fd >= 0 { close(fd); fd = -1 }
-        if let temporary, slot != nil {
+        if let temporary, pending {
             unlink(temporary)
-            InterruptCleanup.unregister(slot)
-            slot = nil
+            pending = false
         }
+        InterruptCleanup.unregister(slot)
+        slot = nil
     }
 
     /// Distinguishes temporary files of one process.
