@@ -40,9 +40,13 @@ public struct InstructionSpec: Sendable {
     public let energy: [EventCount]
     /// One-line semantics, as in ISA.md's table.
     public let summary: String
+    /// How the operands are used beyond "first register operand is the result, the others
+    /// are sources" (ISA.md 6.1): the scoreboard reads these from the table.
+    public let roles: OperandRoles
 
     init(format: InstructionFormat, operands: [OperandKind], group: InstructionGroup, timing: TimingRule,
-         energy: [EventCount], summary: String) {
+         energy: [EventCount], summary: String, roles: OperandRoles = []) {
+        self.roles = roles
         self.format = format
         self.operands = operands
         self.group = group
@@ -55,7 +59,7 @@ public struct InstructionSpec: Sendable {
     /// its register result, or nil if it writes no register.
     public var resultLatency: [LatencyParameter]? {
         switch timing {
-        case .pipelined(let latency?), .branch(let latency?): [latency]
+        case .pipelined(let latency?), .branch(let latency?), .floatLanes(let latency): [latency]
         case .memory(_, _, load: true, let unpacks): unpacks ? [.loadLatency, .unpackLatency] : [.loadLatency]
         default: nil
         }
@@ -71,4 +75,16 @@ public struct InstructionSpec: Sendable {
 
     /// The distinct events the opcode can count, `.instruction` first.
     public var events: [EnergyEvent] { energy.flatMap(\.events) }
+}
+
+/// Operand roles the scoreboard needs that the operand list alone does not say.
+public struct OperandRoles: OptionSet, Hashable, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// The destination register is also read: the instruction accumulates into it
+    /// (`vmac`, `mmac`, `fvmac`, `fmacs`), so it waits for the register's earlier result.
+    public static let accumulates = OperandRoles(rawValue: 1)
+    /// The instruction writes `vl` (`setvl`): later `vl`-dependent instructions wait for it.
+    public static let writesVL = OperandRoles(rawValue: 2)
 }

@@ -13,7 +13,7 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     // Branches, jumps, hardware loop
     case beq = 0x30, bne, blt, bge, bltu, bgeu, jal, jalr, loop
     // Loads and stores
-    case lw = 0x40, sw, lb, sb, ldv, stv, lda, sta, ldt, stt, ldm
+    case lw = 0x40, sw, lb, sb, ldv, stv, lda, sta, ldt, stt, ldm, ldbf, stbf, ldhf, sthf
     // DMA
     case dmaw = 0x50, dmaa, dmas, dwait
     // Ternary compute
@@ -22,6 +22,8 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case azero = 0x70, abcast, awiden, aadd, asub, amul, arelu, asq, amax, asum, rq
     // Floating-point scale unit (float32 bit patterns in accumulator lanes and scalars)
     case fcvt = 0x80, fmuls, fdivs, famax, fq, fdiv, fmax, fmul
+    // Float32 vector unit: lane-wise, lane-scalar, exp, ordered reductions, scalar float
+    case fvadd = 0x88, fvsub, fvmul, fvdiv, fvmax, fvmac, fadds, fsubs, fmaxs, fmacs, fexp, fsum, frmax, fadd, fsub, fsqrt
 
     /// The assembly mnemonic (the case name).
     public var mnemonic: String { String(describing: self) }
@@ -45,7 +47,7 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
         case .setvl: .init(format: .r, operands: [.register(.scalar, .a), .register(.scalar, .b)],
                            group: .control, timing: .pipelined(latency: .aluLatency),
                            energy: [.count(.registerRead, 4), .count(.registerWrite, 4), .count(.int32Add, 1)],
-                           summary: "vl = min(x[rs] (unsigned), VLEN); x[rd] = vl")
+                           summary: "vl = min(x[rs] (unsigned), VLEN); x[rd] = vl", roles: [.writesVL])
 
         case .add: Self.scalarR("x[rd] = x[rs1] + x[rs2] (wrapping)")
         case .sub: Self.scalarR("x[rd] = x[rs1] - x[rs2] (wrapping)")
@@ -111,6 +113,14 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
         case .stt: Self.memory(.trit, .weightSRAM, .tritRow, load: false, "wsram[addr ..< addr + ROWBYTES] = pack(t[ts])")
         case .ldm: Self.memory(.matrix, .weightSRAM, .tritMatrix, load: true,
                                "m[md][r] = unpack(wsram[addr + r*ROWBYTES ..< +ROWBYTES]) for r < ROWS")
+        case .ldbf: Self.memory(.accumulator, .activationSRAM, .activeLanes(laneBytes: 2), load: true,
+                                "a[ad][l] = bits(f32(asram.bf16[addr + 2l])) for l < vl (exact)")
+        case .stbf: Self.memory(.accumulator, .activationSRAM, .activeLanes(laneBytes: 2), load: false,
+                                "asram.bf16[addr + 2l] = bf16(f32(a[as][l])) rounded to nearest even for l < vl")
+        case .ldhf: Self.memory(.accumulator, .activationSRAM, .activeLanes(laneBytes: 2), load: true,
+                                "a[ad][l] = bits(f32(asram.f16[addr + 2l])) for l < vl (exact)")
+        case .sthf: Self.memory(.accumulator, .activationSRAM, .activeLanes(laneBytes: 2), load: false,
+                                "asram.f16[addr + 2l] = f16(f32(a[as][l])) rounded to nearest even for l < vl")
 
         case .dmaw: Self.dma("wsram[x[rd] ..< +x[rn]] = dram[x[rs] ..< +x[rn]], in the background",
                              from: .dramRead, to: .weightSRAMWrite)
@@ -125,13 +135,15 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
                           group: .ternary, timing: .pipelined(latency: .macLatency),
                           energy: [.count(.registerRead, [.init(4, .vl), .init(1, .vlTritBytes), .init(1, .vl)]),
                                    .count(.registerWrite, 4, .vl), EventCount(.tritMACs, [.init(1, .vl)])],
-                          summary: "a[ad][l] += t[ts][l] * v[vs][l] for l < vl (add, subtract or skip; wrapping)")
+                          summary: "a[ad][l] += t[ts][l] * v[vs][l] for l < vl (add, subtract or skip; wrapping)",
+                          roles: [.accumulates])
         case .mmac: .init(format: .r, operands: [.register(.accumulator, .a), .register(.matrix, .b), .register(.vector, .c)],
                           group: .ternary, timing: .pipelined(latency: .mmacLatency),
                           energy: [.count(.registerRead, [.init(4, .rows), .init(1, .rowsVlTritBytes), .init(1, .vl)]),
                                    .count(.registerWrite, 4, .rows), EventCount(.tritMACs, [.init(1, .rowsVl)]),
                                    .count(.int32Add, 1, .rows)],
-                          summary: "a[ad][r] += sum over l < vl of m[ms][r][l] * v[vs][l], for r < ROWS (wrapping)")
+                          summary: "a[ad][r] += sum over l < vl of m[ms][r][l] * v[vs][l], for r < ROWS (wrapping)",
+                          roles: [.accumulates])
         case .sgn: .init(format: .r, operands: [.register(.trit, .a), .register(.accumulator, .b), .register(.scalar, .c)],
                          group: .ternary, timing: .pipelined(latency: .vectorLatency),
                          energy: [.count(.registerRead, [.init(4, .vl), .init(4, .one)]), .count(.registerWrite, 1, .vlTritBytes), .count(.int8Op, 1, .vl)],
@@ -179,7 +191,7 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
                         summary: "v[vd][l] = sat8(rne(a[as][l] * x[rm] / 2^(x[rsh] & 63))) (l < vl)")
 
         case .fcvt: .init(format: .r, operands: [.register(.accumulator, .a), .register(.accumulator, .b)],
-                          group: .float, timing: .pipelined(latency: .floatLatency),
+                          group: .float, timing: .floatLanes(latency: .floatLatency),
                           energy: [.count(.registerRead, 4, .vl), .count(.registerWrite, 4, .vl), .count(.fp32Add, 1, .vl)],
                           summary: "a[ad][l] = bits(s32(a[as][l]) rounded to float32) (l < vl)")
         case .fmuls: Self.floatVectorScalar("a[ad][l] = bits(f32(a[as][l]) * f32(x[rs])) (l < vl)",
@@ -187,11 +199,11 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
         case .fdivs: Self.floatVectorScalar("a[ad][l] = bits(f32(a[as][l]) / f32(x[rs])) (l < vl)",
                                             latency: .divLatency, event: .fp32Div)
         case .famax: .init(format: .r, operands: [.register(.scalar, .a), .register(.accumulator, .b)],
-                           group: .float, timing: .pipelined(latency: .reduceLatency),
+                           group: .float, timing: .floatLanes(latency: .reduceLatency),
                            energy: [.count(.registerRead, 4, .vl), .count(.registerWrite, 4), .count(.fp32Add, 1, .vl)],
                            summary: "x[rd] = bits(max over l < vl of |f32(a[as][l])|); +0.0 if vl = 0; NaN if any lane is NaN")
         case .fq: .init(format: .r, operands: [.register(.vector, .a), .register(.accumulator, .b), .register(.scalar, .c)],
-                        group: .float, timing: .pipelined(latency: .floatLatency),
+                        group: .float, timing: .floatLanes(latency: .floatLatency),
                         energy: [.count(.registerRead, [.init(4, .vl), .init(4, .one)]), .count(.registerWrite, 1, .vl),
                                  .count(.fp32Mul, 1, .vl), .count(.int8Op, 1, .vl)],
                         summary: "v[vd][l] = clamp(rne(f32(a[as][l]) * f32(x[rs])), -128, 127); NaN gives 0 (l < vl)")
@@ -199,6 +211,44 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
         case .fmax: Self.floatScalar("x[rd] = bits(max(f32(x[rs1]), f32(x[rs2]))); -0.0 < +0.0; NaN if either is NaN",
                                      latency: .floatLatency, event: .fp32Add)
         case .fmul: Self.floatScalar("x[rd] = bits(f32(x[rs1]) * f32(x[rs2]))", latency: .floatLatency, event: .fp32Mul)
+
+        case .fvadd: Self.floatVector("a[ad][l] = bits(f32(a[as][l]) + f32(a[at][l])) (l < vl)", latency: .floatLatency, events: [.fp32Add])
+        case .fvsub: Self.floatVector("a[ad][l] = bits(f32(a[as][l]) - f32(a[at][l])) (l < vl)", latency: .floatLatency, events: [.fp32Add])
+        case .fvmul: Self.floatVector("a[ad][l] = bits(f32(a[as][l]) * f32(a[at][l])) (l < vl)", latency: .floatLatency, events: [.fp32Mul])
+        case .fvdiv: Self.floatVector("a[ad][l] = bits(f32(a[as][l]) / f32(a[at][l])) (l < vl)", latency: .divLatency, events: [.fp32Div])
+        case .fvmax: Self.floatVector("a[ad][l] = bits(max(f32(a[as][l]), f32(a[at][l]))); -0.0 < +0.0; NaN if either is NaN (l < vl)",
+                                      latency: .floatLatency, events: [.fp32Add])
+        case .fvmac: Self.floatVector("a[ad][l] = bits(fma(f32(a[as][l]), f32(a[at][l]), f32(a[ad][l]))), one rounding (l < vl)",
+                                      latency: .floatLatency, events: [.fp32Mul, .fp32Add], accumulates: true)
+        case .fadds: Self.floatVectorScalar("a[ad][l] = bits(f32(a[as][l]) + f32(x[rs])) (l < vl)", latency: .floatLatency, event: .fp32Add)
+        case .fsubs: Self.floatVectorScalar("a[ad][l] = bits(f32(a[as][l]) - f32(x[rs])) (l < vl)", latency: .floatLatency, event: .fp32Add)
+        case .fmaxs: Self.floatVectorScalar("a[ad][l] = bits(max(f32(a[as][l]), f32(x[rs]))); -0.0 < +0.0; NaN if either is NaN (l < vl)",
+                                            latency: .floatLatency, event: .fp32Add)
+        case .fmacs: .init(format: .r, operands: [.register(.accumulator, .a), .register(.accumulator, .b), .register(.scalar, .c)],
+                           group: .float, timing: .floatLanes(latency: .floatLatency),
+                           energy: [.count(.registerRead, [.init(8, .vl), .init(4, .one)]), .count(.registerWrite, 4, .vl),
+                                    .count(.fp32Mul, 1, .vl), .count(.fp32Add, 1, .vl)],
+                           summary: "a[ad][l] = bits(fma(f32(a[as][l]), f32(x[rs]), f32(a[ad][l]))), one rounding (l < vl)",
+                           roles: [.accumulates])
+        case .fexp: .init(format: .r, operands: [.register(.accumulator, .a), .register(.accumulator, .b)],
+                          group: .float, timing: .floatLanes(latency: .expLatency),
+                          energy: [.count(.registerRead, 4, .vl), .count(.registerWrite, 4, .vl),
+                                   .count(.fp32Mul, 10, .vl), .count(.fp32Add, 11, .vl)],
+                          summary: "a[ad][l] = bits(exp(f32(a[as][l]))) by the algorithm of ISA.md 7.12 (l < vl)")
+        case .fsum: .init(format: .r, operands: [.register(.scalar, .a), .register(.accumulator, .b)],
+                          group: .float, timing: .floatLanes(latency: .reduceLatency),
+                          energy: [.count(.registerRead, 4, .vl), .count(.registerWrite, 4), .count(.fp32Add, 1, .vl)],
+                          summary: "x[rd] = bits(+0.0 + pairwise tree sum of f32(a[as][l]), l < vl) (ISA.md 7.12)")
+        case .frmax: .init(format: .r, operands: [.register(.scalar, .a), .register(.accumulator, .b)],
+                           group: .float, timing: .floatLanes(latency: .reduceLatency),
+                           energy: [.count(.registerRead, 4, .vl), .count(.registerWrite, 4), .count(.fp32Add, 1, .vl)],
+                           summary: "x[rd] = bits(max over l < vl of f32(a[as][l])); -inf if vl = 0; NaN if any lane is NaN")
+        case .fadd: Self.floatScalar("x[rd] = bits(f32(x[rs1]) + f32(x[rs2]))", latency: .floatLatency, event: .fp32Add)
+        case .fsub: Self.floatScalar("x[rd] = bits(f32(x[rs1]) - f32(x[rs2]))", latency: .floatLatency, event: .fp32Add)
+        case .fsqrt: .init(format: .r, operands: [.register(.scalar, .a), .register(.scalar, .b)],
+                           group: .float, timing: .pipelined(latency: .divLatency),
+                           energy: [.count(.registerRead, 4), .count(.registerWrite, 4), .count(.fp32Div, 1)],
+                           summary: "x[rd] = bits(sqrt(f32(x[rs]))), correctly rounded; NaN for x < -0.0")
         }
     }
 
@@ -274,7 +324,7 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     /// writes 4*vl, one float operation per lane.
     private static func floatVectorScalar(_ summary: String, latency: LatencyParameter, event: EnergyEvent) -> InstructionSpec {
         .init(format: .r, operands: [.register(.accumulator, .a), .register(.accumulator, .b), .register(.scalar, .c)],
-              group: .float, timing: .pipelined(latency: latency),
+              group: .float, timing: .floatLanes(latency: latency),
               energy: [.count(.registerRead, [.init(4, .vl), .init(4, .one)]), .count(.registerWrite, 4, .vl), .count(event, 1, .vl)],
               summary: summary)
     }
@@ -284,6 +334,17 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
         .init(format: .r, operands: [.register(.scalar, .a), .register(.scalar, .b), .register(.scalar, .c)],
               group: .float, timing: .pipelined(latency: latency),
               energy: [.count(.registerRead, 8), .count(.registerWrite, 4), .count(event, 1)], summary: summary)
+    }
+
+    /// A float32 operation on two accumulator registers' lanes: reads 8*vl bytes (12*vl if it
+    /// accumulates into its destination), writes 4*vl, the listed float operations per lane.
+    private static func floatVector(_ summary: String, latency: LatencyParameter, events: [EnergyEvent],
+                                    accumulates: Bool = false) -> InstructionSpec {
+        .init(format: .r, operands: [.register(.accumulator, .a), .register(.accumulator, .b), .register(.accumulator, .c)],
+              group: .float, timing: .floatLanes(latency: latency),
+              energy: [.count(.registerRead, accumulates ? 12 : 8, .vl), .count(.registerWrite, 4, .vl)]
+                  + events.map { .count($0, 1, .vl) },
+              summary: summary, roles: accumulates ? [.accumulates] : [])
     }
 
     private static func acc2(_ summary: String, latency: LatencyParameter, event: EnergyEvent) -> InstructionSpec {

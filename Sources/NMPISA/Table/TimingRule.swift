@@ -3,7 +3,7 @@ public enum LatencyParameter: String, CaseIterable, Sendable {
     case aluLatency, mulLatency, divLatency
     case loadLatency, unpackLatency
     case vectorLatency, vectorMulLatency, macLatency, mmacLatency
-    case reduceLatency, requantLatency, floatLatency
+    case reduceLatency, requantLatency, floatLatency, expLatency
 }
 
 /// Which memory an access goes to.
@@ -29,6 +29,7 @@ public enum AccessSize: Hashable, Sendable {
     public var alignment: Int {
         switch self {
         case .bytes(4), .activeLanes(laneBytes: 4): 4
+        case .activeLanes(laneBytes: 2): 2
         default: 1
         }
     }
@@ -52,6 +53,10 @@ public enum TimingRule: Hashable, Sendable {
     /// Issues in one cycle; its register result is ready `latency` cycles after issue
     /// (no result: ready at once).
     case pipelined(latency: LatencyParameter?)
+    /// A float32 vector operation: holds the issue stage for ceil(vl / `floatLanes`) cycles
+    /// (at least 1), the float unit processing `floatLanes` lanes per cycle; its result is
+    /// ready `latency` cycles after the last of them.
+    case floatLanes(latency: LatencyParameter)
     /// Issues like `pipelined`; when taken, the next instruction issues `branchPenalty`
     /// cycles later.
     case branch(latency: LatencyParameter?)
@@ -73,6 +78,8 @@ public enum TimingRule: Hashable, Sendable {
             "1 issue, result +`\(latency.rawValue)`"
         case .pipelined(nil):
             "1 issue"
+        case .floatLanes(let latency):
+            "ceil(vl/`floatLanes`) issue, result +`\(latency.rawValue)`"
         case .branch(let latency?):
             "1 issue, result +`\(latency.rawValue)`, taken +`branchPenalty`"
         case .branch(nil):

@@ -38,6 +38,12 @@ public struct MachineConfig: Sendable, Equatable {
     public var reduceLatency = 2, requantLatency = 2
     /// Float32 scale-unit result latency (`fcvt`, `fmuls`, `fq`, `fmax`, `fmul`).
     public var floatLatency = 3
+    /// `fexp` result latency (its range reduction and polynomial, ISA.md 7.12).
+    public var expLatency = 6
+    /// Lanes the float32 unit processes per cycle: a float instruction over vl lanes holds
+    /// issue for ceil(vl / floatLanes) cycles. The default equals the default VLEN, so the
+    /// unit keeps pace with one accumulator register per cycle.
+    public var floatLanes = 64
     /// Extra cycles after a taken branch, a jump or a skipped `loop`.
     public var branchPenalty: Int = 2
     /// Energy per event and static power.
@@ -61,6 +67,7 @@ public struct MachineConfig: Sendable, Equatable {
         case .reduceLatency: reduceLatency
         case .requantLatency: requantLatency
         case .floatLatency: floatLatency
+        case .expLatency: expLatency
         }
     }
 

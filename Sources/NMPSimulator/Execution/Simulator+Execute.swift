@@ -365,6 +365,11 @@ extension Simulator {
             case .fdiv: setX(x, ins.a, floatBits(Float(bitPattern: x[Int(ins.b)]) / Float(bitPattern: x[Int(ins.c)])))
             case .fmul: setX(x, ins.a, floatBits(Float(bitPattern: x[Int(ins.b)]) * Float(bitPattern: x[Int(ins.c)])))
             case .fmax: setX(x, ins.a, floatMax(Float(bitPattern: x[Int(ins.b)]), Float(bitPattern: x[Int(ins.c)])))
+            case .ldbf, .stbf, .ldhf, .sthf, .fvadd, .fvsub, .fvmul, .fvdiv, .fvmax, .fvmac, .fadds, .fsubs, .fmaxs, .fmacs,
+                 .fexp, .fsum, .frmax, .fadd, .fsub, .fsqrt:
+                // TEMPORARY: semantics land with the step-loop split.
+                trap = Trap(cause: .illegalInstruction, pc: pc, word: ins.word, cycle: issue, detail: "not yet implemented")
+                break run
             }
 
             // Results, retirement, the next issue cycle.
