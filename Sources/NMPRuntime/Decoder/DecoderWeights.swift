@@ -1,0 +1,103 @@
+import NMPSupport
+
+/// How the KV cache stores keys and values in DRAM (ISA.md 11.3): bf16 as the checkpoints
+/// store their tensors (half the bytes), or float32 (exact: what a float32 reference does).
+public enum KVCacheFormat: String, Sendable, CaseIterable {
+    case bf16, fp32
+
+    /// Bytes per cached element.
+    public var bytes: Int { self == .bf16 ? 2 : 4 }
+}
+
+/// The weights of one decoder layer: seven ternary projections with their scales and four
+/// RMSNorm weight vectors stored as bfloat16 bit patterns (the checkpoints' dtype).
+public struct DecoderLayerWeights: Sendable, Equatable {
+    public var inputNorm: [UInt16]
+    public var q: TernaryWeights, k: TernaryWeights, v: TernaryWeights, o: TernaryWeights
+    public var attentionSubNorm: [UInt16]
+    public var postAttentionNorm: [UInt16]
+    public var gate: TernaryWeights, up: TernaryWeights, down: TernaryWeights
+    public var ffnSubNorm: [UInt16]
+
+    public init(inputNorm: [UInt16], q: TernaryWeights, k: TernaryWeights, v: TernaryWeights, o: TernaryWeights,
+                attentionSubNorm: [UInt16], postAttentionNorm: [UInt16],
+                gate: TernaryWeights, up: TernaryWeights, down: TernaryWeights, ffnSubNorm: [UInt16]) {
+        self.inputNorm = inputNorm
+        self.q = q; self.k = k; self.v = v; self.o = o
+        self.attentionSubNorm = attentionSubNorm
+        self.postAttentionNorm = postAttentionNorm
+        self.gate = gate; self.up = up; self.down = down
+        self.ffnSubNorm = ffnSubNorm
+    }
+
+    /// The projections in execution order with their checkpoint names.
+    public var projections: [(name: String, weights: TernaryWeights)] {
+        [("q_proj", q), ("k_proj", k), ("v_proj", v), ("o_proj", o), ("gate_proj", gate), ("up_proj", up), ("down_proj", down)]
+    }
+}
+
+/// A whole BitNet b1.58 decoder's weights: the bf16 token embedding `[vocab, hidden]`, the
+/// layers, the final RMSNorm and the bf16 LM head `[vocab, hidden]` (nil when tied to the
+/// embedding).
+public struct DecoderWeights: Sendable, Equatable {
+    public var config: ModelConfig
+    public var embedding: [UInt16]
+    public var layers: [DecoderLayerWeights]
+    public var finalNorm: [UInt16]
+    public var lmHead: [UInt16]?
+
+    public init(config: ModelConfig, embedding: [UInt16], layers: [DecoderLayerWeights], finalNorm: [UInt16], lmHead: [UInt16]?) {
+        self.config = config
+        self.embedding = embedding
+        self.layers = layers
+        self.finalNorm = finalNorm
+        self.lmHead = lmHead
+    }
+
+    /// The LM head's rows: its own or the embedding's.
+    public var head: [UInt16] { lmHead ?? embedding }
+
+    /// Seeded random weights of `config`'s shapes (`layers` of them, default all): trits
+    /// uniform in {-1, 0, +1}, weight scales in 0.02 ... 0.1, norm weights in 0.5 ... 1.5 and
+    /// embedding / head entries about N(0, 0.5), all as bf16.
+    public static func random(_ config: ModelConfig, layers: Int? = nil, seed: UInt64) -> DecoderWeights {
+        var random = SplitMix64(seed: seed)
+        func uniform() -> Float { Float(random.next() >> 40) / Float(1 << 24) }
+        func bf16(_ value: Float) -> UInt16 { BFloat16.bits(value) }
+        func vector(_ n: Int, _ low: Float, _ high: Float) -> [UInt16] { (0..<n).map { _ in bf16(low + (high - low) * uniform()) } }
+        func table(_ n: Int) -> [UInt16] {
+            (0..<n).map { _ in bf16((uniform() + uniform() + uniform() - 1.5) * 0.7) }
+        }
+        func ternary(_ shape: LinearShape) -> TernaryWeights {
+            TernaryWeights(rows: shape.outFeatures, columns: shape.inFeatures,
+                           trits: (0..<shape.parameters).map { _ in random.nextTrit() }, scale: 0.02 + 0.08 * uniform())
+        }
+        let c = config
+        let shapes = c.linearLayers
+        let count = layers ?? c.layers
+        let layerWeights = (0..<count).map { _ in
+            DecoderLayerWeights(inputNorm: vector(c.hiddenSize, 0.5, 1.5), q: ternary(shapes[0]), k: ternary(shapes[1]), v: ternary(shapes[2]),
+                                o: ternary(shapes[3]), attentionSubNorm: vector(c.attentionHeads * c.headDim, 0.5, 1.5),
+                                postAttentionNorm: vector(c.hiddenSize, 0.5, 1.5), gate: ternary(shapes[4]), up: ternary(shapes[5]),
+                                down: ternary(shapes[6]), ffnSubNorm: vector(c.intermediateSize, 0.5, 1.5))
+        }
+        let embedding = table(c.vocabSize * c.hiddenSize)
+        let finalNorm = vector(c.hiddenSize, 0.5, 1.5)
+        return DecoderWeights(config: c, embedding: embedding, layers: layerWeights, finalNorm: finalNorm,
+                              lmHead: c.tiedEmbeddings ? nil : table(c.vocabSize * c.hiddenSize))
+    }
+}
+
+/// bfloat16 <-> float32 (the upper 16 bits of a float32; rounding to nearest even).
+public enum BFloat16 {
+    /// The float32 a bf16 pattern stands for (exact).
+    public static func float(_ bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
+
+    /// The bf16 nearest `value` (ties to even); NaN gives the canonical 0x7FC0.
+    public static func bits(_ value: Float) -> UInt16 {
+        if value.isNaN { return 0x7FC0 }
+        let b = value.bitPattern
+        let rounded = b &+ 0x7FFF &+ ((b >> 16) & 1)
+        return UInt16(truncatingIfNeeded: rounded >> 16)
+    }
+}
