@@ -117,10 +117,10 @@ public enum Disassembler {
     /// Equal bytes from this many on are one `.space` line.
     public static let runLength = 32
 
-    /// `.byte` lines of at most 16 bytes, broken at every label, and `.space N, value` for
+    /// `.byte` lines of at most 16 bytes (data of a section), broken at every label, and `.space N, value` for
     /// runs of `runLength` or more equal bytes; weight data gets a comment with the trits
     /// each `.byte` line holds when all its bytes are valid codes.
-    private static func dataLines<E: Error>(_ bytes: [UInt8], labels: [Int64: [String]], trits packing: TritPacking?,
+    public static func dataLines<E: Error>(_ bytes: [UInt8], labels: [Int64: [String]], trits packing: TritPacking?,
                                             line: (String) throws(E) -> Void) throws(E) {
         // Label offsets inside the data, ascending: each one ends a line or a run.
         let breaks = labels.keys.compactMap { $0 > 0 && $0 < Int64(bytes.count) ? Int($0) : nil }.sorted()

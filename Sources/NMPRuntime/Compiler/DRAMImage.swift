@@ -1,0 +1,32 @@
+import NMPSimulator
+
+/// Little-endian tensors in a DRAM image and read back from a simulator's DRAM.
+enum DRAMImage {
+    static func appendFloats(_ values: [Float], to bytes: inout [UInt8]) {
+        bytes.reserveCapacity(bytes.count + 4 * values.count)
+        for value in values { appendWord(value.bitPattern, to: &bytes) }
+    }
+
+    static func appendWord(_ bits: UInt32, to bytes: inout [UInt8]) {
+        bytes += [UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8),
+                  UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 24)]
+    }
+
+    static func appendHalves(_ values: [UInt16], to bytes: inout [UInt8]) {
+        bytes.reserveCapacity(bytes.count + 2 * values.count)
+        for value in values { bytes += [UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8)] }
+    }
+
+    /// Pads with zeros up to `address`.
+    static func pad(_ bytes: inout [UInt8], to address: Int) {
+        if bytes.count < address { bytes += [UInt8](repeating: 0, count: address - bytes.count) }
+    }
+
+    /// `count` 32-bit words at `address` of the simulator's DRAM.
+    static func words(_ simulator: Simulator, at address: Int, count: Int) -> [UInt32]? {
+        guard let raw = simulator.read(.dram, at: address, count: 4 * count) else { return nil }
+        return (0..<count).map { i in
+            UInt32(raw[4 * i]) | UInt32(raw[4 * i + 1]) << 8 | UInt32(raw[4 * i + 2]) << 16 | UInt32(raw[4 * i + 3]) << 24
+        }
+    }
+}
