@@ -5,41 +5,56 @@ import NMPSimulator
 /// `nmp model`: a whole BitNet decoder from its Hugging Face config, per token on the machine.
 enum ModelCommand: Command {
     static let name = "model"
-    static let summary = "simulate a whole BitNet decoder (Hugging Face config.json) per token, next to an FP16 baseline"
+    static let summary = "simulate a whole BitNet decoder token (Hugging Face config.json) on the machine, next to an FP16 baseline"
     static let help = """
-        usage: nmp model --hf-config config.json [--prompt-tokens N] [--context L]
-                         [--config <machine.json>] [--max-cycles N] [--json]
+        usage: nmp model --hf-config config.json [--context L] [--prompt-tokens N]
+                         [--kv-cache bf16|fp32] [--config <machine.json>] [--max-cycles N] [--json]
 
-        Builds the decoder the config describes with seeded random ternary weights of the
-        exact shapes, compiles each projection of a layer (q, k, v, o, gate, up, down) for
-        the machine and simulates it, then reports per layer kind and per token: parameter
-        counts, packed weight bytes, cycles, tokens/s at the machine's clock, DRAM traffic,
-        energy and its breakdown, MAC utilization against the peak and the roofline bound;
-        the operations that do not run on the ternary datapath (norms, RoPE, attention,
-        softmax, element-wise FFN, residuals, lm_head) as host operations with their counts
-        and estimated cost; and the same model with FP16 weights on the same memory system
-        and energy table, with the ratios.
+        Compiles the whole decoder the config describes (ISA.md chapter 11) with seeded
+        random weights of the exact shapes and simulates a decode token: the embedding row
+        fetch, every layer's RMSNorms, q/k/v/o/gate/up/down BitLinears, RoPE, the KV cache
+        write, attention scores over the cached keys, causal softmax, the weighted sum of
+        values, the gated activation and residual adds, then the final norm and the bf16 LM
+        head. Nothing is estimated: the report gives per operation (and per layer) the
+        cycles, stall cycles by cause, DRAM bytes, energy and the utilization of the unit it
+        runs on, per token; the energy by category; and the same model with FP16 projections
+        (a roofline estimate) for comparison. The argmax over the logits is left to the host.
 
-        All layers have the same shapes and program, and cycles do not depend on weight
-        values, so one layer is simulated and multiplied by the layer count.
+        The first two layers are simulated: every later layer runs the same code on other
+        addresses and no cycle depends on a weight value, so it costs exactly what the second
+        one does (tested against an all-layer run).
 
           --hf-config <file>    the model's config.json (BitNet or LLaMA-style keys); see examples/
-          --prompt-tokens N     also simulate a prefill of N tokens (reported per token)
-          --context L           tokens already in the KV cache for the decode step (default 0);
-                                L + 1 and N must not exceed the model's max_position_embeddings
+          --context L           tokens already in the KV cache for the decode step (default
+                                1024, or max_position_embeddings - 1 when that is smaller)
+          --prompt-tokens N     also simulate a prefill of N tokens from position 0 (reported
+                                per token; the LM head runs for the last prompt token only)
+          --kv-cache <format>   the KV cache's storage: bf16 (default, as the checkpoints
+                                store tensors) or fp32
           --config <file>       machine config JSON (see 'nmp config')
-          --max-cycles N        cycle budget of each projection's simulated run (default 10^9)
-          --json                print the report as JSON
+          --max-cycles N        cycle budget of each simulated pass (default 10^9)
+          --json                print the report as JSON (schema in the README)
           -h, --help            show this help
         """
 
+    /// The decode step's default context: a realistic conversation length.
+    static let defaultContext = 1024
+
     static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
-        let args = try Arguments(arguments, flags: ["--json"], values: [["--hf-config"], ["--prompt-tokens"], ["--context"], ["--config"], ["--max-cycles"]])
+        let args = try Arguments(arguments, flags: ["--json"], values: [["--hf-config"], ["--prompt-tokens"], ["--context"], ["--kv-cache"],
+                                                                       ["--config"], ["--max-cycles"]])
         guard args.positional.isEmpty else { throw .usage("unexpected argument '\(args.positional[0])'") }
         guard let path = args.values["--hf-config"] else { throw .usage("missing --hf-config config.json") }
         let prompt = try args.integer("--prompt-tokens", minimum: 1)
-        let context = try args.integer("--context", minimum: 0) ?? 0
+        let givenContext = try args.integer("--context", minimum: 0)
         let maxCycles = try args.integer("--max-cycles", minimum: 1) ?? Simulator.defaultMaxCycles
+        var kvFormat = KVCacheFormat.bf16
+        if let text = args.values["--kv-cache"] {
+            guard let format = KVCacheFormat(rawValue: text) else {
+                throw .usage("--kv-cache '\(text)' is not a cache format; use one of: \(KVCacheFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            kvFormat = format
+        }
         let machine = try ConfigCommand.loadConfig(args.values["--config"])
         let model: ModelConfig
         let bytes = try Files.read(path)
@@ -48,29 +63,35 @@ enum ModelCommand: Command {
         } catch {
             throw .failure(error.description)
         }
+        let context = givenContext ?? min(defaultContext, max(0, model.maxPositions - 1))
         // Every plan before any simulation: a request the machine or the model cannot take
         // fails at once, not after the decode step has been simulated.
         let decodePlan: DecoderPlan
         var prefillPlan: DecoderPlan?
         do {
-            decodePlan = try DecoderPlan(model: model, machine: machine, tokens: 1, context: context)
-            if let prompt { prefillPlan = try DecoderPlan(model: model, machine: machine, tokens: prompt, context: 0) }
+            decodePlan = try DecoderPlan(model: model, machine: machine, tokens: 1, context: context, kvFormat: kvFormat)
+            if let prompt { prefillPlan = try DecoderPlan(model: model, machine: machine, tokens: prompt, context: 0, kvFormat: kvFormat) }
         } catch {
             throw .failure("\(path): \(error.description)")
         }
-        let progress = isatty(STDERR_FILENO) == 1
-        if progress { console.err("nmp model: simulating one decode token...\n") }
+        let terminal = isatty(STDERR_FILENO) == 1
+        func progress(_ what: String) -> ((Int, Int) -> Void)? {
+            guard terminal else { return nil }
+            return { cycle, retired in console.err("\rnmp model: \(what): cycle \(Format.count(cycle)), \(Format.count(retired)) instructions") }
+        }
         let decode: DecoderSimulation
         var prefill: DecoderSimulation?
         do {
-            decode = try DecoderSimulation(plan: decodePlan, maxCycles: maxCycles)
+            decode = try DecoderSimulation(plan: decodePlan, maxCycles: maxCycles, progress: progress("decode token"))
             if let prefillPlan {
-                if progress { console.err("nmp model: simulating a prefill of \(Format.count(prefillPlan.tokens)) token\(prefillPlan.tokens == 1 ? "" : "s")...\n") }
-                prefill = try DecoderSimulation(plan: prefillPlan, maxCycles: maxCycles)
+                prefill = try DecoderSimulation(plan: prefillPlan, maxCycles: maxCycles,
+                                                progress: progress("prefill of \(Format.count(prefillPlan.tokens)) tokens"))
             }
         } catch {
+            if terminal { console.err("\n") }
             throw .failure("\(path): \(error.description)")
         }
+        if terminal { console.err("\r\u{1B}[K") }
         let report = ModelReport(source: path, decode: decode, prefill: prefill)
         console.out(args.flags.contains("--json") ? report.json().render() + "\n" : report.text())
         return ExitCode.success

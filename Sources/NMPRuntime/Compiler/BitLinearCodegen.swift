@@ -51,9 +51,9 @@ struct BitLinearCodegen {
         b.li(Self.r8, p.config.tileBytes, note: "bytes of one packed tile")
         b.li(Self.r10, float: weightScale, note: "gamma, the weight scale (float32 bits)")
         b.li(Self.r2, p.blockBytes, note: "bytes of one row block of tiles")
-        b.li(Self.r3, input); b.emit(.sw, .reg(Self.r3), spill(.groupInput))
-        b.li(Self.r3, output); b.emit(.sw, .reg(Self.r3), spill(.groupOutput))
-        b.li(Self.r3, sums); b.emit(.sw, .reg(Self.r3), spill(.groupSums))
+        b.li(Self.r3, input, wide: true); b.emit(.sw, .reg(Self.r3), spill(.groupInput))
+        b.li(Self.r3, output, wide: true); b.emit(.sw, .reg(Self.r3), spill(.groupOutput))
+        b.li(Self.r3, sums, wide: true); b.emit(.sw, .reg(Self.r3), spill(.groupSums))
         if p.fullGroups > 1 {
             b.li(Self.r3, p.fullGroups); b.emit(.sw, .reg(Self.r3), spill(.groupsLeft))
             let top = b.label("group")
@@ -161,7 +161,7 @@ struct BitLinearCodegen {
         let p = plan
         b.comment("-- row blocks: weights double-buffered from DRAM")
         b.emit(.dwait, .imm(0), note: "earlier outputs are out: the FIFO holds only what this group enqueues")
-        b.li(Self.r1, weights)
+        b.li(Self.r1, weights, wide: true)
         b.emit(.addi, .reg(Self.r4), .reg(.zero), .imm(0), note: "weight SRAM buffer 0")
         b.emit(.dmaw, .reg(Self.r4), .reg(Self.r1), .reg(Self.r2), note: "row block 0")
         b.emit(.add, .reg(Self.r1), .reg(Self.r1), .reg(Self.r2))

@@ -115,11 +115,16 @@ public struct ProgramBuilder {
     }
 
     /// Loads a 32-bit constant: `addi` when it fits a signed 16-bit immediate, else `lui`
-    /// and (when the low half is not zero) `ori`.
-    public mutating func li(_ reg: Reg, _ value: Int, note: String? = nil) {
+    /// and (when the low half is not zero) `ori`. A `wide` load is always `lui` + `ori`:
+    /// DRAM addresses use it, so that code that differs only in where its tensors are (the
+    /// layers of a decoder) takes the same cycles.
+    public mutating func li(_ reg: Reg, _ value: Int, wide: Bool = false, note: String? = nil) {
         let bits = UInt32(truncatingIfNeeded: value)
         let signed = Int32(bitPattern: bits)
-        if signed >= -32768 && signed <= 32767 {
+        if wide {
+            emit(.lui, .reg(reg), .imm(Int(bits >> 16)), note: note)
+            emit(.ori, .reg(reg), .reg(reg), .imm(Int(bits & 0xFFFF)))
+        } else if signed >= -32768 && signed <= 32767 {
             emit(.addi, .reg(reg), .reg(.zero), .imm(Int(signed)), note: note)
         } else {
             emit(.lui, .reg(reg), .imm(Int(bits >> 16)), note: note)

@@ -59,8 +59,9 @@ public struct DecoderWeights: Sendable, Equatable {
 
     /// Seeded random weights of `config`'s shapes (`layers` of them, default all): trits
     /// uniform in {-1, 0, +1}, weight scales in 0.02 ... 0.1, norm weights in 0.5 ... 1.5 and
-    /// embedding / head entries about N(0, 0.5), all as bf16.
-    public static func random(_ config: ModelConfig, layers: Int? = nil, seed: UInt64) -> DecoderWeights {
+    /// embedding / head entries about N(0, 0.5), all as bf16. Without `tables` the embedding
+    /// and head are empty (a cost run leaves them as zeros in DRAM).
+    public static func random(_ config: ModelConfig, layers: Int? = nil, seed: UInt64, tables: Bool = true) -> DecoderWeights {
         var random = SplitMix64(seed: seed)
         func uniform() -> Float { Float(random.next() >> 40) / Float(1 << 24) }
         func bf16(_ value: Float) -> UInt16 { BFloat16.bits(value) }
@@ -81,10 +82,10 @@ public struct DecoderWeights: Sendable, Equatable {
                                 postAttentionNorm: vector(c.hiddenSize, 0.5, 1.5), gate: ternary(shapes[4]), up: ternary(shapes[5]),
                                 down: ternary(shapes[6]), ffnSubNorm: vector(c.intermediateSize, 0.5, 1.5))
         }
-        let embedding = table(c.vocabSize * c.hiddenSize)
+        let embedding = tables ? table(c.vocabSize * c.hiddenSize) : []
         let finalNorm = vector(c.hiddenSize, 0.5, 1.5)
         return DecoderWeights(config: c, embedding: embedding, layers: layerWeights, finalNorm: finalNorm,
-                              lmHead: c.tiedEmbeddings ? nil : table(c.vocabSize * c.hiddenSize))
+                              lmHead: c.tiedEmbeddings || !tables ? nil : table(c.vocabSize * c.hiddenSize))
     }
 }
 

@@ -1,68 +1,44 @@
 import NMPSimulator
 import NMPSupport
 
-/// One ternary projection of a decoder layer, compiled and simulated on the machine.
-public struct ProjectionCost: Sendable {
-    public let shape: LinearShape
-    /// Tokens it ran over (1 for a decode step, N for a prefill).
-    public let tokens: Int
-    /// The simulated run of one instance (one layer's projection).
-    public let result: RunResult
-    /// Packed weight bytes streamed from DRAM per pass.
-    public let packedBytes: Int
-}
-
-/// Work outside the ternary projections: done by the host (or a unit nmp does not model),
-/// counted and priced, never silently dropped.
-public struct HostOperation: Sendable {
-    public let name: String
-    /// Multiply-accumulates and other arithmetic operations per token, over all layers.
-    public let macs: Int
-    public let operations: Int
-    /// DRAM bytes per token (weights or caches the operation reads or writes).
-    public let dramBytes: Int
-    /// Estimated energy per token, pJ: MACs at FP16 multiply + add, other operations at
-    /// FP16 add, DRAM bytes at the table's DRAM price.
-    public let picojoules: Double
-    /// Estimated cycles per token on the machine's memory system: DRAM bytes / bandwidth.
-    public let cycles: Double
-    public let note: String
-}
-
 /// The same model with FP16 weights on the same memory system and energy table: the
-/// baseline the BitNet b1.58 paper compares against.
+/// baseline the BitNet b1.58 paper compares against. Its projections are a roofline
+/// estimate (FP16 weights streamed at the DRAM bandwidth, or the MACs at ROWS x VLEN per
+/// cycle, whichever is slower); every other operation costs what it costs the ternary
+/// machine, as simulated.
 public struct FP16Baseline: Sendable {
     public let weightBytes: Int
     public let cyclesPerToken: Double
     public let picojoulesPerToken: Double
 }
 
-/// What simulating a decoder for some tokens will take, checked before anything large is
-/// built: the positions against `max_position_embeddings`, every projection's plan against
-/// the machine (SRAM and DRAM sizes), its host memory against `hostMemoryBudget`, and every
-/// size a report counts against 64-bit overflow. Building one costs microseconds; a command
-/// makes all its plans first, so that a bad request fails before any simulation runs.
+/// What simulating a decoder pass will take, checked before anything large is built: the
+/// positions against `max_position_embeddings`, the model's shape (head_dim even, KV heads
+/// dividing the heads), every kernel's plan against the machine's SRAMs and DRAM, and every
+/// size against 64-bit overflow. Building one costs microseconds; a command makes all its
+/// plans first, so that a bad request fails before any simulation runs.
 public struct DecoderPlan: Sendable {
     public let model: ModelConfig
     public let machine: MachineConfig
-    /// Tokens simulated at once (1 for a decode step, N for a prefill), at positions
+    /// Tokens of the pass (1 for a decode step, N for a prefill), at positions
     /// `context ..< context + tokens`.
     public let tokens: Int
     public let context: Int
-    /// The plan of each projection of `model.linearLayers`, in that order.
-    public let projections: [BitLinearPlan]
+    public let kvFormat: KVCacheFormat
+    /// Layers simulated: 2 (or 1 for a one-layer model). The first layer follows the
+    /// embedding, every later one a layer, so layer 2 stands for layers 2 ... N exactly.
+    public let simulatedLayers: Int
     /// Packed ternary weight bytes of all layers' projections, as the compiler lays them out
     /// (rows padded to ROWS, columns to VLEN).
     public let packedWeightBytes: Int
     /// The same weights in FP16: 2 bytes per ternary parameter.
     public let fp16WeightBytes: Int
-    public let hostOperations: [HostOperation]
+    /// DRAM the whole model's pass needs (every layer's weights and KV cache), and whether
+    /// the machine's DRAM holds it (the simulation itself needs only `simulatedLayers`).
+    public let fullModelDRAMBytes: Int
+    public var fitsDRAM: Bool { fullModelDRAMBytes <= machine.dramSize }
 
-    /// Host memory one projection's simulation may use (its trits, inputs and DRAM image):
-    /// beyond it, a shape is rejected before anything is allocated.
-    public static let hostMemoryBudget = 4 << 30
-
-    public init(model: ModelConfig, machine: MachineConfig, tokens: Int, context: Int) throws(CompileError) {
+    public init(model: ModelConfig, machine: MachineConfig, tokens: Int, context: Int, kvFormat: KVCacheFormat = .bf16) throws(CompileError) {
         guard tokens >= 1 else { throw CompileError("at least one token is needed (got \(tokens))") }
         guard context >= 0 else { throw CompileError("the context length must not be negative (got \(context))") }
         let (end, overflow) = context.addingReportingOverflow(tokens)
@@ -71,50 +47,83 @@ public struct DecoderPlan: Sendable {
                 ? "a decode step after a context of \(context) tokens is at position \(context), but max_position_embeddings is \(model.maxPositions): the context can be at most \(model.maxPositions - 1)"
                 : "a prompt of \(tokens) tokens after a context of \(context) needs \(context) + \(tokens) positions, but max_position_embeddings is \(model.maxPositions)")
         }
+        guard model.headDim % 2 == 0 else {
+            throw CompileError("head_dim is \(model.headDim): RoPE rotates pairs of features, so it must be even")
+        }
+        guard model.keyValueHeads >= 1, model.attentionHeads % model.keyValueHeads == 0 else {
+            throw CompileError("num_key_value_heads (\(model.keyValueHeads)) must divide num_attention_heads (\(model.attentionHeads)) for grouped-query attention")
+        }
         var plans: [BitLinearPlan] = []
         for shape in model.linearLayers {
-            let plan: BitLinearPlan
             do {
-                plan = try BitLinearPlan(tokens: tokens, inFeatures: shape.inFeatures, outFeatures: shape.outFeatures, config: machine)
+                plans.append(try BitLinearPlan(tokens: tokens, inFeatures: shape.inFeatures, outFeatures: shape.outFeatures,
+                                               config: machine, writesSums: false))
             } catch {
                 throw CompileError("\(shape.name) (\(shape.outFeatures) x \(shape.inFeatures)): \(error.message)")
             }
-            let host = Checked.sum([shape.parameters, Checked.product([4, tokens, shape.inFeatures]), Checked.product([3, plan.dramBytes])])
-            guard let host, host <= Self.hostMemoryBudget else {
-                throw CompileError("\(shape.name) (\(shape.outFeatures) x \(shape.inFeatures)) over \(tokens) token(s) needs more than \(Self.hostMemoryBudget >> 30) GiB of host memory to simulate (its trits, inputs and DRAM image); nmp simulates one projection at a time within that budget")
-            }
-            plans.append(plan)
+        }
+        let simulated = min(2, model.layers)
+        let layout = try DecoderLayout(model: model, machine: machine, layers: simulated, tokens: tokens, context: context, kvFormat: kvFormat)
+        _ = try AttentionPlan(tokens: tokens, context: context, capacity: layout.capacity, heads: model.attentionHeads,
+                              kvHeads: model.keyValueHeads, headDim: model.headDim, format: kvFormat, config: machine)
+        _ = try LMHeadPlan(vocab: model.vocabSize, hidden: model.hiddenSize, config: machine)
+        // Host memory for the simulated layers' trits and the image: bounded.
+        let host = Checked.product([3, layout.weightsEnd])
+        guard let host, host <= Self.hostMemoryBudget else {
+            throw CompileError("simulating \(simulated) layer(s) of this model over \(tokens) token(s) needs more than \(Self.hostMemoryBudget >> 30) GiB of host memory")
         }
         let packedPerLayer = Checked.sum(plans.map { Checked.product([$0.blocks, $0.blockBytes]) })
         guard let packedPerLayer, let packed = Checked.product([packedPerLayer, model.layers]),
               let fp16Bytes = Checked.product([2, model.ternaryParameters]) else {
             throw CompileError("the model's weight bytes (\(model.layers) layers) overflow a 64-bit count")
         }
+        let perLayer = Checked.sum([layout.packedBytesPerLayer,
+                                    Checked.product([2 * kvFormat.bytes, model.keyValueHeads, layout.capacity, model.headDim]),
+                                    Checked.product([2, 3 * model.hiddenSize + model.intermediateSize])])
+        let extra = perLayer.flatMap { Checked.product([$0, model.layers - simulated]) }
+        guard let extra, let full = Checked.sum([layout.totalBytes, extra]) else {
+            throw CompileError("the model's DRAM size overflows a 64-bit count")
+        }
         self.model = model
         self.machine = machine
         self.tokens = tokens
         self.context = context
-        projections = plans
+        self.kvFormat = kvFormat
+        simulatedLayers = simulated
         packedWeightBytes = packed
         fp16WeightBytes = fp16Bytes
-        hostOperations = try DecoderSimulation.hostOperations(model: model, machine: machine, tokens: tokens, context: context)
+        fullModelDRAMBytes = full
     }
+
+    /// Host memory the simulated layers' weights and image may use.
+    public static let hostMemoryBudget = 4 << 30
 }
 
-/// A whole decoder simulated for one decode token (or a prefill of N tokens): each distinct
-/// projection of a layer is compiled with seeded random ternary weights of its exact shape
-/// and simulated once; every layer has the same shapes and the same program, and a
-/// program's cycles do not depend on the weight values (only the add/subtract/skip split of
-/// the trit energy does), so a layer's cost times the layer count is the model's.
-public struct DecoderSimulation: Sendable {
+/// A whole decoder pass (a decode token, or a prefill of N tokens) simulated on the machine:
+/// every operation of ISA.md chapter 11 runs there; nothing is estimated.
+///
+/// The simulation runs the embedding, the first two layers (seeded random weights of the
+/// exact shapes), the final norm and the LM head. All layers run the same code on tensors at
+/// different DRAM addresses, addresses are loaded with the same instructions
+/// (`ProgramBuilder.li(_:_:wide:)`), and no cycle depends on a weight value, so layers
+/// 2 ... N cost exactly what the second layer costs (the first differs: it follows the
+/// embedding); a test checks this against the all-layer run. The embedding and head tables
+/// are left as zeros (their values change no count); only the split of trit-MACs into
+/// adds, subtracts and skips depends on the weights, so the energy of layers 2 ... N uses
+/// the second layer's random trits.
+public struct DecoderSimulation {
     public let plan: DecoderPlan
-    public let projections: [ProjectionCost]
+    /// The simulated pass.
+    public let run: DecoderRun
+    /// Per operation kind, the whole pass over all `model.layers` layers (not per token).
+    public let operations: [OperationCost]
+    /// Per operation kind, one decoder layer (the second simulated layer: any layer after the first).
+    public let layerOperations: [OperationCost]
 
     public var model: ModelConfig { plan.model }
     public var machine: MachineConfig { plan.machine }
     public var tokens: Int { plan.tokens }
     public var context: Int { plan.context }
-    public var hostOperations: [HostOperation] { plan.hostOperations }
     public var packedWeightBytes: Int { plan.packedWeightBytes }
     public var fp16WeightBytes: Int { plan.fp16WeightBytes }
 
@@ -124,126 +133,92 @@ public struct DecoderSimulation: Sendable {
         try self.init(plan: DecoderPlan(model: model, machine: machine, tokens: tokens, context: context), seed: seed, maxCycles: maxCycles)
     }
 
-    /// Simulates a planned decoder: each projection once, on seeded random weights.
-    /// - Parameter maxCycles: the cycle budget of each projection's run; a run that reaches
-    ///   it is an error.
-    public init(plan: DecoderPlan, seed: UInt64 = 1, maxCycles: Int = Simulator.defaultMaxCycles) throws(CompileError) {
+    /// Simulates a planned pass.
+    /// - Parameter maxCycles: the cycle budget of the simulated run; reaching it is an error.
+    public init(plan: DecoderPlan, seed: UInt64 = 1, maxCycles: Int = Simulator.defaultMaxCycles,
+                progress: ((Int, Int) -> Void)? = nil) throws(CompileError) {
         self.plan = plan
-        let tokens = plan.tokens
-        var random = SplitMix64(seed: seed)
-        var projections: [ProjectionCost] = []
-        for (shape, projection) in zip(plan.model.linearLayers, plan.projections) {
-            let trits = (0..<shape.parameters).map { _ in random.nextTrit() }
-            let weights = TernaryWeights(rows: shape.outFeatures, columns: shape.inFeatures, trits: trits, scale: 0.01)
-            let input = (0..<tokens * shape.inFeatures).map { _ in Float(Int(random.next() % 2001) - 1000) / 250 }
-            let run: BitLinearRun
-            do throws(CompileError) {
-                run = try BitLinearLayer.run(try BitLinearLayer.compile(weights: weights, input: input, tokens: tokens, config: plan.machine),
-                                             maxCycles: maxCycles)
-            } catch {
-                throw CompileError("\(shape.name) (\(shape.outFeatures) x \(shape.inFeatures)): \(error.message)")
+        var weights = DecoderWeights.random(plan.model, layers: plan.simulatedLayers, seed: seed, tables: false)
+        weights.lmHead = nil
+        let program = try DecoderProgram(weights: weights, machine: plan.machine, tokenIDs: Array(repeating: 0, count: plan.tokens),
+                                         context: plan.context, kvFormat: plan.kvFormat)
+        run = try DecoderRun(program, maxCycles: maxCycles, progress: progress)
+        (operations, layerOperations) = Self.extrapolate(run.operations, layers: plan.model.layers, simulated: plan.simulatedLayers)
+    }
+
+    /// Whole-pass totals per operation kind from a run of `simulated` layers: the once-per-pass
+    /// operations and the first layer as run, the last simulated layer for every other.
+    static func extrapolate(_ parts: [OperationCost], layers: Int, simulated: Int) -> ([OperationCost], [OperationCost]) {
+        var totals: [OperationCost] = []
+        var perLayer: [OperationCost] = []
+        for op in DecoderOperation.allCases {
+            var total = OperationCost(operation: op, layer: nil)
+            var layer = OperationCost(operation: op, layer: nil)
+            var found = false
+            for part in parts where part.operation == op {
+                found = true
+                if let l = part.layer {
+                    if l == simulated - 1 {
+                        layer.add(part)
+                        total.add(part, times: l == 0 ? 1 : layers - l)
+                    } else {
+                        total.add(part)
+                    }
+                } else {
+                    total.add(part)
+                }
             }
-            projections.append(ProjectionCost(shape: shape, tokens: tokens, result: run.result,
-                                              packedBytes: projection.blocks * projection.blockBytes))
+            if found {
+                totals.append(total)
+                if op.perLayer { perLayer.append(layer) }
+            }
         }
-        self.projections = projections
+        return (totals, perLayer)
     }
 
     // MARK: Totals per token
 
-    public var ternaryCyclesPerToken: Double {
-        Double(projections.reduce(0) { $0 + $1.result.counters.cycles }) * Double(model.layers) / Double(tokens)
-    }
-    public var hostCyclesPerToken: Double { hostOperations.reduce(0) { $0 + $1.cycles } }
-    public var cyclesPerToken: Double { ternaryCyclesPerToken + hostCyclesPerToken }
+    public var cycles: Int { operations.reduce(0) { $0 + $1.cycles } }
+    public var cyclesPerToken: Double { Double(cycles) / Double(tokens) }
     public var tokensPerSecond: Double { machine.clockGHz * 1e9 / cyclesPerToken }
-    public var ternaryPicojoulesPerToken: Double {
-        projections.reduce(0) { $0 + $1.result.energy.total } * Double(model.layers) / Double(tokens)
-    }
-    public var hostPicojoulesPerToken: Double { hostOperations.reduce(0) { $0 + $1.picojoules } }
-    public var picojoulesPerToken: Double { ternaryPicojoulesPerToken + hostPicojoulesPerToken }
-    public var ternaryDRAMBytesPerToken: Double {
-        Double(projections.reduce(0) { $0 + $1.result.events[.dramRead] + $1.result.events[.dramWrite] }) * Double(model.layers) / Double(tokens)
-    }
-    public var dramBytesPerToken: Double { ternaryDRAMBytesPerToken + hostOperations.reduce(0) { $0 + Double($1.dramBytes) } }
-    /// Trit-MACs per cycle over the projections against the peak ROWS x VLEN.
-    public var macUtilization: Double {
-        let macs = Double(model.ternaryParameters) * Double(tokens)
-        return macs / (ternaryCyclesPerToken * Double(tokens) * Double(machine.peakTritMACsPerCycle))
-    }
-    /// The roofline bound of the projections: trit-MACs per cycle limited by the peak and by
-    /// streaming the packed weights at the DRAM bandwidth (each weight byte serves
-    /// tritsPerByte x tokens MACs).
-    public var rooflineMACsPerCycle: Double {
-        min(Double(machine.peakTritMACsPerCycle), Double(machine.dramBytesPerCycle * machine.tritsPerByte * tokens))
-    }
-    public var rooflineUtilization: Double {
-        Double(model.ternaryParameters) / ternaryCyclesPerToken / rooflineMACsPerCycle
-    }
+    public var picojoules: Double { operations.reduce(0) { $0 + $1.energy(machine).total } }
+    public var picojoulesPerToken: Double { picojoules / Double(tokens) }
+    public var dramBytes: Int { operations.reduce(0) { $0 + $1.dramBytes } }
+    public var dramBytesPerToken: Double { Double(dramBytes) / Double(tokens) }
+    /// The fraction of cycles and of energy that came from simulation: 1 (every operation
+    /// runs on the simulated machine; nothing is estimated).
+    public var simulatedShare: Double { 1 }
 
-    /// The same projections with FP16 weights (2 bytes each) streamed over the same DRAM,
-    /// the MACs at FP16 multiply + add on the same ROWS x VLEN lanes, SRAM priced like the
-    /// weight SRAM, plus static power; host operations as for the ternary model.
+    private var projections: [OperationCost] { operations.filter { $0.operation.unit == .ternary } }
+    public var projectionCycles: Int { projections.reduce(0) { $0 + $1.cycles } }
+
+    /// Trit-MACs per cycle over the whole pass against the peak ROWS x VLEN.
+    public var macUtilization: Double {
+        Double(model.ternaryParameters) * Double(tokens) / (Double(cycles) * Double(machine.peakTritMACsPerCycle))
+    }
+    /// The pass's lower bound in cycles: the larger of its DRAM traffic (every operation's
+    /// bytes, as simulated) at the DMA bandwidth and its trit-MACs at the peak.
+    public var rooflineCycles: Double {
+        max(Double(dramBytes) / Double(machine.dramBytesPerCycle),
+            Double(model.ternaryParameters) * Double(tokens) / Double(machine.peakTritMACsPerCycle))
+    }
+    /// `rooflineCycles` / cycles.
+    public var rooflineUtilization: Double { rooflineCycles / Double(cycles) }
+
+    /// The same model with FP16 projections (see `FP16Baseline`).
     public var fp16: FP16Baseline {
         let e = machine.energy
-        let weightBytes = fp16WeightBytes
         let macs = Double(model.ternaryParameters) * Double(tokens)
-        let memoryCycles = Double(weightBytes) / Double(machine.dramBytesPerCycle)
+        let memoryCycles = Double(fp16WeightBytes) / Double(machine.dramBytesPerCycle)
         let computeCycles = macs / Double(machine.peakTritMACsPerCycle)
-        let cycles = max(memoryCycles, computeCycles) / Double(tokens) + hostCyclesPerToken
+        let projectionCycles = max(memoryCycles, computeCycles)
+        let others = operations.filter { $0.operation.unit != .ternary }
+        let otherCycles = Double(others.reduce(0) { $0 + $1.cycles })
+        let otherEnergy = others.reduce(0) { $0 + $1.energy(machine).total }
         let sram = e.sramPicojoulesPerByte(size: machine.weightSRAM.size)
-        let dynamic = macs * (e.fp16Mul + e.fp16Add) + Double(weightBytes) * (e.dramRead + 2 * sram)
-        let staticEnergy = e.staticPowerMW * max(memoryCycles, computeCycles) / machine.clockGHz
-        return FP16Baseline(weightBytes: weightBytes, cyclesPerToken: cycles,
-                            picojoulesPerToken: (dynamic + staticEnergy) / Double(tokens) + hostPicojoulesPerToken)
-    }
-
-    // MARK: Host operations
-
-    static func hostOperations(model m: ModelConfig, machine: MachineConfig, tokens: Int, context: Int) throws(CompileError) -> [HostOperation] {
-        let e = machine.energy
-        let layers = m.layers
-        var failed: String?
-        // Counts are products of model sizes: computed checked, so that an absurd config is an
-        // error, never an overflow trap.
-        func n(_ what: String, _ factors: Int...) -> Int {
-            if let value = Checked.product(factors) { return value }
-            failed = failed ?? what
-            return 0
-        }
-        func plus(_ what: String, _ terms: Int...) -> Int {
-            if let value = Checked.sum(terms) { return value }
-            failed = failed ?? what
-            return 0
-        }
-        func op(_ name: String, macs: Int = 0, operations: Int = 0, dramBytes: Int = 0, writes: Bool = false, _ note: String) -> HostOperation {
-            let pj = Double(macs) * (e.fp16Mul + e.fp16Add) + Double(operations) * e.fp16Add + Double(dramBytes) * (writes ? e.dramWrite : e.dramRead)
-            return HostOperation(name: name, macs: macs, operations: operations, dramBytes: dramBytes, picojoules: pj,
-                                 cycles: Double(dramBytes) / Double(machine.dramBytesPerCycle), note: note)
-        }
-        let q = n("q width", m.attentionHeads, m.headDim), kv = n("kv width", m.keyValueHeads, m.headDim)
-        // Average keys attended per token: a decode step sees the whole context; a prefill of
-        // N tokens sees context + (N + 1) / 2 on average (causal).
-        let keys = context + (tokens + 1) / 2
-        let normWidth = plus("norm width", n("norm width", 3, m.hiddenSize), m.intermediateSize)
-        var ops = [
-            op("embedding lookup", dramBytes: n("embedding row", m.hiddenSize, 2), "one bf16 row of the embedding table"),
-            op("RMSNorm / SubLN", operations: plus("norm operations", n("norm operations", layers, 4, normWidth), n("norm operations", 4, m.hiddenSize)),
-               "input, post-attention, attention and FFN sub-norms per layer, and the final norm (square, sum, scale, weight)"),
-            op("RoPE", operations: n("RoPE operations", layers, 3, plus("RoPE width", q, kv)), "rotate q and k (3 operations per element)"),
-            op("attention scores q.k", macs: n("attention MACs", layers, m.attentionHeads, m.headDim, keys),
-               dramBytes: n("KV cache bytes", layers, kv, keys, 2), "\(keys) cached key\(keys == 1 ? "" : "s") per head, fp16 KV cache read from DRAM"),
-            op("softmax", operations: n("softmax operations", layers, m.attentionHeads, keys, 5), "max, subtract, exp, sum, divide per score"),
-            op("attention values", macs: n("attention MACs", layers, m.attentionHeads, m.headDim, keys),
-               dramBytes: n("KV cache bytes", layers, kv, keys, 2), "fp16 values read from DRAM"),
-            op("KV cache write", dramBytes: n("KV cache bytes", layers, 2, kv, 2), writes: true, "this token's key and value, fp16"),
-            op(m.activation == .relu2 ? "squared ReLU x up" : "SiLU x up", operations: n("FFN operations", layers, 3, m.intermediateSize),
-               "the gated FFN's element-wise part"),
-            op("residual adds", operations: n("residual operations", layers, 2, m.hiddenSize), "two per layer"),
-        ]
-        ops.append(op("lm_head", macs: n("lm_head MACs", m.vocabSize, m.hiddenSize), dramBytes: n("lm_head bytes", m.vocabSize, m.hiddenSize, 2),
-                      m.tiedEmbeddings ? "tied to the embedding; bf16, not ternary" : "bf16, not ternary"))
-        if let failed { throw CompileError("the model's \(failed) per token overflow a 64-bit count") }
-        return ops
+        let dynamic = macs * (e.fp16Mul + e.fp16Add) + Double(fp16WeightBytes) * (e.dramRead + 2 * sram)
+        let staticEnergy = e.staticPowerMW * projectionCycles / machine.clockGHz
+        return FP16Baseline(weightBytes: fp16WeightBytes, cyclesPerToken: (projectionCycles + otherCycles) / Double(tokens),
+                            picojoulesPerToken: (dynamic + staticEnergy + otherEnergy) / Double(tokens))
     }
 }

@@ -1,0 +1,107 @@
+import NMPSimulator
+
+/// Where every tensor of a decoder pass lives in DRAM (ISA.md chapter 11): the inputs and
+/// constant tables, each layer's norm weights (bf16), packed ternary weights and KV cache,
+/// the float32 activations between operations, the logits, and last the bf16 embedding and
+/// LM head (so that a run whose head values do not matter can leave them out of the image:
+/// DRAM beyond the image's data reads as zeros).
+public struct DecoderLayout: Sendable {
+    public struct Layer: Sendable {
+        public var inputNorm = 0, attentionSubNorm = 0, postAttentionNorm = 0, ffnSubNorm = 0
+        /// Packed tiles of q, k, v, o, gate, up, down (`DecoderLayerWeights.projections` order).
+        public var projections: [Int] = []
+        /// KV cache: `[kvHeads][capacity][headDim]` elements of the cache format.
+        public var keys = 0, values = 0
+    }
+
+    public let tokens: Int
+    public let context: Int
+    /// Positions the KV cache holds per head (at least context + tokens).
+    public let capacity: Int
+    public let kvFormat: KVCacheFormat
+
+    /// int32 token ids `[tokens]`; RoPE cos and sin `[tokens][headDim / 2]` float32 for the
+    /// positions context ..< context + tokens.
+    public var ids = 0, cos = 0, sin = 0
+    public var layers: [Layer] = []
+    public var finalNorm = 0
+    /// End of the weights and tables (the part of the image that must be written).
+    public var weightsEnd = 0
+    /// float32 activations `[tokens, width]`.
+    public var x = 0, h = 0, q = 0, k = 0, v = 0, attention = 0, projected = 0, gate = 0, up = 0
+    /// The final norm's output for the last token `[hidden]` and the logits `[vocab]`.
+    public var finalHidden = 0, logits = 0
+    /// bf16 `[vocab, hidden]`; `head` equals `embedding` when tied.
+    public var embedding = 0, head = 0
+    public var totalBytes = 0
+    /// Bytes of one layer's packed projections (each `blocks * blockBytes`).
+    public var packedBytesPerLayer = 0
+
+    /// Lays out `layers` layers of `model` on `machine`.
+    /// - Throws: `CompileError` when the sizes overflow or exceed the machine's DRAM.
+    public init(model m: ModelConfig, machine: MachineConfig, layers layerCount: Int, tokens: Int, context: Int,
+                capacity: Int? = nil, kvFormat: KVCacheFormat) throws(CompileError) {
+        self.tokens = tokens
+        self.context = context
+        self.capacity = capacity ?? context + tokens
+        self.kvFormat = kvFormat
+        var cursor = 0
+        var overflow = false
+        func take(_ factors: Int...) -> Int {
+            let bytes = Checked.product(factors) ?? { overflow = true; return 0 }()
+            let start = cursor
+            let (end, o) = (start + 64).addingReportingOverflow(bytes)
+            if o { overflow = true; return start }
+            cursor = end / 64 * 64
+            return start
+        }
+        let hidden = m.hiddenSize, qWidth = m.attentionHeads * m.headDim, kvWidth = m.keyValueHeads * m.headDim
+        ids = take(4, tokens)
+        cos = take(4, tokens, m.headDim / 2)
+        sin = take(4, tokens, m.headDim / 2)
+        var packed = 0
+        for shape in m.linearLayers {
+            let blocks = (shape.outFeatures + machine.rows - 1) / machine.rows
+            let chunks = (shape.inFeatures + machine.vlen - 1) / machine.vlen
+            packed += Checked.product([blocks, chunks, machine.tileBytes]) ?? { overflow = true; return 0 }()
+        }
+        packedBytesPerLayer = packed
+        for _ in 0..<layerCount {
+            var layer = Layer()
+            layer.inputNorm = take(2, hidden)
+            layer.attentionSubNorm = take(2, qWidth)
+            layer.postAttentionNorm = take(2, hidden)
+            layer.ffnSubNorm = take(2, m.intermediateSize)
+            for shape in m.linearLayers {
+                let blocks = (shape.outFeatures + machine.rows - 1) / machine.rows
+                let chunks = (shape.inFeatures + machine.vlen - 1) / machine.vlen
+                layer.projections.append(take(blocks, chunks, machine.tileBytes))
+            }
+            layers.append(layer)
+        }
+        finalNorm = take(2, hidden)
+        weightsEnd = cursor
+        for i in 0..<layerCount {
+            layers[i].keys = take(kvFormat.bytes, m.keyValueHeads, self.capacity, m.headDim)
+            layers[i].values = take(kvFormat.bytes, m.keyValueHeads, self.capacity, m.headDim)
+        }
+        x = take(4, tokens, hidden)
+        h = take(4, tokens, max(hidden, qWidth, m.intermediateSize))
+        q = take(4, tokens, qWidth)
+        k = take(4, tokens, kvWidth)
+        v = take(4, tokens, kvWidth)
+        attention = take(4, tokens, qWidth)
+        projected = take(4, tokens, hidden)
+        gate = take(4, tokens, m.intermediateSize)
+        up = take(4, tokens, m.intermediateSize)
+        finalHidden = take(4, hidden)
+        logits = take(4, m.vocabSize)
+        embedding = take(2, m.vocabSize, hidden)
+        head = m.tiedEmbeddings ? embedding : take(2, m.vocabSize, hidden)
+        totalBytes = cursor
+        guard !overflow else { throw CompileError("the decoder's DRAM layout overflows a 64-bit size") }
+        guard totalBytes <= machine.dramSize, totalBytes <= Int(UInt32.max) else {
+            throw CompileError("the decoder pass needs \(totalBytes) bytes of DRAM (\(layerCount) layer(s) of weights and KV cache for \(self.capacity) positions, activations for \(tokens) token(s), the bf16 embedding and head) but the machine has \(machine.dramSize) (field dramSize)")
+        }
+    }
+}

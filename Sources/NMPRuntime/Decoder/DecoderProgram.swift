@@ -1,0 +1,210 @@
+import Foundation
+import NMPISA
+import NMPSimulator
+
+/// A whole decoder pass compiled for a machine: `tokens` token ids at positions
+/// context ..< context + tokens through every layer of `weights`, then the final norm and
+/// the LM head for the last token (ISA.md chapter 11). Nothing runs on the host.
+///
+/// The program is built in memory (`ProgramBuilder`): one copy of each layer's code (the
+/// layers differ only in their DRAM addresses), loops over tokens, token groups, row and key
+/// blocks, so its size does not grow with the prompt. Its regions name every operation per
+/// layer (`DecoderOperation`), so a run reports cycles, stalls, traffic and energy per
+/// operation.
+public struct DecoderProgram {
+    public let weights: DecoderWeights
+    public let machine: MachineConfig
+    public let layout: DecoderLayout
+    public let tokenIDs: [Int]
+    public let builder: ProgramBuilder
+    public let image: MicrocodeImage
+
+    public var model: ModelConfig { weights.config }
+    public var tokens: Int { layout.tokens }
+    public var context: Int { layout.context }
+
+    /// Compiles a pass.
+    /// - Parameters:
+    ///   - weights: the model's weights; an empty `embedding` (and, untied, an empty
+    ///     `lmHead`) leaves those tables out of the image: their DRAM reads as zeros, which
+    ///     changes no cycle or energy count (cost runs of large models).
+    ///   - cache: per layer, the KV cache's bytes for the first `context` positions,
+    ///     `[kvHeads][context][headDim]` elements of `kvFormat` (`DecoderRun.cache`); nil: zeros.
+    ///   - capacity: positions the cache holds (default context + tokens).
+    public init(weights: DecoderWeights, machine: MachineConfig, tokenIDs: [Int], context: Int, capacity: Int? = nil,
+                kvFormat: KVCacheFormat = .bf16, cache: [(keys: [UInt8], values: [UInt8])]? = nil) throws(CompileError) {
+        let m = weights.config
+        let tokens = tokenIDs.count
+        guard tokens >= 1 else { throw CompileError("a decoder pass needs at least one token") }
+        guard m.headDim % 2 == 0 else { throw CompileError("head_dim \(m.headDim) is odd: RoPE rotates pairs of features") }
+        guard m.keyValueHeads >= 1, m.attentionHeads % m.keyValueHeads == 0 else {
+            throw CompileError("num_key_value_heads \(m.keyValueHeads) does not divide num_attention_heads \(m.attentionHeads)")
+        }
+        guard context >= 0, context + tokens <= m.maxPositions else {
+            throw CompileError("positions \(context) ..< \(context + tokens) go beyond max_position_embeddings \(m.maxPositions)")
+        }
+        if let bad = tokenIDs.firstIndex(where: { $0 < 0 || $0 >= m.vocabSize }) {
+            throw CompileError("token id \(tokenIDs[bad]) (position \(bad)) is outside the vocabulary of \(m.vocabSize)")
+        }
+        let layout = try DecoderLayout(model: m, machine: machine, layers: weights.layers.count, tokens: tokens,
+                                       context: context, capacity: capacity, kvFormat: kvFormat)
+        self.weights = weights
+        self.machine = machine
+        self.layout = layout
+        self.tokenIDs = tokenIDs
+
+        // Plans first: every size check before any code.
+        var plans: [BitLinearPlan] = []
+        for shape in m.linearLayers {
+            do {
+                plans.append(try BitLinearPlan(tokens: tokens, inFeatures: shape.inFeatures, outFeatures: shape.outFeatures,
+                                               config: machine, writesSums: false))
+            } catch {
+                throw CompileError("\(shape.name) (\(shape.outFeatures) x \(shape.inFeatures)): \(error.message)")
+            }
+        }
+        let attention = try AttentionPlan(tokens: tokens, context: context, capacity: layout.capacity, heads: m.attentionHeads,
+                                          kvHeads: m.keyValueHeads, headDim: m.headDim, format: kvFormat, config: machine)
+        let head = try LMHeadPlan(vocab: m.vocabSize, hidden: m.hiddenSize, config: machine)
+
+        var b = ProgramBuilder(packing: machine.packing)
+        b.requirements = [Requirement(.vlen, Int64(machine.vlen)), Requirement(.rows, Int64(machine.rows))]
+        let kernels = FloatKernels(config: machine)
+        let eps = Float(m.rmsNormEps)
+        let hidden = m.hiddenSize, qWidth = m.attentionHeads * m.headDim, kvWidth = m.keyValueHeads * m.headDim
+        let L = layout
+
+        b.enterRegion(DecoderOperation.embedding.region(layer: nil))
+        try kernels.embed(tokens: tokens, ids: L.ids, table: L.embedding, hidden: hidden, out: L.x, into: &b)
+        for (l, layer) in L.layers.enumerated() {
+            func region(_ op: DecoderOperation) { b.enterRegion(op.region(layer: l)) }
+            func project(_ index: Int, _ op: DecoderOperation, from input: Int, to output: Int) {
+                region(op)
+                BitLinearCodegen(plan: plans[index], weightScale: weights.layers[l].projections[index].weights.scale,
+                                 weights: layer.projections[index], input: input, output: output, sums: 0).emit(into: &b)
+            }
+            b.blank()
+            b.comment("======== layer \(l)")
+            region(.inputNorm)
+            try kernels.rmsNorm(tokens: tokens, input: L.x, output: L.h, weight: layer.inputNorm, n: hidden, epsilon: eps, into: &b)
+            project(0, .qProj, from: L.h, to: L.q)
+            project(1, .kProj, from: L.h, to: L.k)
+            project(2, .vProj, from: L.h, to: L.v)
+            region(.rope)
+            try kernels.rope(tokens: tokens, buffer: L.q, heads: m.attentionHeads, headDim: m.headDim, cos: L.cos, sin: L.sin, into: &b)
+            try kernels.rope(tokens: tokens, buffer: L.k, heads: m.keyValueHeads, headDim: m.headDim, cos: L.cos, sin: L.sin, into: &b)
+            region(.kvCacheWrite)
+            try kernels.storeKV(tokens: tokens, source: L.k, cache: layer.keys, kvHeads: m.keyValueHeads, headDim: m.headDim,
+                                capacity: L.capacity, context: context, format: kvFormat, into: &b)
+            try kernels.storeKV(tokens: tokens, source: L.v, cache: layer.values, kvHeads: m.keyValueHeads, headDim: m.headDim,
+                                capacity: L.capacity, context: context, format: kvFormat, into: &b)
+            AttentionKernel(plan: attention).emit(query: L.q, keyCache: layer.keys, valueCache: layer.values, output: L.attention,
+                                                  regions: (DecoderOperation.attentionScores.region(layer: l),
+                                                            DecoderOperation.softmax.region(layer: l),
+                                                            DecoderOperation.attentionValues.region(layer: l)), into: &b)
+            region(.attentionSubNorm)
+            try kernels.rmsNorm(tokens: tokens, input: L.attention, output: L.h, weight: layer.attentionSubNorm, n: qWidth, epsilon: eps, into: &b)
+            project(3, .oProj, from: L.h, to: L.projected)
+            region(.residual)
+            try kernels.elementwise(.add, count: tokens * hidden, a: L.x, b: L.projected, out: L.x, into: &b)
+            region(.postAttentionNorm)
+            try kernels.rmsNorm(tokens: tokens, input: L.x, output: L.h, weight: layer.postAttentionNorm, n: hidden, epsilon: eps, into: &b)
+            project(4, .gateProj, from: L.h, to: L.gate)
+            project(5, .upProj, from: L.h, to: L.up)
+            region(.activation)
+            try kernels.elementwise(m.activation == .relu2 ? .relu2Times : .siluTimes, count: tokens * m.intermediateSize,
+                                    a: L.gate, b: L.up, out: L.gate, into: &b)
+            region(.ffnSubNorm)
+            try kernels.rmsNorm(tokens: tokens, input: L.gate, output: L.h, weight: layer.ffnSubNorm, n: m.intermediateSize, epsilon: eps, into: &b)
+            project(6, .downProj, from: L.h, to: L.projected)
+            region(.residual)
+            try kernels.elementwise(.add, count: tokens * hidden, a: L.x, b: L.projected, out: L.x, into: &b)
+        }
+        _ = kvWidth
+        b.blank()
+        b.enterRegion(DecoderOperation.finalNorm.region(layer: nil))
+        try kernels.rmsNorm(tokens: 1, input: L.x + 4 * (tokens - 1) * hidden, output: L.finalHidden, weight: L.finalNorm,
+                            n: hidden, epsilon: eps, into: &b)
+        b.enterRegion(DecoderOperation.lmHead.region(layer: nil))
+        LMHeadKernel(plan: head).emit(input: L.finalHidden, head: L.head, logits: L.logits, into: &b)
+        b.emit(.halt)
+        builder = b
+        image = b.image(dram: try Self.dram(weights: weights, layout: L, tokenIDs: tokenIDs, machine: machine, cache: cache))
+    }
+
+    /// The DRAM image: ids, RoPE tables, norm weights, packed projections, the KV cache's
+    /// given positions, and the embedding and head tables when they are given.
+    static func dram(weights: DecoderWeights, layout L: DecoderLayout, tokenIDs: [Int], machine: MachineConfig,
+                     cache: [(keys: [UInt8], values: [UInt8])]?) throws(CompileError) -> [UInt8] {
+        let m = weights.config
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(L.weightsEnd)
+        DRAMImage.pad(&bytes, to: L.ids)
+        for id in tokenIDs { DRAMImage.appendWord(UInt32(id), to: &bytes) }
+        let tables = RopeTables(theta: m.ropeTheta, headDim: m.headDim, positions: L.context ..< L.context + L.tokens)
+        DRAMImage.pad(&bytes, to: L.cos)
+        DRAMImage.appendFloats(tables.cos, to: &bytes)
+        DRAMImage.pad(&bytes, to: L.sin)
+        DRAMImage.appendFloats(tables.sin, to: &bytes)
+        for (layer, w) in zip(L.layers, weights.layers) {
+            for (address, vector) in [(layer.inputNorm, w.inputNorm), (layer.attentionSubNorm, w.attentionSubNorm),
+                                      (layer.postAttentionNorm, w.postAttentionNorm), (layer.ffnSubNorm, w.ffnSubNorm)] {
+                DRAMImage.pad(&bytes, to: address)
+                DRAMImage.appendHalves(vector, to: &bytes)
+            }
+            for (address, projection) in zip(layer.projections, w.projections) {
+                DRAMImage.pad(&bytes, to: address)
+                bytes += WeightPacker.tiles(projection.weights.trits, rows: projection.weights.rows,
+                                            columns: projection.weights.columns, config: machine)
+            }
+        }
+        DRAMImage.pad(&bytes, to: L.finalNorm)
+        DRAMImage.appendHalves(weights.finalNorm, to: &bytes)
+        if let cache {
+            guard cache.count == L.layers.count else { throw CompileError("a KV cache of \(cache.count) layer(s) for a model of \(L.layers.count)") }
+            let row = L.kvFormat.bytes * m.headDim, perHead = row * L.context
+            for (layer, contents) in zip(L.layers, cache) {
+                for (base, data) in [(layer.keys, contents.keys), (layer.values, contents.values)] {
+                    guard data.count == m.keyValueHeads * perHead else {
+                        throw CompileError("a KV cache of \(data.count) bytes per layer; \(L.context) positions need \(m.keyValueHeads * perHead)")
+                    }
+                    for h in 0..<m.keyValueHeads {
+                        DRAMImage.pad(&bytes, to: base + h * L.capacity * row)
+                        bytes += data[(h * perHead)..<((h + 1) * perHead)]
+                    }
+                }
+            }
+        }
+        if !weights.embedding.isEmpty {
+            DRAMImage.pad(&bytes, to: L.embedding)
+            DRAMImage.appendHalves(weights.embedding, to: &bytes)
+        }
+        if let head = weights.lmHead, !head.isEmpty {
+            DRAMImage.pad(&bytes, to: L.head)
+            DRAMImage.appendHalves(head, to: &bytes)
+        }
+        return bytes
+    }
+}
+
+/// RoPE angles as HF's default rope computes them in float32 (ISA.md 11.4): constant data
+/// the compiler writes into DRAM, `[position][headDim / 2]`.
+struct RopeTables {
+    var cos: [Float] = []
+    var sin: [Float] = []
+
+    init(theta: Double, headDim: Int, positions: Range<Int>) {
+        let half = headDim / 2
+        let inverse = (0..<half).map { i -> Float in
+            let exponent = Float(2 * i) / Float(headDim)
+            return 1 / Float(Foundation.pow(theta, Double(exponent)))
+        }
+        for p in positions {
+            for i in 0..<half {
+                let angle = Float(p) * inverse[i]
+                cos.append(Float(Foundation.cos(Double(angle))))
+                sin.append(Float(Foundation.sin(Double(angle))))
+            }
+        }
+    }
+}

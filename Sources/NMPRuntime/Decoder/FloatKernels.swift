@@ -1,0 +1,274 @@
+import NMPISA
+import NMPSimulator
+
+/// The element-wise and per-row float32 operations of a decoder (ISA.md chapter 11):
+/// embedding fetch, RMSNorm, RoPE, the KV cache write, residual adds and the gated
+/// activation. Each reads its inputs from DRAM, works in the activation SRAM from address
+/// 64 on, writes its outputs to DRAM and drains its DMA before the next operation starts.
+struct FloatKernels {
+    let config: MachineConfig
+    private var vlen: Int { config.vlen }
+    static let base = 64
+
+    private static func align(_ n: Int) -> Int { (n + 63) / 64 * 64 }
+
+    // MARK: Embedding
+
+    /// `out[t] = f32(table[ids[t]])` for `tokens` tokens: the id by DMA, the bf16 row by
+    /// DMA, converted exactly (`ldbf`), written back as float32.
+    func embed(tokens: Int, ids: Int, table: Int, hidden: Int, out: Int, into b: inout ProgramBuilder) throws(CompileError) {
+        let row = Self.base, converted = Self.align(row + 2 * hidden)
+        try requireActivationSRAM(converted + 4 * hidden, config, for: "the embedding fetch of a \(hidden)-wide row")
+        b.comment("embedding: one bf16 row per token id, fetched by DMA")
+        b.li(R.r7, vlen)
+        b.li(R.r1, ids, wide: true)
+        b.li(R.r2, out, wide: true)
+        b.repeatLoop(tokens, counter: R.r3, "embed") { b in
+            b.emit(.addi, .reg(R.r13), .reg(.zero), .imm(0))
+            b.emit(.addi, .reg(R.r15), .reg(.zero), .imm(4))
+            b.emit(.dmaa, .reg(R.r13), .reg(R.r1), .reg(R.r15), note: "the token id")
+            b.emit(.dwait, .imm(0))
+            b.emit(.lw, .reg(R.r4), .mem(.zero, 0))
+            b.li(R.r5, 2 * hidden)
+            b.emit(.mul, .reg(R.r4), .reg(R.r4), .reg(R.r5), note: "row offset in the table")
+            b.li(R.r5, table, wide: true)
+            b.emit(.add, .reg(R.r4), .reg(R.r4), .reg(R.r5))
+            b.li(R.r13, row)
+            b.li(R.r15, 2 * hidden)
+            b.emit(.dmaa, .reg(R.r13), .reg(R.r4), .reg(R.r15), note: "the bf16 embedding row")
+            b.emit(.dwait, .imm(0))
+            b.li(R.r5, row)
+            b.li(R.r6, converted)
+            b.chunks(hidden, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r10, "embed_row") { b in
+                b.emit(.ldbf, .reg(.a(0)), .mem(R.r5, 0))
+                b.emit(.sta, .reg(.a(0)), .mem(R.r6, 0))
+                b.addConstant(R.r5, 2 * vlen, scratch: R.r11)
+                b.addConstant(R.r6, 4 * vlen, scratch: R.r11)
+            }
+            b.li(R.r13, converted)
+            b.li(R.r15, 4 * hidden)
+            b.emit(.dmas, .reg(R.r2), .reg(R.r13), .reg(R.r15))
+            b.emit(.addi, .reg(R.r1), .reg(R.r1), .imm(4))
+            b.addConstant(R.r2, 4 * hidden, scratch: R.r11)
+        }
+        b.emit(.dwait, .imm(0))
+    }
+
+    // MARK: RMSNorm
+
+    /// `out[t] = rmsnorm(in[t], weight)` over `n` features for `tokens` rows (ISA.md 11.1).
+    func rmsNorm(tokens: Int, input: Int, output: Int, weight: Int, n: Int, epsilon: Float, into b: inout ProgramBuilder) throws(CompileError) {
+        let weights = Self.base, row = Self.align(weights + 2 * n)
+        try requireActivationSRAM(row + 4 * n, config, for: "an RMSNorm over \(n) features (its bf16 weight and one float32 row)")
+        b.comment("RMSNorm over \(n) features: sum of squares (lane partials, then the fsum tree), 1 / sqrt(mean + eps), x * r * w")
+        b.dma(.dmaa, to: weights, from: weight, bytes: 2 * n, note: "the bf16 norm weight")
+        b.li(R.r7, vlen)
+        b.li(R.r1, input, wide: true)
+        b.li(R.r2, output, wide: true)
+        b.repeatLoop(tokens, counter: R.r3, "norm") { b in
+            b.li(R.r13, row)
+            b.li(R.r15, 4 * n)
+            b.emit(.dmaa, .reg(R.r13), .reg(R.r1), .reg(R.r15), note: "one row")
+            b.emit(.dwait, .imm(0))
+            b.li(R.r5, row)
+            b.emit(.setvl, .reg(.zero), .reg(R.r7))
+            b.emit(.azero, .reg(.a(1)))
+            b.chunks(n, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r10, "sumsq") { b in
+                b.emit(.lda, .reg(.a(0)), .mem(R.r5, 0))
+                b.emit(.fvmac, .reg(.a(1)), .reg(.a(0)), .reg(.a(0)), note: "lane partial sums of x^2")
+                b.addConstant(R.r5, 4 * vlen, scratch: R.r11)
+            }
+            b.li(R.r4, min(n, vlen))
+            b.emit(.setvl, .reg(.zero), .reg(R.r4))
+            b.emit(.fsum, .reg(R.r6), .reg(.a(1)), note: "the pairwise tree over the lanes")
+            b.li(R.r8, float: Float(n))
+            b.emit(.fdiv, .reg(R.r6), .reg(R.r6), .reg(R.r8), note: "mean")
+            b.li(R.r8, float: epsilon, note: "eps")
+            b.emit(.fadd, .reg(R.r6), .reg(R.r6), .reg(R.r8))
+            b.emit(.fsqrt, .reg(R.r6), .reg(R.r6))
+            b.li(R.r8, float: 1)
+            b.emit(.fdiv, .reg(R.r6), .reg(R.r8), .reg(R.r6), note: "r = 1 / sqrt(mean + eps)")
+            b.li(R.r5, row)
+            b.li(R.r4, weights)
+            b.chunks(n, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r10, "scale") { b in
+                b.emit(.lda, .reg(.a(0)), .mem(R.r5, 0))
+                b.emit(.fmuls, .reg(.a(0)), .reg(.a(0)), .reg(R.r6), note: "x * r")
+                b.emit(.ldbf, .reg(.a(2)), .mem(R.r4, 0))
+                b.emit(.fvmul, .reg(.a(0)), .reg(.a(0)), .reg(.a(2)), note: "* w")
+                b.emit(.sta, .reg(.a(0)), .mem(R.r5, 0))
+                b.addConstant(R.r5, 4 * vlen, scratch: R.r11)
+                b.addConstant(R.r4, 2 * vlen, scratch: R.r11)
+            }
+            b.li(R.r13, row)
+            b.li(R.r15, 4 * n)
+            b.emit(.dmas, .reg(R.r2), .reg(R.r13), .reg(R.r15), note: "the normed row (the next row's DMA queues behind it)")
+            b.addConstant(R.r1, 4 * n, scratch: R.r11)
+            b.addConstant(R.r2, 4 * n, scratch: R.r11)
+        }
+        b.emit(.dwait, .imm(0))
+    }
+
+    // MARK: RoPE
+
+    /// Rotates every head of `buffer` (`[tokens, heads * headDim]` float32, in place) by
+    /// the angles of its position: `cos`, `sin` are `[tokens][headDim / 2]` (ISA.md 11.2 step 3).
+    func rope(tokens: Int, buffer: Int, heads: Int, headDim: Int, cos: Int, sin: Int, into b: inout ProgramBuilder) throws(CompileError) {
+        let half = headDim / 2
+        let cosBuffer = Self.base, sinBuffer = Self.align(cosBuffer + 4 * half), row = Self.align(sinBuffer + 4 * half)
+        let width = heads * headDim
+        try requireActivationSRAM(row + 4 * width, config, for: "RoPE over \(heads) heads of \(headDim)")
+        guard 4 * headDim <= 32767 else { throw CompileError("head_dim \(headDim) is too large for the compiler's 16-bit offsets") }
+        b.comment("RoPE: y1 = x1 cos - x2 sin, y2 = x2 cos + x1 sin per head, angles of the token's position")
+        b.li(R.r7, vlen)
+        b.li(R.r1, buffer, wide: true)
+        b.li(R.r2, cos, wide: true)
+        b.li(R.r3, sin, wide: true)
+        b.li(R.r6, cosBuffer)
+        b.li(R.r8, sinBuffer)
+        b.repeatLoop(tokens, counter: R.r4, "rope") { b in
+            b.li(R.r13, row)
+            b.li(R.r15, 4 * width)
+            b.emit(.dmaa, .reg(R.r13), .reg(R.r1), .reg(R.r15))
+            b.li(R.r15, 4 * half)
+            b.emit(.dmaa, .reg(R.r6), .reg(R.r2), .reg(R.r15), note: "cos of this position")
+            b.emit(.dmaa, .reg(R.r8), .reg(R.r3), .reg(R.r15), note: "sin of this position")
+            b.emit(.dwait, .imm(0))
+            b.li(R.r5, row)
+            b.repeatLoop(heads, counter: R.r9, "rope_heads") { b in
+                for c in stride(from: 0, to: half, by: vlen) {
+                    let lanes = min(vlen, half - c)
+                    if lanes != vlen { b.li(R.r10, lanes); b.emit(.setvl, .reg(.zero), .reg(R.r10)) } else { b.emit(.setvl, .reg(.zero), .reg(R.r7)) }
+                    b.emit(.lda, .reg(.a(0)), .mem(R.r5, 4 * c), note: "x1")
+                    b.emit(.lda, .reg(.a(1)), .mem(R.r5, 4 * (half + c)), note: "x2")
+                    b.emit(.lda, .reg(.a(2)), .mem(R.r6, 4 * c))
+                    b.emit(.lda, .reg(.a(3)), .mem(R.r8, 4 * c))
+                    b.emit(.fvmul, .reg(.a(4)), .reg(.a(0)), .reg(.a(2)))
+                    b.emit(.fvmul, .reg(.a(5)), .reg(.a(1)), .reg(.a(3)))
+                    b.emit(.fvsub, .reg(.a(4)), .reg(.a(4)), .reg(.a(5)), note: "x1 cos - x2 sin")
+                    b.emit(.fvmul, .reg(.a(5)), .reg(.a(1)), .reg(.a(2)))
+                    b.emit(.fvmul, .reg(.a(6)), .reg(.a(0)), .reg(.a(3)))
+                    b.emit(.fvadd, .reg(.a(5)), .reg(.a(5)), .reg(.a(6)), note: "x2 cos + x1 sin")
+                    b.emit(.sta, .reg(.a(4)), .mem(R.r5, 4 * c))
+                    b.emit(.sta, .reg(.a(5)), .mem(R.r5, 4 * (half + c)))
+                }
+                b.addConstant(R.r5, 4 * headDim, scratch: R.r11)
+            }
+            b.li(R.r13, row)
+            b.li(R.r15, 4 * width)
+            b.emit(.dmas, .reg(R.r1), .reg(R.r13), .reg(R.r15))
+            b.addConstant(R.r1, 4 * width, scratch: R.r11)
+            b.addConstant(R.r2, 4 * half, scratch: R.r11)
+            b.addConstant(R.r3, 4 * half, scratch: R.r11)
+        }
+        b.emit(.dwait, .imm(0))
+    }
+
+    // MARK: KV cache
+
+    /// Appends the tokens' keys and values (`[tokens, kvHeads * headDim]` float32) to the
+    /// cache (`[kvHeads][capacity][headDim]` in `format`) at positions context ..< context + tokens.
+    func storeKV(tokens: Int, source: Int, cache: Int, kvHeads: Int, headDim: Int, capacity: Int, context: Int,
+                 format: KVCacheFormat, into b: inout ProgramBuilder) throws(CompileError) {
+        let width = kvHeads * headDim, eb = format.bytes
+        let row = Self.base, converted = Self.align(row + 4 * width)
+        try requireActivationSRAM(converted + eb * width, config, for: "the KV cache write of \(kvHeads) heads of \(headDim)")
+        b.li(R.r7, vlen)
+        b.li(R.r1, source, wide: true)
+        b.li(R.r2, cache + eb * context * headDim, wide: true)
+        b.repeatLoop(tokens, counter: R.r3, "kv_write") { b in
+            b.li(R.r13, row)
+            b.li(R.r15, 4 * width)
+            b.emit(.dmaa, .reg(R.r13), .reg(R.r1), .reg(R.r15))
+            b.emit(.dwait, .imm(0))
+            var from = row
+            if format == .bf16 {
+                from = converted
+                b.li(R.r5, row)
+                b.li(R.r6, converted)
+                b.chunks(width, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r10, "kv_bf16") { b in
+                    b.emit(.lda, .reg(.a(0)), .mem(R.r5, 0))
+                    b.emit(.stbf, .reg(.a(0)), .mem(R.r6, 0), note: "round to bf16, nearest even")
+                    b.addConstant(R.r5, 4 * vlen, scratch: R.r11)
+                    b.addConstant(R.r6, 2 * vlen, scratch: R.r11)
+                }
+            }
+            b.li(R.r15, eb * headDim)
+            for h in 0..<kvHeads {
+                b.li(R.r13, eb * h * capacity * headDim)
+                b.emit(.add, .reg(R.r13), .reg(R.r13), .reg(R.r2))
+                b.li(R.r14, from + eb * h * headDim)
+                b.emit(.dmas, .reg(R.r13), .reg(R.r14), .reg(R.r15), note: "head \(h) at this position")
+            }
+            b.addConstant(R.r1, 4 * width, scratch: R.r11)
+            b.addConstant(R.r2, eb * headDim, scratch: R.r11)
+        }
+        b.emit(.dwait, .imm(0))
+    }
+
+    // MARK: Element-wise
+
+    enum Elementwise {
+        /// out = a + b (the residual add).
+        case add
+        /// out = max(a, 0)^2 * b.
+        case relu2Times
+        /// out = (a / (1 + exp(-a))) * b.
+        case siluTimes
+    }
+
+    /// `out[i] = f(a[i], b[i])` over `count` float32 elements, in pieces that fit the SRAM.
+    func elementwise(_ op: Elementwise, count: Int, a: Int, b second: Int, out: Int, into b: inout ProgramBuilder) throws(CompileError) {
+        let room = (config.activationSRAM.size - Self.base) / 8 / vlen * vlen
+        guard room >= vlen else { throw CompileError("an element-wise operation needs \(Self.base + 8 * vlen) bytes of activation SRAM but the machine has \(config.activationSRAM.size) (field activationSRAM.size)") }
+        let piece = min(room, (count + vlen - 1) / vlen * vlen, 4096)
+        let bufferA = Self.base, bufferB = Self.align(bufferA + 4 * piece)
+        b.li(R.r7, vlen)
+        b.li(R.r1, a, wide: true)
+        b.li(R.r2, second, wide: true)
+        b.li(R.r3, out, wide: true)
+        if op == .siluTimes {
+            b.li(R.r12, float: -1)
+            b.li(R.r4, float: 1)
+        }
+        func pieceBody(_ n: Int, _ b: inout ProgramBuilder) {
+            b.li(R.r13, bufferA)
+            b.li(R.r15, 4 * n)
+            b.emit(.dmaa, .reg(R.r13), .reg(R.r1), .reg(R.r15))
+            b.li(R.r13, bufferB)
+            b.emit(.dmaa, .reg(R.r13), .reg(R.r2), .reg(R.r15))
+            b.emit(.dwait, .imm(0))
+            b.li(R.r5, bufferA)
+            b.li(R.r6, bufferB)
+            b.chunks(n, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r10, "elementwise") { b in
+                b.emit(.lda, .reg(.a(0)), .mem(R.r5, 0))
+                b.emit(.lda, .reg(.a(1)), .mem(R.r6, 0))
+                switch op {
+                case .add:
+                    b.emit(.fvadd, .reg(.a(0)), .reg(.a(0)), .reg(.a(1)))
+                case .relu2Times:
+                    b.emit(.fmaxs, .reg(.a(0)), .reg(.a(0)), .reg(.zero), note: "relu: max(g, +0.0)")
+                    b.emit(.fvmul, .reg(.a(0)), .reg(.a(0)), .reg(.a(0)), note: "squared")
+                    b.emit(.fvmul, .reg(.a(0)), .reg(.a(0)), .reg(.a(1)), note: "* up")
+                case .siluTimes:
+                    b.emit(.fmuls, .reg(.a(2)), .reg(.a(0)), .reg(R.r12), note: "-g")
+                    b.emit(.fexp, .reg(.a(2)), .reg(.a(2)))
+                    b.emit(.fadds, .reg(.a(2)), .reg(.a(2)), .reg(R.r4), note: "1 + exp(-g)")
+                    b.emit(.fvdiv, .reg(.a(0)), .reg(.a(0)), .reg(.a(2)), note: "silu(g) = g / (1 + exp(-g))")
+                    b.emit(.fvmul, .reg(.a(0)), .reg(.a(0)), .reg(.a(1)), note: "* up")
+                }
+                b.emit(.sta, .reg(.a(0)), .mem(R.r5, 0))
+                b.addConstant(R.r5, 4 * vlen, scratch: R.r11)
+                b.addConstant(R.r6, 4 * vlen, scratch: R.r11)
+            }
+            b.li(R.r13, bufferA)
+            b.li(R.r15, 4 * n)
+            b.emit(.dmas, .reg(R.r3), .reg(R.r13), .reg(R.r15))
+            b.addConstant(R.r1, 4 * n, scratch: R.r11)
+            b.addConstant(R.r2, 4 * n, scratch: R.r11)
+            b.addConstant(R.r3, 4 * n, scratch: R.r11)
+        }
+        b.repeatLoop(count / piece, counter: R.r8, "pieces") { b in pieceBody(piece, &b) }
+        if count % piece != 0 { pieceBody(count % piece, &b) }
+        b.emit(.dwait, .imm(0))
+    }
+}

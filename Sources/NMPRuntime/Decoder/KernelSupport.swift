@@ -1,0 +1,62 @@
+import NMPISA
+import NMPSimulator
+
+/// Registers the float kernels use by convention (each kernel starts from nothing: its
+/// inputs are in DRAM, it leaves its outputs in DRAM and drains its DMA before it ends).
+enum R {
+    static let r1 = Reg.r(1), r2 = Reg.r(2), r3 = Reg.r(3), r4 = Reg.r(4), r5 = Reg.r(5), r6 = Reg.r(6)
+    static let r7 = Reg.r(7), r8 = Reg.r(8), r9 = Reg.r(9), r10 = Reg.r(10), r11 = Reg.r(11), r12 = Reg.r(12)
+    static let r13 = Reg.r(13), r14 = Reg.r(14), r15 = Reg.r(15)
+}
+
+extension ProgramBuilder {
+    /// `body` over `n` elements (a constant) in chunks of VLEN lanes: a hardware loop over
+    /// the full chunks at vl = VLEN, then the ragged rest at vl = n mod VLEN; vl is VLEN
+    /// again afterwards. The body advances its own pointers. `vlenReg` holds VLEN.
+    mutating func chunks(_ n: Int, vlen: Int, vlenReg: Reg, counter: Reg, scratch: Reg, _ name: String,
+                         _ body: (inout ProgramBuilder) -> Void) {
+        emit(.setvl, .reg(.zero), .reg(vlenReg))
+        repeatLoop(n / vlen, counter: counter, name, body)
+        if n % vlen != 0 {
+            li(scratch, n % vlen, note: "the ragged last chunk")
+            emit(.setvl, .reg(.zero), .reg(scratch))
+            body(&self)
+            emit(.setvl, .reg(.zero), .reg(vlenReg))
+        }
+    }
+
+    /// `body` over `x[n]` elements (a register), like `chunks`: `divu` for the full chunks, a
+    /// hardware loop (a count of 0 skips it), then the ragged rest if any. Uses `full` and
+    /// `rest` as scratch; ends with vl = VLEN (an instruction after the branch target, so
+    /// the sequence may end a loop body).
+    mutating func chunks(count n: Reg, vlenReg: Reg, full: Reg, rest: Reg, _ name: String,
+                         _ body: (inout ProgramBuilder) -> Void) {
+        emit(.divu, .reg(full), .reg(n), .reg(vlenReg))
+        emit(.mul, .reg(rest), .reg(full), .reg(vlenReg))
+        emit(.sub, .reg(rest), .reg(n), .reg(rest), note: "elements in the ragged last chunk")
+        emit(.setvl, .reg(.zero), .reg(vlenReg))
+        loop(full, name, body)
+        let skip = label(name + "_even")
+        emit(.beq, .reg(rest), .reg(.zero), .label(skip))
+        emit(.setvl, .reg(.zero), .reg(rest))
+        body(&self)
+        place(skip)
+        emit(.setvl, .reg(.zero), .reg(vlenReg))
+    }
+
+    /// A DMA of a constant length between constant addresses (`dmaa`, `dmas` or `dmaw`);
+    /// the DRAM side is loaded wide (`li(_:_:wide:)`).
+    mutating func dma(_ op: Opcode, to destination: Int, from source: Int, bytes: Int, note: String? = nil) {
+        li(R.r13, destination, wide: op == .dmas)
+        li(R.r14, source, wide: op != .dmas)
+        li(R.r15, bytes)
+        emit(op, .reg(R.r13), .reg(R.r14), .reg(R.r15), note: note)
+    }
+}
+
+/// Activation-SRAM space a kernel needs, checked before code is built.
+func requireActivationSRAM(_ bytes: Int, _ config: MachineConfig, for what: String) throws(CompileError) {
+    guard bytes <= config.activationSRAM.size else {
+        throw CompileError("\(what) needs \(bytes) bytes of activation SRAM but the machine has \(config.activationSRAM.size) (field activationSRAM.size)")
+    }
+}
