@@ -140,7 +140,9 @@ extension DecoderReference {
         var p = c[7]
         for k in stride(from: 6, through: 0, by: -1) { p = c[k].addingProduct(p, r) }
         // In range, n is an integer in -150 ... 128 and p is finite and positive: no NaN.
-        return Float(sign: .plus, exponent: Int(n), significand: p)
+        // p * 2^n rounded once to float32 (ISA.md 7.12): exact in Double (24 significant bits,
+        // an exponent far inside Double's range), then one rounding, also for subnormal results.
+        return Float(Double(p) * Foundation.pow(2.0, Double(n)))
     }
 
     // MARK: - RMSNorm
