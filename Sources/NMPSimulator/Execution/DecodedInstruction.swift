@@ -32,10 +32,11 @@ struct DecodedInstruction {
 
 extension DecodedInstruction {
     /// Decodes `word` at `pc` for `config`; the operand roles come from the instruction
-    /// table: the first register operand is the destination of every instruction with a
-    /// result (also a source for the accumulating `vmac`/`mmac`), every other register
-    /// operand and a memory operand's base are sources, and `vl` is a source of every
-    /// instruction whose counts depend on it (`InstructionSpec.readsVL`).
+    /// table, so no opcode is named here: the first register operand is the destination of
+    /// every instruction with a result (also a source when `spec.roles` says it
+    /// accumulates), every other register operand and a memory operand's base are sources,
+    /// `vl` is a source of every instruction whose counts depend on it
+    /// (`InstructionSpec.readsVL`) and a destination when `spec.roles` says it writes `vl`.
     init(word: UInt32, pc: Int, config: MachineConfig) {
         let instruction: Instruction
         do {
@@ -63,7 +64,7 @@ extension DecodedInstruction {
                 let slot = Self.slot(file, Int(instruction.register(field)))
                 if first && hasResult {
                     destinations.append(slot)
-                    if opcode == .vmac || opcode == .mmac { sources.append(slot) }
+                    if spec.roles.contains(.accumulates) { sources.append(slot) }
                 } else {
                     sources.append(slot)
                 }
@@ -79,7 +80,7 @@ extension DecodedInstruction {
             }
         }
         if spec.readsVL { sources.append(Scoreboard.vl) }
-        if opcode == .setvl { destinations.append(Scoreboard.vl) }
+        if spec.roles.contains(.writesVL) { destinations.append(Scoreboard.vl) }
         precondition(sources.count <= 4 && destinations.count <= 2, "operand roles exceed the decoded slots")
         let ready = Scoreboard.alwaysReady, discard = Scoreboard.discard
         func source(_ i: Int) -> UInt8 { UInt8(i < sources.count ? (sources[i] == Scoreboard.scalar ? ready : sources[i]) : ready) }

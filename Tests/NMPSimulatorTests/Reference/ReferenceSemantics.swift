@@ -402,6 +402,10 @@ extension ReferenceMachine {
         case .fmul:
             setX(i.a, RefFloat.multiply(X(i.b), X(i.c)))
             count(.registerRead, 8); count(.registerWrite, 4); count(.fp32Mul, 1)
+        case .ldbf, .stbf, .ldhf, .sthf, .fvadd, .fvsub, .fvmul, .fvdiv, .fvmax, .fvmac, .fadds, .fsubs, .fmaxs, .fmacs,
+             .fexp, .fsum, .frmax, .fadd, .fsub, .fsqrt:
+            // TEMPORARY: mirrors the simulator until the float32 vector unit lands.
+            throw RefInstructionTrap(cause: .illegalInstruction, detail: "not yet implemented")
         }
         return out
     }
