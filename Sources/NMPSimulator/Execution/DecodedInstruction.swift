@@ -8,6 +8,8 @@ struct DecodedInstruction {
     enum Fault: UInt8 { case none, illegalInstruction, illegalLoop }
 
     var opcode: Opcode
+    /// The opcode's group: the step loop dispatches on it to the group's handler.
+    var group: InstructionGroup
     var fault: Fault
     var a: Int32, b: Int32, c: Int32, d: Int32
     /// Sign- or zero-extended immediate; for branches, `jal` and `loop`, the absolute target.
@@ -22,7 +24,7 @@ struct DecodedInstruction {
 
     /// An undecodable word: executing it traps.
     static func illegal(_ word: UInt32, fault: Fault) -> DecodedInstruction {
-        DecodedInstruction(opcode: .nop, fault: fault, a: 0, b: 0, c: 0, d: 0, imm: 0,
+        DecodedInstruction(opcode: .nop, group: .control, fault: fault, a: 0, b: 0, c: 0, d: 0, imm: 0,
                            s0: UInt8(Scoreboard.alwaysReady), s1: UInt8(Scoreboard.alwaysReady),
                            s2: UInt8(Scoreboard.alwaysReady), s3: UInt8(Scoreboard.alwaysReady),
                            d0: UInt8(Scoreboard.discard), d1: UInt8(Scoreboard.discard), latency: 0, word: word)
@@ -52,6 +54,7 @@ extension DecodedInstruction {
         let spec = instruction.opcode.spec
         self = .illegal(word, fault: .none)
         opcode = instruction.opcode
+        group = spec.group
         a = Int32(instruction.a); b = Int32(instruction.b); c = Int32(instruction.c); d = Int32(instruction.d)
 
         var sources: [Int] = []
