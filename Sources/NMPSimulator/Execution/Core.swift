@@ -16,6 +16,8 @@ struct Core {
     let packing: TritPacking
     let wBanks: Int, wWidth: Int, aBanks: Int, aWidth: Int
     let dmaLatency: Int, dramBytesPerCycle: Int
+    /// Lanes the float32 unit processes per cycle (ISA.md 6.10).
+    let floatLanes: Int
 
     // MARK: Registers and memories (ISA.md 2.1, 2.6)
 
@@ -34,6 +36,8 @@ struct Core {
     let trits: TritCodec
     /// Rows unpacked by `ldt`/`ldm` before they are known to be valid.
     let scratch: UnsafeMutablePointer<Int8>
+    /// VLEN floats for `fsum`'s tree.
+    let floatScratch: UnsafeMutablePointer<Float>
     /// Per matrix register: the vl its trit counts were taken for, and the +1 and -1 counts.
     let matrixCountVL: UnsafeMutablePointer<Int>
     let matrixPlus: UnsafeMutablePointer<Int>
@@ -73,11 +77,12 @@ struct Core {
         wBanks = config.weightSRAM.banks; wWidth = config.weightSRAM.bankWidth
         aBanks = config.activationSRAM.banks; aWidth = config.activationSRAM.bankWidth
         dmaLatency = config.dmaLatency; dramBytesPerCycle = config.dramBytesPerCycle
+        floatLanes = config.floatLanes
         x = s.registers.x; t = s.registers.t; m = s.registers.m; v = s.registers.v; a = s.registers.a
         wsram = s.weightSRAM.bytes; wsramSize = s.weightSRAM.size
         asram = s.activationSRAM.bytes; asramSize = s.activationSRAM.size
         dram = s.dram.bytes; dramSize = s.dram.size
-        loops = s.loops; trits = s.trits; scratch = s.scratch
+        loops = s.loops; trits = s.trits; scratch = s.scratch; floatScratch = s.floatScratch
         matrixCountVL = s.matrixCountVL; matrixPlus = s.matrixPlus; matrixMinus = s.matrixMinus
         dma = s.dma
         vl = s.vl

@@ -19,6 +19,8 @@ struct DecodedInstruction {
     var d0: UInt8, d1: UInt8
     /// Cycles from the last issue cycle to the result (ISA.md 6.1, 6.2).
     var latency: Int32
+    /// Whether the float32 unit holds issue for ceil(vl / floatLanes) cycles (ISA.md 6.10).
+    var floatLanes: Bool
     /// The word, for traps and traces.
     var word: UInt32
 
@@ -27,7 +29,7 @@ struct DecodedInstruction {
         DecodedInstruction(opcode: .nop, group: .control, fault: fault, a: 0, b: 0, c: 0, d: 0, imm: 0,
                            s0: UInt8(Scoreboard.alwaysReady), s1: UInt8(Scoreboard.alwaysReady),
                            s2: UInt8(Scoreboard.alwaysReady), s3: UInt8(Scoreboard.alwaysReady),
-                           d0: UInt8(Scoreboard.discard), d1: UInt8(Scoreboard.discard), latency: 0, word: word)
+                           d0: UInt8(Scoreboard.discard), d1: UInt8(Scoreboard.discard), latency: 0, floatLanes: false, word: word)
     }
 
 }
@@ -92,6 +94,7 @@ extension DecodedInstruction {
         }
         s0 = source(0); s1 = source(1); s2 = source(2); s3 = source(3)
         d0 = destination(0); d1 = destination(1)
+        if case .floatLanes = spec.timing { floatLanes = true }
         latency = Int32(spec.resultLatency.map { $0.reduce(0) { $0 + config.latency($1) } } ?? 0)
     }
 

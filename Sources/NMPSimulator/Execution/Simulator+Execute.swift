@@ -97,6 +97,12 @@ extension Simulator {
             case .float: core.executeFloat(ins)
             }
             if trap != nil { break run }
+            if ins.floatLanes {
+                // ISA.md 6.10: floatLanes lanes per cycle; the cycles beyond the first are
+                // counted like an SRAM access's port cycles (ideal = occupancy).
+                core.occupancy = max(1, (core.vl + core.floatLanes - 1) / core.floatLanes)
+                core.ideal = core.occupancy
+            }
 
             // Results, retirement, the next issue cycle.
             let occupancy = core.occupancy, ideal = core.ideal, taken = core.taken

@@ -34,6 +34,8 @@ public final class Simulator {
     let trits: TritCodec
     /// Scratch rows for unpacking (ROWS * VLEN + 8: the decoder writes 8 bytes per packed byte).
     let scratch: UnsafeMutablePointer<Int8>
+    /// VLEN floats for `fsum`'s reduction tree.
+    let floatScratch: UnsafeMutablePointer<Float>
     /// Per matrix register: the vl its trit counts were taken for (-1: not yet), and the
     /// counts of +1 and -1 trits in lanes below that vl.
     let matrixCountVL: UnsafeMutablePointer<Int>
@@ -96,6 +98,8 @@ public final class Simulator {
         trits = TritCodec(packing: config.packing, vlen: config.vlen)
         scratch = .allocate(capacity: config.rows * config.vlen + 8)
         scratch.initialize(repeating: 0, count: config.rows * config.vlen + 8)
+        floatScratch = .allocate(capacity: config.vlen)
+        floatScratch.initialize(repeating: 0, count: config.vlen)
         matrixCountVL = .allocate(capacity: RegisterFiles.matrixCount)
         matrixCountVL.initialize(repeating: -1, count: RegisterFiles.matrixCount)
         matrixPlus = .allocate(capacity: RegisterFiles.matrixCount)
@@ -113,6 +117,7 @@ public final class Simulator {
         registers.deallocate()
         ready.deallocate()
         scratch.deallocate()
+        floatScratch.deallocate()
         matrixCountVL.deallocate()
         matrixPlus.deallocate()
         matrixMinus.deallocate()

@@ -157,6 +157,18 @@ extension ReferenceMachine {
         }
     }
 
+    /// The float32 vector instructions, whose cycle rule is "ceil(vl/`floatLanes`) issue"
+    /// (7.11, 7.12): the unit holds issue for max(1, ceil(vl / floatLanes)) cycles (6.10).
+    func floatLaneCycles(_ op: Opcode) -> Int? {
+        switch op {
+        case .fcvt, .fmuls, .fdivs, .famax, .fq, .fvadd, .fvsub, .fvmul, .fvdiv, .fvmax, .fvmac,
+             .fadds, .fsubs, .fmaxs, .fmacs, .fexp, .fsum, .frmax:
+            return max(1, (vl + config.floatLanes - 1) / config.floatLanes)
+        default:
+            return nil
+        }
+    }
+
     func sramConfig(_ space: MemorySpace) -> (banks: Int, bankWidth: Int) {
         switch space {
         case .weightSRAM: return (config.weightSRAM.banks, config.weightSRAM.bankWidth)

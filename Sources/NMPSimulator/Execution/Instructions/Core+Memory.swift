@@ -32,6 +32,22 @@ extension Core {
         case .sta:
             guard let p = asramAccess(address, 4 * vl, alignment: 4) else { return asramTrap(ins, address, 4 * vl, alignment: 4) }
             UnsafeMutableRawPointer(p).copyMemory(from: acc(ins.a), byteCount: 4 * vl)
+        case .ldbf, .ldhf:
+            guard let p = asramAccess(address, 2 * vl, alignment: 2) else { return asramTrap(ins, address, 2 * vl, alignment: 2) }
+            let dst = acc(ins.a), raw = UnsafeRawPointer(p)
+            if ins.opcode == .ldbf {
+                for l in 0..<vl { dst[l] = Int32(bitPattern: floatFromBFloat16(raw.loadUnaligned(fromByteOffset: 2 * l, as: UInt16.self).littleEndian)) }
+            } else {
+                for l in 0..<vl { dst[l] = Int32(bitPattern: floatFromFloat16(raw.loadUnaligned(fromByteOffset: 2 * l, as: UInt16.self).littleEndian)) }
+            }
+        case .stbf, .sthf:
+            guard let p = asramAccess(address, 2 * vl, alignment: 2) else { return asramTrap(ins, address, 2 * vl, alignment: 2) }
+            let src = acc(ins.a), raw = UnsafeMutableRawPointer(p)
+            if ins.opcode == .stbf {
+                for l in 0..<vl { raw.storeBytes(of: bfloat16(UInt32(bitPattern: src[l])).littleEndian, toByteOffset: 2 * l, as: UInt16.self) }
+            } else {
+                for l in 0..<vl { raw.storeBytes(of: float16(UInt32(bitPattern: src[l])).littleEndian, toByteOffset: 2 * l, as: UInt16.self) }
+            }
         case .ldt, .ldm:
             let matrix = ins.opcode == .ldm
             let n = matrix ? tileBytes : rowBytes
