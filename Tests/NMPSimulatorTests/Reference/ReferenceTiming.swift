@@ -157,7 +157,7 @@ extension ReferenceMachine {
         }
     }
 
-    /// The float32 vector instructions, whose cycle rule is "ceil(vl/`floatLanes`) issue"
+    /// The float32 vector instructions, whose cycle rule is "max(1, ceil(vl/`floatLanes`)) issue"
     /// (7.11, 7.12): the unit holds issue for max(1, ceil(vl / floatLanes)) cycles (6.10).
     func floatLaneCycles(_ op: Opcode) -> Int? {
         switch op {
