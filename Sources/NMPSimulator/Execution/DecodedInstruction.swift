@@ -23,6 +23,8 @@ struct DecodedInstruction {
     var floatLanes: Bool
     /// The word, for traps and traces.
     var word: UInt32
+    /// The code region the instruction belongs to (`CodeRegions`; 0 when none were given).
+    var region: UInt16 = 0
 
     /// An undecodable word: executing it traps.
     static func illegal(_ word: UInt32, fault: Fault) -> DecodedInstruction {
@@ -41,7 +43,7 @@ extension DecodedInstruction {
     /// accumulates), every other register operand and a memory operand's base are sources,
     /// `vl` is a source of every instruction whose counts depend on it
     /// (`InstructionSpec.readsVL`) and a destination when `spec.roles` says it writes `vl`.
-    init(word: UInt32, pc: Int, config: MachineConfig) {
+    init(word: UInt32, pc: Int, config: MachineConfig, region: UInt16 = 0) {
         let instruction: Instruction
         do {
             instruction = try Instruction(decoding: word)
@@ -51,10 +53,12 @@ extension DecodedInstruction {
             } else {
                 self = .illegal(word, fault: .illegalInstruction)
             }
+            self.region = region
             return
         }
         let spec = instruction.opcode.spec
         self = .illegal(word, fault: .none)
+        self.region = region
         opcode = instruction.opcode
         group = spec.group
         a = Int32(instruction.a); b = Int32(instruction.b); c = Int32(instruction.c); d = Int32(instruction.d)

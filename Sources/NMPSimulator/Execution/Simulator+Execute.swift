@@ -9,8 +9,9 @@ extension Simulator {
     func execute<Observer: RunObserver>(maxCycles: Int, observer: inout Observer) -> (Counters, Trap?) {
         let branchPenalty = config.branchPenalty
         let code = self.code.baseAddress!, codeCount = self.code.count
-        let ready = self.ready, tallies = self.tallies
+        let ready = self.ready, tallies = self.tallies, regionTotals = self.regionTotals
         var core = Core(simulator: self)
+        var region = 0                    // the code region of the latest instruction fetched
 
         var pc = self.pc
         var next = 0                      // earliest issue cycle of the next instruction
@@ -29,6 +30,16 @@ extension Simulator {
                 break run
             }
             let ins = code[pc]
+            if Int(ins.region) != region {
+                // ISA.md 6.11: the new region's cycles start where the next instruction
+                // could first issue.
+                RegionCounts.pass(RegionCounts(cycles: next, retired: retired, data: stallData, sramPort: stallSRAM,
+                                               bankConflict: stallBank, branch: stallBranch, dmaQueue: stallQueue,
+                                               dmaWait: stallWait, drain: stallDrain, tritNonzero: core.tritNonzero,
+                                               tritSum: core.tritSum, tritTotal: core.tritTotal),
+                                  from: region, to: Int(ins.region), totals: regionTotals)
+                region = Int(ins.region)
+            }
             if ins.fault != .none {
                 let cause: TrapCause = next >= maxCycles ? .cycleLimit : (ins.fault == .illegalLoop ? .illegalLoop : .illegalInstruction)
                 trap = Trap(cause: cause, pc: pc, word: ins.word, cycle: next, detail: Self.decodeDetail(ins.word))
@@ -118,7 +129,7 @@ extension Simulator {
                 stallBranch += branchPenalty
             }
             let vl = core.vl
-            let tally = tallies + Int(op.rawValue)
+            let tally = tallies + pc
             tally.pointee.count += 1
             tally.pointee.vlSum += vl
             tally.pointee.vlTritBytesSum += (vl + 3) >> 2
@@ -156,6 +167,11 @@ extension Simulator {
 
         if let trap { counters.cycles = trap.cycle }
         counters.retired = retired
+        RegionCounts.close(RegionCounts(cycles: counters.cycles, retired: retired, data: stallData, sramPort: stallSRAM,
+                                        bankConflict: stallBank, branch: stallBranch, dmaQueue: stallQueue,
+                                        dmaWait: stallWait, drain: stallDrain, tritNonzero: core.tritNonzero,
+                                        tritSum: core.tritSum, tritTotal: core.tritTotal),
+                           in: region, totals: regionTotals)
         counters.stalls = CaseTable { cause in
             switch cause {
             case .data: stallData
