@@ -46,6 +46,26 @@ struct RoundTripTests {
         roundTrip(MicrocodeImage(code: code, symbols: labels.sorted(by: Symbol.canonicalOrder)), "random-code")
     }
 
+    /// Every opcode with the largest register numbers its files allow and extreme
+    /// immediates: the float32 vector unit and the half-width loads and stores included.
+    @Test(arguments: Opcode.allCases)
+    func everyOpcodeRoundTrips(_ op: Opcode) {
+        var code: [UInt32] = []
+        for (registerValue, immediate) in [(0, 0), (1, 1), (15, -1), (7, 32767), (3, -32768)] as [(UInt8, Int32)] {
+            var instruction = Instruction(op)
+            for operand in op.spec.operands {
+                switch operand {
+                case .register(let file, let field): instruction.setRegister(field, min(registerValue, UInt8(file.count - 1)))
+                case .memory: instruction.b = min(registerValue, 15); instruction.imm = immediate
+                case .immediate(let kind): instruction.imm = Int32(clamping: min(max(Int64(immediate), kind.range.lowerBound), kind.range.upperBound))
+                case .target: instruction.imm = 2   // a loop body needs at least one instruction
+                }
+            }
+            code.append(instruction.word)
+        }
+        roundTrip(MicrocodeImage(code: code), "opcode-\(op.mnemonic)")
+    }
+
     /// Random data sections, packings, entry points and symbols of every space.
     @Test(arguments: 0..<25)
     func randomImages(_ seed: Int) {

@@ -57,6 +57,30 @@ struct CommandLineTests {
         #expect(try Data(contentsOf: image) == Data(contentsOf: dir.appendingPathComponent("again.nmc")))
     }
 
+    /// The float32 vector unit's instructions and the half-width loads and stores (ISA.md
+    /// 7.6, 7.12) through `nmp asm` and `nmp disasm`: the text disassembles to each mnemonic
+    /// and reassembles to the identical image.
+    @Test func asmThenDisasmRoundTripTheFloatVectorUnit() throws {
+        let dir = try temporaryDirectory()
+        let source = dir.appendingPathComponent("f.nasm")
+        let lines = ["ldbf a1, [r2 + 6]", "stbf a7, [r15 - 2]", "ldhf a0, [r3]", "sthf a2, [r1 + 32766]",
+                     "fvadd a1, a2, a3", "fvsub a4, a5, a6", "fvmul a7, a0, a1", "fvdiv a2, a3, a4", "fvmax a5, a6, a7",
+                     "fvmac a0, a0, a0", "fadds a1, a2, r3", "fsubs a4, a5, r6", "fmaxs a7, a0, r0", "fmacs a1, a2, r15",
+                     "fexp a3, a4", "fsum r5, a6", "frmax r7, a0", "fadd r1, r2, r3", "fsub r4, r5, r6", "fsqrt r7, r8", "halt"]
+        try (lines.joined(separator: "\n") + "\n").write(to: source, atomically: true, encoding: .utf8)
+        let image = dir.appendingPathComponent("f.nmc")
+        let asm = Run("asm", source.path, "-o", image.path)
+        #expect(asm.status == 0 && asm.err.isEmpty, "\(asm.err)")
+        let dis = Run("disasm", image.path)
+        #expect(dis.status == 0)
+        let normalized = dis.out.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        for line in lines { #expect(normalized.contains(line), "disassembly lacks '\(line)'") }
+        let again = dir.appendingPathComponent("again.nasm")
+        try dis.out.write(to: again, atomically: true, encoding: .utf8)
+        #expect(Run("asm", again.path, "-o", dir.appendingPathComponent("again.nmc").path).status == 0)
+        #expect(try Data(contentsOf: image) == Data(contentsOf: dir.appendingPathComponent("again.nmc")))
+    }
+
     @Test func errorsExitOneAndWriteNothing() throws {
         let dir = try temporaryDirectory()
         let source = dir.appendingPathComponent("bad.nasm")
@@ -150,7 +174,9 @@ struct CommandLineTests {
         #expect(Run("isa", "--markdown").out.contains("<!-- BEGIN GENERATED: instruction-table -->"))
         let json = Run("isa", "--json").out
         let entries = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]]
-        #expect(entries?.count == 76)     // 68 integer and ternary opcodes + 8 of the float32 scale unit
+        // 68 integer and ternary opcodes, 4 half-width float loads and stores, 8 of the
+        // float32 scale unit and 16 of the float32 vector unit.
+        #expect(entries?.count == 96)
         #expect(entries?.first?["mnemonic"] as? String == "nop")
     }
 }

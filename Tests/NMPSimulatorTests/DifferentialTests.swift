@@ -38,6 +38,7 @@ enum DifferentialConfig: String, CaseIterable, CustomTestStringConvertible, Send
             c.activationSRAM = SRAMConfig(size: 3001, banks: 3, bankWidth: 5)
             c.dramBytesPerCycle = 3
             c.dmaLatency = 7
+            c.floatLanes = 4            // VLEN 19: float instructions take up to 5 issue cycles
         case .dmaLatency0:
             c.dmaLatency = 0
             c.dramBytesPerCycle = 1000
@@ -49,12 +50,13 @@ enum DifferentialConfig: String, CaseIterable, CustomTestStringConvertible, Send
         case .zeroLatency:
             c.aluLatency = 0; c.mulLatency = 0; c.divLatency = 0; c.loadLatency = 0; c.unpackLatency = 0
             c.vectorLatency = 0; c.vectorMulLatency = 0; c.macLatency = 0; c.mmacLatency = 0
-            c.reduceLatency = 0; c.requantLatency = 0; c.floatLatency = 0; c.branchPenalty = 0
+            c.reduceLatency = 0; c.requantLatency = 0; c.floatLatency = 0; c.expLatency = 0; c.branchPenalty = 0
             c.dmaLatency = 0; c.dramBytesPerCycle = 1
         case .largeLatency:
             c.aluLatency = 5; c.mulLatency = 9; c.divLatency = 40; c.loadLatency = 7; c.unpackLatency = 4
             c.vectorLatency = 6; c.vectorMulLatency = 11; c.macLatency = 8; c.mmacLatency = 13
-            c.reduceLatency = 10; c.requantLatency = 12; c.floatLatency = 14; c.branchPenalty = 7
+            c.reduceLatency = 10; c.requantLatency = 12; c.floatLatency = 14; c.expLatency = 23; c.branchPenalty = 7
+            c.floatLanes = 7
             c.dmaLatency = 333; c.dramBytesPerCycle = 5; c.dmaQueueDepth = 2; c.loopDepth = 2
         }
         return c

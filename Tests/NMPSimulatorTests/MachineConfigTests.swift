@@ -115,6 +115,8 @@ struct MachineConfigTests {
             config.aluLatency = 0
             config.requantLatency = 1_000_000
             config.floatLatency = 0
+            config.expLatency = 1_000_000
+            config.floatLanes = 3
             config.branchPenalty = 0
             config.energy.tritAdd = 1e-300
             config.energy.dramRead = 999_999.999_999_9
@@ -227,6 +229,10 @@ struct MachineConfigTests {
         Rejection(#"{"mulLatency": -1}"#, "mulLatency", "must be at least 0 (got -1)"),
         Rejection(#"{"floatLatency": -1}"#, "floatLatency", "must be at least 0 (got -1)"),
         Rejection(#"{"floatLatency": 2.5}"#, "floatLatency", "must be an integer (got 2.5)"),
+        Rejection(#"{"expLatency": -1}"#, "expLatency", "must be at least 0 (got -1)"),
+        Rejection(#"{"floatLanes": 0}"#, "floatLanes", "must be at least 1 (got 0)"),
+        Rejection(#"{"floatLanes": -64}"#, "floatLanes", "must be at least 1 (got -64)"),
+        Rejection(#"{"floatLanes": 1.5}"#, "floatLanes", "must be an integer (got 1.5)"),
         Rejection(#"{"energy": {"fp32Div": -1}}"#, "energy.fp32Div", "must be a finite number from 0 to 1000000 (got -1.0)"),
         Rejection(#"{"energy": {"fp32mul": 1}}"#, "energy.fp32mul", "unknown key; did you mean 'fp32Mul'?"),
         Rejection(#"{"dmaLatency": -1}"#, "dmaLatency", "must be at least 0 (got -1)"),
@@ -252,6 +258,8 @@ struct MachineConfigTests {
         Rejection(#"{"loopDepth": 9223372036854775807}"#, "loopDepth", "must be at most 65536 (simulator limit)"),
         Rejection(#"{"divLatency": 1000001}"#, "divLatency", "must be at most 1000000 (simulator limit)"),
         Rejection(#"{"floatLatency": 1000001}"#, "floatLatency", "must be at most 1000000 (simulator limit) (got 1000001)"),
+        Rejection(#"{"expLatency": 1000001}"#, "expLatency", "must be at most 1000000 (simulator limit) (got 1000001)"),
+        Rejection(#"{"floatLanes": 65537}"#, "floatLanes", "must be at most 65536 (simulator limit) (got 65537)"),
         Rejection(#"{"branchPenalty": 1000001}"#, "branchPenalty", "must be at most 1000000 (simulator limit)"),
         Rejection(#"{"dmaLatency": 1000000001}"#, "dmaLatency", "must be at most 1000000000 (simulator limit)"),
         // Not a JSON object, or not JSON.
@@ -334,7 +342,7 @@ struct MachineConfigTests {
             { "vlen": 65536, "rows": 64, "weightSRAM": { "size": 4294967296, "banks": 65536, "bankWidth": 65536 },
               "activationSRAM": { "size": 262144 }, "dramSize": 4294967296, "dramBytesPerCycle": 65536,
               "dmaLatency": 1000000000, "dmaQueueDepth": 65536, "loopDepth": 65536, "divLatency": 1000000,
-              "floatLatency": 1000000, "branchPenalty": 1000000 }
+              "floatLatency": 1000000, "expLatency": 1000000, "floatLanes": 65536, "branchPenalty": 1000000 }
             """)
         #expect(config.rows * config.vlen == MachineConfig.maxMatrixTrits)
     }

@@ -20,7 +20,7 @@ public enum InstructionGroup: String, CaseIterable, Sendable {
         case .dma: "DMA"
         case .ternary: "Ternary compute"
         case .accumulator: "Accumulator and requantization"
-        case .float: "Floating-point scale unit"
+        case .float: "Float32 scale and vector unit"
         }
     }
 }

@@ -79,7 +79,7 @@ public enum TimingRule: Hashable, Sendable {
         case .pipelined(nil):
             "1 issue"
         case .floatLanes(let latency):
-            "ceil(vl/`floatLanes`) issue, result +`\(latency.rawValue)`"
+            "max(1, ceil(vl/`floatLanes`)) issue, result +`\(latency.rawValue)`"
         case .branch(let latency?):
             "1 issue, result +`\(latency.rawValue)`, taken +`branchPenalty`"
         case .branch(nil):

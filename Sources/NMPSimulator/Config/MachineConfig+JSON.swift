@@ -246,6 +246,8 @@ private enum ConfigKey {
             .int("reduceLatency", \.reduceLatency, latency, true),
             .int("requantLatency", \.requantLatency, latency, true),
             .int("floatLatency", \.floatLatency, latency, true),
+            .int("expLatency", \.expLatency, latency, true),
+            .int("floatLanes", \.floatLanes, 1...M.maxVLEN, true),
             .int("branchPenalty", \.branchPenalty, latency, true),
             .energy,
         ]

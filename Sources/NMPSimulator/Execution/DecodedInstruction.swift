@@ -8,6 +8,8 @@ struct DecodedInstruction {
     enum Fault: UInt8 { case none, illegalInstruction, illegalLoop }
 
     var opcode: Opcode
+    /// The opcode's group: the step loop dispatches on it to the group's handler.
+    var group: InstructionGroup
     var fault: Fault
     var a: Int32, b: Int32, c: Int32, d: Int32
     /// Sign- or zero-extended immediate; for branches, `jal` and `loop`, the absolute target.
@@ -17,26 +19,31 @@ struct DecodedInstruction {
     var d0: UInt8, d1: UInt8
     /// Cycles from the last issue cycle to the result (ISA.md 6.1, 6.2).
     var latency: Int32
+    /// Whether the float32 unit holds issue for ceil(vl / floatLanes) cycles (ISA.md 6.10).
+    var floatLanes: Bool
     /// The word, for traps and traces.
     var word: UInt32
+    /// The code region the instruction belongs to (`CodeRegions`; 0 when none were given).
+    var region: UInt16 = 0
 
     /// An undecodable word: executing it traps.
     static func illegal(_ word: UInt32, fault: Fault) -> DecodedInstruction {
-        DecodedInstruction(opcode: .nop, fault: fault, a: 0, b: 0, c: 0, d: 0, imm: 0,
+        DecodedInstruction(opcode: .nop, group: .control, fault: fault, a: 0, b: 0, c: 0, d: 0, imm: 0,
                            s0: UInt8(Scoreboard.alwaysReady), s1: UInt8(Scoreboard.alwaysReady),
                            s2: UInt8(Scoreboard.alwaysReady), s3: UInt8(Scoreboard.alwaysReady),
-                           d0: UInt8(Scoreboard.discard), d1: UInt8(Scoreboard.discard), latency: 0, word: word)
+                           d0: UInt8(Scoreboard.discard), d1: UInt8(Scoreboard.discard), latency: 0, floatLanes: false, word: word)
     }
 
 }
 
 extension DecodedInstruction {
     /// Decodes `word` at `pc` for `config`; the operand roles come from the instruction
-    /// table: the first register operand is the destination of every instruction with a
-    /// result (also a source for the accumulating `vmac`/`mmac`), every other register
-    /// operand and a memory operand's base are sources, and `vl` is a source of every
-    /// instruction whose counts depend on it (`InstructionSpec.readsVL`).
-    init(word: UInt32, pc: Int, config: MachineConfig) {
+    /// table, so no opcode is named here: the first register operand is the destination of
+    /// every instruction with a result (also a source when `spec.roles` says it
+    /// accumulates), every other register operand and a memory operand's base are sources,
+    /// `vl` is a source of every instruction whose counts depend on it
+    /// (`InstructionSpec.readsVL`) and a destination when `spec.roles` says it writes `vl`.
+    init(word: UInt32, pc: Int, config: MachineConfig, region: UInt16 = 0) {
         let instruction: Instruction
         do {
             instruction = try Instruction(decoding: word)
@@ -46,11 +53,14 @@ extension DecodedInstruction {
             } else {
                 self = .illegal(word, fault: .illegalInstruction)
             }
+            self.region = region
             return
         }
         let spec = instruction.opcode.spec
         self = .illegal(word, fault: .none)
+        self.region = region
         opcode = instruction.opcode
+        group = spec.group
         a = Int32(instruction.a); b = Int32(instruction.b); c = Int32(instruction.c); d = Int32(instruction.d)
 
         var sources: [Int] = []
@@ -63,7 +73,7 @@ extension DecodedInstruction {
                 let slot = Self.slot(file, Int(instruction.register(field)))
                 if first && hasResult {
                     destinations.append(slot)
-                    if opcode == .vmac || opcode == .mmac { sources.append(slot) }
+                    if spec.roles.contains(.accumulates) { sources.append(slot) }
                 } else {
                     sources.append(slot)
                 }
@@ -79,7 +89,7 @@ extension DecodedInstruction {
             }
         }
         if spec.readsVL { sources.append(Scoreboard.vl) }
-        if opcode == .setvl { destinations.append(Scoreboard.vl) }
+        if spec.roles.contains(.writesVL) { destinations.append(Scoreboard.vl) }
         precondition(sources.count <= 4 && destinations.count <= 2, "operand roles exceed the decoded slots")
         let ready = Scoreboard.alwaysReady, discard = Scoreboard.discard
         func source(_ i: Int) -> UInt8 { UInt8(i < sources.count ? (sources[i] == Scoreboard.scalar ? ready : sources[i]) : ready) }
@@ -88,6 +98,7 @@ extension DecodedInstruction {
         }
         s0 = source(0); s1 = source(1); s2 = source(2); s3 = source(3)
         d0 = destination(0); d1 = destination(1)
+        if case .floatLanes = spec.timing { floatLanes = true }
         latency = Int32(spec.resultLatency.map { $0.reduce(0) { $0 + config.latency($1) } } ?? 0)
     }
 

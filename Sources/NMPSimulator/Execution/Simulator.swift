@@ -34,12 +34,23 @@ public final class Simulator {
     let trits: TritCodec
     /// Scratch rows for unpacking (ROWS * VLEN + 8: the decoder writes 8 bytes per packed byte).
     let scratch: UnsafeMutablePointer<Int8>
+    /// VLEN floats for `fsum`'s reduction tree.
+    let floatScratch: UnsafeMutablePointer<Float>
     /// Per matrix register: the vl its trit counts were taken for (-1: not yet), and the
     /// counts of +1 and -1 trits in lanes below that vl.
     let matrixCountVL: UnsafeMutablePointer<Int>
     let matrixPlus: UnsafeMutablePointer<Int>
     let matrixMinus: UnsafeMutablePointer<Int>
+    /// Per instruction (by pc): its issues, and the sums of vl and DMA lengths over them.
+    /// Per pc rather than per opcode, so that one tally serves the run's totals (summed by
+    /// opcode) and the code regions' (summed by region) at no extra cost per instruction.
     let tallies: UnsafeMutablePointer<OpcodeTally>
+    /// The code regions' names; one unnamed region when none were given.
+    let regionNames: [String]
+    /// Whether regions were given (`RunResult.regions` is empty otherwise).
+    let reportsRegions: Bool
+    /// Per region, the running sums of `RegionCounts`' fields.
+    let regionTotals: UnsafeMutablePointer<Int>
 
     /// The program counter (after a run: halt's pc, or the trapping instruction's).
     public internal(set) var pc: Int
@@ -48,10 +59,13 @@ public final class Simulator {
     private var result: RunResult?
 
     /// Loads `image` onto a reset machine (ISA.md 2.7).
+    /// - Parameter regions: names for ranges of the code; the run then reports its cycles,
+    ///   stalls, retirements and energy events per region (ISA.md 6.11, `RunResult.regions`).
     /// - Throws: `LoadError` if the config is invalid, the machine does not meet one of the
     ///   image's requirements (`.require`), a data section does not fit its memory, the
-    ///   image's packing differs from the config's, or the host cannot allocate the memories.
-    public init(image: MicrocodeImage, config: MachineConfig = MachineConfig()) throws(LoadError) {
+    ///   image's packing differs from the config's, the regions do not give one valid region
+    ///   per instruction, or the host cannot allocate the memories.
+    public init(image: MicrocodeImage, config: MachineConfig = MachineConfig(), regions: CodeRegions? = nil) throws(LoadError) {
         do {
             try config.validate()
         } catch {
@@ -71,6 +85,7 @@ public final class Simulator {
                                    ("DRAM (.ddata)", image.dramData, config.dramSize)] where data.count > size {
             throw LoadError("the image's \(name) data is \(data.count) bytes but the memory holds \(size)")
         }
+        try regions?.validate(codeCount: image.code.count)
         guard let weight = Memory(size: config.weightSRAM.size),
               let activation = Memory(size: config.activationSRAM.size),
               let dramMemory = Memory(size: config.dramSize)
@@ -86,8 +101,13 @@ public final class Simulator {
 
         code = .allocate(capacity: image.code.count)
         for (index, word) in image.code.enumerated() {
-            (code.baseAddress! + index).initialize(to: DecodedInstruction(word: word, pc: index, config: config))
+            let region = regions?.regionOfPC[index] ?? 0
+            (code.baseAddress! + index).initialize(to: DecodedInstruction(word: word, pc: index, config: config, region: region))
         }
+        regionNames = regions?.names ?? [""]
+        reportsRegions = regions != nil
+        regionTotals = .allocate(capacity: max(1, regionNames.count) * RegionCounts.fields)
+        regionTotals.initialize(repeating: 0, count: max(1, regionNames.count) * RegionCounts.fields)
         registers = RegisterFiles(vlen: config.vlen, rows: config.rows)
         ready = .allocate(capacity: Scoreboard.count)
         ready.initialize(repeating: 0, count: Scoreboard.count)
@@ -96,14 +116,16 @@ public final class Simulator {
         trits = TritCodec(packing: config.packing, vlen: config.vlen)
         scratch = .allocate(capacity: config.rows * config.vlen + 8)
         scratch.initialize(repeating: 0, count: config.rows * config.vlen + 8)
+        floatScratch = .allocate(capacity: config.vlen)
+        floatScratch.initialize(repeating: 0, count: config.vlen)
         matrixCountVL = .allocate(capacity: RegisterFiles.matrixCount)
         matrixCountVL.initialize(repeating: -1, count: RegisterFiles.matrixCount)
         matrixPlus = .allocate(capacity: RegisterFiles.matrixCount)
         matrixPlus.initialize(repeating: 0, count: RegisterFiles.matrixCount)
         matrixMinus = .allocate(capacity: RegisterFiles.matrixCount)
         matrixMinus.initialize(repeating: 0, count: RegisterFiles.matrixCount)
-        tallies = .allocate(capacity: 256)
-        tallies.initialize(repeating: OpcodeTally(), count: 256)
+        tallies = .allocate(capacity: max(1, image.code.count))
+        tallies.initialize(repeating: OpcodeTally(), count: max(1, image.code.count))
         pc = Int(image.entry)
         vl = config.vlen
     }
@@ -113,10 +135,12 @@ public final class Simulator {
         registers.deallocate()
         ready.deallocate()
         scratch.deallocate()
+        floatScratch.deallocate()
         matrixCountVL.deallocate()
         matrixPlus.deallocate()
         matrixMinus.deallocate()
         tallies.deallocate()
+        regionTotals.deallocate()
         loops.deallocate()
         dma.deallocate()
         trits.deallocate()
@@ -147,10 +171,13 @@ public final class Simulator {
     public func run<Observer: RunObserver>(maxCycles: Int, observer: inout Observer) -> RunResult {
         if let result { return result }
         var (counters, trap) = execute(maxCycles: maxCycles, observer: &observer)
-        let tallyByOpcode = CaseTable<Opcode, OpcodeTally> { tallies[Int($0.rawValue)] }
+        var byOpcode = [OpcodeTally](repeating: OpcodeTally(), count: 256)
+        for pc in 0..<code.count { byOpcode[Int(code[pc].opcode.rawValue)].add(tallies[pc]) }
+        let tallyByOpcode = CaseTable<Opcode, OpcodeTally> { byOpcode[Int($0.rawValue)] }
         counters.retiredByOpcode = tallyByOpcode.mapValues(\.count)
         let events = eventCounts(tallies: tallyByOpcode, counters: counters, config: config)
-        let finished = RunResult(trap: trap, counters: counters, events: events, config: config)
+        let finished = RunResult(trap: trap, counters: counters, events: events, config: config,
+                                 regions: reportsRegions ? regionReport() : [])
         result = finished
         return finished
     }
@@ -166,6 +193,9 @@ public struct RunResult: Sendable {
     public var events: CaseTable<EnergyEvent, Int>
     /// The machine it ran on.
     public var config: MachineConfig
+    /// Per code region given to `Simulator(image:config:regions:)`, in the order of its
+    /// names: what the region accounts for (ISA.md 6.11). Empty when no regions were given.
+    public var regions: [RegionTotals] = []
 
     /// True if the run reached `halt`.
     public var halted: Bool { trap == nil }

@@ -6,7 +6,8 @@ public enum TrapCause: String, CaseIterable, Sendable, Codable {
     case illegalLoop
     /// A load or store beyond the end of its memory.
     case outOfBounds
-    /// `lw`, `sw`, `lda` or `sta` at an address that is not a multiple of 4.
+    /// `lw`, `sw`, `lda` or `sta` at an address that is not a multiple of 4, or `ldbf`,
+    /// `stbf`, `ldhf` or `sthf` at one that is not a multiple of 2.
     case misaligned
     /// `ldt`/`ldm` read a byte that is not a valid code of the packing layout.
     case invalidTritCode
@@ -23,7 +24,7 @@ public enum TrapCause: String, CaseIterable, Sendable, Codable {
         case .illegalInstruction: "check the jump target or that the program ends in halt"
         case .illegalLoop: "a loop body must hold at least one instruction"
         case .outOfBounds: "the address plus the access size exceeds the memory; check the base register and offset"
-        case .misaligned: "word and accumulator accesses need an address that is a multiple of 4"
+        case .misaligned: "word and accumulator accesses need an address that is a multiple of 4, bfloat16 and half-precision lanes a multiple of 2"
         case .invalidTritCode: "weight SRAM bytes must be valid packed trits of the configured packing"
         case .dmaFault: "the transfer's source or destination range exceeds its memory"
         case .loopOverflow: "too many nested loops (or loops left by a branch) for the config's loopDepth"

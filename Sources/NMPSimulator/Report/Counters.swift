@@ -43,6 +43,14 @@ struct OpcodeTally {
     var vlTritBytesSum = 0
     /// Sum of DMA lengths (DMA opcodes only).
     var lengthSum = 0
+
+    /// Adds another tally's sums.
+    mutating func add(_ other: OpcodeTally) {
+        count += other.count
+        vlSum += other.vlSum
+        vlTritBytesSum += other.vlTritBytesSum
+        lengthSum += other.lengthSum
+    }
 }
 
 extension OpcodeTally {

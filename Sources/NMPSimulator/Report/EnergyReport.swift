@@ -9,7 +9,7 @@ public struct EnergyReport: Sendable {
         case instruction = "instruction fetch/decode"
         case registers = "register file"
         case arithmetic = "int8/int32 arithmetic"
-        case fp32 = "fp32 scale unit"
+        case fp32 = "fp32 unit"
         case tritMACs = "trit MACs"
         case tritUnpack = "trit unpack/pack"
         case weightSRAM = "weight SRAM"

@@ -66,6 +66,11 @@ struct DiffProgramGenerator {
         0x7FC0_0000, 0xFFC0_0000, 0x7F80_0001, 0x7FC1_2345, 0xFFBF_FFFF, // NaNs
         0x0000_0001, 0x8000_0001, 0x007F_FFFF, 0x0080_0000, // subnormals, smallest normal
         0x7F7F_FFFF, 0xFF7F_FFFF, 0x0040_0000,              // +-max, a subnormal half
+        0x3F80_8000, 0x3F81_8000, 0xBF80_8001,              // bfloat16 ties (to even: down, up), above a tie
+        0x3F80_1000, 0x3F80_3000, 0x477F_F000, 0x477F_EFFF, // binary16 ties, 65520 (ties to inf), just below
+        0x3300_0000, 0x3300_0001, 0x3380_0000, 0x3880_0000, // 2^-25 (ties to 0 in binary16), above, 2^-24, 2^-14
+        0x42B1_7218, 0x42B1_7219, 0xC2CF_F1B5, 0xC2CF_F1B6, // fexp's bounds and their neighbours
+        0xC2AE_AC50, 0xC2C8_0000, 0x4120_0000, 0xC120_0000, // exp results near the subnormal range, -100, +-10
     ]
 
     mutating func interestingFloat() -> UInt32 {
@@ -118,17 +123,22 @@ struct DiffProgramGenerator {
     /// address [base + imm] inside the memory (aligned where required); risky ones sometimes
     /// go past the end, misalign, wrap below 0 or use a random data register as the base.
     mutating func memoryOp(_ op: Opcode, reg: Int, maxBytes: Int, space: MemorySpace, aligned: Bool) {
+        memoryOp(op, reg: reg, maxBytes: maxBytes, space: space, alignment: aligned ? 4 : 1)
+    }
+
+    mutating func memoryOp(_ op: Opcode, reg: Int, maxBytes: Int, space: MemorySpace, alignment: Int) {
+        let aligned = alignment > 1
         let size = space == .weightSRAM ? config.weightSRAM.size : config.activationSRAM.size
         let limit = min(min(size, 4096) - maxBytes, compact ? 48 : Int.max)
         var ea = int(0...max(0, limit))
-        if aligned { ea -= ea % 4 }
+        if aligned { ea -= ea % alignment }
         if chance(0.3) { ea -= ea % 8 }   // bank-aligned sometimes
         if risky && riskAllowed && chance(0.04) {
             let imm = int(-64...64)
             switch int(0...4) {
             case 0: ea = size - maxBytes + int(1...8)       // just past the end (in bounds for small vl)
             case 1: ea = size + int(0...100)                // out of bounds
-            case 2: ea += aligned ? int(1...3) : 0          // misaligned
+            case 2: ea += aligned ? int(1...(alignment - 1)) : 0   // misaligned
             case 3: ea = 0x1_0000_0000 - int(1...64)        // a negative address: huge EA
             default:                                        // whatever a data register holds
                 emit(op, a: reg, b: dataReg(), imm: imm)
@@ -145,7 +155,7 @@ struct DiffProgramGenerator {
     }
 
     mutating func randomMemoryOp() {
-        let op = pick([Opcode.lw, .sw, .lb, .sb, .ldv, .stv, .lda, .sta, .ldt, .stt, .ldm])
+        let op = pick([Opcode.lw, .sw, .lb, .sb, .ldv, .stv, .lda, .sta, .ldt, .stt, .ldm, .ldbf, .stbf, .ldhf, .sthf])
         switch op {
         case .lw: memoryOp(op, reg: scalarDest(), maxBytes: 4, space: .activationSRAM, aligned: true)
         case .sw: memoryOp(op, reg: anyScalar(), maxBytes: 4, space: .activationSRAM, aligned: true)
@@ -153,6 +163,7 @@ struct DiffProgramGenerator {
         case .sb: memoryOp(op, reg: anyScalar(), maxBytes: 1, space: .activationSRAM, aligned: false)
         case .ldv, .stv: memoryOp(op, reg: int(0...7), maxBytes: VLEN, space: .activationSRAM, aligned: false)
         case .lda, .sta: memoryOp(op, reg: int(0...7), maxBytes: 4 * VLEN, space: .activationSRAM, aligned: true)
+        case .ldbf, .stbf, .ldhf, .sthf: memoryOp(op, reg: int(0...7), maxBytes: 2 * VLEN, space: .activationSRAM, alignment: 2)
         case .ldt, .stt: memoryOp(op, reg: int(0...7), maxBytes: ROWBYTES, space: .weightSRAM, aligned: false)
         default: memoryOp(op, reg: int(0...3), maxBytes: ROWS * ROWBYTES, space: .weightSRAM, aligned: false)
         }
@@ -178,13 +189,20 @@ struct DiffProgramGenerator {
     mutating func randomVectorOp() {
         let op = pick([Opcode.vmac, .mmac, .sgn, .sgnb, .thr, .tcvt, .azero, .abcast, .awiden,
                        .aadd, .asub, .amul, .arelu, .asq, .amax, .asum, .rq, .vmac, .mmac,
-                       .fcvt, .fmuls, .fdivs, .famax, .fq, .fdiv, .fmax, .fmul])
+                       .fcvt, .fmuls, .fdivs, .famax, .fq, .fdiv, .fmax, .fmul,
+                       .fvadd, .fvsub, .fvmul, .fvdiv, .fvmax, .fvmac, .fadds, .fsubs, .fmaxs, .fmacs,
+                       .fexp, .fsum, .frmax, .fadd, .fsub, .fsqrt])
         let (x, y, z, w) = (int(0...7), int(0...7), int(0...7), int(0...7))
         switch op {
         case .fcvt: emit(op, a: x, b: y)
         case .fmuls, .fdivs, .fq: emit(op, a: x, b: y, c: anyScalar())
         case .famax: emit(op, a: scalarDest(), b: y)
-        case .fdiv, .fmax, .fmul: emit(op, a: scalarDest(), b: anyScalar(), c: anyScalar())
+        case .fdiv, .fmax, .fmul, .fadd, .fsub: emit(op, a: scalarDest(), b: anyScalar(), c: anyScalar())
+        case .fvadd, .fvsub, .fvmul, .fvdiv, .fvmax, .fvmac: emit(op, a: x, b: y, c: z)
+        case .fadds, .fsubs, .fmaxs, .fmacs: emit(op, a: x, b: y, c: anyScalar())
+        case .fexp: emit(op, a: x, b: y)
+        case .fsum, .frmax: emit(op, a: scalarDest(), b: y)
+        case .fsqrt: emit(op, a: scalarDest(), b: anyScalar())
         case .vmac, .aadd, .asub, .amul: emit(op, a: x, b: y, c: z)
         case .mmac: emit(op, a: x, b: int(0...3), c: z)
         case .sgn: emit(op, a: x, b: y, c: anyScalar())
@@ -231,7 +249,28 @@ struct DiffProgramGenerator {
         li(r1, first)
         // The second value is unrelated, the same, the negation (+0.0 / -0.0 for fmax), or zero.
         li(r2, pick([interestingFloat(), interestingFloat(), first, first ^ 0x8000_0000, 0x8000_0000, 0]))
-        switch int(0...4) {
+        switch int(0...6) {
+        case 5:
+            // A softmax-like row: max, subtract, exp, sum, divide, on float lanes (maybe a
+            // lane of specials after fvmac/fvmax/fmacs with the chosen values).
+            emit(.abcast, a: acc2, b: r1)
+            emit(pick([Opcode.fvmax, .fvadd, .fvmac, .fvmul]), a: acc2, b: acc, c: acc2)
+            emit(.frmax, a: r3, b: acc2)
+            emit(.fsubs, a: acc2, b: acc2, c: r3)
+            emit(.fexp, a: acc2, b: acc2)
+            emit(.fsum, a: r3, b: acc2)
+            emit(pick([Opcode.fdivs, .fmuls]), a: acc2, b: acc2, c: r3)
+        case 6:
+            // Scalar float and the lane-scalar forms on the chosen values; bf16/fp16 round trips.
+            let scalarOp = pick([Opcode.fadd, .fsub, .fsqrt, .fmul])
+            emit(scalarOp, a: r3, b: r1, c: scalarOp == .fsqrt ? 0 : r2)
+            emit(.abcast, a: acc, b: r1)
+            emit(pick([Opcode.fadds, .fsubs, .fmaxs, .fmacs]), a: acc2, b: acc, c: r2)
+            emit(.fexp, a: acc, b: acc)
+            let base = pick([1, 2, 5])   // activation SRAM bases
+            let offset = int(0...16) * 2  // even: half-word aligned
+            emit(pick([Opcode.stbf, .sthf]), a: acc2, b: base, imm: offset - (bases[base] ?? 0))
+            emit(pick([Opcode.ldbf, .ldhf]), a: acc, b: base, imm: offset - (bases[base] ?? 0))
         case 0:
             emit(.abcast, a: acc, b: r1)
             emit(.fq, a: vec, b: acc, c: r2)

@@ -249,13 +249,18 @@ final class ReferenceMachine {
             result.retiredByOpcode[op, default: 0] += 1
             if tracing { trace.append((pc: pc, cycle: issue)) }
 
-            // Occupancy of the issue stage: banks(mem, n) for memory instructions (6.2).
+            // Occupancy of the issue stage: banks(mem, n) for memory instructions (6.2),
+            // ceil(vl / floatLanes) for float32 vector instructions (6.10).
             var k = 1
             if let (space, n) = memoryAccess(inst) {
                 k = banks(space, n)
                 let ideal = idealBanks(space, n)
                 stall(.sramPort, ideal - 1)
                 stall(.bankConflict, k - ideal)
+            } else if let cycles = floatLaneCycles(op) {
+                // 6.10: the float unit's cycles beyond the first count like SRAM port cycles.
+                k = cycles
+                stall(.sramPort, k - 1)
             }
             // Results ready at t + k - 1 + latency; r0 keeps its ready cycle (6.1).
             if let latency = resultLatency(op) {

@@ -45,7 +45,12 @@ extension ReferenceMachine {
 
     /// The checks of 7.6 in their order: alignment (if required), then bounds.
     func checkAccess(_ ea: Int, _ n: Int, _ space: MemorySpace, aligned: Bool) throws {
-        if aligned && ea % 4 != 0 {
+        try checkAccess(ea, n, space, alignment: aligned ? 4 : 1)
+    }
+
+    /// The checks of 7.6 with an alignment of 1 (none), 2 or 4 bytes.
+    func checkAccess(_ ea: Int, _ n: Int, _ space: MemorySpace, alignment: Int) throws {
+        if ea % alignment != 0 {
             throw RefInstructionTrap(cause: .misaligned, detail: "EA \(ea)")
         }
         if ea + n > memorySize(space) {
@@ -402,6 +407,92 @@ extension ReferenceMachine {
         case .fmul:
             setX(i.a, RefFloat.multiply(X(i.b), X(i.c)))
             count(.registerRead, 8); count(.registerWrite, 4); count(.fp32Mul, 1)
+
+        // 7.6 bfloat16 and binary16 loads and stores: vl lanes of 2 bytes, alignment 2.
+        case .ldbf, .ldhf:
+            let ea = effectiveAddress(i)
+            try checkAccess(ea, 2 * VL, .activationSRAM, alignment: 2)
+            lastAccessAddress = ea
+            let format = i.opcode == .ldbf ? RefFloat.bfloat16 : RefFloat.binary16
+            for l in 0..<VL {
+                let half = UInt32(asram[ea + 2 * l]) | UInt32(asram[ea + 2 * l + 1]) << 8
+                a[A][l] = Int32(bitPattern: RefFloat.convert(half, from: format, to: RefFloat.binary32))
+            }
+            count(.registerRead, 4); count(.registerWrite, 4 * VL); count(.int32Add, 1); count(.activationSRAMRead, 2 * VL)
+        case .stbf, .sthf:
+            let ea = effectiveAddress(i)
+            try checkAccess(ea, 2 * VL, .activationSRAM, alignment: 2)
+            lastAccessAddress = ea
+            let format = i.opcode == .stbf ? RefFloat.bfloat16 : RefFloat.binary16
+            for l in 0..<VL {
+                let half = RefFloat.convert(UInt32(bitPattern: a[A][l]), from: RefFloat.binary32, to: format)
+                asram[ea + 2 * l] = UInt8(half & 0xFF)
+                asram[ea + 2 * l + 1] = UInt8(half >> 8)
+            }
+            count(.registerRead, 4 + 4 * VL); count(.int32Add, 1); count(.activationSRAMWrite, 2 * VL)
+
+        // 7.12 Float32 vector unit
+        case .fvadd, .fvsub, .fvmul, .fvdiv, .fvmax:
+            let (p, q) = (a[B], a[C])
+            for l in 0..<VL {
+                let (x, y) = (UInt32(bitPattern: p[l]), UInt32(bitPattern: q[l]))
+                let r: UInt32 = switch i.opcode {
+                case .fvadd: RefFloat.add(x, y)
+                case .fvsub: RefFloat.subtract(x, y)
+                case .fvmul: RefFloat.multiply(x, y)
+                case .fvdiv: RefFloat.divide(x, y)
+                default: RefFloat.maximum(x, y)
+                }
+                a[A][l] = Int32(bitPattern: r)
+            }
+            count(.registerRead, 8 * VL); count(.registerWrite, 4 * VL)
+            count(i.opcode == .fvmul ? .fp32Mul : i.opcode == .fvdiv ? .fp32Div : .fp32Add, VL)
+        case .fvmac:
+            let (p, q) = (a[B], a[C])
+            for l in 0..<VL {
+                a[A][l] = Int32(bitPattern: RefFloat.fma(UInt32(bitPattern: p[l]), UInt32(bitPattern: q[l]), UInt32(bitPattern: a[A][l])))
+            }
+            count(.registerRead, 12 * VL); count(.registerWrite, 4 * VL); count(.fp32Mul, VL); count(.fp32Add, VL)
+        case .fadds, .fsubs, .fmaxs:
+            let s = X(i.c)
+            let p = a[B]
+            for l in 0..<VL {
+                let x = UInt32(bitPattern: p[l])
+                let r: UInt32 = switch i.opcode {
+                case .fadds: RefFloat.add(x, s)
+                case .fsubs: RefFloat.subtract(x, s)
+                default: RefFloat.maximum(x, s)
+                }
+                a[A][l] = Int32(bitPattern: r)
+            }
+            count(.registerRead, 4 * VL + 4); count(.registerWrite, 4 * VL); count(.fp32Add, VL)
+        case .fmacs:
+            let s = X(i.c)
+            let p = a[B]
+            for l in 0..<VL { a[A][l] = Int32(bitPattern: RefFloat.fma(UInt32(bitPattern: p[l]), s, UInt32(bitPattern: a[A][l]))) }
+            count(.registerRead, 8 * VL + 4); count(.registerWrite, 4 * VL); count(.fp32Mul, VL); count(.fp32Add, VL)
+        case .fexp:
+            let p = a[B]
+            for l in 0..<VL { a[A][l] = Int32(bitPattern: RefFloat.exp(UInt32(bitPattern: p[l]))) }
+            count(.registerRead, 4 * VL); count(.registerWrite, 4 * VL); count(.fp32Mul, 10 * VL); count(.fp32Add, 11 * VL)
+        case .fsum:
+            setX(i.a, RefFloat.treeSum((0..<VL).map { UInt32(bitPattern: a[B][$0]) }))
+            count(.registerRead, 4 * VL); count(.registerWrite, 4); count(.fp32Add, VL)
+        case .frmax:
+            // Lane order from -inf; maximum() is NaN-propagating and orders -0.0 below +0.0.
+            var m: UInt32 = 0xFF80_0000
+            for l in 0..<VL { m = RefFloat.maximum(m, UInt32(bitPattern: a[B][l])) }
+            setX(i.a, m)
+            count(.registerRead, 4 * VL); count(.registerWrite, 4); count(.fp32Add, VL)
+        case .fadd:
+            setX(i.a, RefFloat.add(X(i.b), X(i.c)))
+            count(.registerRead, 8); count(.registerWrite, 4); count(.fp32Add, 1)
+        case .fsub:
+            setX(i.a, RefFloat.subtract(X(i.b), X(i.c)))
+            count(.registerRead, 8); count(.registerWrite, 4); count(.fp32Add, 1)
+        case .fsqrt:
+            setX(i.a, RefFloat.squareRoot(X(i.b)))
+            count(.registerRead, 4); count(.registerWrite, 4); count(.fp32Div, 1)
         }
         return out
     }

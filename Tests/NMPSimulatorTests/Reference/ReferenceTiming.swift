@@ -86,6 +86,27 @@ extension ReferenceMachine {
             return ([.a(B), .x(C), .vl], [.v(A)])
         case .fdiv, .fmax, .fmul:
             return ([.x(B), .x(C)], [.x(A)])
+        // 7.12 Float32 vector unit, and the bf16/fp16 loads and stores of 7.6.
+        case .ldbf, .ldhf:
+            return ([.x(B), .vl], [.a(A)])
+        case .stbf, .sthf:
+            return ([.a(A), .x(B), .vl], [])
+        case .fvadd, .fvsub, .fvmul, .fvdiv, .fvmax:
+            return ([.a(B), .a(C), .vl], [.a(A)])
+        case .fvmac:
+            return ([.a(A), .a(B), .a(C), .vl], [.a(A)])
+        case .fadds, .fsubs, .fmaxs:
+            return ([.a(B), .x(C), .vl], [.a(A)])
+        case .fmacs:
+            return ([.a(A), .a(B), .x(C), .vl], [.a(A)])
+        case .fexp:
+            return ([.a(B), .vl], [.a(A)])
+        case .fsum, .frmax:
+            return ([.a(B), .vl], [.x(A)])
+        case .fadd, .fsub:
+            return ([.x(B), .x(C)], [.x(A)])
+        case .fsqrt:
+            return ([.x(B)], [.x(A)])
         }
     }
 
@@ -95,14 +116,14 @@ extension ReferenceMachine {
         let c = config
         switch op {
         case .nop, .halt, .beq, .bne, .blt, .bge, .bltu, .bgeu, .loop,
-             .sw, .sb, .stv, .sta, .stt, .dmaw, .dmaa, .dmas, .dwait:
+             .sw, .sb, .stv, .sta, .stt, .stbf, .sthf, .dmaw, .dmaa, .dmas, .dwait:
             return nil
         case .setvl, .add, .sub, .and, .or, .xor, .sll, .srl, .sra, .slt, .sltu, .min, .max,
              .addi, .andi, .ori, .xori, .slli, .srli, .srai, .slti, .lui, .jal, .jalr:
             return c.aluLatency
         case .mul: return c.mulLatency
         case .div, .divu: return c.divLatency
-        case .lw, .lb, .ldv, .lda: return c.loadLatency
+        case .lw, .lb, .ldv, .lda, .ldbf, .ldhf: return c.loadLatency
         case .ldt, .ldm: return c.loadLatency + c.unpackLatency
         case .vmac: return c.macLatency
         case .mmac: return c.mmacLatency
@@ -114,6 +135,11 @@ extension ReferenceMachine {
         case .fcvt, .fmuls, .fq, .fmax, .fmul: return c.floatLatency
         case .fdivs, .fdiv: return c.divLatency
         case .famax: return c.reduceLatency
+        case .fvadd, .fvsub, .fvmul, .fvmax, .fvmac, .fadds, .fsubs, .fmaxs, .fmacs, .fadd, .fsub:
+            return c.floatLatency
+        case .fvdiv, .fsqrt: return c.divLatency
+        case .fexp: return c.expLatency
+        case .fsum, .frmax: return c.reduceLatency
         }
     }
 
@@ -124,9 +150,22 @@ extension ReferenceMachine {
         case .lb, .sb: return (.activationSRAM, 1)
         case .ldv, .stv: return (.activationSRAM, vl)
         case .lda, .sta: return (.activationSRAM, 4 * vl)
+        case .ldbf, .stbf, .ldhf, .sthf: return (.activationSRAM, 2 * vl)
         case .ldt, .stt: return (.weightSRAM, ROWBYTES)
         case .ldm: return (.weightSRAM, ROWS * ROWBYTES)
         default: return nil
+        }
+    }
+
+    /// The float32 vector instructions, whose cycle rule is "max(1, ceil(vl/`floatLanes`)) issue"
+    /// (7.11, 7.12): the unit holds issue for max(1, ceil(vl / floatLanes)) cycles (6.10).
+    func floatLaneCycles(_ op: Opcode) -> Int? {
+        switch op {
+        case .fcvt, .fmuls, .fdivs, .famax, .fq, .fvadd, .fvsub, .fvmul, .fvdiv, .fvmax, .fvmac,
+             .fadds, .fsubs, .fmaxs, .fmacs, .fexp, .fsum, .frmax:
+            return max(1, (vl + config.floatLanes - 1) / config.floatLanes)
+        default:
+            return nil
         }
     }
 

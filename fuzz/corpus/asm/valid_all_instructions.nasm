@@ -67,4 +67,32 @@ body_end:
         amax  r1, a2
         asum  r1, a2
         rq    v1, a2, r3, r4
+        ldbf  a1, [r2 + 2]
+        stbf  a1, [r2 - 2]
+        ldhf  a1, [r2]
+        sthf  a1, [r2 + 4]
+        fcvt  a1, a2
+        fmuls a1, a2, r3
+        fdivs a1, a2, r3
+        famax r1, a2
+        fq    v1, a2, r3
+        fdiv  r1, r2, r3
+        fmax  r1, r2, r3
+        fmul  r1, r2, r3
+        fvadd a1, a2, a3
+        fvsub a1, a2, a3
+        fvmul a1, a2, a3
+        fvdiv a1, a2, a3
+        fvmax a1, a2, a3
+        fvmac a1, a2, a3
+        fadds a1, a2, r3
+        fsubs a1, a2, r3
+        fmaxs a1, a2, r3
+        fmacs a1, a2, r3
+        fexp  a1, a2
+        fsum  r1, a2
+        frmax r1, a2
+        fadd  r1, r2, r3
+        fsub  r1, r2, r3
+        fsqrt r1, r2
 fin:    halt

@@ -1,0 +1,98 @@
+import NMPISA
+
+// ISA.md 7.11 and 7.12: the float32 scale unit and vector unit. Values are IEEE-754
+// binary32 bit patterns in accumulator lanes and scalar registers; every result is rounded
+// to nearest even, and every NaN result is the canonical NaN (`floatBits`, `lane`). Lanes
+// are read before the same lane is written, so a destination may be a source.
+
+extension Core {
+    @inline(__always)
+    mutating func executeFloat(_ ins: DecodedInstruction) {
+        switch ins.opcode {
+        case .fcvt:
+            let dst = acc(ins.a), src = acc(ins.b)
+            for l in 0..<vl { dst[l] = Int32(bitPattern: Float(src[l]).bitPattern) }
+        case .fmuls:
+            let dst = acc(ins.a), src = acc(ins.b), s = f32(X(ins.c))
+            for l in 0..<vl { dst[l] = lane(f32(src[l]) * s) }
+        case .fdivs:
+            let dst = acc(ins.a), src = acc(ins.b), s = f32(X(ins.c))
+            for l in 0..<vl { dst[l] = lane(f32(src[l]) / s) }
+        case .famax:
+            let src = acc(ins.b)
+            var largest: Float = 0
+            var sawNaN = false
+            for l in 0..<vl {
+                let value = f32(src[l])
+                if value.isNaN { sawNaN = true } else { largest = Swift.max(largest, value.magnitude) }
+            }
+            setX(ins.a, sawNaN ? canonicalNaN : largest.bitPattern)
+        case .fq:
+            let dst = int8(ins.a), src = acc(ins.b), s = f32(X(ins.c))
+            for l in 0..<vl { dst[l] = quantizeFloat(f32(src[l]) * s) }
+        case .fdiv: setX(ins.a, floatBits(f32(X(ins.b)) / f32(X(ins.c))))
+        case .fmul: setX(ins.a, floatBits(f32(X(ins.b)) * f32(X(ins.c))))
+        case .fmax: setX(ins.a, floatMax(f32(X(ins.b)), f32(X(ins.c))))
+
+        // Lane-wise, two accumulators.
+        case .fvadd:
+            let dst = acc(ins.a), p = acc(ins.b), q = acc(ins.c)
+            for l in 0..<vl { dst[l] = lane(f32(p[l]) + f32(q[l])) }
+        case .fvsub:
+            let dst = acc(ins.a), p = acc(ins.b), q = acc(ins.c)
+            for l in 0..<vl { dst[l] = lane(f32(p[l]) - f32(q[l])) }
+        case .fvmul:
+            let dst = acc(ins.a), p = acc(ins.b), q = acc(ins.c)
+            for l in 0..<vl { dst[l] = lane(f32(p[l]) * f32(q[l])) }
+        case .fvdiv:
+            let dst = acc(ins.a), p = acc(ins.b), q = acc(ins.c)
+            for l in 0..<vl { dst[l] = lane(f32(p[l]) / f32(q[l])) }
+        case .fvmax:
+            let dst = acc(ins.a), p = acc(ins.b), q = acc(ins.c)
+            for l in 0..<vl { dst[l] = Int32(bitPattern: floatMax(f32(p[l]), f32(q[l]))) }
+        case .fvmac:
+            // Fused: d + p * q rounded once.
+            let dst = acc(ins.a), p = acc(ins.b), q = acc(ins.c)
+            for l in 0..<vl { dst[l] = lane(f32(dst[l]).addingProduct(f32(p[l]), f32(q[l]))) }
+
+        // Lane-wise with a scalar.
+        case .fadds:
+            let dst = acc(ins.a), p = acc(ins.b), s = f32(X(ins.c))
+            for l in 0..<vl { dst[l] = lane(f32(p[l]) + s) }
+        case .fsubs:
+            let dst = acc(ins.a), p = acc(ins.b), s = f32(X(ins.c))
+            for l in 0..<vl { dst[l] = lane(f32(p[l]) - s) }
+        case .fmaxs:
+            let dst = acc(ins.a), p = acc(ins.b), s = f32(X(ins.c))
+            for l in 0..<vl { dst[l] = Int32(bitPattern: floatMax(f32(p[l]), s)) }
+        case .fmacs:
+            let dst = acc(ins.a), p = acc(ins.b), s = f32(X(ins.c))
+            for l in 0..<vl { dst[l] = lane(f32(dst[l]).addingProduct(f32(p[l]), s)) }
+
+        // Exponential and the ordered reductions (ISA.md 7.12).
+        case .fexp:
+            let dst = acc(ins.a), p = acc(ins.b)
+            for l in 0..<vl { dst[l] = Int32(bitPattern: floatExp(f32(p[l]))) }
+        case .fsum:
+            let p = acc(ins.b)
+            for l in 0..<vl { floatScratch[l] = f32(p[l]) }
+            setX(ins.a, floatTreeSum(floatScratch, vl))
+        case .frmax:
+            let p = acc(ins.b)
+            var largest: UInt32 = 0xFF80_0000   // -inf
+            var sawNaN = false
+            for l in 0..<vl {
+                let value = f32(p[l])
+                if value.isNaN { sawNaN = true } else { largest = floatMax(f32(largest), value) }
+            }
+            setX(ins.a, sawNaN ? canonicalNaN : largest)
+
+        // Scalar.
+        case .fadd: setX(ins.a, floatBits(f32(X(ins.b)) + f32(X(ins.c))))
+        case .fsub: setX(ins.a, floatBits(f32(X(ins.b)) - f32(X(ins.c))))
+        case .fsqrt: setX(ins.a, floatBits(f32(X(ins.b)).squareRoot()))
+        default:
+            break   // not a float opcode: the step loop dispatches by group
+        }
+    }
+}
