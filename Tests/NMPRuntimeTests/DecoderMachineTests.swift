@@ -1,4 +1,5 @@
 import NMPAssembler
+import NMPISA
 import NMPRuntime
 import NMPSimulator
 import NMPTestSupport
@@ -159,13 +160,17 @@ struct DecoderMachineTests {
         ungrouped.keyValueHeads = 3
         #expect(throws: CompileError.self) { try DecoderPlan(model: ungrouped, machine: MachineConfig(), tokens: 1, context: 0) }
         #expect(throws: CompileError.self) { try DecoderPlan(model: Self.gqa, machine: MachineConfig(), tokens: 1, context: 80) }
-        var tiny = MachineConfig()
-        tiny.activationSRAM.size = 1024
-        do {
-            _ = try DecoderPlan(model: Self.gqa, machine: tiny, tokens: 1, context: 70)
-            Issue.record("a 1 KiB activation SRAM was accepted")
-        } catch {
-            #expect(error.message.contains("activationSRAM.size"), "\(error.message)")
+        // Too small an activation SRAM for one attention row at context 70 (the other
+        // kernels fit), and for the kernels themselves.
+        for (size, context) in [(720, 70), (512, 0)] {
+            var tiny = MachineConfig()
+            tiny.activationSRAM.size = size
+            do {
+                _ = try DecoderPlan(model: Self.gqa, machine: tiny, tokens: 1, context: context)
+                Issue.record("a \(size)-byte activation SRAM was accepted")
+            } catch {
+                #expect(error.message.contains("activationSRAM.size"), "\(error.message)")
+            }
         }
     }
 }

@@ -53,6 +53,18 @@ public struct DecoderProgram {
         self.layout = layout
         self.tokenIDs = tokenIDs
 
+        let scales = weights.layers.map { $0.projections.map(\.weights.scale) }
+        builder = try Self.build(model: m, machine: machine, layout: layout, weightScales: scales)
+        image = builder.image(dram: try Self.dram(weights: weights, layout: layout, tokenIDs: tokenIDs, machine: machine, cache: cache))
+    }
+
+    /// The program of a pass over `layout` (its layers, tokens and context), with each
+    /// layer's seven weight scales (`weightScales[layer][projection]`). Every kernel checks
+    /// that its buffers fit the machine before it emits code, so building is also the
+    /// complete check of a request (`DecoderPlan` builds once and drops the code).
+    static func build(model m: ModelConfig, machine: MachineConfig, layout: DecoderLayout,
+                      weightScales: [[Float]]) throws(CompileError) -> ProgramBuilder {
+        let tokens = layout.tokens, context = layout.context, kvFormat = layout.kvFormat
         // Plans first: every size check before any code.
         var plans: [BitLinearPlan] = []
         for shape in m.linearLayers {
@@ -80,7 +92,7 @@ public struct DecoderProgram {
             func region(_ op: DecoderOperation) { b.enterRegion(op.region(layer: l)) }
             func project(_ index: Int, _ op: DecoderOperation, from input: Int, to output: Int) {
                 region(op)
-                BitLinearCodegen(plan: plans[index], weightScale: weights.layers[l].projections[index].weights.scale,
+                BitLinearCodegen(plan: plans[index], weightScale: weightScales[l][index],
                                  weights: layer.projections[index], input: input, output: output, sums: 0).emit(into: &b)
             }
             b.blank()
@@ -128,8 +140,7 @@ public struct DecoderProgram {
         b.enterRegion(DecoderOperation.lmHead.region(layer: nil))
         LMHeadKernel(plan: head).emit(input: L.finalHidden, head: L.head, logits: L.logits, into: &b)
         b.emit(.halt)
-        builder = b
-        image = b.image(dram: try Self.dram(weights: weights, layout: L, tokenIDs: tokenIDs, machine: machine, cache: cache))
+        return b
     }
 
     /// The DRAM image: ids, RoPE tables, norm weights, packed projections, the KV cache's

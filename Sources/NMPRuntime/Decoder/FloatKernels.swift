@@ -218,8 +218,9 @@ struct FloatKernels {
 
     /// `out[i] = f(a[i], b[i])` over `count` float32 elements, in pieces that fit the SRAM.
     func elementwise(_ op: Elementwise, count: Int, a: Int, b second: Int, out: Int, into b: inout ProgramBuilder) throws(CompileError) {
-        let room = (config.activationSRAM.size - Self.base) / 8 / vlen * vlen
-        guard room >= vlen else { throw CompileError("an element-wise operation needs \(Self.base + 8 * vlen) bytes of activation SRAM but the machine has \(config.activationSRAM.size) (field activationSRAM.size)") }
+        // Two buffers of `piece` floats, the second aligned: leave 64 bytes for the alignment.
+        let room = (config.activationSRAM.size - Self.base - 64) / 8 / vlen * vlen
+        guard room >= vlen else { throw CompileError("an element-wise operation needs \(Self.base + 64 + 8 * vlen) bytes of activation SRAM but the machine has \(config.activationSRAM.size) (field activationSRAM.size)") }
         let piece = min(room, (count + vlen - 1) / vlen * vlen, 4096)
         let bufferA = Self.base, bufferB = Self.align(bufferA + 4 * piece)
         b.li(R.r7, vlen)

@@ -17,9 +17,9 @@ struct LMHeadPlan: Sendable {
         self.vocab = vocab; self.hidden = hidden; self.config = config
         let fixed = AttentionPlan.align(input + 4 * hidden)
         let perRow = 2 * (2 * hidden + 4)
-        let fit = (config.activationSRAM.size - fixed - 128) / perRow
+        let fit = (config.activationSRAM.size - fixed - 192) / perRow   // three aligned buffers after the first
         guard fit >= 1 else {
-            throw CompileError("the LM head needs \(fixed + 128 + perRow) bytes of activation SRAM (the float32 hidden state and two bf16 rows of \(hidden)) but the machine has \(config.activationSRAM.size) (field activationSRAM.size)")
+            throw CompileError("the LM head needs \(fixed + 192 + perRow) bytes of activation SRAM (the float32 hidden state and two bf16 rows of \(hidden)) but the machine has \(config.activationSRAM.size) (field activationSRAM.size)")
         }
         rowsPerBlock = min(fit, vocab, 64)
         staging = [fixed, AttentionPlan.align(fixed + 4 * rowsPerBlock)]

@@ -53,27 +53,18 @@ public struct DecoderPlan: Sendable {
         guard model.keyValueHeads >= 1, model.attentionHeads % model.keyValueHeads == 0 else {
             throw CompileError("num_key_value_heads (\(model.keyValueHeads)) must divide num_attention_heads (\(model.attentionHeads)) for grouped-query attention")
         }
-        var plans: [BitLinearPlan] = []
-        for shape in model.linearLayers {
-            do {
-                plans.append(try BitLinearPlan(tokens: tokens, inFeatures: shape.inFeatures, outFeatures: shape.outFeatures,
-                                               config: machine, writesSums: false))
-            } catch {
-                throw CompileError("\(shape.name) (\(shape.outFeatures) x \(shape.inFeatures)): \(error.message)")
-            }
-        }
         let simulated = min(2, model.layers)
         let layout = try DecoderLayout(model: model, machine: machine, layers: simulated, tokens: tokens, context: context, kvFormat: kvFormat)
-        _ = try AttentionPlan(tokens: tokens, context: context, capacity: layout.capacity, heads: model.attentionHeads,
-                              kvHeads: model.keyValueHeads, headDim: model.headDim, format: kvFormat, config: machine)
-        _ = try LMHeadPlan(vocab: model.vocabSize, hidden: model.hiddenSize, config: machine)
+        // Building the program is the complete check: every kernel checks its buffers
+        // against the machine (the code is dropped; the simulation builds it again).
+        _ = try DecoderProgram.build(model: model, machine: machine, layout: layout,
+                                     weightScales: Array(repeating: Array(repeating: 1, count: 7), count: simulated))
         // Host memory for the simulated layers' trits and the image: bounded.
         let host = Checked.product([3, layout.weightsEnd])
         guard let host, host <= Self.hostMemoryBudget else {
             throw CompileError("simulating \(simulated) layer(s) of this model over \(tokens) token(s) needs more than \(Self.hostMemoryBudget >> 30) GiB of host memory")
         }
-        let packedPerLayer = Checked.sum(plans.map { Checked.product([$0.blocks, $0.blockBytes]) })
-        guard let packedPerLayer, let packed = Checked.product([packedPerLayer, model.layers]),
+        guard let packed = Checked.product([layout.packedBytesPerLayer, model.layers]),
               let fp16Bytes = Checked.product([2, model.ternaryParameters]) else {
             throw CompileError("the model's weight bytes (\(model.layers) layers) overflow a 64-bit count")
         }
