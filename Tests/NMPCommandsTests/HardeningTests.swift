@@ -118,10 +118,13 @@ struct HardeningTests {
     @Test(arguments: [
         (["num_hidden_layers": 700_000_000_000_000_000], "num_hidden_layers"),
         (["num_hidden_layers": 100_000_000_000], "overflow a 64-bit count"),
-        (["vocab_size": 1 << 62, "hidden_size": 1, "num_attention_heads": 1, "num_key_value_heads": 1, "intermediate_size": 1], "overflow a 64-bit count"),
+        (["vocab_size": 1 << 62, "hidden_size": 2, "num_attention_heads": 1, "num_key_value_heads": 1, "intermediate_size": 1], "would overflow a 64-bit integer"),
         (["hidden_size": 1_000_000_000, "num_attention_heads": 1, "num_key_value_heads": 1], "too large"),
-        (["head_dim": 1 << 40], "do not fit the 1073741824-byte DRAM"),
-        (["hidden_size": 65536, "num_attention_heads": 512, "num_key_value_heads": 128], "do not fit the 262144-byte weight SRAM"),
+        (["head_dim": 1 << 40], "(field dramSize)"),
+        (["hidden_size": 65536, "num_attention_heads": 512, "num_key_value_heads": 128], "(field dramSize)"),
+        (["hidden_size": 20480, "intermediate_size": 1024, "num_attention_heads": 160, "num_key_value_heads": 40, "vocab_size": 1000], "(field weightSRAM.size)"),
+        (["head_dim": 127], "must be even"),
+        (["num_key_value_heads": 7], "must be a multiple of num_key_value_heads"),
     ] as [([String: Int], String)])
     func absurdModelsAreErrors(_ change: [String: Int], _ message: String) throws {
         var model = Self.baseModel

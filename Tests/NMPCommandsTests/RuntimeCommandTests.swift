@@ -88,6 +88,12 @@ struct RuntimeCommandTests {
         #expect(run.status == 0, "\(run.err)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any])
         #expect(object["ternary_parameters"] as? Int == 679_477_248)
+        #expect(object["simulated_share"] as? Double == 1)
+        let decode = try #require(object["decode"] as? [String: Any])
+        let operations = try #require(decode["operations"] as? [[String: Any]])
+        #expect(operations.map { $0["name"] as? String } == DecoderOperation.allCases.map(\.rawValue))
+        #expect(operations.allSatisfy { $0["simulated"] as? Bool == true && ($0["cycles"] as? Double ?? -1) >= 0 })
+        #expect((decode["roofline_utilization"] as? Double ?? 0) > 0)
         for key in ["cycles_per_token", "tokens_per_second", "energy_pj_per_token"] {
             #expect((object[key] as? Double ?? 0) > 0, "\(key)")
         }
@@ -97,8 +103,8 @@ struct RuntimeCommandTests {
             .write(to: small, atomically: true, encoding: .utf8)
         let text = Run("model", "--hf-config", small.path, "--prompt-tokens", "3")
         #expect(text.status == 0)
-        for fragment in ["q_proj", "down_proj", "lm_head", "softmax", "RMSNorm", "FP16 baseline", "prefill of 3 tokens", "roofline",
-                         "SiLU x up", "128 x 256"] {
+        for fragment in ["q_proj", "down_proj", "lm_head", "softmax", "input_norm", "attention_scores", "kv_cache_write", "rope",
+                         "FP16 baseline", "prefill of 3 tokens", "roofline", "activation", "one layer", "100.0 %"] {
             #expect(text.out.contains(fragment), "\(fragment)")
         }
     }
