@@ -109,6 +109,27 @@ struct RuntimeCommandTests {
         }
     }
 
+    /// `nmp model --emit-asm`: the decode pass as .nasm that `nmp asm` assembles and `nmp run`
+    /// runs in exactly the cycles the report gives (a 2-layer model: nothing extrapolated).
+    @Test func modelEmitsItsDecodeProgram() throws {
+        let dir = try temporaryDirectory()
+        let config = dir.appendingPathComponent("tiny.json")
+        try #"{"model_type": "bitnet", "hidden_size": 40, "intermediate_size": 72, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 10, "vocab_size": 97, "hidden_act": "relu2", "max_position_embeddings": 64, "rms_norm_eps": 1e-5, "tie_word_embeddings": true}"#
+            .write(to: config, atomically: true, encoding: .utf8)
+        let source = dir.appendingPathComponent("decode.nasm").path, image = dir.appendingPathComponent("decode.nmc").path
+        let report = Run("model", "--hf-config", config.path, "--context", "5", "--emit-asm", source, "--json")
+        #expect(report.status == 0, "\(report.err)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(report.out.utf8)) as? [String: Any])
+        let decode = try #require(object["decode"] as? [String: Any])
+        #expect(Run("asm", source, "-o", image).status == 0)
+        let run = Run("run", image, "--json")
+        #expect(run.status == 0, "\(run.err)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any])
+        #expect(result["cycles"] as? Int == Int(try #require(decode["cycles_per_token"] as? Double)))
+        // A bad output path is an error before anything is simulated.
+        #expect(Run("model", "--hf-config", config.path, "--emit-asm", dir.appendingPathComponent("missing/x.nasm").path).status == 1)
+    }
+
     @Test func modelBadConfigsExitOne() throws {
         let dir = try temporaryDirectory()
         let missing = dir.appendingPathComponent("missing.json")

@@ -32,22 +32,28 @@ enum ModelCommand: Command {
           --kv-cache <format>   the KV cache's storage: bf16 (default, as the checkpoints
                                 store tensors) or fp32
           --config <file>       machine config JSON (see 'nmp config')
-          --max-cycles N        cycle budget of each simulated pass (default 10^9)
+          --max-cycles N        cycle budget of each simulated pass (default 10^14: a compiled
+                                pass always ends; a long prefill takes tens of billions)
+          --emit-asm <file>     also write the decode pass's program as .nasm, with comments and
+                                its DRAM data, that 'nmp asm' assembles into the simulated image
           --json                print the report as JSON (schema in the README)
           -h, --help            show this help
         """
 
     /// The decode step's default context: a realistic conversation length.
     static let defaultContext = 1024
+    /// The default cycle budget of a pass: compiled passes always halt, and a long prefill
+    /// (2048 tokens of a 700M model: about 4 x 10^10 cycles for two layers) must not hit it.
+    static let defaultMaxCycles = 100_000_000_000_000
 
     static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
         let args = try Arguments(arguments, flags: ["--json"], values: [["--hf-config"], ["--prompt-tokens"], ["--context"], ["--kv-cache"],
-                                                                       ["--config"], ["--max-cycles"]])
+                                                                       ["--config"], ["--max-cycles"], ["--emit-asm"]])
         guard args.positional.isEmpty else { throw .usage("unexpected argument '\(args.positional[0])'") }
         guard let path = args.values["--hf-config"] else { throw .usage("missing --hf-config config.json") }
         let prompt = try args.integer("--prompt-tokens", minimum: 1)
         let givenContext = try args.integer("--context", minimum: 0)
-        let maxCycles = try args.integer("--max-cycles", minimum: 1) ?? Simulator.defaultMaxCycles
+        let maxCycles = try args.integer("--max-cycles", minimum: 1) ?? defaultMaxCycles
         var kvFormat = KVCacheFormat.bf16
         if let text = args.values["--kv-cache"] {
             guard let format = KVCacheFormat(rawValue: text) else {
@@ -56,6 +62,11 @@ enum ModelCommand: Command {
             kvFormat = format
         }
         let machine = try ConfigCommand.loadConfig(args.values["--config"])
+        let asmPath = args.values["--emit-asm"]
+        if let asmPath {
+            try Files.checkOutputs([("--emit-asm", asmPath)],
+                                   inputs: [("--hf-config file", path)] + (args.values["--config"].map { [("--config file", $0)] } ?? []))
+        }
         let model: ModelConfig
         let bytes = try Files.read(path)
         do {
@@ -92,6 +103,21 @@ enum ModelCommand: Command {
             throw .failure("\(path): \(error.description)")
         }
         if terminal { console.err("\r\u{1B}[K") }
+        if let asmPath {
+            // Streamed: the DRAM data of a large model is tens of megabytes of .byte lines.
+            let program = decode.run.program
+            let writer = try OutputFile(asmPath)
+            do throws(CommandError) {
+                try program.builder.assembly(dram: program.image.dramData, header: [
+                    "nmp model: the decode pass of \(path) at context \(decode.context) (\(decode.plan.simulatedLayers) layer(s) simulated)",
+                    "machine: vlen \(machine.vlen), rows \(machine.rows), \(machine.packing.rawValue); weights, tables and ids in .ddata",
+                ]) { (text: String) throws(CommandError) in try writer.write(text) }
+                try writer.commit()
+            } catch {
+                writer.abandon()
+                throw error
+            }
+        }
         let report = ModelReport(source: path, decode: decode, prefill: prefill)
         console.out(args.flags.contains("--json") ? report.json().render() + "\n" : report.text())
         return ExitCode.success
