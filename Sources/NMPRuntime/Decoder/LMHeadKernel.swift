@@ -21,7 +21,7 @@ struct LMHeadPlan: Sendable {
         guard fit >= 1 else {
             throw CompileError("the LM head needs \(fixed + 192 + perRow) bytes of activation SRAM (the float32 hidden state and two bf16 rows of \(hidden)) but the machine has \(config.activationSRAM.size) (field activationSRAM.size)")
         }
-        rowsPerBlock = min(fit, vocab, 64)
+        rowsPerBlock = min(vocab, fit >= 4 ? min(fit, 64) / 4 * 4 : fit)
         staging = [fixed, AttentionPlan.align(fixed + 4 * rowsPerBlock)]
         let w0 = AttentionPlan.align(staging[1] + 4 * rowsPerBlock)
         weights = [w0, AttentionPlan.align(w0 + 2 * hidden * rowsPerBlock)]
@@ -33,6 +33,35 @@ struct LMHeadKernel {
     let plan: LMHeadPlan
 
     private enum Spill: Int { case rowsLeft, output, pending }
+
+    /// Rows computed together: 4 when their offsets fit a 16-bit immediate.
+    static func rowsTogether(hidden: Int) -> Int { 3 * 2 * hidden <= 32767 ? 4 : 1 }
+
+    /// `count` rows from r5 (advanced past them): their logits to r6 (advanced).
+    private func rows(_ count: Int, into b: inout ProgramBuilder) {
+        let p = plan, vlen = p.config.vlen
+        b.emit(.setvl, .reg(.zero), .reg(R.r7))
+        for r in 0..<count { b.emit(.azero, .reg(.a(3 + r))) }
+        b.emit(.addi, .reg(R.r8), .reg(R.r5), .imm(0))
+        b.li(R.r14, p.input)
+        b.chunks(p.hidden, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r12, "head_chunks") { b in
+            b.emit(.lda, .reg(.a(2)), .mem(R.r14, 0), note: "a chunk of the hidden state")
+            for r in 0..<count {
+                b.emit(.ldbf, .reg(.a(0)), .mem(R.r8, r * 2 * p.hidden))
+                b.emit(.fvmac, .reg(.a(3 + r)), .reg(.a(0)), .reg(.a(2)))
+            }
+            b.addConstant(R.r8, 2 * vlen, scratch: R.r13)
+            b.addConstant(R.r14, 4 * vlen, scratch: R.r13)
+        }
+        b.li(R.r12, min(p.hidden, vlen))
+        b.emit(.setvl, .reg(.zero), .reg(R.r12))
+        for r in 0..<count {
+            b.emit(.fsum, .reg(R.r12), .reg(.a(3 + r)))
+            b.emit(.sw, .reg(R.r12), .mem(R.r6, 4 * r))
+        }
+        b.emit(.addi, .reg(R.r6), .reg(R.r6), .imm(4 * count))
+        b.addConstant(R.r5, 2 * p.hidden * count, scratch: R.r13)
+    }
     private func spill(_ slot: Spill) -> Operand { .mem(.zero, 4 * slot.rawValue) }
 
     func emit(input: Int, head: Int, logits: Int, into b: inout ProgramBuilder) {
@@ -77,24 +106,15 @@ struct LMHeadKernel {
         b.place(noPrefetch)
         b.emit(.addi, .reg(R.r5), .reg(R.r4), .imm(0), note: "row pointer")
         b.emit(.addi, .reg(R.r6), .reg(R.r11), .imm(0), note: "logit pointer")
-        b.loop(R.r10, "head_rows") { b in
-            b.emit(.setvl, .reg(.zero), .reg(R.r7))
-            b.emit(.azero, .reg(.a(1)))
-            b.emit(.addi, .reg(R.r8), .reg(R.r5), .imm(0))
-            b.li(R.r14, p.input)
-            b.chunks(p.hidden, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r12, "head_chunks") { b in
-                b.emit(.ldbf, .reg(.a(0)), .mem(R.r8, 0))
-                b.emit(.lda, .reg(.a(2)), .mem(R.r14, 0))
-                b.emit(.fvmac, .reg(.a(1)), .reg(.a(0)), .reg(.a(2)))
-                b.addConstant(R.r8, 2 * vlen, scratch: R.r13)
-                b.addConstant(R.r14, 4 * vlen, scratch: R.r13)
-            }
-            b.li(R.r12, min(p.hidden, vlen))
-            b.emit(.setvl, .reg(.zero), .reg(R.r12))
-            b.emit(.fsum, .reg(R.r12), .reg(.a(1)))
-            b.emit(.sw, .reg(R.r12), .mem(R.r6, 0))
-            b.emit(.addi, .reg(R.r6), .reg(R.r6), .imm(4))
-            b.addConstant(R.r5, 2 * p.hidden, scratch: R.r13)
+        if Self.rowsTogether(hidden: p.hidden) > 1 {
+            // Four rows at a time share each chunk of the hidden state (one `lda` for four
+            // rows); each row's own lane partials and tree are as for one row.
+            b.emit(.srli, .reg(R.r3), .reg(R.r10), .imm(2))
+            b.loop(R.r3, "head_quads") { b in rows(4, into: &b) }
+            b.emit(.andi, .reg(R.r3), .reg(R.r10), .imm(3))
+            b.loop(R.r3, "head_rows") { b in rows(1, into: &b) }
+        } else {
+            b.loop(R.r10, "head_rows") { b in rows(1, into: &b) }
         }
         b.emit(.slli, .reg(R.r15), .reg(R.r10), .imm(2))
         b.emit(.lw, .reg(R.r13), spill(.output))
