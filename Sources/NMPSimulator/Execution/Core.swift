@@ -55,8 +55,8 @@ struct Core {
     /// Trit-MACs since the run began, for the add/sub/skip split: nonzero = add + sub,
     /// sum = add - sub, total = add + sub + skip.
     var tritNonzero = 0, tritSum = 0, tritTotal = 0
-    /// Bytes of the DMA transfer the current instruction enqueued (0 otherwise), for its
-    /// region's tally.
+    /// Bytes of the DMA transfer the current instruction enqueued (0 otherwise), for the
+    /// instruction's tally (the DMA events count with the instruction that enqueued them).
     var dmaLength = 0
 
     // MARK: The instruction being executed
