@@ -84,6 +84,28 @@ struct DecoderMachineTests {
         }
     }
 
+    /// Non-finite activations: the machine does what ISA.md 7.11 and 7.12 say (IEEE special
+    /// values, canonical NaNs, `fq` maps NaN to code 0), and the reference follows the same
+    /// rules, so the logits agree bit for bit, NaNs included. Embedding rows with +inf, a NaN,
+    /// and the largest bf16 (its square overflows to inf in the norm).
+    @Test func nonFiniteActivationsFollowTheReference() throws {
+        var weights = DecoderWeights.random(Self.gqa, seed: 9)
+        let hidden = Self.gqa.hiddenSize
+        weights.embedding[3 * hidden + 2] = 0x7F80
+        weights.embedding[5 * hidden + 7] = 0x7FC0
+        for i in 0..<hidden { weights.embedding[7 * hidden + i] = 0x7F7F }
+        var machine = MachineConfig()
+        machine.dramSize = 1 << 24
+        for ids in [[3], [5], [7], [1, 3, 2]] {
+            var reference = DecoderReference(weights: weights, vlen: machine.vlen, kvFormat: .bf16)
+            let expected = reference.forward(ids)
+            let run = try DecoderRun(DecoderProgram(weights: weights, machine: machine, tokenIDs: ids, context: 0))
+            #expect(run.logits.map(\.bitPattern) == expected.last!.map(\.bitPattern), "\(ids)")
+            // An inf or NaN in the stream reaches the logits (as NaN: inf * 0 in the norm).
+            #expect(run.logits.contains { $0.isNaN }, "\(ids)")
+        }
+    }
+
     /// Long contexts: prefills whose last token attends 33 and 64 positions (several key
     /// blocks on the narrow machine), and a decode step at context 63.
     @Test func longContexts() throws {
