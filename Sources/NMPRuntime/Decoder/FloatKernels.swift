@@ -33,9 +33,7 @@ struct FloatKernels {
             b.emit(.mul, .reg(R.r4), .reg(R.r4), .reg(R.r5), note: "row offset in the table")
             b.li(R.r5, table, wide: true)
             b.emit(.add, .reg(R.r4), .reg(R.r4), .reg(R.r5))
-            b.li(R.r13, row)
-            b.li(R.r15, 2 * hidden)
-            b.emit(.dmaa, .reg(R.r13), .reg(R.r4), .reg(R.r15), note: "the bf16 embedding row")
+            b.transfer(.dmaa, dram: R.r4, sram: row, bytes: 2 * hidden, note: "the bf16 embedding row")
             b.emit(.dwait, .imm(0))
             b.li(R.r5, row)
             b.li(R.r6, converted)
@@ -45,9 +43,7 @@ struct FloatKernels {
                 b.addConstant(R.r5, 2 * vlen, scratch: R.r11)
                 b.addConstant(R.r6, 4 * vlen, scratch: R.r11)
             }
-            b.li(R.r13, converted)
-            b.li(R.r15, 4 * hidden)
-            b.emit(.dmas, .reg(R.r2), .reg(R.r13), .reg(R.r15))
+            b.transfer(.dmas, dram: R.r2, sram: converted, bytes: 4 * hidden)
             b.emit(.addi, .reg(R.r1), .reg(R.r1), .imm(4))
             b.addConstant(R.r2, 4 * hidden, scratch: R.r11)
         }
@@ -66,9 +62,7 @@ struct FloatKernels {
         b.li(R.r1, input, wide: true)
         b.li(R.r2, output, wide: true)
         b.repeatLoop(tokens, counter: R.r3, "norm") { b in
-            b.li(R.r13, row)
-            b.li(R.r15, 4 * n)
-            b.emit(.dmaa, .reg(R.r13), .reg(R.r1), .reg(R.r15), note: "one row")
+            b.transfer(.dmaa, dram: R.r1, sram: row, bytes: 4 * n, note: "one row")
             b.emit(.dwait, .imm(0))
             b.li(R.r5, row)
             b.emit(.setvl, .reg(.zero), .reg(R.r7))
@@ -99,9 +93,7 @@ struct FloatKernels {
                 b.addConstant(R.r5, 4 * vlen, scratch: R.r11)
                 b.addConstant(R.r4, 2 * vlen, scratch: R.r11)
             }
-            b.li(R.r13, row)
-            b.li(R.r15, 4 * n)
-            b.emit(.dmas, .reg(R.r2), .reg(R.r13), .reg(R.r15), note: "the normed row (the next row's DMA queues behind it)")
+            b.transfer(.dmas, dram: R.r2, sram: row, bytes: 4 * n, note: "the normed row (the next row's DMA queues behind it)")
             b.addConstant(R.r1, 4 * n, scratch: R.r11)
             b.addConstant(R.r2, 4 * n, scratch: R.r11)
         }
@@ -126,9 +118,7 @@ struct FloatKernels {
         b.li(R.r6, cosBuffer)
         b.li(R.r8, sinBuffer)
         b.repeatLoop(tokens, counter: R.r4, "rope") { b in
-            b.li(R.r13, row)
-            b.li(R.r15, 4 * width)
-            b.emit(.dmaa, .reg(R.r13), .reg(R.r1), .reg(R.r15))
+            b.transfer(.dmaa, dram: R.r1, sram: row, bytes: 4 * width)
             b.li(R.r15, 4 * half)
             b.emit(.dmaa, .reg(R.r6), .reg(R.r2), .reg(R.r15), note: "cos of this position")
             b.emit(.dmaa, .reg(R.r8), .reg(R.r3), .reg(R.r15), note: "sin of this position")
@@ -153,9 +143,7 @@ struct FloatKernels {
                 }
                 b.addConstant(R.r5, 4 * headDim, scratch: R.r11)
             }
-            b.li(R.r13, row)
-            b.li(R.r15, 4 * width)
-            b.emit(.dmas, .reg(R.r1), .reg(R.r13), .reg(R.r15))
+            b.transfer(.dmas, dram: R.r1, sram: row, bytes: 4 * width)
             b.addConstant(R.r1, 4 * width, scratch: R.r11)
             b.addConstant(R.r2, 4 * half, scratch: R.r11)
             b.addConstant(R.r3, 4 * half, scratch: R.r11)
@@ -176,9 +164,7 @@ struct FloatKernels {
         b.li(R.r1, source, wide: true)
         b.li(R.r2, cache + eb * context * headDim, wide: true)
         b.repeatLoop(tokens, counter: R.r3, "kv_write") { b in
-            b.li(R.r13, row)
-            b.li(R.r15, 4 * width)
-            b.emit(.dmaa, .reg(R.r13), .reg(R.r1), .reg(R.r15))
+            b.transfer(.dmaa, dram: R.r1, sram: row, bytes: 4 * width)
             b.emit(.dwait, .imm(0))
             var from = row
             if format == .bf16 {
@@ -232,9 +218,7 @@ struct FloatKernels {
             b.li(R.r4, float: 1)
         }
         func pieceBody(_ n: Int, _ b: inout ProgramBuilder) {
-            b.li(R.r13, bufferA)
-            b.li(R.r15, 4 * n)
-            b.emit(.dmaa, .reg(R.r13), .reg(R.r1), .reg(R.r15))
+            b.transfer(.dmaa, dram: R.r1, sram: bufferA, bytes: 4 * n)
             b.li(R.r13, bufferB)
             b.emit(.dmaa, .reg(R.r13), .reg(R.r2), .reg(R.r15))
             b.emit(.dwait, .imm(0))
@@ -261,9 +245,7 @@ struct FloatKernels {
                 b.addConstant(R.r5, 4 * vlen, scratch: R.r11)
                 b.addConstant(R.r6, 4 * vlen, scratch: R.r11)
             }
-            b.li(R.r13, bufferA)
-            b.li(R.r15, 4 * n)
-            b.emit(.dmas, .reg(R.r3), .reg(R.r13), .reg(R.r15))
+            b.transfer(.dmas, dram: R.r3, sram: bufferA, bytes: 4 * n)
             b.addConstant(R.r1, 4 * n, scratch: R.r11)
             b.addConstant(R.r2, 4 * n, scratch: R.r11)
             b.addConstant(R.r3, 4 * n, scratch: R.r11)

@@ -54,6 +54,20 @@ extension ProgramBuilder {
     }
 }
 
+extension ProgramBuilder {
+    /// A DMA of `bytes` between the DRAM address in `dram` and the constant activation-SRAM
+    /// address `sram`: `dmaa` brings data in, `dmas` takes it out (uses r13 and r15).
+    mutating func transfer(_ op: Opcode, dram: Reg, sram: Int, bytes: Int, note: String? = nil) {
+        li(R.r13, sram)
+        li(R.r15, bytes)
+        if op == .dmas {
+            emit(.dmas, .reg(dram), .reg(R.r13), .reg(R.r15), note: note)
+        } else {
+            emit(.dmaa, .reg(R.r13), .reg(dram), .reg(R.r15), note: note)
+        }
+    }
+}
+
 /// Activation-SRAM space a kernel needs, checked before code is built.
 func requireActivationSRAM(_ bytes: Int, _ config: MachineConfig, for what: String) throws(CompileError) {
     guard bytes <= config.activationSRAM.size else {
