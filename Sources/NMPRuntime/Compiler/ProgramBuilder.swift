@@ -79,7 +79,7 @@ public struct ProgramBuilder {
     }
 
     /// The region names and the region of every instruction, for the simulator.
-    public var regionMap: (names: [String], regionOfPC: [UInt16]) { (regionNames, regionOfPC) }
+    public var regions: CodeRegions { CodeRegions(names: regionNames, regionOfPC: regionOfPC) }
 
     public mutating func comment(_ text: String) { before[count, default: []].append("; " + text) }
     public mutating func blank() { before[count, default: []].append("") }

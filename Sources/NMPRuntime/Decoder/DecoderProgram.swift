@@ -83,7 +83,7 @@ public struct DecoderProgram {
         b.requirements = [Requirement(.vlen, Int64(machine.vlen)), Requirement(.rows, Int64(machine.rows))]
         let kernels = FloatKernels(config: machine)
         let eps = Float(m.rmsNormEps)
-        let hidden = m.hiddenSize, qWidth = m.attentionHeads * m.headDim, kvWidth = m.keyValueHeads * m.headDim
+        let hidden = m.hiddenSize, qWidth = m.attentionHeads * m.headDim
         let L = layout
 
         b.enterRegion(DecoderOperation.embedding.region(layer: nil))
@@ -132,7 +132,6 @@ public struct DecoderProgram {
             region(.residual)
             try kernels.elementwise(.add, count: tokens * hidden, a: L.x, b: L.projected, out: L.x, into: &b)
         }
-        _ = kvWidth
         b.blank()
         b.enterRegion(DecoderOperation.finalNorm.region(layer: nil))
         try kernels.rmsNorm(tokens: 1, input: L.x + 4 * (tokens - 1) * hidden, output: L.finalHidden, weight: L.finalNorm,

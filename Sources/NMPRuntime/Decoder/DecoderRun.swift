@@ -68,11 +68,9 @@ public struct DecoderRun {
     public init(_ program: DecoderProgram, maxCycles: Int = Simulator.defaultMaxCycles,
                 progress: ((Int, Int) -> Void)? = nil) throws(CompileError) {
         self.program = program
-        let map = program.builder.regionMap
         let simulator: Simulator
         do {
-            simulator = try Simulator(image: program.image, config: program.machine,
-                                      regions: CodeRegions(names: map.names, regionOfPC: map.regionOfPC))
+            simulator = try Simulator(image: program.image, config: program.machine, regions: program.builder.regions)
         } catch {
             throw CompileError("cannot load the compiled decoder: \(error.description)")
         }

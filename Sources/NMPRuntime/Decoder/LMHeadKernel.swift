@@ -66,7 +66,6 @@ struct LMHeadKernel {
 
     func emit(input: Int, head: Int, logits: Int, into b: inout ProgramBuilder) {
         let p = plan, vlen = p.config.vlen
-        let blockBytes = 2 * p.hidden * p.rowsPerBlock
         b.comment("LM head: \(p.vocab) bf16 rows of \(p.hidden), \(p.rowsPerBlock) rows per DMA block")
         b.dma(.dmaa, to: p.input, from: input, bytes: 4 * p.hidden, note: "the final hidden state")
         b.li(R.r7, vlen)

@@ -1,0 +1,167 @@
+import NMPISA
+@testable import NMPRuntime
+import NMPSimulator
+import NMPTestSupport
+import Testing
+
+/// Each decoder kernel alone on the machine against the reference's building block
+/// (`DecoderReference`, ISA.md 11.1 and 11.2), bit for bit, with edge shapes: 1, lanes
+/// +- 1, odd sizes, on the default machine and a narrow one (7 lanes, 3 float lanes, an
+/// 8 KiB activation SRAM).
+struct DecoderKernelTests {
+    static var machines: [MachineConfig] {
+        var standard = MachineConfig()
+        standard.dramSize = 1 << 22
+        var narrow = standard
+        narrow.vlen = 7
+        narrow.rows = 5
+        narrow.floatLanes = 3
+        narrow.activationSRAM.size = 8192
+        return [standard, narrow]
+    }
+
+    /// Runs the code `emit` builds over `dram`; the simulator after halt.
+    static func run(_ config: MachineConfig, dram: [UInt8], _ emit: (inout ProgramBuilder) throws -> Void) throws -> Simulator {
+        var b = ProgramBuilder(packing: config.packing)
+        try emit(&b)
+        b.emit(.halt)
+        let simulator = try Simulator(image: b.image(dram: dram), config: config)
+        let result = simulator.run()
+        #expect(result.halted, "\(String(describing: result.trap))")
+        return simulator
+    }
+
+    static func floats(_ simulator: Simulator, at address: Int, count: Int) -> [Float] {
+        (DRAMImage.words(simulator, at: address, count: count) ?? []).map { Float(bitPattern: $0) }
+    }
+
+    static func random(_ n: Int, _ rng: inout SplitMix64, scale: Float = 4) -> [Float] {
+        (0..<n).map { _ in (Float(rng.next() >> 40) / Float(1 << 24) * 2 - 1) * scale }
+    }
+
+    static func image(_ parts: [(Int, [Float])], halves: [(Int, [UInt16])] = []) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var all: [(Int, [UInt8])] = parts.map { address, values in
+            var b: [UInt8] = []
+            DRAMImage.appendFloats(values, to: &b)
+            return (address, b)
+        }
+        all += halves.map { address, values in
+            var b: [UInt8] = []
+            DRAMImage.appendHalves(values, to: &b)
+            return (address, b)
+        }
+        for (address, data) in all.sorted(by: { $0.0 < $1.0 }) {
+            DRAMImage.pad(&bytes, to: address)
+            bytes += data
+        }
+        return bytes
+    }
+
+    @Test(arguments: [1, 6, 7, 8, 63, 64, 65, 200], [1, 3])
+    func rmsNorm(n: Int, tokens: Int) throws {
+        for config in Self.machines {
+            var rng = SplitMix64(seed: UInt64(n * 10 + tokens))
+            let x = Self.random(tokens * n, &rng)
+            let weight = Self.random(n, &rng, scale: 1).map { BFloat16.bits(1 + $0 / 2) }
+            let (input, output, weights) = (0, 1 << 16, 1 << 17)
+            let simulator = try Self.run(config, dram: Self.image([(input, x)], halves: [(weights, weight)])) { b in
+                try FloatKernels(config: config).rmsNorm(tokens: tokens, input: input, output: output, weight: weights, n: n, epsilon: 1e-5, into: &b)
+            }
+            let got = Self.floats(simulator, at: output, count: tokens * n)
+            for t in 0..<tokens {
+                let want = DecoderReference.rmsNorm(Array(x[(t * n)..<((t + 1) * n)]), weight: weight, eps: 1e-5, vlen: config.vlen)
+                #expect(Array(got[(t * n)..<((t + 1) * n)]).map(\.bitPattern) == want.map(\.bitPattern), "n \(n), token \(t), vlen \(config.vlen)")
+            }
+        }
+    }
+
+    @Test(arguments: [2, 10, 16, 130])
+    func rope(headDim: Int) throws {
+        for config in Self.machines {
+            var rng = SplitMix64(seed: UInt64(headDim))
+            let heads = 3, tokens = 2, context = 5
+            let x = Self.random(tokens * heads * headDim, &rng)
+            let reference = DecoderReference.ropeTables(theta: 10_000, headDim: headDim, positions: context + tokens)
+            let tables = RopeTables(theta: 10_000, headDim: headDim, positions: context ..< context + tokens)
+            let half = headDim / 2
+            #expect(tables.cos.map(\.bitPattern) == reference.cos[(context * half)...].map(\.bitPattern), "the compiler's table")
+            #expect(tables.sin.map(\.bitPattern) == reference.sin[(context * half)...].map(\.bitPattern))
+            let (buffer, cos, sin) = (0, 1 << 16, 1 << 17)
+            let simulator = try Self.run(config, dram: Self.image([(buffer, x), (cos, tables.cos), (sin, tables.sin)])) { b in
+                try FloatKernels(config: config).rope(tokens: tokens, buffer: buffer, heads: heads, headDim: headDim, cos: cos, sin: sin, into: &b)
+            }
+            let got = Self.floats(simulator, at: buffer, count: x.count)
+            for t in 0..<tokens {
+                let width = heads * headDim
+                let want = DecoderReference.rope(Array(x[(t * width)..<((t + 1) * width)]), position: context + t,
+                                                 cos: reference.cos, sin: reference.sin, headDim: headDim)
+                #expect(Array(got[(t * width)..<((t + 1) * width)]).map(\.bitPattern) == want.map(\.bitPattern), "token \(t), vlen \(config.vlen)")
+            }
+        }
+    }
+
+    @Test(arguments: [1, 7, 65, 1000])
+    func elementwise(count: Int) throws {
+        for config in Self.machines {
+            var rng = SplitMix64(seed: UInt64(count))
+            let a = Self.random(count, &rng, scale: 12), b = Self.random(count, &rng)
+            for (op, want) in [(FloatKernels.Elementwise.add, zip(a, b).map { $0 + $1 }),
+                               (.relu2Times, DecoderReference.gatedActivation(gate: a, up: b, activation: .relu2)),
+                               (.siluTimes, DecoderReference.gatedActivation(gate: a, up: b, activation: .silu))] {
+                let out = 1 << 17
+                let simulator = try Self.run(config, dram: Self.image([(0, a), (1 << 16, b)])) { builder in
+                    try FloatKernels(config: config).elementwise(op, count: count, a: 0, b: 1 << 16, out: out, into: &builder)
+                }
+                #expect(Self.floats(simulator, at: out, count: count).map(\.bitPattern) == want.map(\.bitPattern), "\(op), vlen \(config.vlen)")
+            }
+        }
+    }
+
+    /// One token attending a float32 cache of 21 positions (context 20): 4 query heads over
+    /// 2 KV heads, head_dim 10.
+    @Test func attention() throws {
+        for config in Self.machines {
+            var rng = SplitMix64(seed: 21)
+            let heads = 4, kvHeads = 2, headDim = 10, context = 20, capacity = 24
+            let q = Self.random(heads * headDim, &rng)
+            let keys = Self.random(kvHeads * capacity * headDim, &rng), values = Self.random(kvHeads * capacity * headDim, &rng)
+            let plan = try AttentionPlan(tokens: 1, context: context, capacity: capacity, heads: heads, kvHeads: kvHeads, headDim: headDim,
+                                         format: .fp32, config: config)
+            let (query, keyCache, valueCache, output) = (0, 1 << 14, 1 << 15, 1 << 16)
+            let simulator = try Self.run(config, dram: Self.image([(query, q), (keyCache, keys), (valueCache, values)])) { b in
+                AttentionKernel(plan: plan).emit(query: query, keyCache: keyCache, valueCache: valueCache, output: output,
+                                                 regions: ("scores", "softmax", "values"), into: &b)
+            }
+            let got = Self.floats(simulator, at: output, count: heads * headDim)
+            for h in 0..<heads {
+                let g = h / (heads / kvHeads), n = context + 1
+                let rows = (g * capacity * headDim)..<((g * capacity + n) * headDim)
+                let want = DecoderReference.attention(query: Array(q[(h * headDim)..<((h + 1) * headDim)]), keys: Array(keys[rows]),
+                                                      values: Array(values[rows]), count: n, headDim: headDim, vlen: config.vlen)
+                #expect(Array(got[(h * headDim)..<((h + 1) * headDim)]).map(\.bitPattern) == want.map(\.bitPattern), "head \(h), vlen \(config.vlen)")
+            }
+        }
+    }
+
+    /// The LM head: 37 rows (several blocks, quads and single rows) of 70 features.
+    @Test(arguments: [37, 4, 1])
+    func lmHead(vocab: Int) throws {
+        for config in Self.machines {
+            var rng = SplitMix64(seed: UInt64(vocab))
+            let hidden = 70
+            let x = Self.random(hidden, &rng)
+            let head = Self.random(vocab * hidden, &rng).map(BFloat16.bits)
+            let plan = try LMHeadPlan(vocab: vocab, hidden: hidden, config: config)
+            let (input, weights, logits) = (0, 1 << 14, 1 << 16)
+            let simulator = try Self.run(config, dram: Self.image([(input, x)], halves: [(weights, head)])) { b in
+                LMHeadKernel(plan: plan).emit(input: input, head: weights, logits: logits, into: &b)
+            }
+            let got = Self.floats(simulator, at: logits, count: vocab)
+            let want = (0..<vocab).map { v in
+                DecoderReference.dot(head[(v * hidden)..<((v + 1) * hidden)].map(BFloat16.float), x, count: hidden, vlen: config.vlen)
+            }
+            #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "vlen \(config.vlen), \(plan.rowsPerBlock) rows per block")
+        }
+    }
+}
