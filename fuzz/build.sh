@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets fuzz/bin/fuzz-asm, fuzz-image, fuzz-sim, fuzz-npy, fuzz-config
-# and fuzz-hfconfig.
+# fuzz-hfconfig and fuzz-weights.
 #
 # SwiftPM is not used: each library module (NMPSupport, NMPTrits, NMPISA, NMPAssembler,
 # NMPJSON, NMPSimulator, NMPRuntime: every module before the modules that import it) is
@@ -57,4 +57,5 @@ target FuzzSimulator.swift fuzz-sim "${SIM_OBJS[@]}"
 target FuzzMachineConfig.swift fuzz-config "${SIM_OBJS[@]}"
 target FuzzNPY.swift fuzz-npy "${RUNTIME_OBJS[@]}"
 target FuzzModelConfig.swift fuzz-hfconfig "${RUNTIME_OBJS[@]}"
+target FuzzDecoderWeights.swift fuzz-weights "${RUNTIME_OBJS[@]}"
 echo "built: $(ls "$OUT" | tr '\n' ' ')"

@@ -99,18 +99,14 @@ public struct DecoderRun {
         }
         self.cache = cache
         var operations: [OperationCost] = []
-        var setup = OperationCost(operation: .embedding, layer: nil)
         for region in result.regions {
             guard let (op, layer) = DecoderOperation.parse(region: region.name) else {
-                // The program's setup region ("setup") holds no instructions before the
-                // embedding; anything else would be a compiler bug: count it with the embedding.
-                setup.add(Self.cost(region, .embedding, nil))
+                // Only the builder's initial region is not an operation, and the compiler
+                // enters the embedding's before its first instruction.
+                precondition(region.retired == 0, "code outside the decoder's operations: region \(region.name)")
                 continue
             }
             operations.append(Self.cost(region, op, layer))
-        }
-        if setup.retired > 0, let index = operations.firstIndex(where: { $0.operation == .embedding }) {
-            operations[index].add(setup)
         }
         self.operations = operations
     }
