@@ -41,6 +41,9 @@ public struct DecoderLayout: Sendable {
     /// - Throws: `CompileError` when the sizes overflow or exceed the machine's DRAM.
     public init(model m: ModelConfig, machine: MachineConfig, layers layerCount: Int, tokens: Int, context: Int,
                 capacity: Int? = nil, kvFormat: KVCacheFormat) throws(CompileError) {
+        guard tokens >= 1, context >= 0, capacity ?? Int.max >= context + tokens else {
+            throw CompileError("a KV cache of \(capacity ?? 0) positions cannot hold context \(context) + \(tokens) token(s)")
+        }
         self.tokens = tokens
         self.context = context
         self.capacity = capacity ?? context + tokens

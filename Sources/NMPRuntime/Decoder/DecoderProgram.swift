@@ -40,7 +40,7 @@ public struct DecoderProgram {
         guard m.keyValueHeads >= 1, m.attentionHeads % m.keyValueHeads == 0 else {
             throw CompileError("num_key_value_heads \(m.keyValueHeads) does not divide num_attention_heads \(m.attentionHeads)")
         }
-        guard context >= 0, context + tokens <= m.maxPositions else {
+        guard context >= 0, context <= m.maxPositions - tokens else {
             throw CompileError("positions \(context) ..< \(context + tokens) go beyond max_position_embeddings \(m.maxPositions)")
         }
         if let bad = tokenIDs.firstIndex(where: { $0 < 0 || $0 >= m.vocabSize }) {
