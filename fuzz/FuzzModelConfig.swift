@@ -43,9 +43,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // Plan one decode step on the default machine: an error or a plan, never a trap.
     do {
         let plan = try DecoderPlan(model: model, machine: MachineConfig(), tokens: 1, context: 0)
-        guard plan.projections.count == 7, plan.packedWeightBytes > 0,
+        guard plan.simulatedLayers == min(2, model.layers), plan.packedWeightBytes > 0,
               plan.fp16WeightBytes == 2 * model.ternaryParameters else {
-            fatalError("inconsistent plan: \(plan.projections.count) projections, \(plan.packedWeightBytes) packed bytes")
+            fatalError("inconsistent plan: \(plan.simulatedLayers) simulated layers, \(plan.packedWeightBytes) packed bytes")
         }
     } catch {
         _ = error.description

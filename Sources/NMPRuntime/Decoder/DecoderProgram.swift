@@ -58,6 +58,10 @@ public struct DecoderProgram {
         image = builder.image(dram: try Self.dram(weights: weights, layout: layout, tokenIDs: tokenIDs, machine: machine, cache: cache))
     }
 
+    /// The most instructions a program may have: the assembler's `.text` limit (ISA.md 8.6),
+    /// so that `--emit-asm` text always assembles.
+    public static let maxInstructions = 1 << 20
+
     /// The program of a pass over `layout` (its layers, tokens and context), with each
     /// layer's seven weight scales (`weightScales[layer][projection]`). Every kernel checks
     /// that its buffers fit the machine before it emits code, so building is also the
@@ -139,6 +143,9 @@ public struct DecoderProgram {
         b.enterRegion(DecoderOperation.lmHead.region(layer: nil))
         LMHeadKernel(plan: head).emit(input: L.finalHidden, head: L.head, logits: L.logits, into: &b)
         b.emit(.halt)
+        guard b.count <= Self.maxInstructions else {
+            throw CompileError("the decoder program would have \(b.count) instructions, more than the \(Self.maxInstructions) an image holds (its code is one copy per layer: fewer layers per pass help)")
+        }
         return b
     }
 

@@ -179,11 +179,12 @@ struct FloatKernels {
                 }
             }
             b.li(R.r15, eb * headDim)
-            for h in 0..<kvHeads {
-                b.li(R.r13, eb * h * capacity * headDim)
-                b.emit(.add, .reg(R.r13), .reg(R.r13), .reg(R.r2))
-                b.li(R.r14, from + eb * h * headDim)
-                b.emit(.dmas, .reg(R.r13), .reg(R.r14), .reg(R.r15), note: "head \(h) at this position")
+            b.emit(.addi, .reg(R.r12), .reg(R.r2), .imm(0), note: "head 0 at this position")
+            b.li(R.r14, from)
+            b.repeatLoop(kvHeads, counter: R.r4, "kv_heads") { b in
+                b.emit(.dmas, .reg(R.r12), .reg(R.r14), .reg(R.r15))
+                b.addConstant(R.r12, eb * capacity * headDim, scratch: R.r13, note: "the next head's cache")
+                b.addConstant(R.r14, eb * headDim, scratch: R.r13)
             }
             b.addConstant(R.r1, 4 * width, scratch: R.r11)
             b.addConstant(R.r2, eb * headDim, scratch: R.r11)
