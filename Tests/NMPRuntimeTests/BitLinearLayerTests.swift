@@ -1,3 +1,4 @@
+import NMPAssembler
 import NMPRuntime
 import NMPSimulator
 import NMPTestSupport
@@ -123,6 +124,21 @@ struct BitLinearLayerTests {
             }
             // 25 and 1213 tokens leave the same last group; only constants (addi or lui + ori) may differ.
             if let a = sizes[25], let b = sizes[1213] { #expect(abs(a - b) <= 4, "\(out) x \(inFeatures): \(a) vs \(b) instructions") }
+        }
+    }
+
+    /// `--emit-asm`: the compiled layer's text (with comments and its DRAM data) assembles
+    /// into the identical image, on machines with ragged chunks and several input pieces.
+    @Test(arguments: [(33, 65, 7), (3, 200, 1)])
+    func emittedTextAssemblesToTheSameImage(out: Int, inFeatures: Int, tokens: Int) throws {
+        var small = MachineConfig()
+        small.activationSRAM.size = 2048
+        for config in [MachineConfig(), small] {
+            let (weights, x) = Self.case_(out: out, in: inFeatures, tokens: tokens, seed: 3)
+            let compiled = try BitLinearLayer.compile(weights: weights, input: x, tokens: tokens, config: config)
+            let assembled = Assembler.assemble(source: compiled.source, fileName: "layer.nasm")
+            #expect(assembled.image == compiled.image, "\(assembled.renderedDiagnostics)")
+            #expect(compiled.source.contains("; BitLinear"))
         }
     }
 
