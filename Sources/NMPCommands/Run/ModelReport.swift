@@ -33,17 +33,18 @@ struct ModelReport {
         return out
     }
 
-    private static func stallSummary(_ op: OperationCost) -> String {
+    /// "12,345 (dmaWait 80.1 %)": the stall cycles (times `scale`) and the largest cause's share.
+    private static func stallSummary(_ op: OperationCost, scale: Double) -> String {
         let total = op.stallCycles
         guard total > 0, let top = StallCause.allCases.max(by: { op.stalls[$0] < op.stalls[$1] }) else { return "0" }
-        return "\(Format.count(total)) (\(top.rawValue) \(Format.percent(op.stalls[top], of: total)))"
+        return "\(Format.count(Double(total) * scale)) (\(top.rawValue) \(Format.percent(op.stalls[top], of: total)))"
     }
 
     private func operationTable(_ ops: [OperationCost], scale: Double, machine: MachineConfig) -> String {
         let unit = EnergyUnit.fitting(ops.reduce(0) { $0 + $1.energy(machine).total } * scale)
         let rows = ops.map { op -> [String] in
             [op.operation.rawValue, op.operation.unit.rawValue, Format.count(Double(op.cycles) * scale),
-             Self.stallSummary(op).replacingOccurrences(of: Format.count(op.stallCycles), with: Format.count(Double(op.stallCycles) * scale)),
+             Self.stallSummary(op, scale: scale),
              Format.count(Double(op.dramBytes) * scale), Format.energy(op.energy(machine).total * scale, in: unit),
              Format.percent(op.utilization(machine))]
         }
