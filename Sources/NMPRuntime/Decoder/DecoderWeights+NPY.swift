@@ -145,6 +145,9 @@ extension DecoderWeights {
             throw DecoderLoadError(file: file, tensor: tensor, message: tensor.isEmpty ? "missing file" : "missing tensor (no such file)")
         }
         guard !isDirectory.boolValue else { throw DecoderLoadError(file: file, tensor: tensor, message: "is a directory, expected a file") }
+        // An empty file is read as such without FileManager.contents, which leaks its
+        // read buffer for empty files (found by fuzz/FuzzDecoderWeights.swift).
+        if let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int, size == 0 { return [] }
         guard let data = FileManager.default.contents(atPath: file) else {
             throw DecoderLoadError(file: file, tensor: tensor, message: "cannot be read")
         }
