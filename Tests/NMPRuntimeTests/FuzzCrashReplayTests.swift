@@ -79,3 +79,47 @@ struct ModelConfigFuzzCrashReplayTests {
         }
     }
 }
+
+/// Every input the fuzz-weights target (fuzz/FuzzDecoderWeights.swift) found
+/// (fuzz/crashes/weights), replayed as the target does: its first byte picks a file of a
+/// valid 1-layer checkpoint directory, the rest replaces that file; `DecoderWeights.load`
+/// answers with weights of the config's shapes or an error naming the file or tensor.
+struct DecoderWeightsFuzzCrashReplayTests {
+    /// The checkpoint's files in the target's order, with valid contents.
+    static var files: [(name: String, bytes: [UInt8])] {
+        let config = #"{"model_type": "bitnet", "hidden_size": 8, "intermediate_size": 12, "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": 5, "hidden_act": "relu2", "max_position_embeddings": 16, "rms_norm_eps": 1e-5, "tie_word_embeddings": false}"#
+        func floats(_ shape: [Int]) -> [UInt8] { NPY.encode(.float32([Float](repeating: 1, count: shape.reduce(1, *)), shape: shape)) }
+        func trits(_ shape: [Int]) -> [UInt8] { NPY.encode(.int8([Int8](repeating: -1, count: shape.reduce(1, *)), shape: shape)) }
+        var list: [(String, [UInt8])] = [("config.json", Array(config.utf8)), ("model.embed_tokens.weight.npy", floats([5, 8])),
+                                         ("lm_head.weight.npy", floats([5, 8])), ("model.norm.weight.npy", floats([8]))]
+        for (name, shape) in [("self_attn.q_proj", [8, 8]), ("self_attn.k_proj", [4, 8]), ("self_attn.v_proj", [4, 8]), ("self_attn.o_proj", [8, 8]),
+                              ("mlp.gate_proj", [12, 8]), ("mlp.up_proj", [12, 8]), ("mlp.down_proj", [8, 12])] {
+            list.append(("model.layers.0." + name + ".weight.npy", trits(shape)))
+            list.append(("model.layers.0." + name + ".weight_scale.npy", floats([1])))
+        }
+        for (name, n) in [("input_layernorm", 8), ("post_attention_layernorm", 8), ("self_attn.attn_sub_norm", 8), ("mlp.ffn_sub_norm", 12)] {
+            list.append(("model.layers.0." + name + ".weight.npy", floats([n])))
+        }
+        return list
+    }
+
+    @Test(arguments: repositoryFiles(in: "fuzz/crashes/weights"))
+    func weightsInput(_ name: String) throws {
+        let input = fuzzCrashBytes("weights", name)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nmp-weights-replay-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let files = Self.files
+        let chosen = input.isEmpty ? 0 : Int(input[0]) % files.count
+        for (index, file) in files.enumerated() {
+            let bytes = index == chosen ? Array(input.dropFirst()) : file.bytes
+            try Data(bytes).write(to: directory.appendingPathComponent(file.name))
+        }
+        do throws(DecoderLoadError) {
+            let weights = try DecoderWeights.load(directory: directory.path)
+            #expect(weights.layers.count == weights.config.layers)
+        } catch {
+            #expect(!error.file.isEmpty || !error.tensor.isEmpty, "\(name): \(error.description)")
+        }
+    }
+}
