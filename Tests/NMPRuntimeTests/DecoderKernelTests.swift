@@ -20,9 +20,15 @@ struct DecoderKernelTests {
         return [standard, narrow]
     }
 
-    /// Runs the code `emit` builds over `dram`; the simulator after halt.
+    /// Runs the code `emit` builds over `dram`; the simulator after halt. The kernel starts
+    /// with vl = 1 and junk in every register it might wrongly rely on, not the reset state:
+    /// in a program a kernel follows other code.
     static func run(_ config: MachineConfig, dram: [UInt8], _ emit: (inout ProgramBuilder) throws -> Void) throws -> Simulator {
         var b = ProgramBuilder(packing: config.packing)
+        for i in 1..<16 { b.li(.r(i), 0x5A5A_0000 + i) }
+        for i in 0..<8 { b.emit(.abcast, .reg(.a(i)), .reg(.r(i + 1))) }
+        b.li(.r(1), 1)
+        b.emit(.setvl, .reg(.zero), .reg(.r(1)))
         try emit(&b)
         b.emit(.halt)
         let simulator = try Simulator(image: b.image(dram: dram), config: config)
@@ -118,28 +124,40 @@ struct DecoderKernelTests {
         }
     }
 
-    /// One token attending a float32 cache of 21 positions (context 20): 4 query heads over
-    /// 2 KV heads, head_dim 10.
-    @Test func attention() throws {
+    /// Query tokens attending a cache of context + tokens positions: 4 query heads over 2
+    /// KV heads, head_dim 10, in both cache formats, contexts 0, 1 and 20, one or two tokens.
+    @Test(arguments: [KVCacheFormat.fp32, .bf16], [(0, 1), (1, 1), (20, 1), (3, 2)])
+    func attention(format: KVCacheFormat, positions: (context: Int, tokens: Int)) throws {
         for config in Self.machines {
             var rng = SplitMix64(seed: 21)
-            let heads = 4, kvHeads = 2, headDim = 10, context = 20, capacity = 24
-            let q = Self.random(heads * headDim, &rng)
-            let keys = Self.random(kvHeads * capacity * headDim, &rng), values = Self.random(kvHeads * capacity * headDim, &rng)
-            let plan = try AttentionPlan(tokens: 1, context: context, capacity: capacity, heads: heads, kvHeads: kvHeads, headDim: headDim,
-                                         format: .fp32, config: config)
+            let heads = 4, kvHeads = 2, headDim = 10, capacity = 24
+            let (context, tokens) = positions
+            let q = Self.random(tokens * heads * headDim, &rng)
+            // The cache as stored, and the float32 values the reference reads back.
+            let rawKeys = Self.random(kvHeads * capacity * headDim, &rng), rawValues = Self.random(kvHeads * capacity * headDim, &rng)
+            let keys = format == .bf16 ? rawKeys.map { BFloat16.float(BFloat16.bits($0)) } : rawKeys
+            let values = format == .bf16 ? rawValues.map { BFloat16.float(BFloat16.bits($0)) } : rawValues
+            let plan = try AttentionPlan(tokens: tokens, context: context, capacity: capacity, heads: heads, kvHeads: kvHeads, headDim: headDim,
+                                         format: format, config: config)
             let (query, keyCache, valueCache, output) = (0, 1 << 14, 1 << 15, 1 << 16)
-            let simulator = try Self.run(config, dram: Self.image([(query, q), (keyCache, keys), (valueCache, values)])) { b in
+            let dram = format == .bf16
+                ? Self.image([(query, q)], halves: [(keyCache, rawKeys.map(BFloat16.bits)), (valueCache, rawValues.map(BFloat16.bits))])
+                : Self.image([(query, q), (keyCache, keys), (valueCache, values)])
+            let simulator = try Self.run(config, dram: dram) { b in
                 AttentionKernel(plan: plan).emit(query: query, keyCache: keyCache, valueCache: valueCache, output: output,
                                                  regions: ("scores", "softmax", "values"), into: &b)
             }
-            let got = Self.floats(simulator, at: output, count: heads * headDim)
-            for h in 0..<heads {
-                let g = h / (heads / kvHeads), n = context + 1
-                let rows = (g * capacity * headDim)..<((g * capacity + n) * headDim)
-                let want = DecoderReference.attention(query: Array(q[(h * headDim)..<((h + 1) * headDim)]), keys: Array(keys[rows]),
-                                                      values: Array(values[rows]), count: n, headDim: headDim, vlen: config.vlen)
-                #expect(Array(got[(h * headDim)..<((h + 1) * headDim)]).map(\.bitPattern) == want.map(\.bitPattern), "head \(h), vlen \(config.vlen)")
+            let got = Self.floats(simulator, at: output, count: tokens * heads * headDim)
+            for t in 0..<tokens {
+                for h in 0..<heads {
+                    let g = h / (heads / kvHeads), n = context + t + 1
+                    let rows = (g * capacity * headDim)..<((g * capacity + n) * headDim)
+                    let head = (t * heads + h) * headDim
+                    let want = DecoderReference.attention(query: Array(q[head..<(head + headDim)]), keys: Array(keys[rows]),
+                                                          values: Array(values[rows]), count: n, headDim: headDim, vlen: config.vlen)
+                    #expect(Array(got[head..<(head + headDim)]).map(\.bitPattern) == want.map(\.bitPattern),
+                            "token \(t), head \(h), vlen \(config.vlen)")
+                }
             }
         }
     }

@@ -109,16 +109,35 @@ struct AttentionKernel {
         streamBlocks(into: &b, name: "score_block") { b in
             b.li(R.r4, p.kvBuffer)
             b.emit(.addi, .reg(R.r11), .reg(R.r3), .imm(0))
+            // vl = VLEN on entry to every key (each key ends with vl = min(head_dim, VLEN),
+            // and a ragged first chunk sets its own).
+            b.emit(.setvl, .reg(.zero), .reg(R.r7))
             b.loop(R.r10, "keys") { b in
+                // The key's chunks stay in a2 ... (one load serves every head of the pass)
+                // when they fit beside a0 (query chunk) and a1 (partial sums).
+                let keysInRegisters = chunkStarts.count <= 6
+                func setLanes(_ c: Int) {
+                    let lanes = min(vlen, p.headDim - c)
+                    if lanes != vlen { b.li(R.r12, lanes); b.emit(.setvl, .reg(.zero), .reg(R.r12)) }
+                }
+                if keysInRegisters {
+                    for (i, c) in chunkStarts.enumerated() {
+                        setLanes(c)
+                        b.emit(load, .reg(.a(2 + i)), .mem(R.r4, c * eb), note: "key chunk")
+                    }
+                }
                 for h in 0..<p.headsPerPass {
                     b.emit(.setvl, .reg(.zero), .reg(R.r7))
                     b.emit(.azero, .reg(.a(1)))
-                    for c in chunkStarts {
-                        let lanes = min(vlen, p.headDim - c)
-                        if lanes != vlen { b.li(R.r12, lanes); b.emit(.setvl, .reg(.zero), .reg(R.r12)) }
-                        b.emit(load, .reg(.a(0)), .mem(R.r4, c * eb), note: "key chunk")
-                        b.emit(.lda, .reg(.a(2)), .mem(R.r5, 4 * (h * p.headDim + c)), note: "query chunk of head \(h) of the pass")
-                        b.emit(.fvmac, .reg(.a(1)), .reg(.a(0)), .reg(.a(2)))
+                    for (i, c) in chunkStarts.enumerated() {
+                        setLanes(c)
+                        b.emit(.lda, .reg(.a(0)), .mem(R.r5, 4 * (h * p.headDim + c)), note: "query chunk of head \(h) of the pass")
+                        if keysInRegisters {
+                            b.emit(.fvmac, .reg(.a(1)), .reg(.a(2 + i)), .reg(.a(0)))
+                        } else {
+                            b.emit(load, .reg(.a(2)), .mem(R.r4, c * eb), note: "key chunk")
+                            b.emit(.fvmac, .reg(.a(1)), .reg(.a(2)), .reg(.a(0)))
+                        }
                     }
                     b.li(R.r12, min(p.headDim, vlen))
                     b.emit(.setvl, .reg(.zero), .reg(R.r12))

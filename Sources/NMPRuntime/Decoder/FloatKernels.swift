@@ -143,6 +143,7 @@ struct FloatKernels {
                 }
                 b.addConstant(R.r5, 4 * headDim, scratch: R.r11)
             }
+            b.emit(.setvl, .reg(.zero), .reg(R.r7), note: "vl = VLEN again (a ragged half set it lower)")
             b.transfer(.dmas, dram: R.r1, sram: row, bytes: 4 * width)
             b.addConstant(R.r1, 4 * width, scratch: R.r11)
             b.addConstant(R.r2, 4 * half, scratch: R.r11)
