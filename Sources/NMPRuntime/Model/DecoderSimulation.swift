@@ -15,8 +15,9 @@ public struct FP16Baseline: Sendable {
 /// What simulating a decoder pass will take, checked before anything large is built: the
 /// positions against `max_position_embeddings`, the model's shape (head_dim even, KV heads
 /// dividing the heads), every kernel's plan against the machine's SRAMs and DRAM, and every
-/// size against 64-bit overflow. Building one costs microseconds; a command makes all its
-/// plans first, so that a bad request fails before any simulation runs.
+/// size against 64-bit overflow. Building one (it compiles the program and drops it) takes
+/// milliseconds and allocates no weights; a command makes all its plans first, so that a
+/// bad request fails before any simulation runs.
 public struct DecoderPlan: Sendable {
     public let model: ModelConfig
     public let machine: MachineConfig
