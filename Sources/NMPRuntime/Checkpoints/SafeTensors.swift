@@ -206,10 +206,10 @@ public struct SafeTensorsFile: @unchecked Sendable {
         self.dataStart = 8 + headerSize
     }
 
-    /// A tensor name as errors quote it: whole up to 200 Unicode scalars (checkpoint names
+    /// A tensor name as errors quote it: whole up to 100 Unicode scalars (checkpoint names
     /// run to about 60, more than `StrictJSON.quotedLength`), so that an error stays short
     /// whatever the header holds.
-    static func quoted(_ name: String) -> String { Quoted.text(name, limit: 200) }
+    static func quoted(_ name: String) -> String { Quoted.text(name, limit: 100) }
 
     /// One tensor's entry, checked against a data buffer of `dataSize` bytes.
     private static func entry(_ quoted: String, name: String, _ value: StrictJSON, dataSize: Int,
