@@ -255,7 +255,7 @@ struct SafeTensorsTests {
         #expect(error.file == s.path("config.json") && error.message == "missing file", "\(error)")
     }
 
-    @Test(arguments: [3, 100, 4000])
+    @Test(arguments: [0, 3, 100, 4000])
     func truncatedFile(_ keep: Int) throws {
         let s = try Scratch(copying: "latent")
         try s.write(Self.file, Array(try s.bytes(Self.file).prefix(keep)))
@@ -265,6 +265,32 @@ struct SafeTensorsTests {
         #expect(error.message.contains(keep < 1000 ? "field 'header length'" : "field 'data_offsets'"), "\(error)")
         #expect(keep < 1000 || !error.tensor.isEmpty, "\(error)")
     }
+
+    #if os(Linux)
+    /// The file is mapped, not read: opening a 1 GiB (sparse) checkpoint and reading one
+    /// small tensor of it leaves the resident set far below the file's size.
+    @Test func largeFileIsMappedNotRead() throws {
+        let s = try Scratch(copying: "latent")
+        let big = 1 << 30
+        let header = Array(#"{"small":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"big":{"dtype":"U8","shape":[\#(big - 8)],"data_offsets":[8,\#(big)]}}"#.utf8)
+        let length = (0..<8).map { UInt8(truncatingIfNeeded: UInt64(header.count) >> (8 * UInt64($0))) }
+        let path = s.path("big.safetensors")
+        try s.write("big.safetensors", length + header + [0, 0, 0x80, 0x3F, 0, 0, 0, 0x40])
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.truncate(atOffset: UInt64(8 + header.count + big))  // a hole: no disk, no pages
+        try handle.close()
+        func residentBytes() throws -> Int {
+            let statm = try String(contentsOfFile: "/proc/self/statm", encoding: .utf8).split(separator: " ")
+            return (Int(statm[1]) ?? 0) * Int(getpagesize())
+        }
+        let before = try residentBytes()
+        let file = try SafeTensorsFile(path: path)
+        #expect(try file.floats("small") == [1, 2])
+        #expect(try file.info("big").count == big - 8)
+        let grown = try residentBytes() - before
+        #expect(grown < 64 << 20, "resident set grew by \(grown) bytes for a \(big)-byte file")
+    }
+    #endif
 
     @Test func trailingBytesAndHoles() throws {
         let s = try Scratch(copying: "latent")
