@@ -123,3 +123,33 @@ struct DecoderWeightsFuzzCrashReplayTests {
         }
     }
 }
+
+/// Every input the fuzz-safetensors target (fuzz/FuzzSafeTensors.swift) found, and the
+/// tricky inputs kept with them (fuzz/crashes/safetensors), replayed with the target's
+/// checks: `SafeTensorsFile(bytes:path:)` answers with a file or a short error naming the
+/// file; an accepted file's tensors lie within the data buffer, hold product(shape) * item
+/// size bytes, cover the buffer, and read back with that many elements.
+struct SafeTensorsFuzzCrashReplayTests {
+    @Test(arguments: repositoryFiles(in: "fuzz/crashes/safetensors"))
+    func safetensorsInput(_ name: String) throws {
+        let input = fuzzCrashBytes("safetensors", name)
+        let file: SafeTensorsFile
+        do throws(SafeTensorsError) {
+            file = try SafeTensorsFile(bytes: Data(input), path: name)
+        } catch {
+            #expect(error.file == name && error.description.utf8.count <= 1024, "\(error.description.prefix(300))")
+            return
+        }
+        let header = Int(input.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        let dataSize = input.count - 8 - header
+        var covered = 0
+        for tensor in file.names {
+            let info = try file.info(tensor)
+            let raw = try file.data(tensor)
+            #expect(info.offsets.upperBound <= dataSize && raw.count == info.count * info.dtype.itemSize, "\(name): \(tensor)")
+            if info.dtype.isFloat { #expect(try file.floats(tensor).count == info.count, "\(name): \(tensor)") }
+            covered += raw.count
+        }
+        #expect(covered == dataSize, "\(name)")
+    }
+}

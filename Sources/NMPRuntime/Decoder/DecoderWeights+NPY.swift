@@ -57,21 +57,13 @@ extension DecoderWeights {
     /// `.npy` or `config.json`, an odd `head_dim` (RoPE needs halves), a wrong dtype, a shape other than the config's, a trit outside
     /// -1...1, a float value that is not finite or not a bf16 value (with its index), a
     /// non-finite scale. Never traps.
+    ///
+    /// A directory that holds any `*.safetensors` file is read by
+    /// `load(safetensorsDirectory:)` instead (a checkpoint as Hugging Face publishes it).
     public static func load(directory: String) throws(DecoderLoadError) -> DecoderWeights {
-        let configPath = path(directory, "config.json")
-        let configBytes = try readFile(configPath, tensor: "")
-        let config: ModelConfig
-        do {
-            config = try ModelConfig(json: configBytes, source: configPath)
-        } catch {
-            // The error's own source is this path: keep the field and the message.
-            throw DecoderLoadError(file: configPath, tensor: "", message: error.field.isEmpty ? error.message : "field '\(error.field)': \(error.message)")
-        }
-        // RoPE rotates the two halves of each head (HF `rotate_half`), so a head has an even
-        // number of dimensions; checked here so that the reference never meets an odd one.
-        guard config.headDim % 2 == 0 else {
-            throw DecoderLoadError(file: configPath, tensor: "", message: "field 'head_dim': must be even for RoPE (got \(config.headDim))")
-        }
+        // A directory holding .safetensors files is a Hugging Face checkpoint as published.
+        if !safetensorsFiles(directory).isEmpty { return try load(safetensorsDirectory: directory) }
+        let config = try loadConfig(directory: directory).config
         let reader = TensorReader(directory: directory, config: config)
         let c = config
         let shapes = c.linearLayers
@@ -131,6 +123,25 @@ extension DecoderWeights {
         }
         let values = array.floats()
         return stride(from: 0, to: values.count, by: vocabSize).map { Array(values[$0..<($0 + vocabSize)]) }
+    }
+
+    /// `directory/config.json` read and checked (with its path and bytes).
+    static func loadConfig(directory: String) throws(DecoderLoadError) -> (config: ModelConfig, path: String, bytes: [UInt8]) {
+        let configPath = path(directory, "config.json")
+        let configBytes = try readFile(configPath, tensor: "")
+        let config: ModelConfig
+        do {
+            config = try ModelConfig(json: configBytes, source: configPath)
+        } catch {
+            // The error's own source is this path: keep the field and the message.
+            throw DecoderLoadError(file: configPath, tensor: "", message: error.field.isEmpty ? error.message : "field '\(error.field)': \(error.message)")
+        }
+        // RoPE rotates the two halves of each head (HF `rotate_half`), so a head has an even
+        // number of dimensions; checked here so that the reference never meets an odd one.
+        guard config.headDim % 2 == 0 else {
+            throw DecoderLoadError(file: configPath, tensor: "", message: "field 'head_dim': must be even for RoPE (got \(config.headDim))")
+        }
+        return (config, configPath, configBytes)
     }
 
     // MARK: - Files
