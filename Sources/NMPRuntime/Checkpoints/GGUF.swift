@@ -65,6 +65,9 @@ public final class GGUFFile: Sendable {
         for i in 0..<pairCount {
             cursor.key = ""
             let key = try cursor.string("metadata pair \(i) of \(pairCount): key")
+            // An empty key could not be named by the errors about its value (found by
+            // fuzz/FuzzGGUF.swift); llama.cpp's keys are dotted paths, never empty.
+            guard !key.isEmpty else { throw cursor.error("metadata pair \(i) of \(pairCount): empty key") }
             cursor.key = key
             guard values[key] == nil else { throw cursor.error("duplicate metadata key") }
             let typeAt = cursor.offset

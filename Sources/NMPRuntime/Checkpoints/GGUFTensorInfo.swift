@@ -35,6 +35,8 @@ extension GGUFCursor {
         key = ""
         tensor = ""
         let name = try string("tensor info \(index) of \(count): name")
+        // An empty name could not be named by later errors (found by fuzz/FuzzGGUF.swift).
+        guard !name.isEmpty else { throw error("tensor info \(index) of \(count): empty name") }
         tensor = name
         let n = try u32("dimension count")
         guard n <= UInt32(Self.maxDimensions) else {
