@@ -11,7 +11,7 @@ import NMPRuntime
 func check(_ error: GGUFError) {
     let text = error.description
     let placed = !error.key.isEmpty || !error.tensor.isEmpty || error.message.contains("header")
-        || error.message.hasPrefix("metadata pair") || error.message.hasPrefix("tensor info")
+        || error.message.contains("metadata pair") || error.message.contains("tensor info")
     guard text.hasPrefix("input: "), text.utf8.count <= 1024, placed else {
         fatalError("unhelpful error: \(text.prefix(300))")
     }

@@ -85,7 +85,10 @@ public final class GGUFFile: Sendable {
         // gguf.cpp reads it as u32 and rejects zero and non-powers of two).
         if let value = values["general.alignment"] {
             guard case .uint32(let a) = value, a > 0, a & (a - 1) == 0 else {
-                throw GGUFError(file: path, key: "general.alignment", message: "alignment \(value) must be a uint32 power of two")
+                // Only a number is quoted: the value may be an array of any length (an
+                // error quoting it whole was found by fuzz/FuzzGGUF.swift).
+                let got = if case .uint32(let a) = value { "\(a)" } else { "a value of type \(value.type)" }
+                throw GGUFError(file: path, key: "general.alignment", message: "alignment \(got) must be a uint32 power of two")
             }
             alignment = Int(a)
         } else {
