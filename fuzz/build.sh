@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets fuzz/bin/fuzz-asm, fuzz-image, fuzz-sim, fuzz-npy, fuzz-config
-# fuzz-hfconfig, fuzz-weights and fuzz-safetensors.
+# fuzz-hfconfig, fuzz-weights, fuzz-safetensors and fuzz-gguf.
 #
 # SwiftPM is not used: each library module (NMPSupport, NMPTrits, NMPISA, NMPAssembler,
 # NMPJSON, NMPSimulator, NMPRuntime: every module before the modules that import it) is
@@ -59,4 +59,5 @@ target FuzzNPY.swift fuzz-npy "${RUNTIME_OBJS[@]}"
 target FuzzModelConfig.swift fuzz-hfconfig "${RUNTIME_OBJS[@]}"
 target FuzzDecoderWeights.swift fuzz-weights "${RUNTIME_OBJS[@]}"
 target FuzzSafeTensors.swift fuzz-safetensors "${RUNTIME_OBJS[@]}"
+target FuzzGGUF.swift fuzz-gguf "${RUNTIME_OBJS[@]}"
 echo "built: $(ls "$OUT" | tr '\n' ' ')"

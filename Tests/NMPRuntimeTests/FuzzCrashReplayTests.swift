@@ -153,3 +153,36 @@ struct SafeTensorsFuzzCrashReplayTests {
         #expect(covered == dataSize, "\(name)")
     }
 }
+
+/// Every input the fuzz-gguf target (fuzz/FuzzGGUF.swift) found (fuzz/crashes/gguf),
+/// replayed with the target's checks: `GGUFFile(bytes:source:)` and the decoding of every
+/// tensor answer with values or an error that starts with the file's name, names its key or
+/// tensor (or the header, a metadata pair or tensor info by index) and is at most 1024 bytes.
+struct GGUFFuzzCrashReplayTests {
+    func check(_ error: GGUFError, _ name: String) {
+        let placed = !error.key.isEmpty || !error.tensor.isEmpty || error.message.contains("header")
+            || error.message.contains("metadata pair") || error.message.contains("tensor info")
+        #expect(placed && error.description.hasPrefix("\(name): ") && error.description.utf8.count <= 1024, "\(error.description)")
+    }
+
+    @Test(arguments: repositoryFiles(in: "fuzz/crashes/gguf"))
+    func ggufInput(_ name: String) {
+        let file: GGUFFile
+        do throws(GGUFError) {
+            file = try GGUFFile(bytes: fuzzCrashBytes("gguf", name), source: name)
+        } catch {
+            check(error, name)
+            return
+        }
+        for info in file.tensors {
+            do throws(GGUFError) {
+                #expect(try file.floats(info.name).count == info.elementCount)
+                if [GGMLType.tq1_0, .tq2_0, .i2_s].contains(info.type) {
+                    #expect(try file.trits(info.name).trits.allSatisfy { (-1...1).contains($0) })
+                }
+            } catch {
+                check(error, name)
+            }
+        }
+    }
+}
