@@ -65,29 +65,7 @@ extension DecoderWeights {
         if !safetensorsFiles(directory).isEmpty { return try load(safetensorsDirectory: directory) }
         let config = try loadConfig(directory: directory).config
         let reader = TensorReader(directory: directory, config: config)
-        let c = config
-        let shapes = c.linearLayers
-        let table = [c.vocabSize, c.hiddenSize]
-        let embedding = try reader.bf16("model.embed_tokens.weight", shape: table, from: "[vocab_size, hidden_size]")
-        var layers: [DecoderLayerWeights] = []
-        for i in 0..<c.layers {
-            let p = "model.layers.\(i)."
-            func projection(_ module: String, _ shape: LinearShape) throws(DecoderLoadError) -> TernaryWeights {
-                try reader.ternary("\(p)\(module).\(shape.name)", shape: shape)
-            }
-            layers.append(DecoderLayerWeights(
-                inputNorm: try reader.bf16("\(p)input_layernorm.weight", shape: [c.hiddenSize], from: "hidden_size"),
-                q: try projection("self_attn", shapes[0]), k: try projection("self_attn", shapes[1]),
-                v: try projection("self_attn", shapes[2]), o: try projection("self_attn", shapes[3]),
-                attentionSubNorm: try reader.bf16("\(p)self_attn.attn_sub_norm.weight", shape: [c.attentionHeads * c.headDim],
-                                                  from: "num_attention_heads * head_dim"),
-                postAttentionNorm: try reader.bf16("\(p)post_attention_layernorm.weight", shape: [c.hiddenSize], from: "hidden_size"),
-                gate: try projection("mlp", shapes[4]), up: try projection("mlp", shapes[5]), down: try projection("mlp", shapes[6]),
-                ffnSubNorm: try reader.bf16("\(p)mlp.ffn_sub_norm.weight", shape: [c.intermediateSize], from: "intermediate_size")))
-        }
-        let finalNorm = try reader.bf16("model.norm.weight", shape: [c.hiddenSize], from: "hidden_size")
-        let lmHead = c.tiedEmbeddings ? nil : try reader.bf16("lm_head.weight", shape: table, from: "[vocab_size, hidden_size]")
-        return DecoderWeights(config: c, embedding: embedding, layers: layers, finalNorm: finalNorm, lmHead: lmHead)
+        return try assemble(config: config, from: reader)
     }
 
     /// The prompt of a reference run in `directory`: `prompt_ids.npy`, int32 of shape `[N]`
@@ -176,7 +154,7 @@ extension DecoderWeights {
 }
 
 /// Reads and checks the tensors of one directory against its config.
-private struct TensorReader {
+private struct TensorReader: CheckpointTensors {
     let directory: String
     let config: ModelConfig
 

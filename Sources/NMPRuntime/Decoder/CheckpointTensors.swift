@@ -1,0 +1,43 @@
+/// Where a checkpoint loader reads tensors under their Hugging Face names: a directory of
+/// `.npy` files or a set of `.safetensors` files. `DecoderWeights.assemble` maps the names
+/// to the decoder's weights once for every format.
+protocol CheckpointTensors {
+    /// A float tensor of `shape` as bf16 bits (exact), `fields` naming the config keys that
+    /// give the shape (for errors).
+    func bf16(_ tensor: String, shape: [Int], from fields: String) throws(DecoderLoadError) -> [UInt16]
+    /// A ternary projection `<name>.weight` with its scale.
+    func ternary(_ name: String, shape: LinearShape) throws(DecoderLoadError) -> TernaryWeights
+}
+
+extension DecoderWeights {
+    /// The decoder's weights from tensors named as a Hugging Face BitNet checkpoint names
+    /// them (transformers `models/bitnet/modeling_bitnet.py`): `model.embed_tokens.weight`,
+    /// per layer `model.layers.{i}.input_layernorm`, `self_attn.{q,k,v,o}_proj`,
+    /// `self_attn.attn_sub_norm`, `post_attention_layernorm`, `mlp.{gate,up,down}_proj`,
+    /// `mlp.ffn_sub_norm`; `model.norm.weight`; `lm_head.weight` when not tied.
+    static func assemble(config: ModelConfig, from reader: some CheckpointTensors) throws(DecoderLoadError) -> DecoderWeights {
+        let c = config
+        let shapes = c.linearLayers
+        let table = [c.vocabSize, c.hiddenSize]
+        let embedding = try reader.bf16("model.embed_tokens.weight", shape: table, from: "[vocab_size, hidden_size]")
+        var layers: [DecoderLayerWeights] = []
+        for i in 0..<c.layers {
+            let p = "model.layers.\(i)."
+            func projection(_ module: String, _ shape: LinearShape) throws(DecoderLoadError) -> TernaryWeights {
+                try reader.ternary("\(p)\(module).\(shape.name)", shape: shape)
+            }
+            layers.append(DecoderLayerWeights(
+                inputNorm: try reader.bf16("\(p)input_layernorm.weight", shape: [c.hiddenSize], from: "hidden_size"),
+                q: try projection("self_attn", shapes[0]), k: try projection("self_attn", shapes[1]),
+                v: try projection("self_attn", shapes[2]), o: try projection("self_attn", shapes[3]),
+                attentionSubNorm: try reader.bf16("\(p)self_attn.attn_sub_norm.weight", shape: [c.attentionHeads * c.headDim],
+                                                  from: "num_attention_heads * head_dim"),
+                postAttentionNorm: try reader.bf16("\(p)post_attention_layernorm.weight", shape: [c.hiddenSize], from: "hidden_size"),
+                gate: try projection("mlp", shapes[4]), up: try projection("mlp", shapes[5]), down: try projection("mlp", shapes[6]),
+                ffnSubNorm: try reader.bf16("\(p)mlp.ffn_sub_norm.weight", shape: [c.intermediateSize], from: "intermediate_size")))
+        }
+        let finalNorm = try reader.bf16("model.norm.weight", shape: [c.hiddenSize], from: "hidden_size")
+        let lmHead = c.tiedEmbeddings ? nil : try reader.bf16("lm_head.weight", shape: table, from: "[vocab_size, hidden_size]")
+        return DecoderWeights(config: c, embedding: embedding, layers: layers, finalNorm: finalNorm, lmHead: lmHead)
+    }
+}
