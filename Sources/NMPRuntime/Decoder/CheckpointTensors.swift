@@ -9,6 +9,19 @@ protocol CheckpointTensors {
     func ternary(_ name: String, shape: LinearShape) throws(DecoderLoadError) -> TernaryWeights
 }
 
+extension CheckpointTensors {
+    /// `flat` as an index into `shape`, e.g. `[3, 17]`.
+    func index(_ flat: Int, _ shape: [Int]) -> String {
+        var rest = flat
+        var parts = [Int](repeating: 0, count: shape.count)
+        for axis in shape.indices.reversed() where shape[axis] > 0 {
+            parts[axis] = rest % shape[axis]
+            rest /= shape[axis]
+        }
+        return "[" + parts.map(String.init).joined(separator: ", ") + "]"
+    }
+}
+
 extension DecoderWeights {
     /// The decoder's weights from tensors named as a Hugging Face BitNet checkpoint names
     /// them (transformers `models/bitnet/modeling_bitnet.py`): `model.embed_tokens.weight`,

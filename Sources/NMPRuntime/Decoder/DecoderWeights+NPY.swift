@@ -168,17 +168,6 @@ private struct TensorReader: CheckpointTensors {
         DecoderLoadError(file: file(tensor), tensor: tensor, message: message)
     }
 
-    /// `flat` as an index into `shape`, e.g. `[3, 17]`.
-    func index(_ flat: Int, _ shape: [Int]) -> String {
-        var rest = flat
-        var parts = [Int](repeating: 0, count: shape.count)
-        for axis in shape.indices.reversed() where shape[axis] > 0 {
-            parts[axis] = rest % shape[axis]
-            rest /= shape[axis]
-        }
-        return "[" + parts.map(String.init).joined(separator: ", ") + "]"
-    }
-
     /// A float32 tensor of `shape` whose values are finite bf16 values, as bf16 bit patterns.
     func bf16(_ tensor: String, shape: [Int], from fields: String) throws(DecoderLoadError) -> [UInt16] {
         let a = try array(tensor)
