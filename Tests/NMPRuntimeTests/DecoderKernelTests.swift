@@ -163,21 +163,21 @@ struct DecoderKernelTests {
     }
 
     /// The LM head: 37 rows (several blocks, quads and single rows) of 70 features.
-    @Test(arguments: [37, 4, 1])
-    func lmHead(vocab: Int) throws {
+    @Test(arguments: [37, 4, 1], TableFormat.allCases)
+    func lmHead(vocab: Int, format: TableFormat) throws {
         for config in Self.machines {
             var rng = SplitMix64(seed: UInt64(vocab))
             let hidden = 70
             let x = Self.random(hidden, &rng)
-            let head = Self.random(vocab * hidden, &rng).map(BFloat16.bits)
-            let plan = try LMHeadPlan(vocab: vocab, hidden: hidden, config: config)
+            let head = Self.random(vocab * hidden, &rng).map { format == .bf16 ? BFloat16.bits($0) : Float16($0).bitPattern }
+            let plan = try LMHeadPlan(vocab: vocab, hidden: hidden, format: format, config: config)
             let (input, weights, logits) = (0, 1 << 14, 1 << 16)
             let simulator = try Self.run(config, dram: Self.image([(input, x)], halves: [(weights, head)])) { b in
                 LMHeadKernel(plan: plan).emit(input: input, head: weights, logits: logits, into: &b)
             }
             let got = Self.floats(simulator, at: logits, count: vocab)
             let want = (0..<vocab).map { v in
-                DecoderReference.dot(head[(v * hidden)..<((v + 1) * hidden)].map(BFloat16.float), x, count: hidden, vlen: config.vlen)
+                DecoderReference.dot(head[(v * hidden)..<((v + 1) * hidden)].map(format.float), x, count: hidden, vlen: config.vlen)
             }
             #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "vlen \(config.vlen), \(plan.rowsPerBlock) rows per block")
         }

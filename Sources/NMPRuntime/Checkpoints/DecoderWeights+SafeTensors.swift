@@ -116,6 +116,7 @@ extension DecoderLoadError {
 private struct SafeTensorsReader: CheckpointTensors {
     let directory: String
     let files: [SafeTensorsFile]
+    var source: String { directory }
     let owner: [String: Int]
     /// Whether packed layers divide by their scale (`BitLinear`) or multiply (`AutoBitLinear`).
     let divides: Bool

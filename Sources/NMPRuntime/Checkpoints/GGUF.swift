@@ -177,6 +177,20 @@ public final class GGUFFile: Sendable {
         }
     }
 
+    /// The raw 16-bit patterns of an F16 or BF16 tensor `name` in ggml order (a table of
+    /// gigabytes is read without widening it to float32). Throws naming the tensor for a
+    /// missing tensor or another type.
+    public func halves(_ name: String) throws(GGUFError) -> [UInt16] {
+        let info = try tensor(name)
+        guard info.type == .f16 || info.type == .bf16 else { throw unsupported(info, "as 16-bit values (F16, BF16)") }
+        return try withData(info) { p in
+            [UInt16](unsafeUninitializedCapacity: info.elementCount) { buffer, count in
+                for i in 0..<info.elementCount { buffer[i] = GGUFDecode.u16(p, 2 * i) }
+                count = info.elementCount
+            }
+        }
+    }
+
     /// The trits of ternary tensor `name` (TQ1_0, TQ2_0 or I2_S) in ggml order, with their
     /// scales: one per 256-value block for TQ1_0 and TQ2_0 (the block's fp16 `d`), one for
     /// the tensor for I2_S. Throws naming the tensor for a missing tensor, another type, an
@@ -229,19 +243,30 @@ public struct GGUFTrits: Equatable, Sendable {
     public let blockSize: Int
 
     /// The single scale of the tensor: throws naming the tensor and the first block whose
-    /// scale differs from block 0's (a BitNet layer has one scale; TQ1_0/TQ2_0 store it
-    /// per block, so a model mapping must check they agree).
+    /// scale differs from the first's (a BitNet layer has one scale; TQ1_0/TQ2_0 store it
+    /// per block, so a model mapping must check they agree). A block whose trits are all 0
+    /// carries no scale (gguf-py's quantizer writes its absmax, 0) and is not compared; a
+    /// tensor of zeros only has scale 0. A NaN or infinite scale is an error.
     public func uniformScale() throws(GGUFError) -> Float {
-        guard let first = scales.first else {
+        guard !scales.isEmpty else {
             throw GGUFError(file: file, tensor: tensor, message: "no blocks, so no scale")
         }
-        // Compared as bit patterns: the blocks were all written from one fp16 value, and
-        // NaN must not pass.
-        if let bad = scales.firstIndex(where: { $0.bitPattern != first.bitPattern }) {
-            throw GGUFError(file: file, tensor: tensor, message: "block \(bad) has scale \(scales[bad]), block 0 has \(first); expected one scale for the tensor")
+        var first: (block: Int, scale: Float)?
+        for (block, scale) in scales.enumerated() {
+            let start = block * blockSize
+            guard trits[start ..< min(trits.count, start + blockSize)].contains(where: { $0 != 0 }) else { continue }
+            guard let (firstBlock, firstScale) = first else {
+                guard scale.isFinite else { throw GGUFError(file: file, tensor: tensor, message: "block \(block) has scale \(scale)") }
+                first = (block, scale)
+                continue
+            }
+            // Compared as bit patterns: the blocks were all written from one value.
+            if scale.bitPattern != firstScale.bitPattern {
+                throw GGUFError(file: file, tensor: tensor,
+                                message: "block \(block) has scale \(scale), block \(firstBlock) has \(firstScale); expected one scale for the tensor (nmp applies one scale per BitLinear)")
+            }
         }
-        if first.isNaN { throw GGUFError(file: file, tensor: tensor, message: "scale is NaN") }
-        return first
+        return first?.scale ?? 0
     }
 }
 

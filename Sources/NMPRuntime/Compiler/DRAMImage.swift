@@ -30,3 +30,47 @@ enum DRAMImage {
         }
     }
 }
+
+/// Where a compiler writes DRAM contents: an image's data array (`DRAMArray`), or a
+/// simulator's DRAM directly (`SimulatorDRAM`: a model of a gigabyte is not copied twice).
+protocol DRAMWriter {
+    /// Writes `bytes` at `address`.
+    mutating func write(_ bytes: [UInt8], at address: Int)
+}
+
+extension DRAMWriter {
+    /// float32 values, little-endian.
+    mutating func write(floats values: [Float], at address: Int) {
+        var bytes: [UInt8] = []
+        DRAMImage.appendFloats(values, to: &bytes)
+        write(bytes, at: address)
+    }
+
+    /// 16-bit patterns (bf16 or fp16), little-endian.
+    mutating func write(halves values: [UInt16], at address: Int) {
+        var bytes: [UInt8] = []
+        DRAMImage.appendHalves(values, to: &bytes)
+        write(bytes, at: address)
+    }
+}
+
+/// A DRAM image's data: bytes from address 0, zero-padded up to each write.
+struct DRAMArray: DRAMWriter {
+    var bytes: [UInt8] = []
+
+    mutating func write(_ data: [UInt8], at address: Int) {
+        DRAMImage.pad(&bytes, to: address + data.count)
+        bytes.replaceSubrange(address ..< address + data.count, with: data)
+    }
+}
+
+/// A simulator's DRAM, written by the host before a run.
+struct SimulatorDRAM: DRAMWriter {
+    let simulator: Simulator
+
+    mutating func write(_ data: [UInt8], at address: Int) {
+        // The layout was checked against the DRAM's size, so a write outside is a bug.
+        let written = simulator.write(.dram, at: address, bytes: data)
+        precondition(written, "a host write of \(data.count) bytes at \(address) is outside DRAM")
+    }
+}

@@ -5,11 +5,24 @@ protocol CheckpointTensors {
     /// A float tensor of `shape` as bf16 bits (exact), `fields` naming the config keys that
     /// give the shape (for errors).
     func bf16(_ tensor: String, shape: [Int], from fields: String) throws(DecoderLoadError) -> [UInt16]
+    /// The file or directory read (for errors).
+    var source: String { get }
+    /// How the checkpoint names the tensor that Hugging Face names `tensor` (default: the same).
+    func name(of tensor: String) -> String
     /// A ternary projection `<name>.weight` with its scale.
     func ternary(_ name: String, shape: LinearShape) throws(DecoderLoadError) -> TernaryWeights
+    /// The embedding or LM head `[vocab, hidden]` as 16-bit patterns and their format
+    /// (default: `bf16`'s, in bf16).
+    func table(_ tensor: String, shape: [Int], from fields: String) throws(DecoderLoadError) -> (bits: [UInt16], format: TableFormat)
 }
 
 extension CheckpointTensors {
+    func name(of tensor: String) -> String { tensor }
+
+    func table(_ tensor: String, shape: [Int], from fields: String) throws(DecoderLoadError) -> (bits: [UInt16], format: TableFormat) {
+        (try bf16(tensor, shape: shape, from: fields), .bf16)
+    }
+
     /// `flat` as an index into `shape`, e.g. `[3, 17]`.
     func index(_ flat: Int, _ shape: [Int]) -> String {
         var rest = flat
@@ -32,7 +45,7 @@ extension DecoderWeights {
         let c = config
         let shapes = c.linearLayers
         let table = [c.vocabSize, c.hiddenSize]
-        let embedding = try reader.bf16("model.embed_tokens.weight", shape: table, from: "[vocab_size, hidden_size]")
+        let embedding = try reader.table("model.embed_tokens.weight", shape: table, from: "[vocab_size, hidden_size]")
         var layers: [DecoderLayerWeights] = []
         for i in 0..<c.layers {
             let p = "model.layers.\(i)."
@@ -50,7 +63,16 @@ extension DecoderWeights {
                 ffnSubNorm: try reader.bf16("\(p)mlp.ffn_sub_norm.weight", shape: [c.intermediateSize], from: "intermediate_size")))
         }
         let finalNorm = try reader.bf16("model.norm.weight", shape: [c.hiddenSize], from: "hidden_size")
-        let lmHead = c.tiedEmbeddings ? nil : try reader.bf16("lm_head.weight", shape: table, from: "[vocab_size, hidden_size]")
-        return DecoderWeights(config: c, embedding: embedding, layers: layers, finalNorm: finalNorm, lmHead: lmHead)
+        var lmHead: [UInt16]?
+        if !c.tiedEmbeddings {
+            let head = try reader.table("lm_head.weight", shape: table, from: "[vocab_size, hidden_size]")
+            guard head.format == embedding.format else {
+                throw DecoderLoadError(file: reader.source, tensor: reader.name(of: "lm_head.weight"),
+                                       message: "stored as \(head.format.rawValue) but the embedding as \(embedding.format.rawValue): the machine reads both tables in one format")
+            }
+            lmHead = head.bits
+        }
+        return DecoderWeights(config: c, embedding: embedding.bits, layers: layers, finalNorm: finalNorm, lmHead: lmHead,
+                              tableFormat: embedding.format)
     }
 }

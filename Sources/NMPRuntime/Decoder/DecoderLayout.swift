@@ -20,14 +20,24 @@ public struct DecoderLayout: Sendable {
     public let capacity: Int
     public let kvFormat: KVCacheFormat
 
-    /// int32 token ids `[tokens]`; RoPE cos and sin `[tokens][headDim / 2]` float32 for the
-    /// positions context ..< context + tokens.
-    public var ids = 0, cos = 0, sin = 0
+    /// Tokens the id and activation buffers hold (at least `tokens`): a generation lays out
+    /// every pass for its longest one, so that all passes share one DRAM (`DecoderSession`).
+    public let bufferTokens: Int
+    /// int32 token ids `[bufferTokens]`.
+    public var ids = 0
+    /// RoPE cos and sin tables, `[capacity][headDim / 2]` float32: the angles of every
+    /// position the cache holds (constant data, written once).
+    public var cosTable = 0, sinTable = 0
+    /// The rows of `cosTable` and `sinTable` for this pass's positions context ..< context + tokens.
+    public var cos: Int { cosTable + ropeRowBytes * context }
+    public var sin: Int { sinTable + ropeRowBytes * context }
+    /// Bytes of one position's row of a RoPE table.
+    public let ropeRowBytes: Int
     public var layers: [Layer] = []
     public var finalNorm = 0
     /// End of the weights and tables (the part of the image that must be written).
     public var weightsEnd = 0
-    /// float32 activations `[tokens, width]`.
+    /// float32 activations `[bufferTokens, width]`.
     public var x = 0, h = 0, q = 0, k = 0, v = 0, attention = 0, projected = 0, gate = 0, up = 0
     /// The final norm's output for the last token `[hidden]` and the logits `[vocab]`.
     public var finalHidden = 0, logits = 0
@@ -38,16 +48,22 @@ public struct DecoderLayout: Sendable {
     public var packedBytesPerLayer = 0
 
     /// Lays out `layers` layers of `model` on `machine`.
+    /// - Parameter bufferTokens: tokens the id and activation buffers hold (default `tokens`).
     /// - Throws: `CompileError` when the sizes overflow or exceed the machine's DRAM.
     public init(model m: ModelConfig, machine: MachineConfig, layers layerCount: Int, tokens: Int, context: Int,
-                capacity: Int? = nil, kvFormat: KVCacheFormat) throws(CompileError) {
+                capacity: Int? = nil, bufferTokens: Int? = nil, kvFormat: KVCacheFormat) throws(CompileError) {
         guard tokens >= 1, context >= 0, capacity ?? Int.max >= context + tokens else {
             throw CompileError("a KV cache of \(capacity ?? 0) positions cannot hold context \(context) + \(tokens) token(s)")
+        }
+        guard bufferTokens ?? tokens >= tokens else {
+            throw CompileError("buffers for \(bufferTokens ?? 0) token(s) cannot hold a pass of \(tokens)")
         }
         self.tokens = tokens
         self.context = context
         self.capacity = capacity ?? context + tokens
+        self.bufferTokens = bufferTokens ?? tokens
         self.kvFormat = kvFormat
+        ropeRowBytes = 4 * (m.headDim / 2)
         var cursor = 0
         var overflow = false
         func take(_ factors: Int...) -> Int {
@@ -59,9 +75,10 @@ public struct DecoderLayout: Sendable {
             return start
         }
         let hidden = m.hiddenSize, qWidth = m.attentionHeads * m.headDim, kvWidth = m.keyValueHeads * m.headDim
-        ids = take(4, tokens)
-        cos = take(4, tokens, m.headDim / 2)
-        sin = take(4, tokens, m.headDim / 2)
+        let buffered = self.bufferTokens
+        ids = take(4, buffered)
+        cosTable = take(4, self.capacity, m.headDim / 2)
+        sinTable = take(4, self.capacity, m.headDim / 2)
         var packed = 0
         for shape in m.linearLayers {
             let blocks = (shape.outFeatures + machine.rows - 1) / machine.rows
@@ -88,15 +105,15 @@ public struct DecoderLayout: Sendable {
             layers[i].keys = take(kvFormat.bytes, m.keyValueHeads, self.capacity, m.headDim)
             layers[i].values = take(kvFormat.bytes, m.keyValueHeads, self.capacity, m.headDim)
         }
-        x = take(4, tokens, hidden)
-        h = take(4, tokens, max(hidden, qWidth, m.intermediateSize))
-        q = take(4, tokens, qWidth)
-        k = take(4, tokens, kvWidth)
-        v = take(4, tokens, kvWidth)
-        attention = take(4, tokens, qWidth)
-        projected = take(4, tokens, hidden)
-        gate = take(4, tokens, m.intermediateSize)
-        up = take(4, tokens, m.intermediateSize)
+        x = take(4, buffered, hidden)
+        h = take(4, buffered, max(hidden, qWidth, m.intermediateSize))
+        q = take(4, buffered, qWidth)
+        k = take(4, buffered, kvWidth)
+        v = take(4, buffered, kvWidth)
+        attention = take(4, buffered, qWidth)
+        projected = take(4, buffered, hidden)
+        gate = take(4, buffered, m.intermediateSize)
+        up = take(4, buffered, m.intermediateSize)
         finalHidden = take(4, hidden)
         logits = take(4, m.vocabSize)
         embedding = take(2, m.vocabSize, hidden)
@@ -104,7 +121,7 @@ public struct DecoderLayout: Sendable {
         totalBytes = cursor
         guard !overflow else { throw CompileError("the decoder's DRAM layout overflows a 64-bit size") }
         guard totalBytes <= machine.dramSize, totalBytes <= Int(UInt32.max) else {
-            throw CompileError("the decoder pass needs \(totalBytes) bytes of DRAM (\(layerCount) layer(s) of weights and KV cache for \(self.capacity) positions, activations for \(tokens) token(s), the bf16 embedding and head) but the machine has \(machine.dramSize) (field dramSize)")
+            throw CompileError("the decoder pass needs \(totalBytes) bytes of DRAM (\(layerCount) layer(s) of weights and KV cache for \(self.capacity) positions, activations for \(self.bufferTokens) token(s), the bf16 embedding and head) but the machine has \(machine.dramSize) (field dramSize)")
         }
     }
 }

@@ -12,14 +12,15 @@ import NMPSimulator
 /// layer (`DecoderOperation`), so a run reports cycles, stalls, traffic and energy per
 /// operation.
 public struct DecoderProgram {
-    public let weights: DecoderWeights
+    public let model: ModelConfig
     public let machine: MachineConfig
     public let layout: DecoderLayout
     public let tokenIDs: [Int]
     public let builder: ProgramBuilder
+    /// The code and, unless the pass runs on a DRAM that already holds the model
+    /// (`DecoderSession`), the DRAM data.
     public let image: MicrocodeImage
 
-    public var model: ModelConfig { weights.config }
     public var tokens: Int { layout.tokens }
     public var context: Int { layout.context }
 
@@ -43,19 +44,36 @@ public struct DecoderProgram {
         guard context >= 0, context <= m.maxPositions - tokens else {
             throw CompileError("positions \(context) ..< \(context + tokens) go beyond max_position_embeddings \(m.maxPositions)")
         }
-        if let bad = tokenIDs.firstIndex(where: { $0 < 0 || $0 >= m.vocabSize }) {
-            throw CompileError("token id \(tokenIDs[bad]) (position \(bad)) is outside the vocabulary of \(m.vocabSize)")
-        }
+        try Self.checkIDs(tokenIDs, vocabulary: m.vocabSize)
         let layout = try DecoderLayout(model: m, machine: machine, layers: weights.layers.count, tokens: tokens,
                                        context: context, capacity: capacity, kvFormat: kvFormat)
-        self.weights = weights
+        self.model = m
         self.machine = machine
         self.layout = layout
         self.tokenIDs = tokenIDs
 
-        let scales = weights.layers.map { $0.projections.map(\.weights.scale) }
-        builder = try Self.build(model: m, machine: machine, layout: layout, weightScales: scales)
-        image = builder.image(dram: try Self.dram(weights: weights, layout: layout, tokenIDs: tokenIDs, machine: machine, cache: cache))
+        builder = try Self.build(model: m, machine: machine, layout: layout, weightScales: weights.scales, tableFormat: weights.tableFormat)
+        var image = DRAMArray()
+        try Self.writeDRAM(weights: weights, layout: layout, machine: machine, cache: cache, into: &image)
+        Self.writeIDs(tokenIDs, layout: layout, into: &image)
+        self.image = builder.image(dram: image.bytes)
+    }
+
+    /// A pass whose image carries code only (its DRAM is already written).
+    init(model: ModelConfig, machine: MachineConfig, layout: DecoderLayout, tokenIDs: [Int], builder: ProgramBuilder) {
+        self.model = model
+        self.machine = machine
+        self.layout = layout
+        self.tokenIDs = tokenIDs
+        self.builder = builder
+        image = builder.image(dram: [])
+    }
+
+    /// Every id inside the vocabulary.
+    static func checkIDs(_ tokenIDs: [Int], vocabulary: Int) throws(CompileError) {
+        if let bad = tokenIDs.firstIndex(where: { $0 < 0 || $0 >= vocabulary }) {
+            throw CompileError("token id \(tokenIDs[bad]) (position \(bad)) is outside the vocabulary of \(vocabulary)")
+        }
     }
 
     /// The most instructions a program may have: the assembler's `.text` limit (ISA.md 8.6),
@@ -67,7 +85,7 @@ public struct DecoderProgram {
     /// that its buffers fit the machine before it emits code, so building is also the
     /// complete check of a request (`DecoderPlan` builds once and drops the code).
     static func build(model m: ModelConfig, machine: MachineConfig, layout: DecoderLayout,
-                      weightScales: [[Float]]) throws(CompileError) -> ProgramBuilder {
+                      weightScales: [[Float]], tableFormat: TableFormat) throws(CompileError) -> ProgramBuilder {
         let tokens = layout.tokens, context = layout.context, kvFormat = layout.kvFormat
         // Plans first: every size check before any code.
         var plans: [BitLinearPlan] = []
@@ -81,7 +99,7 @@ public struct DecoderProgram {
         }
         let attention = try AttentionPlan(tokens: tokens, context: context, capacity: layout.capacity, heads: m.attentionHeads,
                                           kvHeads: m.keyValueHeads, headDim: m.headDim, format: kvFormat, config: machine)
-        let head = try LMHeadPlan(vocab: m.vocabSize, hidden: m.hiddenSize, config: machine)
+        let head = try LMHeadPlan(vocab: m.vocabSize, hidden: m.hiddenSize, format: tableFormat, config: machine)
 
         var b = ProgramBuilder(packing: machine.packing)
         b.requirements = [Requirement(.vlen, Int64(machine.vlen)), Requirement(.rows, Int64(machine.rows))]
@@ -91,7 +109,7 @@ public struct DecoderProgram {
         let L = layout
 
         b.enterRegion(DecoderOperation.embedding.region(layer: nil))
-        try kernels.embed(tokens: tokens, ids: L.ids, table: L.embedding, hidden: hidden, out: L.x, into: &b)
+        try kernels.embed(tokens: tokens, ids: L.ids, table: L.embedding, format: tableFormat, hidden: hidden, out: L.x, into: &b)
         for (l, layer) in L.layers.enumerated() {
             func region(_ op: DecoderOperation) { b.enterRegion(op.region(layer: l)) }
             func project(_ index: Int, _ op: DecoderOperation, from input: Int, to output: Int) {
@@ -149,34 +167,26 @@ public struct DecoderProgram {
         return b
     }
 
-    /// The DRAM image: ids, RoPE tables, norm weights, packed projections, the KV cache's
-    /// given positions, and the embedding and head tables when they are given.
-    static func dram(weights: DecoderWeights, layout L: DecoderLayout, tokenIDs: [Int], machine: MachineConfig,
-                     cache: [(keys: [UInt8], values: [UInt8])]?) throws(CompileError) -> [UInt8] {
+    /// Writes the model's DRAM contents: the RoPE tables, norm weights, packed projections,
+    /// the KV cache's given positions, and the embedding and head tables when they are given
+    /// (in address order, as `DRAMArray` needs). The token ids are `writeIDs`'.
+    static func writeDRAM(weights: DecoderWeights, layout L: DecoderLayout, machine: MachineConfig,
+                          cache: [(keys: [UInt8], values: [UInt8])]?, into dram: inout some DRAMWriter) throws(CompileError) {
         let m = weights.config
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(L.weightsEnd)
-        DRAMImage.pad(&bytes, to: L.ids)
-        for id in tokenIDs { DRAMImage.appendWord(UInt32(id), to: &bytes) }
-        let tables = RopeTables(theta: m.ropeTheta, headDim: m.headDim, positions: L.context ..< L.context + L.tokens)
-        DRAMImage.pad(&bytes, to: L.cos)
-        DRAMImage.appendFloats(tables.cos, to: &bytes)
-        DRAMImage.pad(&bytes, to: L.sin)
-        DRAMImage.appendFloats(tables.sin, to: &bytes)
+        let tables = RopeTables(theta: m.ropeTheta, headDim: m.headDim, positions: 0 ..< L.capacity)
+        dram.write(floats: tables.cos, at: L.cosTable)
+        dram.write(floats: tables.sin, at: L.sinTable)
         for (layer, w) in zip(L.layers, weights.layers) {
             for (address, vector) in [(layer.inputNorm, w.inputNorm), (layer.attentionSubNorm, w.attentionSubNorm),
                                       (layer.postAttentionNorm, w.postAttentionNorm), (layer.ffnSubNorm, w.ffnSubNorm)] {
-                DRAMImage.pad(&bytes, to: address)
-                DRAMImage.appendHalves(vector, to: &bytes)
+                dram.write(halves: vector, at: address)
             }
             for (address, projection) in zip(layer.projections, w.projections) {
-                DRAMImage.pad(&bytes, to: address)
-                bytes += WeightPacker.tiles(projection.weights.trits, rows: projection.weights.rows,
-                                            columns: projection.weights.columns, config: machine)
+                dram.write(WeightPacker.tiles(projection.weights.trits, rows: projection.weights.rows,
+                                              columns: projection.weights.columns, config: machine), at: address)
             }
         }
-        DRAMImage.pad(&bytes, to: L.finalNorm)
-        DRAMImage.appendHalves(weights.finalNorm, to: &bytes)
+        dram.write(halves: weights.finalNorm, at: L.finalNorm)
         if let cache {
             guard cache.count == L.layers.count else { throw CompileError("a KV cache of \(cache.count) layer(s) for a model of \(L.layers.count)") }
             let row = L.kvFormat.bytes * m.headDim, perHead = row * L.context
@@ -186,21 +196,21 @@ public struct DecoderProgram {
                         throw CompileError("a KV cache of \(data.count) bytes per layer; \(L.context) positions need \(m.keyValueHeads * perHead)")
                     }
                     for h in 0..<m.keyValueHeads {
-                        DRAMImage.pad(&bytes, to: base + h * L.capacity * row)
-                        bytes += data[(h * perHead)..<((h + 1) * perHead)]
+                        dram.write(Array(data[(h * perHead)..<((h + 1) * perHead)]), at: base + h * L.capacity * row)
                     }
                 }
             }
         }
-        if !weights.embedding.isEmpty {
-            DRAMImage.pad(&bytes, to: L.embedding)
-            DRAMImage.appendHalves(weights.embedding, to: &bytes)
-        }
-        if let head = weights.lmHead, !head.isEmpty {
-            DRAMImage.pad(&bytes, to: L.head)
-            DRAMImage.appendHalves(head, to: &bytes)
-        }
-        return bytes
+        if !weights.embedding.isEmpty { dram.write(halves: weights.embedding, at: L.embedding) }
+        if let head = weights.lmHead, !head.isEmpty { dram.write(halves: head, at: L.head) }
+    }
+
+    /// Writes the pass's token ids (int32) at `layout.ids`.
+    static func writeIDs(_ tokenIDs: [Int], layout: DecoderLayout, into dram: inout some DRAMWriter) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(4 * tokenIDs.count)
+        for id in tokenIDs { DRAMImage.appendWord(UInt32(id), to: &bytes) }
+        dram.write(bytes, at: layout.ids)
     }
 }
 

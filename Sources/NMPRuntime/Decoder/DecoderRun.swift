@@ -67,13 +67,26 @@ public struct DecoderRun {
     ///   bug or a cycle limit: the message names the trap).
     public init(_ program: DecoderProgram, maxCycles: Int = Simulator.defaultMaxCycles,
                 progress: ((Int, Int) -> Void)? = nil) throws(CompileError) {
-        self.program = program
-        let simulator: Simulator
+        try self.init(program, on: try Self.load(program), maxCycles: maxCycles, progress: progress, readsCache: true)
+    }
+
+    /// A simulator with `program` loaded (continuing from `previous`'s DRAM when given).
+    static func load(_ program: DecoderProgram, continuing previous: Simulator? = nil) throws(CompileError) -> Simulator {
         do {
-            simulator = try Simulator(image: program.image, config: program.machine, regions: program.builder.regions)
+            if let previous {
+                return try Simulator(image: program.image, config: program.machine, regions: program.builder.regions, continuing: previous)
+            }
+            return try Simulator(image: program.image, config: program.machine, regions: program.builder.regions)
         } catch {
             throw CompileError("cannot load the compiled decoder: \(error.description)")
         }
+    }
+
+    /// Runs `program`, already loaded on `simulator`; `readsCache` false leaves `cache` empty
+    /// (a generation keeps its cache in the machine's DRAM).
+    init(_ program: DecoderProgram, on simulator: Simulator, maxCycles: Int, progress: ((Int, Int) -> Void)?,
+         readsCache: Bool) throws(CompileError) {
+        self.program = program
         let result = progress.map { simulator.run(maxCycles: maxCycles, progress: $0) } ?? simulator.run(maxCycles: maxCycles)
         if let trap = result.trap {
             throw CompileError("the compiled decoder trapped: \(trap.cause.rawValue) at pc \(trap.pc), cycle \(trap.cycle): \(trap.detail)")
@@ -86,7 +99,7 @@ public struct DecoderRun {
         logits = words.map { Float(bitPattern: $0) }
         let row = L.kvFormat.bytes * m.headDim, positions = L.context + L.tokens
         var cache: [(keys: [UInt8], values: [UInt8])] = []
-        for layer in L.layers {
+        for layer in L.layers where readsCache {
             var pair: [[UInt8]] = []
             for base in [layer.keys, layer.values] {
                 var bytes: [UInt8] = []

@@ -157,6 +157,7 @@ extension DecoderWeights {
 private struct TensorReader: CheckpointTensors {
     let directory: String
     let config: ModelConfig
+    var source: String { directory }
 
     func file(_ tensor: String) -> String { DecoderWeights.path(directory, tensor + ".npy") }
 

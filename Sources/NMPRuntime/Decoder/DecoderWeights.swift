@@ -9,6 +9,23 @@ public enum KVCacheFormat: String, Sendable, CaseIterable {
     public var bytes: Int { self == .bf16 ? 2 : 4 }
 }
 
+/// How the token embedding and the LM head are stored in DRAM (ISA.md 11.3): bf16 as
+/// Hugging Face checkpoints store them, or fp16 as bitnet.cpp's GGUF converter writes them
+/// (`token_embd.weight` F16). The machine converts either exactly to float32 (`ldbf`,
+/// `ldhf`, same timing), so a checkpoint's table is used without rounding.
+public enum TableFormat: String, Sendable, CaseIterable {
+    case bf16, fp16
+
+    /// The float32 an element's bits stand for (exact; what the machine's load produces
+    /// for a finite value).
+    public func float(_ bits: UInt16) -> Float {
+        switch self {
+        case .bf16: BFloat16.float(bits)
+        case .fp16: Float(Float16(bitPattern: bits))
+        }
+    }
+}
+
 /// The weights of one decoder layer: seven ternary projections with their scales and four
 /// RMSNorm weight vectors stored as bfloat16 bit patterns (the checkpoints' dtype).
 public struct DecoderLayerWeights: Sendable, Equatable {
@@ -36,38 +53,49 @@ public struct DecoderLayerWeights: Sendable, Equatable {
     }
 }
 
-/// A whole BitNet b1.58 decoder's weights: the bf16 token embedding `[vocab, hidden]`, the
-/// layers, the final RMSNorm and the bf16 LM head `[vocab, hidden]` (nil when tied to the
-/// embedding).
+/// A whole BitNet b1.58 decoder's weights: the token embedding `[vocab, hidden]`, the
+/// layers, the final RMSNorm and the LM head `[vocab, hidden]` (nil when tied to the
+/// embedding), the two tables as 16-bit patterns of `tableFormat`.
 public struct DecoderWeights: Sendable, Equatable {
     public var config: ModelConfig
     public var embedding: [UInt16]
     public var layers: [DecoderLayerWeights]
     public var finalNorm: [UInt16]
     public var lmHead: [UInt16]?
+    /// The element format of `embedding` and `lmHead`.
+    public var tableFormat: TableFormat
 
-    public init(config: ModelConfig, embedding: [UInt16], layers: [DecoderLayerWeights], finalNorm: [UInt16], lmHead: [UInt16]?) {
+    public init(config: ModelConfig, embedding: [UInt16], layers: [DecoderLayerWeights], finalNorm: [UInt16], lmHead: [UInt16]?,
+                tableFormat: TableFormat = .bf16) {
         self.config = config
         self.embedding = embedding
         self.layers = layers
         self.finalNorm = finalNorm
         self.lmHead = lmHead
+        self.tableFormat = tableFormat
     }
 
     /// The LM head's rows: its own or the embedding's.
     public var head: [UInt16] { lmHead ?? embedding }
 
+    /// Each layer's seven weight scales, in `DecoderLayerWeights.projections` order.
+    public var scales: [[Float]] { layers.map { $0.projections.map(\.weights.scale) } }
+
     /// Seeded random weights of `config`'s shapes (`layers` of them, default all): trits
     /// uniform in {-1, 0, +1}, weight scales in 0.02 ... 0.1, norm weights in 0.5 ... 1.5 and
     /// embedding / head entries about N(0, 0.5), all as bf16. Without `tables` the embedding
     /// and head are empty (a cost run leaves them as zeros in DRAM).
-    public static func random(_ config: ModelConfig, layers: Int? = nil, seed: UInt64, tables: Bool = true) -> DecoderWeights {
+    public static func random(_ config: ModelConfig, layers: Int? = nil, seed: UInt64, tables: Bool = true,
+                              tableFormat: TableFormat = .bf16) -> DecoderWeights {
         var random = SplitMix64(seed: seed)
         func uniform() -> Float { Float(random.next() >> 40) / Float(1 << 24) }
         func bf16(_ value: Float) -> UInt16 { BFloat16.bits(value) }
         func vector(_ n: Int, _ low: Float, _ high: Float) -> [UInt16] { (0..<n).map { _ in bf16(low + (high - low) * uniform()) } }
         func table(_ n: Int) -> [UInt16] {
-            (0..<n).map { _ in bf16((uniform() + uniform() + uniform() - 1.5) * 0.7) }
+            (0..<n).map { _ in
+                let value = (uniform() + uniform() + uniform() - 1.5) * 0.7
+                return tableFormat == .bf16 ? bf16(value) : Float16(value).bitPattern
+            }
         }
         func ternary(_ shape: LinearShape) -> TernaryWeights {
             TernaryWeights(rows: shape.outFeatures, columns: shape.inFeatures,
@@ -85,7 +113,7 @@ public struct DecoderWeights: Sendable, Equatable {
         let embedding = tables ? table(c.vocabSize * c.hiddenSize) : []
         let finalNorm = vector(c.hiddenSize, 0.5, 1.5)
         return DecoderWeights(config: c, embedding: embedding, layers: layerWeights, finalNorm: finalNorm,
-                              lmHead: c.tiedEmbeddings || !tables ? nil : table(c.vocabSize * c.hiddenSize))
+                              lmHead: c.tiedEmbeddings || !tables ? nil : table(c.vocabSize * c.hiddenSize), tableFormat: tableFormat)
     }
 }
 

@@ -14,12 +14,12 @@ struct FloatKernels {
 
     // MARK: Embedding
 
-    /// `out[t] = f32(table[ids[t]])` for `tokens` tokens: the id by DMA, the bf16 row by
-    /// DMA, converted exactly (`ldbf`), written back as float32.
-    func embed(tokens: Int, ids: Int, table: Int, hidden: Int, out: Int, into b: inout ProgramBuilder) throws(CompileError) {
+    /// `out[t] = f32(table[ids[t]])` for `tokens` tokens: the id by DMA, the bf16 or fp16 row
+    /// by DMA, converted exactly (`ldbf` / `ldhf`), written back as float32.
+    func embed(tokens: Int, ids: Int, table: Int, format: TableFormat, hidden: Int, out: Int, into b: inout ProgramBuilder) throws(CompileError) {
         let row = Self.base, converted = Self.align(row + 2 * hidden)
         try requireActivationSRAM(converted + 4 * hidden, config, for: "the embedding fetch of a \(hidden)-wide row")
-        b.comment("embedding: one bf16 row per token id, fetched by DMA")
+        b.comment("embedding: one \(format.rawValue) row per token id, fetched by DMA")
         b.li(R.r7, vlen)
         b.li(R.r1, ids, wide: true)
         b.li(R.r2, out, wide: true)
@@ -33,12 +33,12 @@ struct FloatKernels {
             b.emit(.mul, .reg(R.r4), .reg(R.r4), .reg(R.r5), note: "row offset in the table")
             b.li(R.r5, table, wide: true)
             b.emit(.add, .reg(R.r4), .reg(R.r4), .reg(R.r5))
-            b.transfer(.dmaa, dram: R.r4, sram: row, bytes: 2 * hidden, note: "the bf16 embedding row")
+            b.transfer(.dmaa, dram: R.r4, sram: row, bytes: 2 * hidden, note: "the \(format.rawValue) embedding row")
             b.emit(.dwait, .imm(0))
             b.li(R.r5, row)
             b.li(R.r6, converted)
             b.chunks(hidden, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r10, "embed_row") { b in
-                b.emit(.ldbf, .reg(.a(0)), .mem(R.r5, 0))
+                b.emit(format.load, .reg(.a(0)), .mem(R.r5, 0))
                 b.emit(.sta, .reg(.a(0)), .mem(R.r6, 0))
                 b.addConstant(R.r5, 2 * vlen, scratch: R.r11)
                 b.addConstant(R.r6, 4 * vlen, scratch: R.r11)

@@ -74,3 +74,8 @@ func requireActivationSRAM(_ bytes: Int, _ config: MachineConfig, for what: Stri
         throw CompileError("\(what) needs \(bytes) bytes of activation SRAM but the machine has \(config.activationSRAM.size) (field activationSRAM.size)")
     }
 }
+
+extension TableFormat {
+    /// The load that converts a table's elements to float32 (ISA.md 7.12).
+    var load: Opcode { self == .bf16 ? .ldbf : .ldhf }
+}

@@ -2,24 +2,25 @@ import NMPISA
 import NMPSimulator
 
 /// The LM head on the machine (ISA.md 11.3): `logits[v] = dot(W[v], y, hidden)` for every
-/// vocabulary row of the bf16 head, streamed from DRAM in blocks of `rowsPerBlock` rows into
+/// vocabulary row of the bf16 or fp16 head, streamed from DRAM in blocks of `rowsPerBlock` rows into
 /// two activation-SRAM buffers (double-buffered DMA); the logits of a block are staged and
 /// written to DRAM with one DMA.
 struct LMHeadPlan: Sendable {
     let vocab: Int, hidden: Int
+    let format: TableFormat
     let config: MachineConfig
     let rowsPerBlock: Int
     let input = 64
     let staging: [Int]
     let weights: [Int]
 
-    init(vocab: Int, hidden: Int, config: MachineConfig) throws(CompileError) {
-        self.vocab = vocab; self.hidden = hidden; self.config = config
+    init(vocab: Int, hidden: Int, format: TableFormat, config: MachineConfig) throws(CompileError) {
+        self.vocab = vocab; self.hidden = hidden; self.format = format; self.config = config
         let fixed = AttentionPlan.align(input + 4 * hidden)
         let perRow = 2 * (2 * hidden + 4)
         let fit = (config.activationSRAM.size - fixed - 192) / perRow   // three aligned buffers after the first
         guard fit >= 1 else {
-            throw CompileError("the LM head needs \(fixed + 192 + perRow) bytes of activation SRAM (the float32 hidden state and two bf16 rows of \(hidden)) but the machine has \(config.activationSRAM.size) (field activationSRAM.size)")
+            throw CompileError("the LM head needs \(fixed + 192 + perRow) bytes of activation SRAM (the float32 hidden state and two 16-bit rows of \(hidden)) but the machine has \(config.activationSRAM.size) (field activationSRAM.size)")
         }
         rowsPerBlock = min(vocab, fit >= 4 ? min(fit, 64) / 4 * 4 : fit)
         staging = [fixed, AttentionPlan.align(fixed + 4 * rowsPerBlock)]
@@ -47,7 +48,7 @@ struct LMHeadKernel {
         b.chunks(p.hidden, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r12, "head_chunks") { b in
             b.emit(.lda, .reg(.a(2)), .mem(R.r14, 0), note: "a chunk of the hidden state")
             for r in 0..<count {
-                b.emit(.ldbf, .reg(.a(0)), .mem(R.r8, r * 2 * p.hidden))
+                b.emit(p.format.load, .reg(.a(0)), .mem(R.r8, r * 2 * p.hidden))
                 b.emit(.fvmac, .reg(.a(3 + r)), .reg(.a(0)), .reg(.a(2)))
             }
             b.addConstant(R.r8, 2 * vlen, scratch: R.r13)
@@ -66,7 +67,7 @@ struct LMHeadKernel {
 
     func emit(input: Int, head: Int, logits: Int, into b: inout ProgramBuilder) {
         let p = plan, vlen = p.config.vlen
-        b.comment("LM head: \(p.vocab) bf16 rows of \(p.hidden), \(p.rowsPerBlock) rows per DMA block")
+        b.comment("LM head: \(p.vocab) \(p.format.rawValue) rows of \(p.hidden), \(p.rowsPerBlock) rows per DMA block")
         b.dma(.dmaa, to: p.input, from: input, bytes: 4 * p.hidden, note: "the final hidden state")
         b.li(R.r7, vlen)
         b.li(R.r1, head, wide: true)

@@ -59,7 +59,7 @@ public struct DecoderPlan: Sendable {
         // Building the program is the complete check: every kernel checks its buffers
         // against the machine (the code is dropped; the simulation builds it again).
         _ = try DecoderProgram.build(model: model, machine: machine, layout: layout,
-                                     weightScales: Array(repeating: Array(repeating: 1, count: 7), count: simulated))
+                                     weightScales: Array(repeating: Array(repeating: 1, count: 7), count: simulated), tableFormat: .bf16)
         // Host memory for the simulated layers' trits and the image: bounded.
         let host = Checked.product([3, layout.weightsEnd])
         guard let host, host <= Self.hostMemoryBudget else {

@@ -220,7 +220,7 @@ public struct ModelConfig: Sendable, Equatable {
 
     /// The first field whose size makes a parameter count overflow Int, if any; checked
     /// arithmetic mirroring the properties above.
-    private func firstOverflowingField() -> String? {
+    func firstOverflowingField() -> String? {
         func mul(_ a: Int, _ b: Int) -> Int? { Checked.product([a, b]) }
         func add(_ values: [Int?]) -> Int? { Checked.sum(values) }
         guard let queryWidth = mul(attentionHeads, headDim), let keyValueWidth = mul(keyValueHeads, headDim) else {

@@ -70,16 +70,16 @@ public struct DecoderReference: Sendable {
         for (index, token) in tokens.enumerated() {
             let p = position
             growRopeTables(through: p)
-            // 11.3: the embedding row, bf16 converted exactly.
+            // 11.3: the embedding row, bf16 or fp16 converted exactly.
             let row = token * c.hiddenSize
-            var x = weights.embedding[row..<(row + c.hiddenSize)].map(BFloat16.float)
+            var x = weights.embedding[row..<(row + c.hiddenSize)].map(weights.tableFormat.float)
             for l in weights.layers.indices {
                 x = Self.layer(x, position: p, weights: weights.layers[l], config: c, cache: &caches[l],
                                cos: cosTable, sin: sinTable, vlen: vlen)
             }
             position += 1
             if allLogits || index == tokens.count - 1 {
-                logits.append(Self.logits(x, finalNorm: weights.finalNorm, head: weights.head, eps: eps, vlen: vlen))
+                logits.append(Self.logits(x, finalNorm: weights.finalNorm, head: weights.head, format: weights.tableFormat, eps: eps, vlen: vlen))
             }
         }
         return logits
@@ -302,7 +302,7 @@ public struct DecoderReference: Sendable {
     /// - Parameters:
     ///   - head: row-major `[vocab][x.count]` bf16 bit patterns.
     /// - Precondition: `finalNorm.count == x.count`, `head.count` a multiple of it.
-    public static func logits(_ x: [Float], finalNorm: [UInt16], head: [UInt16], eps: Float, vlen: Int) -> [Float] {
+    public static func logits(_ x: [Float], finalNorm: [UInt16], head: [UInt16], format: TableFormat = .bf16, eps: Float, vlen: Int) -> [Float] {
         let hidden = x.count
         precondition(hidden > 0 && head.count % hidden == 0, "DecoderReference.logits: a head of \(head.count) values for hidden \(hidden)")
         let y = rmsNorm(x, weight: finalNorm, eps: eps, vlen: vlen)
@@ -311,9 +311,9 @@ public struct DecoderReference: Sendable {
         logits.reserveCapacity(head.count / hidden)
         y.withUnsafeBufferPointer { yp in
             for start in stride(from: 0, to: head.count, by: hidden) {
-                // Converting row by row keeps the head in bf16 (a float32 copy of a 128k x
-                // 2560 head would take 1.3 GB).
-                for i in 0..<hidden { row[i] = BFloat16.float(head[start + i]) }
+                // Converting row by row keeps the head in 16 bits (a float32 copy of a 128k
+                // x 2560 head would take 1.3 GB).
+                for i in 0..<hidden { row[i] = format.float(head[start + i]) }
                 logits.append(row.withUnsafeBufferPointer { dot($0, 0, yp, 0, count: hidden, vlen: vlen) })
             }
         }

@@ -40,6 +40,17 @@ extension Simulator {
         return Array(UnsafeBufferPointer(start: memory.bytes + address, count: count))
     }
 
+    /// Writes `bytes` into a memory at `address`, as a host does before it starts a program
+    /// (the model's weights, a prompt's token ids). Returns false, writing nothing, if the
+    /// range is not inside the memory.
+    @discardableResult
+    public func write(_ space: MemorySpace, at address: Int, bytes: [UInt8]) -> Bool {
+        let memory = self.memory(space)
+        guard memory.contains(address, bytes.count) else { return false }
+        bytes.withUnsafeBufferPointer { (memory.bytes + address).update(from: $0.baseAddress!, count: bytes.count) }
+        return true
+    }
+
     /// The size of a memory in bytes.
     public func size(of space: MemorySpace) -> Int { memory(space).size }
 

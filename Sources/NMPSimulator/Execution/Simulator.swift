@@ -65,7 +65,24 @@ public final class Simulator {
     ///   image's requirements (`.require`), a data section does not fit its memory, the
     ///   image's packing differs from the config's, the regions do not give one valid region
     ///   per instruction, or the host cannot allocate the memories.
-    public init(image: MicrocodeImage, config: MachineConfig = MachineConfig(), regions: CodeRegions? = nil) throws(LoadError) {
+    public convenience init(image: MicrocodeImage, config: MachineConfig = MachineConfig(), regions: CodeRegions? = nil) throws(LoadError) {
+        try self.init(image: image, config: config, regions: regions, dramOf: nil)
+    }
+
+    /// Loads `image` onto a reset machine whose DRAM is the one `previous` left: DRAM is
+    /// off-chip memory and keeps its contents from one program to the next (a model's
+    /// weights and KV cache between the passes of a generation), while the SRAMs, registers,
+    /// counters and DMA queue start reset. The image's DRAM data, if any, is written over it.
+    /// `previous` must not run afterwards (the two share the memory). Throws as
+    /// `init(image:config:regions:)`, and if the machines' DRAM sizes differ.
+    public convenience init(image: MicrocodeImage, config: MachineConfig, regions: CodeRegions? = nil, continuing previous: Simulator) throws(LoadError) {
+        guard previous.config.dramSize == config.dramSize else {
+            throw LoadError("the DRAM to continue from has \(previous.config.dramSize) bytes but this machine has \(config.dramSize)")
+        }
+        try self.init(image: image, config: config, regions: regions, dramOf: previous)
+    }
+
+    private init(image: MicrocodeImage, config: MachineConfig, regions: CodeRegions?, dramOf previous: Simulator?) throws(LoadError) {
         do {
             try config.validate()
         } catch {
@@ -88,7 +105,7 @@ public final class Simulator {
         try regions?.validate(codeCount: image.code.count)
         guard let weight = Memory(size: config.weightSRAM.size),
               let activation = Memory(size: config.activationSRAM.size),
-              let dramMemory = Memory(size: config.dramSize)
+              let dramMemory = previous?.dram ?? Memory(size: config.dramSize)
         else { throw LoadError("cannot allocate the machine's memories on this host") }
         self.config = config
         self.image = image

@@ -1,0 +1,158 @@
+import Foundation
+import NMPRuntime
+import NMPSimulator
+import NMPTestSupport
+import Testing
+
+/// Real checkpoint files written by the `gguf` and `safetensors` Python packages
+/// (Tests/NMPRuntimeTests/Fixtures/generate/make_generate_fixtures.py): one tiny model in
+/// four files, read back weight by weight against what the script wrote, and generating on
+/// the machine the tokens a float32 NumPy reference generates.
+enum GenerationFixtures {
+    static let folder = repositoryRoot.appendingPathComponent("Tests/NMPRuntimeTests/Fixtures/generate")
+    static func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+    static func npy(_ name: String) throws -> NPYArray {
+        try NPY.read([UInt8](Data(contentsOf: folder.appendingPathComponent(name))), source: name)
+    }
+    /// Every checkpoint of the fixture model.
+    static let checkpoints = ["tq2_0.gguf", "tq1_0.gguf", "i2_s.gguf", "safetensors"]
+    static let promptIDs: [Int] = (try? npy("prompt_ids.npy").int32s()?.map(Int.init)) ?? []
+    static let generatedIDs: [Int] = (try? npy("generated_ids.npy").int32s()?.map(Int.init)) ?? []
+
+    /// A machine with room for the model (the default DRAM is plenty; less keeps tests light).
+    static var machine: MachineConfig {
+        var m = MachineConfig()
+        m.dramSize = 1 << 24
+        return m
+    }
+
+    /// Greedy generation on the machine through a `DecoderSession`: the tokens and the logits
+    /// each came from.
+    static func generate(_ weights: DecoderWeights, prompt: [Int], steps: Int, kvFormat: KVCacheFormat,
+                         machine: MachineConfig = machine) throws -> (ids: [Int], logits: [[Float]]) {
+        let session = try DecoderSession(weights: weights, machine: machine, capacity: prompt.count + steps,
+                                         maxTokens: prompt.count, kvFormat: kvFormat)
+        var input = prompt, ids: [Int] = [], logits: [[Float]] = []
+        for _ in 0..<steps {
+            let run = try session.step(input)
+            let next = Greedy.argmax(run.logits)
+            ids.append(next)
+            logits.append(run.logits)
+            input = [next]
+        }
+        return (ids, logits)
+    }
+}
+
+struct GenerationFixtureTests {
+    /// Every trit, scale, norm weight and embedding value of each file equals what the
+    /// script wrote (its own arrays, not another reader's output).
+    @Test(arguments: GenerationFixtures.checkpoints)
+    func everyWeightReadsBack(_ name: String) throws {
+        let checkpoint = try Checkpoint.load(GenerationFixtures.path(name))
+        let w = checkpoint.weights
+        let c = w.config
+        #expect(c.layers == 2 && c.hiddenSize == 256 && c.intermediateSize == 256)
+        #expect(c.attentionHeads == 4 && c.keyValueHeads == 2 && c.headDim == 64)
+        #expect(c.activation == .relu2 && c.tiedEmbeddings && c.ropeTheta == 500_000)
+        // GGUF stores the epsilon as float32; the machine uses it as float32 either way.
+        #expect(Float(c.rmsNormEps) == Float(1e-5))
+        #expect(c.maxPositions == 64)
+        let codes = try #require(try GenerationFixtures.npy("trit_codes.npy").int8s()).map { UInt8(bitPattern: $0) }
+        let expectedTrits = codes.flatMap { byte in (0..<4).map { Int8((byte >> (2 * $0)) & 3) - 1 } }
+        let trits = w.layers.flatMap { layer in layer.projections.flatMap(\.weights.trits) }
+        #expect(trits.count == expectedTrits.count)
+        #expect(trits == expectedTrits, "\(name): trits")
+        let scales = w.layers.flatMap { layer in layer.projections.map(\.weights.scale) }
+        #expect(scales == (try GenerationFixtures.npy("scales.npy").floats()), "\(name): scales")
+        let norms = w.layers.flatMap { $0.inputNorm + $0.attentionSubNorm + $0.postAttentionNorm + $0.ffnSubNorm } + w.finalNorm
+        #expect(norms.map(BFloat16.float) == (try GenerationFixtures.npy("norms.npy").floats()), "\(name): norms")
+        #expect(w.embedding.map(w.tableFormat.float) == (try GenerationFixtures.npy("embedding.npy").floats()), "\(name): embedding")
+        #expect(w.tableFormat == (name.hasSuffix(".gguf") ? .fp16 : .bf16))
+    }
+
+    /// The NumPy reference's greedy tokens, with a float32 KV cache as the reference keeps
+    /// one; its logits within 1e-4 (the step margins are at least 0.048, README).
+    @Test(arguments: GenerationFixtures.checkpoints)
+    func generatesTheReferenceTokens(_ name: String) throws {
+        let weights = try Checkpoint.load(GenerationFixtures.path(name)).weights
+        let expected = try GenerationFixtures.npy("logits.npy").floats()
+        let vocab = weights.config.vocabSize
+        let steps = GenerationFixtures.generatedIDs.count
+        try #require(steps > 0 && expected.count == steps * vocab)
+        let (ids, logits) = try GenerationFixtures.generate(weights, prompt: GenerationFixtures.promptIDs, steps: steps, kvFormat: .fp32)
+        #expect(ids == GenerationFixtures.generatedIDs, "\(name)")
+        var largest: Float = 0
+        for (step, row) in logits.enumerated() {
+            for (i, value) in row.enumerated() { largest = max(largest, abs(value - expected[step * vocab + i])) }
+        }
+        #expect(largest <= 1e-4, "\(name): max |logit - NumPy| = \(largest)")
+    }
+
+    /// Bit-exact with the whole-model reference, bf16 cache (the default), tokens and logits,
+    /// on the default machine and on odd lane counts.
+    @Test(arguments: [(128, 64, 32), (7, 3, 5)])
+    func bitExactWithTheReference(_ lanes: (vlen: Int, floatLanes: Int, rows: Int)) throws {
+        let weights = try Checkpoint.load(GenerationFixtures.path("tq2_0.gguf")).weights
+        var machine = GenerationFixtures.machine
+        machine.vlen = lanes.vlen
+        machine.floatLanes = lanes.floatLanes
+        machine.rows = lanes.rows
+        let prompt = GenerationFixtures.promptIDs
+        let (ids, logits) = try GenerationFixtures.generate(weights, prompt: prompt, steps: 4, kvFormat: .bf16, machine: machine)
+        var reference = DecoderReference(weights: weights, vlen: machine.vlen, kvFormat: .bf16)
+        var input = prompt
+        for (step, row) in logits.enumerated() {
+            let want = reference.forward(input).last!
+            #expect(row.map(\.bitPattern) == want.map(\.bitPattern), "step \(step)")
+            #expect(ids[step] == Greedy.argmax(want))
+            input = [ids[step]]
+        }
+    }
+}
+
+/// `DecoderSession` against separate passes: the same logits (bit-exact with the reference)
+/// and the same cycles, with fp16 tables, an untied head and both cache formats.
+struct DecoderSessionTests {
+    static let mqa = ModelConfig(modelType: "bitnet", hiddenSize: 24, intermediateSize: 50, layers: 3, attentionHeads: 6,
+                                 keyValueHeads: 1, headDim: 4, vocabSize: 61, activation: .relu2, rmsNormEps: 1e-5,
+                                 ropeTheta: 500_000, maxPositions: 40, tiedEmbeddings: false)
+
+    @Test(arguments: TableFormat.allCases, KVCacheFormat.allCases)
+    func sessionPassesEqualSeparatePasses(_ table: TableFormat, _ cache: KVCacheFormat) throws {
+        let weights = DecoderWeights.random(Self.mqa, seed: 77, tableFormat: table)
+        let machine = GenerationFixtures.machine
+        let prompt = [3, 60, 0, 17, 17]
+        let session = try DecoderSession(weights: weights, machine: machine, capacity: 9, maxTokens: prompt.count, kvFormat: cache)
+        var reference = DecoderReference(weights: weights, vlen: machine.vlen, kvFormat: cache)
+        var separate = try DecoderRun(DecoderProgram(weights: weights, machine: machine, tokenIDs: prompt, context: 0, kvFormat: cache))
+        var input = prompt
+        for step in 0..<4 {
+            let run = try session.step(input)
+            #expect(run.logits.map(\.bitPattern) == reference.forward(input).last!.map(\.bitPattern), "step \(step)")
+            #expect(run.logits.map(\.bitPattern) == separate.logits.map(\.bitPattern), "step \(step)")
+            #expect(run.result.counters.cycles == separate.result.counters.cycles, "step \(step)")
+            let next = Greedy.argmax(run.logits)
+            separate = try DecoderRun(DecoderProgram(weights: weights, machine: machine, tokenIDs: [next], context: session.position,
+                                                     kvFormat: cache, cache: separate.cache))
+            input = [next]
+        }
+        #expect(session.position == prompt.count + 3)
+        // The cache is full after one more token; a pass beyond it, an id outside the
+        // vocabulary and an over-long pass are errors, not traps.
+        _ = try session.step([1])
+        #expect(throws: CompileError.self) { try session.step([1]) }
+        #expect(throws: CompileError.self) { try DecoderSession(weights: weights, machine: machine, capacity: 41, maxTokens: 1) }
+        let fresh = try DecoderSession(weights: weights, machine: machine, capacity: 9, maxTokens: 2)
+        #expect(throws: CompileError.self) { try fresh.step([61]) }
+        #expect(throws: CompileError.self) { try fresh.step([1, 2, 3]) }
+    }
+
+    @Test func argmaxTakesTheFirstMaximumAndSkipsNaN() {
+        #expect(Greedy.argmax([1, 3, 3, 2]) == 1)
+        #expect(Greedy.argmax([.nan, -5, -1, .nan]) == 2)
+        #expect(Greedy.argmax([-.infinity, -.infinity]) == 0)
+        #expect(Greedy.argmax([.nan]) == 0)
+        #expect(Greedy.argmax([0, .infinity, 1]) == 1)
+    }
+}
