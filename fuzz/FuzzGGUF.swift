@@ -1,5 +1,6 @@
 // libFuzzer target: bytes -> GGUFFile(bytes:source:) -> every tensor decoded as floats and,
-// for the ternary types, as trits with their uniform scale. The reader must never trap, never
+// for the ternary types, as trits with their uniform scale; then the file mapped onto a
+// decoder (`DecoderWeights.load(gguf:)`: metadata keys, tensor names, types and shapes). The reader must never trap, never
 // allocate more than the input justifies (run.sh sets -malloc_limit_mb=128), and every error
 // must start with the file's name and name its key or tensor (or the header, a metadata pair
 // or a tensor info by index when no name was read yet), in at most 1024 bytes. A decoded
@@ -44,6 +45,17 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         } catch {
             check(error)
         }
+    }
+    do throws(DecoderLoadError) {
+        let weights = try DecoderWeights.load(gguf: file)
+        let c = weights.config
+        guard weights.layers.count == c.layers, weights.embedding.count == c.vocabSize * c.hiddenSize,
+              weights.layers.allSatisfy({ $0.projections.allSatisfy { $0.weights.trits.allSatisfy { (-1...1).contains($0) } } }) else {
+            fatalError("a decoder whose tensors disagree with its config")
+        }
+    } catch {
+        let text = error.description
+        guard text.hasPrefix("input: "), text.utf8.count <= 1024 else { fatalError("unhelpful error: \(text.prefix(300))") }
     }
     return 0
 }
