@@ -144,6 +144,11 @@ extension ModelConfig {
 }
 
 extension DecoderWeights {
+    /// The name llama.cpp gives Hugging Face tensor `name` in a GGUF file
+    /// ("model.layers.3.mlp.up_proj.weight" is "blk.3.ffn_up.weight"); `name` itself when
+    /// it has no GGUF name.
+    public static func ggufName(_ name: String) -> String { GGUFTensorNames.gguf(name) }
+
     /// Loads a decoder from the GGUF file at `path` (memory-mapped: only the tensor being
     /// converted is read at a time), with the config its metadata describes
     /// (`ModelConfig(gguf:)`).

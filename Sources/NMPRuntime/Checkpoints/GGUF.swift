@@ -242,6 +242,14 @@ public struct GGUFTrits: Equatable, Sendable {
     /// The values each scale applies to (256, or the element count for I2_S).
     public let blockSize: Int
 
+    public init(file: String, tensor: String, trits: [Int8], scales: [Float], blockSize: Int) {
+        self.file = file
+        self.tensor = tensor
+        self.trits = trits
+        self.scales = scales
+        self.blockSize = blockSize
+    }
+
     /// The single scale of the tensor: throws naming the tensor and the first block whose
     /// scale differs from the first's (a BitNet layer has one scale; TQ1_0/TQ2_0 store it
     /// per block, so a model mapping must check they agree). A block whose trits are all 0

@@ -20,6 +20,8 @@ so one set of expected tokens serves all):
 - i2_s.gguf: "bitnet-b1.58" with I2_S projections (BitNet type 36, written by hand after
   `quantize_to_i2_s`: gguf-py has no I2_S; the tensor is added as int8 bytes and its type
   and dimensions patched, as in ../gguf/make_gguf_fixtures.py).
+- float.gguf: another, very small model in mainline llama.cpp's F16 layout (see
+  write_float_gguf), for the float-projection path and llama.cpp's optional `.scale`.
 - safetensors/: config.json (model_type bitnet, quantization_config linear_class
   "autobitlinear", offline: the weight_scale multiplies), model.safetensors written by
   safetensors.numpy (projections packed uint8 [out/4, in] as transformers' pack_weights,
@@ -248,6 +250,58 @@ def write_safetensors(W):
         dst.write(src.read())
 
 
+def write_float_gguf():
+    """float.gguf: a very small model (hidden 16, FFN 32, 2 layers, vocab 8, 2 heads of 8,
+    1 KV head) as mainline llama.cpp's converter writes a BitNet model with --outtype f16
+    (architecture "bitnet", no hidden_activation key: SiLU): projections F16 holding
+    weight_quant's -s, 0, +s, some with the optional `<name>.scale` F32 [1] tensor that
+    llama.cpp multiplies into the product; token_embd and output F32 values exact in bf16
+    (an untied head); no tokenizer. Expected: float.trit_codes.npy (as trit_codes.npy) and
+    float.scales.npy (s times the .scale tensor where there is one)."""
+    rng = np.random.default_rng(SEED + 1000)
+    H, I, V, nh, nkv, D, layers = 16, 32, 8, 2, 1, 8, 2
+    path = os.path.join(HERE, "float.gguf")
+    w = gguf.GGUFWriter(path, arch="bitnet")
+    w.add_context_length(32)
+    w.add_embedding_length(H)
+    w.add_block_count(layers)
+    w.add_feed_forward_length(I)
+    w.add_head_count(nh)
+    w.add_head_count_kv(nkv)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_rope_freq_base(10000.0)
+    w.add_tensor("token_embd.weight", decoder.to_bf16(rng.standard_normal((V, H)).astype(F32) * F32(0.5)))
+    shapes = dict(attn_q=(nh * D, H), attn_k=(nkv * D, H), attn_v=(nkv * D, H), attn_output=(H, nh * D),
+                  ffn_gate=(I, H), ffn_up=(I, H), ffn_down=(H, I))
+    trits, scales = [], []
+    for L in range(layers):
+        for hf, g in NORMS:
+            n = I if hf == "mlp.ffn_sub_norm" else H
+            w.add_tensor(f"blk.{L}.{g}.weight", decoder.to_bf16(rng.uniform(0.5, 1.5, size=n).astype(F32)))
+        for k, (_, _, g) in enumerate(PROJ):
+            t = rng.choice(np.array([-1, 0, 1], dtype=np.int8), size=shapes[g], p=[0.3, 0.4, 0.3])
+            s = F32(rng.integers(10, 52) / 512)
+            w.add_tensor(f"blk.{L}.{g}.weight", (t.astype(F32) * s).astype(np.float16))
+            extra = F32(1)
+            if (L + k) % 3 == 0:
+                extra = F32(rng.integers(1, 8) / 4)
+                w.add_tensor(f"blk.{L}.{g}.scale", np.array([extra], dtype=F32))
+            trits.append(t.reshape(-1))
+            scales.append(F32(s * extra))
+    w.add_tensor("output_norm.weight", decoder.to_bf16(rng.uniform(0.5, 1.5, size=H).astype(F32)))
+    w.add_tensor("output.weight", decoder.to_bf16(rng.standard_normal((V, H)).astype(F32) * F32(0.5)))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    all_trits = np.concatenate(trits)
+    all_trits = np.concatenate([all_trits, np.zeros((-all_trits.size) % 4, dtype=np.int8)])
+    codes = (all_trits.astype(np.int16) + 1).astype(np.uint8).reshape(-1, 4)
+    packed = codes[:, 0] | (codes[:, 1] << 2) | (codes[:, 2] << 4) | (codes[:, 3] << 6)
+    np.save(os.path.join(HERE, "float.trit_codes.npy"), packed.astype(np.uint8).view(np.int8))
+    np.save(os.path.join(HERE, "float.scales.npy"), np.array(scales, dtype=F32))
+
+
 def main():
     prompt = np.array(tok.encode(PROMPT).ids, dtype=np.int32)
     # The first seed from SEED whose greedy tokens vary (a random model easily repeats one
@@ -282,6 +336,7 @@ def main():
     write_gguf(W, "tq1_0.gguf", "bitnet", "tq1_0")
     write_gguf(W, "i2_s.gguf", "bitnet-b1.58", "i2_s")
     write_safetensors(W)
+    write_float_gguf()
     text = tok.decode(list(ids), skip_special_tokens=False)
     print("vocab", VOCAB, "prompt", prompt.tolist(), "generated", ids.tolist(), repr(text))
     print("margins", ["%.4f" % m for m in margins])
