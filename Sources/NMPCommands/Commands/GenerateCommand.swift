@@ -74,7 +74,7 @@ enum GenerateCommand: Command {
         func status(_ text: String) { if terminal { console.err("\r\u{1B}[K" + text) } }
 
         status("nmp generate: reading \(path)")
-        let checkpoint: Checkpoint
+        var checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.load(path) } catch { status(""); throw .failure(error.description) }
         let model = checkpoint.weights.config
 
@@ -123,7 +123,7 @@ enum GenerateCommand: Command {
         status("nmp generate: writing \(Format.count(model.ternaryParameters)) ternary weights into the machine's DRAM")
         let session: DecoderSession
         do {
-            session = try DecoderSession(weights: checkpoint.weights, machine: machine, capacity: max(capacity, promptIDs.count),
+            session = try DecoderSession(weights: checkpoint.takeWeights(), machine: machine, capacity: max(capacity, promptIDs.count),
                                          maxTokens: promptIDs.count, kvFormat: kvFormat)
         } catch {
             status("")

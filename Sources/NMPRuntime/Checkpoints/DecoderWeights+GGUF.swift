@@ -250,7 +250,9 @@ private struct GGUFReader: CheckpointTensors {
         default:
             throw fail(name, "type \(info.type.name) is not a table format nmp reads (F16, BF16, or F32 exact in one of them): the machine reads the embedding and head as bf16 or fp16")
         }
-        if let bad = bits.firstIndex(where: { !format.float($0).isFinite }) {
+        // Non-finite: every exponent bit set (fp16 0x7C00, bf16 0x7F80), checked on the bits.
+        let exponent: UInt16 = format == .fp16 ? 0x7C00 : 0x7F80
+        if let bad = bits.firstIndex(where: { $0 & exponent == exponent }) {
             throw fail(name, "value \(format.float(bits[bad])) at index \(index(bad, shape)) is not finite")
         }
         return (bits, format)

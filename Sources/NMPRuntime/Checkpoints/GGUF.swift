@@ -141,9 +141,11 @@ public final class GGUFFile: Sendable {
         return tensors[i]
     }
 
-    /// The raw bytes of tensor `name` (a view of the map; valid while this file lives).
+    /// The raw bytes of tensor `name` (a view of the map, valid during `body`; its pages are
+    /// released from the resident set afterwards).
     func withData<R>(_ info: GGUFTensorInfo, _ body: (UnsafeRawBufferPointer) throws(GGUFError) -> R) throws(GGUFError) -> R {
         let start = dataOffset + info.offset
+        defer { storage.release(start ..< start + info.byteCount) }
         return try body(UnsafeRawBufferPointer(rebasing: storage.bytes[start..<(start + info.byteCount)]))
     }
 
@@ -204,7 +206,11 @@ public final class GGUFFile: Sendable {
         if let bad = codes.firstIndex(of: 3) {
             throw GGUFError(file: path, tensor: name, message: "\(info.type.name) element \(bad) has code 3, which is not a trit (0, 1, 2 for -1, 0, +1)")
         }
-        return GGUFTrits(file: path, tensor: name, trits: codes.map { Int8($0) - 1 }, scales: scales, blockSize: block)
+        let trits = [Int8](unsafeUninitializedCapacity: codes.count) { out, count in
+            codes.withUnsafeBufferPointer { c in for i in c.indices { out[i] = Int8(bitPattern: c[i] &- 1) } }
+            count = codes.count
+        }
+        return GGUFTrits(file: path, tensor: name, trits: trits, scales: scales, blockSize: block)
     }
 
     /// Codes 0...3 (trit + 1), the scales and the values per scale.

@@ -50,6 +50,18 @@ final class GGUFStorage: @unchecked Sendable {
         mapped = true
     }
 
+    /// Tells the kernel that `range` of a mapped file is not needed for now: its pages leave
+    /// the resident set (a read maps them in again). Decoding a model tensor by tensor then
+    /// holds one tensor's pages at a time, not the whole file. No effect on a copy.
+    func release(_ range: Range<Int>) {
+        guard mapped, let base = bytes.baseAddress else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (range.lowerBound + page - 1) / page * page   // whole pages inside the range
+        let end = range.upperBound / page * page
+        guard end > start else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, Int32(MADV_DONTNEED))
+    }
+
     deinit {
         if mapped {
             munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress), bytes.count)

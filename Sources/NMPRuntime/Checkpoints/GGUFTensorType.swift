@@ -159,9 +159,12 @@ enum GGUFDecode {
     /// uses 64-element blocks and the non-ACT_PARALLEL x86 build interleaves rows; files
     /// from the converter have this layout.)
     static func i2_s(_ p: UnsafeRawBufferPointer, elements: Int, into codes: inout [UInt8], scales: inout [Float]) {
-        for i in 0..<(elements / 128) {
-            for j in 0..<128 {
-                codes[i * 128 + j] = (p[i * 32 + j % 32] >> (6 - 2 * (j / 32))) & 3
+        codes.withUnsafeMutableBufferPointer { out in
+            for i in 0..<(elements / 128) {
+                for j in 0..<32 {
+                    let byte = p[i * 32 + j]
+                    for part in 0..<4 { out[i * 128 + 32 * part + j] = (byte >> (6 - 2 * part)) & 3 }
+                }
             }
         }
         scales.append(Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: elements / 4, as: UInt32.self))))

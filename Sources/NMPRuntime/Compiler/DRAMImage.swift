@@ -8,13 +8,15 @@ enum DRAMImage {
     }
 
     static func appendWord(_ bits: UInt32, to bytes: inout [UInt8]) {
-        bytes += [UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8),
-                  UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 24)]
+        for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: bits >> UInt32(shift))) }
     }
 
     static func appendHalves(_ values: [UInt16], to bytes: inout [UInt8]) {
         bytes.reserveCapacity(bytes.count + 2 * values.count)
-        for value in values { bytes += [UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8)] }
+        for value in values {
+            bytes.append(UInt8(truncatingIfNeeded: value))
+            bytes.append(UInt8(truncatingIfNeeded: value >> 8))
+        }
     }
 
     /// Pads with zeros up to `address`.
@@ -36,6 +38,8 @@ enum DRAMImage {
 protocol DRAMWriter {
     /// Writes `bytes` at `address`.
     mutating func write(_ bytes: [UInt8], at address: Int)
+    /// Writes 16-bit patterns (bf16 or fp16), little-endian, at `address`.
+    mutating func write(halves values: [UInt16], at address: Int)
 }
 
 extension DRAMWriter {
@@ -69,8 +73,20 @@ struct SimulatorDRAM: DRAMWriter {
     let simulator: Simulator
 
     mutating func write(_ data: [UInt8], at address: Int) {
+        data.withUnsafeBytes { write($0, at: address) }
+    }
+
+    #if _endian(little)
+    /// 16-bit values straight from their array (the host is little-endian like DRAM): a
+    /// table of hundreds of megabytes is not copied into a byte array first.
+    mutating func write(halves values: [UInt16], at address: Int) {
+        values.withUnsafeBytes { write($0, at: address) }
+    }
+    #endif
+
+    private func write(_ buffer: UnsafeRawBufferPointer, at address: Int) {
         // The layout was checked against the DRAM's size, so a write outside is a bug.
-        let written = simulator.write(.dram, at: address, bytes: data)
-        precondition(written, "a host write of \(data.count) bytes at \(address) is outside DRAM")
+        let written = simulator.write(.dram, at: address, from: buffer)
+        precondition(written, "a host write of \(buffer.count) bytes at \(address) is outside DRAM")
     }
 }

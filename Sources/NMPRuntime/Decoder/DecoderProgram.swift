@@ -172,11 +172,26 @@ public struct DecoderProgram {
     /// (in address order, as `DRAMArray` needs). The token ids are `writeIDs`'.
     static func writeDRAM(weights: DecoderWeights, layout L: DecoderLayout, machine: MachineConfig,
                           cache: [(keys: [UInt8], values: [UInt8])]?, into dram: inout some DRAMWriter) throws(CompileError) {
+        var weights = weights
+        try writeDRAM(releasing: &weights, layout: L, machine: machine, cache: cache, into: &dram, release: false)
+    }
+
+    /// `writeDRAM`, emptying each layer of `weights` once it is written when `release` is
+    /// set (so a model of gigabytes is not held twice: its trits and the DRAM copy).
+    static func writeDRAM(releasing weights: inout DecoderWeights, layout L: DecoderLayout, machine: MachineConfig,
+                          cache: [(keys: [UInt8], values: [UInt8])]?, into dram: inout some DRAMWriter, release: Bool) throws(CompileError) {
         let m = weights.config
         let tables = RopeTables(theta: m.ropeTheta, headDim: m.headDim, positions: 0 ..< L.capacity)
         dram.write(floats: tables.cos, at: L.cosTable)
         dram.write(floats: tables.sin, at: L.sinTable)
-        for (layer, w) in zip(L.layers, weights.layers) {
+        for (index, layer) in L.layers.enumerated() {
+            let w = weights.layers[index]
+            defer {
+                if release {
+                    weights.layers[index] = .empty
+                    HostMemory.returnFreedMemory()
+                }
+            }
             for (address, vector) in [(layer.inputNorm, w.inputNorm), (layer.attentionSubNorm, w.attentionSubNorm),
                                       (layer.postAttentionNorm, w.postAttentionNorm), (layer.ffnSubNorm, w.ffnSubNorm)] {
                 dram.write(halves: vector, at: address)
@@ -202,7 +217,12 @@ public struct DecoderProgram {
             }
         }
         if !weights.embedding.isEmpty { dram.write(halves: weights.embedding, at: L.embedding) }
+        if release { weights.embedding = [] }
         if let head = weights.lmHead, !head.isEmpty { dram.write(halves: head, at: L.head) }
+        if release {
+            weights.lmHead = nil
+            HostMemory.returnFreedMemory()
+        }
     }
 
     /// Writes the pass's token ids (int32) at `layout.ids`.

@@ -47,6 +47,13 @@ public struct DecoderLayerWeights: Sendable, Equatable {
         self.ffnSubNorm = ffnSubNorm
     }
 
+    /// A layer without weights (what a loader leaves once the weights are in DRAM).
+    public static let empty: DecoderLayerWeights = {
+        let none = TernaryWeights(rows: 0, columns: 0, trits: [], scale: 0)
+        return DecoderLayerWeights(inputNorm: [], q: none, k: none, v: none, o: none, attentionSubNorm: [], postAttentionNorm: [],
+                                   gate: none, up: none, down: none, ffnSubNorm: [])
+    }()
+
     /// The projections in execution order with their checkpoint names.
     public var projections: [(name: String, weights: TernaryWeights)] {
         [("q_proj", q), ("k_proj", k), ("v_proj", v), ("o_proj", o), ("gate_proj", gate), ("up_proj", up), ("down_proj", down)]

@@ -6,8 +6,8 @@ import NMPJSON
 public struct Checkpoint {
     /// The path given.
     public let path: String
-    /// The decoder's weights and config.
-    public let weights: DecoderWeights
+    /// The decoder's weights and config (empty after `takeWeights()`).
+    public private(set) var weights: DecoderWeights
     /// What was read, e.g. "GGUF v3, bitnet-b1.58, projections TQ2_0".
     public let summary: String
     /// The checkpoint's tokenizer: GGUF `tokenizer.ggml.*`, or `tokenizer.json` beside
@@ -19,6 +19,14 @@ public struct Checkpoint {
     /// End-of-sequence ids that stop a generation: the tokenizer's, and for a directory
     /// config.json's `eos_token_id` (an id or a list).
     public let endOfSequenceIDs: [Int]
+
+    /// The weights, moved out: the checkpoint keeps the config and empty tensors, so that
+    /// their new owner (a `DecoderSession`) can free them as they go into DRAM.
+    public mutating func takeWeights() -> DecoderWeights {
+        let taken = weights
+        weights = DecoderWeights(config: taken.config, embedding: [], layers: [], finalNorm: [], lmHead: nil, tableFormat: taken.tableFormat)
+        return taken
+    }
 
     /// Loads the checkpoint at `path` (a file ending in `.gguf`, or a directory).
     /// - Throws: `DecoderLoadError` naming the file and tensor or field at fault.

@@ -35,7 +35,10 @@ public final class DecoderSession {
     /// - Throws: `CompileError` when the machine cannot hold the model, a cache of
     ///   `capacity` positions or a pass of `maxTokens` tokens, or when `capacity` exceeds the
     ///   model's `max_position_embeddings`.
-    public init(weights: DecoderWeights, machine: MachineConfig, capacity: Int, maxTokens: Int,
+    ///
+    /// The session keeps only the weight scales: pass the weights with `consume` (and hold
+    /// no other copy) and each layer's trits are freed as soon as they are in DRAM.
+    public init(weights: consuming DecoderWeights, machine: MachineConfig, capacity: Int, maxTokens: Int,
                 kvFormat: KVCacheFormat = .bf16) throws(CompileError) {
         let m = weights.config
         guard maxTokens >= 1, capacity >= maxTokens else {
@@ -63,7 +66,8 @@ public final class DecoderSession {
                                      bufferTokens: maxTokens, kvFormat: kvFormat)
         simulator = try DecoderRun.load(first)
         var dram = SimulatorDRAM(simulator: simulator)
-        try DecoderProgram.writeDRAM(weights: weights, layout: layout, machine: machine, cache: nil, into: &dram)
+        var owned = consume weights
+        try DecoderProgram.writeDRAM(releasing: &owned, layout: layout, machine: machine, cache: nil, into: &dram, release: true)
     }
 
     /// Runs `tokenIDs` at the next positions through the model: the KV cache grows by them,

@@ -63,10 +63,18 @@ func bfloat16(_ bits: UInt32) -> UInt16 {
     return UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
 }
 
-/// An IEEE binary16 pattern as float32 (exact); NaN canonical.
+/// An IEEE binary16 pattern as float32 (exact); NaN canonical. Written on the bits: the
+/// toolchain's `Float(Float16)` is a library call on hosts without F16C, and an fp16 LM
+/// head converts hundreds of millions of values per token.
 @inline(__always)
 func floatFromFloat16(_ half: UInt16) -> UInt32 {
-    floatBits(Float(Float16(bitPattern: half)))
+    let sign = UInt32(half & 0x8000) << 16
+    let exponent = UInt32(half >> 10) & 0x1F
+    let fraction = UInt32(half & 0x3FF)
+    if exponent == 0x1F { return fraction == 0 ? sign | 0x7F80_0000 : canonicalNaN }
+    // A subnormal is fraction * 2^-24, exact in float32.
+    if exponent == 0 { return sign | (Float(fraction) * 0x1p-24).bitPattern }
+    return sign | ((exponent + 112) << 23) | (fraction << 13)      // rebias 15 -> 127
 }
 
 /// A float32 rounded to IEEE binary16, to nearest, ties to even (subnormals kept, too large

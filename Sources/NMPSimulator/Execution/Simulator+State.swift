@@ -51,6 +51,16 @@ extension Simulator {
         return true
     }
 
+    /// Writes the bytes of `buffer` into a memory at `address` (see `write(_:at:bytes:)`),
+    /// without an intermediate array.
+    @discardableResult
+    public func write(_ space: MemorySpace, at address: Int, from buffer: UnsafeRawBufferPointer) -> Bool {
+        let memory = self.memory(space)
+        guard memory.contains(address, buffer.count) else { return false }
+        if let source = buffer.baseAddress { UnsafeMutableRawPointer(memory.bytes + address).copyMemory(from: source, byteCount: buffer.count) }
+        return true
+    }
+
     /// The size of a memory in bytes.
     public func size(of space: MemorySpace) -> Int { memory(space).size }
 
