@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets fuzz/bin/fuzz-asm, fuzz-image, fuzz-sim, fuzz-npy, fuzz-config
-# fuzz-hfconfig, fuzz-weights, fuzz-safetensors and fuzz-gguf.
+# fuzz-hfconfig, fuzz-weights, fuzz-safetensors, fuzz-gguf and fuzz-tokenizer.
 #
 # SwiftPM is not used: each library module (NMPSupport, NMPTrits, NMPISA, NMPAssembler,
 # NMPJSON, NMPSimulator, NMPRuntime: every module before the modules that import it) is
@@ -60,4 +60,5 @@ target FuzzModelConfig.swift fuzz-hfconfig "${RUNTIME_OBJS[@]}"
 target FuzzDecoderWeights.swift fuzz-weights "${RUNTIME_OBJS[@]}"
 target FuzzSafeTensors.swift fuzz-safetensors "${RUNTIME_OBJS[@]}"
 target FuzzGGUF.swift fuzz-gguf "${RUNTIME_OBJS[@]}"
+target FuzzTokenizer.swift fuzz-tokenizer "${RUNTIME_OBJS[@]}"
 echo "built: $(ls "$OUT" | tr '\n' ' ')"

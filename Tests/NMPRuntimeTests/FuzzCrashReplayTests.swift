@@ -186,3 +186,41 @@ struct GGUFFuzzCrashReplayTests {
         }
     }
 }
+
+/// Every input the fuzz-tokenizer target (fuzz/FuzzTokenizer.swift) found, and the tricky
+/// inputs kept with them (fuzz/crashes/tokenizer), replayed with the target's checks:
+/// `BPETokenizer(tokenizerJSON:source:)` answers with a tokenizer or a short error naming
+/// the file and its field; a tokenizer encodes a sample and the input itself read as text
+/// into ids of its vocabulary, BOS first when it adds one, streams them as `decode` does,
+/// and gives the text back when every byte has a token and the special tokens are plain.
+struct TokenizerFuzzCrashReplayTests {
+    static let sample = "It's 1234567 WE'LL   see\r\n\n\t x  \u{A0}café cafe\u{301} 日本語 Привет 👨‍👩‍👧 <|eot_id|><s> ab"
+
+    @Test(arguments: repositoryFiles(in: "fuzz/crashes/tokenizer"))
+    func tokenizerInput(_ name: String) {
+        let input = fuzzCrashBytes("tokenizer", name)
+        let tokenizer: BPETokenizer
+        do throws(TokenizerError) {
+            tokenizer = try BPETokenizer(tokenizerJSON: input, source: name)
+        } catch {
+            let placed = !error.field.isEmpty || error.message.hasPrefix("malformed JSON") || error.message.hasPrefix("the document is")
+            #expect(placed && error.file == name && error.description.utf8.count <= 1024, "\(error.description.prefix(300))")
+            return
+        }
+        for text in [Self.sample, String(decoding: input, as: UTF8.self)] {
+            let plain = tokenizer.encode(text, addSpecialTokens: false)
+            let ids = tokenizer.encode(text)
+            #expect(ids.allSatisfy { (0..<tokenizer.vocabularySize).contains($0) }, "\(name)")
+            #expect(ids == (tokenizer.addsBOS ? [tokenizer.bosID!] : []) + plain, "\(name)")
+            var stream = TextStream(tokenizer: tokenizer)
+            #expect(plain.map { stream.append($0) }.joined() + stream.finish() == tokenizer.decode(plain), "\(name)")
+            let everyByte = ByteLevel.characterOfByte.allSatisfy { tokenizer.id(of: String(Character($0))) != nil }
+            let plainSpecials = tokenizer.specialTokenIDs.allSatisfy {
+                tokenizer.tokens[$0].unicodeScalars.allSatisfy { (0x21...0x7E).contains($0.value) }
+            }
+            if everyByte && plainSpecials {
+                #expect(tokenizer.decode(plain) == text, "\(name)")
+            }
+        }
+    }
+}

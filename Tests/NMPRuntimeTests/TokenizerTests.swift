@@ -346,17 +346,17 @@ struct BPETokenizerTests {
         }
     }
 
-    /// Long inputs take time in proportion: one word of 200,000 letters (a single piece,
-    /// merged by the heap) and 200,000 spaces.
-    @Test func longInputsAreNotQuadratic() throws {
+    /// Long inputs: one word of 200,000 letters (a single piece, merged through the heap),
+    /// 200,000 spaces (one piece) and 20,000 near-misses of a special token. Each takes well
+    /// under a second; a quadratic merge loop or matcher would take minutes (speed itself
+    /// is not asserted, as everywhere in this package).
+    @Test func longInputsEncode() throws {
         let tokenizer = try #require(TokenizerFixtures.fromJSON)
-        let clock = ContinuousClock()
-        let elapsed = clock.measure {
-            #expect(!tokenizer.encode(String(repeating: "ab", count: 100_000)).isEmpty)
-            #expect(!tokenizer.encode(String(repeating: " ", count: 200_000)).isEmpty)
-            #expect(!tokenizer.encode(String(repeating: "<|eot_id", count: 20_000)).isEmpty)
+        for text in [String(repeating: "ab", count: 100_000), String(repeating: " ", count: 200_000),
+                     String(repeating: "<|eot_id", count: 20_000)] {
+            let ids = tokenizer.encode(text, addSpecialTokens: false)
+            #expect(!ids.isEmpty && tokenizer.decode(ids) == text)
         }
-        #expect(elapsed < .seconds(30), "\(elapsed)")
     }
 }
 

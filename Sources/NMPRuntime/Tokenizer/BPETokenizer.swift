@@ -14,8 +14,10 @@
 public struct BPETokenizer: Sendable {
     /// The token strings by id, in byte-level form ("Ġthe" for " the").
     public let tokens: [String]
-    /// The ids of the special tokens (control and added tokens), ascending: matched
-    /// literally in text before pre-tokenization, decoded as their own text.
+    /// The ids of the special tokens (control and added tokens; from a tokenizer.json every
+    /// added token, from GGUF the control and user-defined ones), ascending: matched
+    /// literally in text before pre-tokenization, decoded as their own text, and left out
+    /// by `decode(_:skipSpecialTokens: true)`.
     public let specialTokenIDs: [Int]
     /// The beginning-of-text token, if the tokenizer names one.
     public let bosID: Int?
@@ -155,8 +157,13 @@ public struct BPETokenizer: Sendable {
     /// Whether `id` is a special token.
     public func isSpecialToken(_ id: Int) -> Bool { id >= 0 && id < isSpecial.count && isSpecial[id] }
 
-    /// The raw bytes token `id` stands for: its byte-level characters mapped back to bytes,
-    /// or for a special token its UTF-8 text. Empty for an id out of range.
+    /// The raw bytes token `id` stands for: its byte-level characters mapped back to bytes
+    /// (a token holding a character outside the byte-level alphabet: its UTF-8, as Hugging
+    /// Face's ByteLevel decoder does), or for a special token its UTF-8 text, as llama.cpp
+    /// prints control and user-defined tokens. (Hugging Face passes added tokens through the
+    /// ByteLevel decoder too, so an added "Ġx" decodes to " x" there and "<|ß|>" to
+    /// "<|\u{FFFD}|>"; printable ASCII such as "<|eot_id|>" decodes the same both ways.)
+    /// Empty for an id out of range.
     public func bytes(of id: Int) -> [UInt8] {
         id >= 0 && id < tokenBytes.count ? tokenBytes[id] : []
     }
