@@ -1,6 +1,7 @@
 // libFuzzer target: bytes -> GGUFFile(bytes:source:) -> every tensor decoded as floats and,
 // for the ternary types, as trits with their uniform scale; then the file mapped onto a
-// decoder (`DecoderWeights.load(gguf:)`: metadata keys, tensor names, types and shapes). The reader must never trap, never
+// decoder (`DecoderWeights.load(gguf:)`: metadata keys, tensor names, types and shapes) and
+// its tokenizer read (`BPETokenizer(gguf:)`, then a short text encoded and decoded). The reader must never trap, never
 // allocate more than the input justifies (run.sh sets -malloc_limit_mb=128), and every error
 // must start with the file's name and name its key or tensor (or the header, a metadata pair
 // or a tensor info by index when no name was read yet), in at most 1024 bytes. A decoded
@@ -45,6 +46,16 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         } catch {
             check(error)
         }
+    }
+    do throws(TokenizerError) {
+        if let tokenizer = try BPETokenizer(gguf: file) {
+            let ids = tokenizer.encode("Hi, wörld 42 <|eot_id|>\n")
+            guard ids.allSatisfy({ (0..<tokenizer.vocabularySize).contains($0) }) else { fatalError("an id outside the vocabulary") }
+            _ = tokenizer.decode(ids)
+        }
+    } catch {
+        let text = error.description
+        guard text.hasPrefix("input: "), text.utf8.count <= 1024 else { fatalError("unhelpful tokenizer error: \(text.prefix(300))") }
     }
     do throws(DecoderLoadError) {
         let weights = try DecoderWeights.load(gguf: file)

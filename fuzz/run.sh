@@ -24,7 +24,7 @@ case $target in
     hfconfig) max_len=4096; extra=(-dict=fuzz/json.dict -malloc_limit_mb=128) ;;
     weights)  max_len=4096; extra=(-dict=fuzz/npy.dict -malloc_limit_mb=128) ;;
     safetensors) max_len=8192; extra=(-dict=fuzz/safetensors.dict -malloc_limit_mb=128) ;;
-    gguf)     max_len=8192; extra=(-malloc_limit_mb=128) ;;
+    gguf)     max_len=16384; extra=(-malloc_limit_mb=128) ;;
     tokenizer) max_len=16384; extra=(-dict=fuzz/tokenizer.dict -malloc_limit_mb=128) ;;
     *) echo "unknown target '$target' (asm, image, sim, npy, config, hfconfig, weights, safetensors, gguf or tokenizer)" >&2; exit 2 ;;
 esac

@@ -129,26 +129,8 @@ struct GenerationReport {
         return "[" + shown + (ids.count > 24 ? ", ... (\(ids.count - 24) more)" : "") + "]"
     }
 
-    /// Text as a quoted, one-line string: control characters escaped.
-    static func visible(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\u{" + String(scalar.value, radix: 16) + "}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// Text as a quoted, one-line string, escaped as JSON strings are.
+    static func visible(_ text: String) -> String { JSONValue.quote(text) }
 
     // MARK: JSON
 

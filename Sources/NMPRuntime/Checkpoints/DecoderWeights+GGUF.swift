@@ -218,16 +218,7 @@ private struct GGUFReader: CheckpointTensors {
         let name = name(of: tensor)
         let info = try info(name, shape: shape, from: fields)
         guard [.f32, .f16, .bf16].contains(info.type) else { throw fail(name, "type \(info.type.name), expected F32, F16 or BF16 norm weights") }
-        let values = try floats(name)
-        var bits = [UInt16](repeating: 0, count: values.count)
-        for (i, value) in values.enumerated() {
-            guard value.isFinite else { throw fail(name, "value \(value) at index \(index(i, shape)) is not finite") }
-            guard value.bitPattern & 0xFFFF == 0 else {
-                throw fail(name, "value \(value) at index \(index(i, shape)) of type \(info.type.name) is not exactly representable in bf16 (the machine's norm weights)")
-            }
-            bits[i] = UInt16(value.bitPattern >> 16)
-        }
-        return bits
+        return try bf16Bits(try floats(name), tensor: name, shape: shape, type: info.type.name, file: file.path)
     }
 
     func table(_ tensor: String, shape: [Int], from fields: String) throws(DecoderLoadError) -> (bits: [UInt16], format: TableFormat) {

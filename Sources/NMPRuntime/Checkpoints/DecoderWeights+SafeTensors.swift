@@ -145,16 +145,7 @@ private struct SafeTensorsReader: CheckpointTensors {
         let fail = { (message: String) in DecoderLoadError(file: f.path, tensor: tensor, message: message) }
         guard info.dtype.isFloat else { throw fail("dtype \(info.dtype.rawValue), expected BF16 (or F32 / F16 holding bf16 values)") }
         guard info.shape == shape else { throw fail("shape \(info.shape), expected \(shape) (\(fields) from config.json)") }
-        let values = try floats(f, tensor)
-        var bits = [UInt16](repeating: 0, count: values.count)
-        for (i, value) in values.enumerated() {
-            guard value.isFinite else { throw fail("value \(value) at index \(index(i, shape)) is not finite") }
-            guard value.bitPattern & 0xFFFF == 0 else {
-                throw fail("value \(value) at index \(index(i, shape)) of dtype \(info.dtype.rawValue) is not exactly representable in bf16")
-            }
-            bits[i] = UInt16(value.bitPattern >> 16)
-        }
-        return bits
+        return try bf16Bits(try floats(f, tensor), tensor: tensor, shape: shape, type: info.dtype.rawValue, file: f.path)
     }
 
     /// The one finite value of `<name>.weight_scale`.

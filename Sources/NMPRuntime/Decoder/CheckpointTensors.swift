@@ -19,6 +19,21 @@ protocol CheckpointTensors {
 extension CheckpointTensors {
     func name(of tensor: String) -> String { tensor }
 
+    /// `values` of `tensor` (of `shape`, stored as `type`, in `file`) as bf16 bit patterns:
+    /// each must be finite and exact in bf16 (the checkpoints' dtype), else an error naming
+    /// the first that is not, by index.
+    func bf16Bits(_ values: [Float], tensor: String, shape: [Int], type: String, file: String) throws(DecoderLoadError) -> [UInt16] {
+        var bits = [UInt16](repeating: 0, count: values.count)
+        for (i, value) in values.enumerated() {
+            guard value.isFinite, value.bitPattern & 0xFFFF == 0 else {
+                throw DecoderLoadError(file: file, tensor: tensor, message: "value \(value) at index \(index(i, shape)) of type \(type) is "
+                                       + (value.isFinite ? "not exactly representable in bf16 (the checkpoint's bf16 values)" : "not finite"))
+            }
+            bits[i] = UInt16(value.bitPattern >> 16)
+        }
+        return bits
+    }
+
     func table(_ tensor: String, shape: [Int], from fields: String) throws(DecoderLoadError) -> (bits: [UInt16], format: TableFormat) {
         (try bf16(tensor, shape: shape, from: fields), .bf16)
     }

@@ -176,16 +176,7 @@ private struct TensorReader: CheckpointTensors {
             throw fail(tensor, "dtype \(a.dtype.name), expected float32 (holding bf16 values)")
         }
         guard a.shape == shape else { throw fail(tensor, "shape \(a.shape), expected \(shape) (\(fields) from config.json)") }
-        let values = a.floats()
-        var bits = [UInt16](repeating: 0, count: values.count)
-        for (i, value) in values.enumerated() {
-            guard value.isFinite else { throw fail(tensor, "value \(value) at index \(index(i, shape)) is not finite") }
-            guard value.bitPattern & 0xFFFF == 0 else {
-                throw fail(tensor, "value \(value) at index \(index(i, shape)) is not exactly representable in bf16 (expected the checkpoint's bf16 values)")
-            }
-            bits[i] = UInt16(value.bitPattern >> 16)
-        }
-        return bits
+        return try bf16Bits(a.floats(), tensor: tensor, shape: shape, type: a.dtype.name, file: file(tensor))
     }
 
     /// The int8 trits `[out, in]` of `<name>.weight` and the scale of `<name>.weight_scale`.
