@@ -37,6 +37,24 @@ struct DeterminismTests {
         Self.expectIdentical(a, b, "nmp run \(program)")
     }
 
+    /// `nmp generate` on a GGUF (tokenizer, eos set) and a safetensors directory, text and
+    /// JSON, with the logits it dumps.
+    @Test(arguments: ["tq2_0.gguf", "safetensors"], [false, true])
+    func generateReportsAreByteIdentical(model: String, json: Bool) throws {
+        let dir = try temporaryDirectory()
+        let path = Self.repository.appendingPathComponent("Tests/NMPRuntimeTests/Fixtures/generate/" + model).path
+        var runs: [ProcessRun] = []
+        var logits: [Data] = []
+        for i in 0..<2 {
+            let dump = dir.appendingPathComponent("logits\(i).npy").path
+            runs.append(try ProcessRun(["generate", "--model", path, "--prompt", "Bonjour, 世界", "--max-new-tokens", "3",
+                                        "--dump-logits", dump] + (json ? ["--json"] : [])))
+            logits.append(try Data(contentsOf: URL(fileURLWithPath: dump)))
+        }
+        Self.expectIdentical(runs[0], runs[1], "nmp generate \(model)")
+        #expect(logits[0] == logits[1])
+    }
+
     static func repositoryPrograms() -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: repository.appendingPathComponent("programs").path)) ?? [])
             .filter { $0.hasSuffix(".nasm") }.sorted()
