@@ -60,7 +60,7 @@ struct GenerateCommandTests {
         #expect(tokens.allSatisfy { $0 == tokens[0] && $0.count == 3 }, "\(tokens)")
         let run = Run("generate", "--model", Self.fixture("tq2_0.gguf"), "--prompt-ids", "0,54,272,285,74", "--max-new-tokens", "3")
         #expect(run.status == 0, "\(run.err)")
-        for text in ["GGUF v3, bitnet-b1.58, projections TQ2_0, tables fp16", "prefill", "time to first token", "tokens/s",
+        for text in ["GGUF v3, bitnet-b1.58, projections TQ2_0, token_embd F16", "tables fp16", "prefill", "time to first token", "tokens/s",
                      "energy/token", "generated: 3 tokens \(Self.list(tokens[0]))", "KV cache bf16"] {
             #expect(run.out.contains(text), "\(text)\n\(run.out)")
         }

@@ -49,8 +49,7 @@ struct GenerationFixtureTests {
     /// script wrote (its own arrays, not another reader's output).
     @Test(arguments: GenerationFixtures.checkpoints)
     func everyWeightReadsBack(_ name: String) throws {
-        let checkpoint = try Checkpoint.load(GenerationFixtures.path(name))
-        let w = checkpoint.weights
+        let w = try Checkpoint.open(GenerationFixtures.path(name)).source.weights()
         let c = w.config
         #expect(c.layers == 2 && c.hiddenSize == 256 && c.intermediateSize == 256)
         #expect(c.attentionHeads == 4 && c.keyValueHeads == 2 && c.headDim == 64)
@@ -75,7 +74,7 @@ struct GenerationFixtureTests {
     /// one; its logits within 1e-4 (the step margins are at least 0.048, README).
     @Test(arguments: GenerationFixtures.checkpoints)
     func generatesTheReferenceTokens(_ name: String) throws {
-        let weights = try Checkpoint.load(GenerationFixtures.path(name)).weights
+        let weights = try Checkpoint.open(GenerationFixtures.path(name)).source.weights()
         let expected = try GenerationFixtures.npy("logits.npy").floats()
         let vocab = weights.config.vocabSize
         let steps = GenerationFixtures.generatedIDs.count
@@ -89,11 +88,27 @@ struct GenerationFixtureTests {
         #expect(largest <= 1e-4, "\(name): max |logit - NumPy| = \(largest)")
     }
 
+    /// A session that reads the checkpoint piece by piece equals one given the weights.
+    @Test(arguments: GenerationFixtures.checkpoints)
+    func streamedSessionEqualsTheLoadedOne(_ name: String) throws {
+        let checkpoint = try Checkpoint.open(GenerationFixtures.path(name))
+        let loaded = try DecoderSession(weights: checkpoint.source.weights(), machine: GenerationFixtures.machine, capacity: 8, maxTokens: 5)
+        let streamed = try DecoderSession(source: checkpoint.source, machine: GenerationFixtures.machine, capacity: 8, maxTokens: 5)
+        #expect(streamed.tableFormat == loaded.tableFormat)
+        var input = Array(GenerationFixtures.promptIDs.prefix(5))
+        for _ in 0..<3 {
+            let (a, b) = (try loaded.step(input), try streamed.step(input))
+            #expect(a.logits.map(\.bitPattern) == b.logits.map(\.bitPattern))
+            #expect(a.result.counters.cycles == b.result.counters.cycles)
+            input = [Greedy.argmax(a.logits)]
+        }
+    }
+
     /// Bit-exact with the whole-model reference, bf16 cache (the default), tokens and logits,
     /// on the default machine and on odd lane counts.
     @Test(arguments: [(128, 64, 32), (7, 3, 5)])
     func bitExactWithTheReference(_ lanes: (vlen: Int, floatLanes: Int, rows: Int)) throws {
-        let weights = try Checkpoint.load(GenerationFixtures.path("tq2_0.gguf")).weights
+        let weights = try Checkpoint.open(GenerationFixtures.path("tq2_0.gguf")).source.weights()
         var machine = GenerationFixtures.machine
         machine.vlen = lanes.vlen
         machine.floatLanes = lanes.floatLanes

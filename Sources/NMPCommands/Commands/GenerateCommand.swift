@@ -74,9 +74,9 @@ enum GenerateCommand: Command {
         func status(_ text: String) { if terminal { console.err("\r\u{1B}[K" + text) } }
 
         status("nmp generate: reading \(path)")
-        var checkpoint: Checkpoint
-        do { checkpoint = try Checkpoint.load(path) } catch { status(""); throw .failure(error.description) }
-        let model = checkpoint.weights.config
+        let checkpoint: Checkpoint
+        do { checkpoint = try Checkpoint.open(path) } catch { status(""); throw .failure(error.description) }
+        let model = checkpoint.config
 
         let promptIDs: [Int]
         if let givenIDs {
@@ -120,16 +120,20 @@ enum GenerateCommand: Command {
             }
         }
 
-        status("nmp generate: writing \(Format.count(model.ternaryParameters)) ternary weights into the machine's DRAM")
+        status("nmp generate: reading \(Format.count(model.ternaryParameters)) ternary weights into the machine's DRAM")
         let session: DecoderSession
         do {
-            session = try DecoderSession(weights: checkpoint.takeWeights(), machine: machine, capacity: max(capacity, promptIDs.count),
+            session = try DecoderSession(source: checkpoint.source, machine: machine, capacity: max(capacity, promptIDs.count),
                                          maxTokens: promptIDs.count, kvFormat: kvFormat)
+        } catch let error as DecoderLoadError {
+            status("")
+            throw .failure(error.description)
         } catch {
             status("")
-            throw .failure("\(path): \(error.description)")
+            throw .failure("\(path): \(error)")
         }
         var report = GenerationReport(source: path, checkpoint: checkpoint.summary, model: model, machine: machine, kvFormat: kvFormat,
+                                      tableFormat: session.tableFormat,
                                       promptIDs: promptIDs, promptText: promptText, notes: notes)
         let json = args.flags.contains("--json")
         status("")

@@ -27,6 +27,8 @@ struct GenerationReport {
     let model: ModelConfig
     let machine: MachineConfig
     let kvFormat: KVCacheFormat
+    /// The format the embedding and head are read in (the checkpoint's).
+    let tableFormat: TableFormat
     let promptIDs: [Int]
     /// The prompt's text, when given as text.
     var promptText: String?
@@ -78,7 +80,7 @@ struct GenerationReport {
     func header() -> String {
         var lines = ["nmp generate: \(source) (\(checkpoint))",
                      "model: \(model.layers) layers, hidden \(model.hiddenSize), \(model.attentionHeads) heads / \(model.keyValueHeads) KV heads of \(model.headDim), FFN \(model.intermediateSize) (\(model.activation.rawValue)), vocab \(Format.count(model.vocabSize)); every layer simulated",
-                     "machine: vlen \(machine.vlen), rows \(machine.rows), \(Format.number(machine.clockGHz, decimals: 2)) GHz, DRAM \(Format.count(machine.dramBytesPerCycle)) B/cycle, KV cache \(kvFormat.rawValue)",
+                     "machine: vlen \(machine.vlen), rows \(machine.rows), \(Format.number(machine.clockGHz, decimals: 2)) GHz, DRAM \(Format.count(machine.dramBytesPerCycle)) B/cycle, KV cache \(kvFormat.rawValue), tables \(tableFormat.rawValue)",
                      "prompt: \(promptIDs.count) tokens \(Self.idList(promptIDs))" + (promptText.map { " from " + Self.visible($0) } ?? "")]
         lines += notes.map { "note: \($0)" }
         return lines.joined(separator: "\n") + "\n\n" + Self.line(Self.columns) + "\n"
@@ -158,6 +160,7 @@ struct GenerationReport {
             ("machine", .object([("vlen", .int(machine.vlen)), ("rows", .int(machine.rows)), ("clock_ghz", .number(machine.clockGHz)),
                                  ("dram_bytes_per_cycle", .int(machine.dramBytesPerCycle)), ("dram_size", .int(machine.dramSize))])),
             ("kv_cache", .string(kvFormat.rawValue)),
+            ("tables", .string(tableFormat.rawValue)),
             ("prompt_text", promptText.map(JSONValue.string) ?? .null),
             ("prompt_ids", .array(promptIDs.map(JSONValue.int))),
             ("generated_ids", .array(generatedIDs.map(JSONValue.int))),

@@ -176,9 +176,15 @@ extension DecoderWeights {
 
     /// Loads a decoder from an open GGUF file (see `load(gguf:)`).
     public static func load(gguf file: GGUFFile) throws(DecoderLoadError) -> DecoderWeights {
+        try source(gguf: file).weights()
+    }
+
+    /// The weights of an open GGUF file, read when asked for: the config is read and checked
+    /// now, the tensors piece by piece (see `load(gguf:)`).
+    public static func source(gguf file: GGUFFile) throws(DecoderLoadError) -> DecoderWeightSource {
         let config: ModelConfig
         do { config = try ModelConfig(gguf: file) } catch { throw DecoderLoadError(error) }
-        return try assemble(config: config, from: GGUFReader(file: file))
+        return DecoderWeightSource(config: config, reader: GGUFReader(file: file))
     }
 }
 

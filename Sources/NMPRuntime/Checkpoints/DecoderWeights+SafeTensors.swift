@@ -57,6 +57,12 @@ extension DecoderWeights {
     /// `SafeTensorsError`'s field and message), a tensor in two files, a missing tensor, a
     /// wrong dtype or shape, a code 3, a non-trit or non-finite value, a bad scale. Never traps.
     public static func load(safetensorsDirectory directory: String) throws(DecoderLoadError) -> DecoderWeights {
+        try source(safetensorsDirectory: directory).weights()
+    }
+
+    /// The weights of a safetensors checkpoint directory, read when asked for: the config
+    /// and every file's header are read and checked now, the tensors piece by piece.
+    public static func source(safetensorsDirectory directory: String) throws(DecoderLoadError) -> DecoderWeightSource {
         let (config, configPath, configBytes) = try loadConfig(directory: directory)
         let divides = try linearClassDivides(configBytes, configPath: configPath)
         let names = safetensorsFiles(directory)
@@ -79,7 +85,7 @@ extension DecoderWeights {
             files.append(file)
         }
         let reader = SafeTensorsReader(directory: directory, files: files, owner: owner, divides: divides)
-        return try assemble(config: config, from: reader)
+        return DecoderWeightSource(config: config, reader: reader)
     }
 
     /// The names of the `*.safetensors` files in `directory`, sorted (none when unreadable).

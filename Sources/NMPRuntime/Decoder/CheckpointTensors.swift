@@ -1,6 +1,6 @@
 /// Where a checkpoint loader reads tensors under their Hugging Face names: a directory of
-/// `.npy` files or a set of `.safetensors` files. `DecoderWeights.assemble` maps the names
-/// to the decoder's weights once for every format.
+/// `.npy` files, a set of `.safetensors` files or a GGUF file. `DecoderWeightSource` maps the
+/// names to the decoder's weights once for every format.
 protocol CheckpointTensors {
     /// A float tensor of `shape` as bf16 bits (exact), `fields` naming the config keys that
     /// give the shape (for errors).
@@ -50,24 +50,44 @@ extension CheckpointTensors {
     }
 }
 
-extension DecoderWeights {
-    /// The decoder's weights from tensors named as a Hugging Face BitNet checkpoint names
-    /// them (transformers `models/bitnet/modeling_bitnet.py`): `model.embed_tokens.weight`,
-    /// per layer `model.layers.{i}.input_layernorm`, `self_attn.{q,k,v,o}_proj`,
-    /// `self_attn.attn_sub_norm`, `post_attention_layernorm`, `mlp.{gate,up,down}_proj`,
-    /// `mlp.ffn_sub_norm`; `model.norm.weight`; `lm_head.weight` when not tied.
-    static func assemble(config: ModelConfig, from reader: some CheckpointTensors) throws(DecoderLoadError) -> DecoderWeights {
-        let c = config
+/// A decoder's weights read one piece at a time: from a checkpoint's tensors, or from
+/// weights in memory. A generation (`DecoderSession`) writes each piece into the machine's
+/// DRAM and drops it before reading the next, so a model of gigabytes is never held whole.
+///
+/// From a checkpoint, tensors are named as a Hugging Face BitNet checkpoint names them
+/// (transformers `models/bitnet/modeling_bitnet.py`), each reader translating to its
+/// format's names: `model.embed_tokens.weight`, per layer `model.layers.{i}.input_layernorm`,
+/// `self_attn.{q,k,v,o}_proj`, `self_attn.attn_sub_norm`, `post_attention_layernorm`,
+/// `mlp.{gate,up,down}_proj`, `mlp.ffn_sub_norm`; `model.norm.weight`; `lm_head.weight`
+/// when not tied.
+public struct DecoderWeightSource {
+    public let config: ModelConfig
+    private let readEmbedding: () throws(DecoderLoadError) -> (bits: [UInt16], format: TableFormat)
+    private let readLayer: (Int) throws(DecoderLoadError) -> DecoderLayerWeights
+    private let readFinalNorm: () throws(DecoderLoadError) -> [UInt16]
+    private let readHead: (TableFormat) throws(DecoderLoadError) -> [UInt16]?
+
+    /// Weights already in memory.
+    public init(_ weights: DecoderWeights) {
+        config = weights.config
+        readEmbedding = { (weights.embedding, weights.tableFormat) }
+        readLayer = { weights.layers[$0] }
+        readFinalNorm = { weights.finalNorm }
+        readHead = { _ in weights.lmHead }
+    }
+
+    /// A checkpoint's tensors, read when asked for.
+    init(config c: ModelConfig, reader: some CheckpointTensors) {
+        config = c
         let shapes = c.linearLayers
         let table = [c.vocabSize, c.hiddenSize]
-        let embedding = try reader.table("model.embed_tokens.weight", shape: table, from: "[vocab_size, hidden_size]")
-        var layers: [DecoderLayerWeights] = []
-        for i in 0..<c.layers {
+        readEmbedding = { () throws(DecoderLoadError) in try reader.table("model.embed_tokens.weight", shape: table, from: "[vocab_size, hidden_size]") }
+        readLayer = { (i: Int) throws(DecoderLoadError) in
             let p = "model.layers.\(i)."
             func projection(_ module: String, _ shape: LinearShape) throws(DecoderLoadError) -> TernaryWeights {
                 try reader.ternary("\(p)\(module).\(shape.name)", shape: shape)
             }
-            layers.append(DecoderLayerWeights(
+            return DecoderLayerWeights(
                 inputNorm: try reader.bf16("\(p)input_layernorm.weight", shape: [c.hiddenSize], from: "hidden_size"),
                 q: try projection("self_attn", shapes[0]), k: try projection("self_attn", shapes[1]),
                 v: try projection("self_attn", shapes[2]), o: try projection("self_attn", shapes[3]),
@@ -75,19 +95,35 @@ extension DecoderWeights {
                                                   from: "num_attention_heads * head_dim"),
                 postAttentionNorm: try reader.bf16("\(p)post_attention_layernorm.weight", shape: [c.hiddenSize], from: "hidden_size"),
                 gate: try projection("mlp", shapes[4]), up: try projection("mlp", shapes[5]), down: try projection("mlp", shapes[6]),
-                ffnSubNorm: try reader.bf16("\(p)mlp.ffn_sub_norm.weight", shape: [c.intermediateSize], from: "intermediate_size")))
+                ffnSubNorm: try reader.bf16("\(p)mlp.ffn_sub_norm.weight", shape: [c.intermediateSize], from: "intermediate_size"))
         }
-        let finalNorm = try reader.bf16("model.norm.weight", shape: [c.hiddenSize], from: "hidden_size")
-        var lmHead: [UInt16]?
-        if !c.tiedEmbeddings {
+        readFinalNorm = { () throws(DecoderLoadError) in try reader.bf16("model.norm.weight", shape: [c.hiddenSize], from: "hidden_size") }
+        readHead = { (format: TableFormat) throws(DecoderLoadError) in
+            guard !c.tiedEmbeddings else { return nil }
             let head = try reader.table("lm_head.weight", shape: table, from: "[vocab_size, hidden_size]")
-            guard head.format == embedding.format else {
+            guard head.format == format else {
                 throw DecoderLoadError(file: reader.source, tensor: reader.name(of: "lm_head.weight"),
-                                       message: "stored as \(head.format.rawValue) but the embedding as \(embedding.format.rawValue): the machine reads both tables in one format")
+                                       message: "stored as \(head.format.rawValue) but the embedding as \(format.rawValue): the machine reads both tables in one format")
             }
-            lmHead = head.bits
+            return head.bits
         }
-        return DecoderWeights(config: c, embedding: embedding.bits, layers: layers, finalNorm: finalNorm, lmHead: lmHead,
-                              tableFormat: embedding.format)
+    }
+
+    /// The token embedding `[vocab, hidden]` and the format of both tables.
+    public func embedding() throws(DecoderLoadError) -> (bits: [UInt16], format: TableFormat) { try readEmbedding() }
+    /// Layer `index`'s weights.
+    public func layer(_ index: Int) throws(DecoderLoadError) -> DecoderLayerWeights { try readLayer(index) }
+    /// The final norm's weights.
+    public func finalNorm() throws(DecoderLoadError) -> [UInt16] { try readFinalNorm() }
+    /// The untied LM head, which must be in the embedding's `format`; nil when tied.
+    public func lmHead(format: TableFormat) throws(DecoderLoadError) -> [UInt16]? { try readHead(format) }
+
+    /// Every piece at once.
+    public func weights() throws(DecoderLoadError) -> DecoderWeights {
+        let embedding = try embedding()
+        var layers: [DecoderLayerWeights] = []
+        for i in 0..<config.layers { layers.append(try layer(i)) }
+        return DecoderWeights(config: config, embedding: embedding.bits, layers: layers, finalNorm: try finalNorm(),
+                              lmHead: try lmHead(format: embedding.format), tableFormat: embedding.format)
     }
 }

@@ -168,60 +168,56 @@ public struct DecoderProgram {
     }
 
     /// Writes the model's DRAM contents: the RoPE tables, norm weights, packed projections,
-    /// the KV cache's given positions, and the embedding and head tables when they are given
-    /// (in address order, as `DRAMArray` needs). The token ids are `writeIDs`'.
+    /// the KV cache's given positions, and the embedding and head tables when they are given.
+    /// The token ids are `writeIDs`'.
     static func writeDRAM(weights: DecoderWeights, layout L: DecoderLayout, machine: MachineConfig,
                           cache: [(keys: [UInt8], values: [UInt8])]?, into dram: inout some DRAMWriter) throws(CompileError) {
-        var weights = weights
-        try writeDRAM(releasing: &weights, layout: L, machine: machine, cache: cache, into: &dram, release: false)
+        writeRope(model: weights.config, layout: L, into: &dram)
+        for (layer, w) in zip(L.layers, weights.layers) { writeLayer(w, at: layer, machine: machine, into: &dram) }
+        dram.write(halves: weights.finalNorm, at: L.finalNorm)
+        if let cache { try writeCache(cache, model: weights.config, layout: L, into: &dram) }
+        writeTables(embedding: weights.embedding, head: weights.lmHead, layout: L, into: &dram)
     }
 
-    /// `writeDRAM`, emptying each layer of `weights` once it is written when `release` is
-    /// set (so a model of gigabytes is not held twice: its trits and the DRAM copy).
-    static func writeDRAM(releasing weights: inout DecoderWeights, layout L: DecoderLayout, machine: MachineConfig,
-                          cache: [(keys: [UInt8], values: [UInt8])]?, into dram: inout some DRAMWriter, release: Bool) throws(CompileError) {
-        let m = weights.config
+    /// The RoPE tables of every position the cache holds.
+    static func writeRope(model m: ModelConfig, layout L: DecoderLayout, into dram: inout some DRAMWriter) {
         let tables = RopeTables(theta: m.ropeTheta, headDim: m.headDim, positions: 0 ..< L.capacity)
         dram.write(floats: tables.cos, at: L.cosTable)
         dram.write(floats: tables.sin, at: L.sinTable)
-        for (index, layer) in L.layers.enumerated() {
-            let w = weights.layers[index]
-            defer {
-                if release {
-                    weights.layers[index] = .empty
-                    HostMemory.returnFreedMemory()
+    }
+
+    /// One layer's norm weights and packed projections.
+    static func writeLayer(_ w: DecoderLayerWeights, at layer: DecoderLayout.Layer, machine: MachineConfig, into dram: inout some DRAMWriter) {
+        for (address, vector) in [(layer.inputNorm, w.inputNorm), (layer.attentionSubNorm, w.attentionSubNorm),
+                                  (layer.postAttentionNorm, w.postAttentionNorm), (layer.ffnSubNorm, w.ffnSubNorm)] {
+            dram.write(halves: vector, at: address)
+        }
+        for (address, projection) in zip(layer.projections, w.projections) {
+            dram.write(WeightPacker.tiles(projection.weights.trits, rows: projection.weights.rows,
+                                          columns: projection.weights.columns, config: machine), at: address)
+        }
+    }
+
+    /// The embedding and (untied) head, when given (empty: left as zeros).
+    static func writeTables(embedding: [UInt16], head: [UInt16]?, layout L: DecoderLayout, into dram: inout some DRAMWriter) {
+        if !embedding.isEmpty { dram.write(halves: embedding, at: L.embedding) }
+        if let head, !head.isEmpty { dram.write(halves: head, at: L.head) }
+    }
+
+    /// The KV cache's first `context` positions per layer.
+    static func writeCache(_ cache: [(keys: [UInt8], values: [UInt8])], model m: ModelConfig, layout L: DecoderLayout,
+                           into dram: inout some DRAMWriter) throws(CompileError) {
+        guard cache.count == L.layers.count else { throw CompileError("a KV cache of \(cache.count) layer(s) for a model of \(L.layers.count)") }
+        let row = L.kvFormat.bytes * m.headDim, perHead = row * L.context
+        for (layer, contents) in zip(L.layers, cache) {
+            for (base, data) in [(layer.keys, contents.keys), (layer.values, contents.values)] {
+                guard data.count == m.keyValueHeads * perHead else {
+                    throw CompileError("a KV cache of \(data.count) bytes per layer; \(L.context) positions need \(m.keyValueHeads * perHead)")
+                }
+                for h in 0..<m.keyValueHeads {
+                    dram.write(Array(data[(h * perHead)..<((h + 1) * perHead)]), at: base + h * L.capacity * row)
                 }
             }
-            for (address, vector) in [(layer.inputNorm, w.inputNorm), (layer.attentionSubNorm, w.attentionSubNorm),
-                                      (layer.postAttentionNorm, w.postAttentionNorm), (layer.ffnSubNorm, w.ffnSubNorm)] {
-                dram.write(halves: vector, at: address)
-            }
-            for (address, projection) in zip(layer.projections, w.projections) {
-                dram.write(WeightPacker.tiles(projection.weights.trits, rows: projection.weights.rows,
-                                              columns: projection.weights.columns, config: machine), at: address)
-            }
-        }
-        dram.write(halves: weights.finalNorm, at: L.finalNorm)
-        if let cache {
-            guard cache.count == L.layers.count else { throw CompileError("a KV cache of \(cache.count) layer(s) for a model of \(L.layers.count)") }
-            let row = L.kvFormat.bytes * m.headDim, perHead = row * L.context
-            for (layer, contents) in zip(L.layers, cache) {
-                for (base, data) in [(layer.keys, contents.keys), (layer.values, contents.values)] {
-                    guard data.count == m.keyValueHeads * perHead else {
-                        throw CompileError("a KV cache of \(data.count) bytes per layer; \(L.context) positions need \(m.keyValueHeads * perHead)")
-                    }
-                    for h in 0..<m.keyValueHeads {
-                        dram.write(Array(data[(h * perHead)..<((h + 1) * perHead)]), at: base + h * L.capacity * row)
-                    }
-                }
-            }
-        }
-        if !weights.embedding.isEmpty { dram.write(halves: weights.embedding, at: L.embedding) }
-        if release { weights.embedding = [] }
-        if let head = weights.lmHead, !head.isEmpty { dram.write(halves: head, at: L.head) }
-        if release {
-            weights.lmHead = nil
-            HostMemory.returnFreedMemory()
         }
     }
 

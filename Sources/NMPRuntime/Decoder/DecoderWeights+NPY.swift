@@ -61,11 +61,16 @@ extension DecoderWeights {
     /// A directory that holds any `*.safetensors` file is read by
     /// `load(safetensorsDirectory:)` instead (a checkpoint as Hugging Face publishes it).
     public static func load(directory: String) throws(DecoderLoadError) -> DecoderWeights {
+        try source(directory: directory).weights()
+    }
+
+    /// The weights of `directory` (as `load(directory:)` reads them), read when asked for:
+    /// `config.json` is read and checked now, the tensors piece by piece.
+    public static func source(directory: String) throws(DecoderLoadError) -> DecoderWeightSource {
         // A directory holding .safetensors files is a Hugging Face checkpoint as published.
-        if !safetensorsFiles(directory).isEmpty { return try load(safetensorsDirectory: directory) }
+        if !safetensorsFiles(directory).isEmpty { return try source(safetensorsDirectory: directory) }
         let config = try loadConfig(directory: directory).config
-        let reader = TensorReader(directory: directory, config: config)
-        return try assemble(config: config, from: reader)
+        return DecoderWeightSource(config: config, reader: TensorReader(directory: directory, config: config))
     }
 
     /// The prompt of a reference run in `directory`: `prompt_ids.npy`, int32 of shape `[N]`

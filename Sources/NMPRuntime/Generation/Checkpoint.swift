@@ -6,8 +6,11 @@ import NMPJSON
 public struct Checkpoint {
     /// The path given.
     public let path: String
-    /// The decoder's weights and config (empty after `takeWeights()`).
-    public private(set) var weights: DecoderWeights
+    /// The decoder's weights, read when asked for (`source.weights()`, or piece by piece by
+    /// a `DecoderSession`).
+    public let source: DecoderWeightSource
+    /// The model's config.
+    public var config: ModelConfig { source.config }
     /// What was read, e.g. "GGUF v3, bitnet-b1.58, projections TQ2_0".
     public let summary: String
     /// The checkpoint's tokenizer: GGUF `tokenizer.ggml.*`, or `tokenizer.json` beside
@@ -20,23 +23,16 @@ public struct Checkpoint {
     /// config.json's `eos_token_id` (an id or a list).
     public let endOfSequenceIDs: [Int]
 
-    /// The weights, moved out: the checkpoint keeps the config and empty tensors, so that
-    /// their new owner (a `DecoderSession`) can free them as they go into DRAM.
-    public mutating func takeWeights() -> DecoderWeights {
-        let taken = weights
-        weights = DecoderWeights(config: taken.config, embedding: [], layers: [], finalNorm: [], lmHead: nil, tableFormat: taken.tableFormat)
-        return taken
-    }
-
-    /// Loads the checkpoint at `path` (a file ending in `.gguf`, or a directory).
+    /// Opens the checkpoint at `path` (a directory, or else a GGUF file): its config,
+    /// headers and tokenizer are read and checked now, the weights when asked for.
     /// - Throws: `DecoderLoadError` naming the file and tensor or field at fault.
-    public static func load(_ path: String) throws(DecoderLoadError) -> Checkpoint {
+    public static func open(_ path: String) throws(DecoderLoadError) -> Checkpoint {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw DecoderLoadError(file: path, tensor: "", message: "no such file or directory (give a .gguf file or a directory with config.json and *.safetensors)")
         }
         if isDirectory.boolValue {
-            let weights = try DecoderWeights.load(directory: path)
+            let source = try DecoderWeights.source(directory: path)
             let kind = DecoderWeights.safetensorsFiles(path).isEmpty ? ".npy tensors" : "safetensors"
             let json = DecoderWeights.path(path, "tokenizer.json")
             var tokenizer: BPETokenizer?, problem: String?
@@ -46,14 +42,15 @@ public struct Checkpoint {
                 problem = "no tokenizer.json beside config.json"
             }
             let eos = configEOS(DecoderWeights.path(path, "config.json"))
-            return Checkpoint(path: path, weights: weights, summary: "\(kind), \(weights.config.modelType), tables \(weights.tableFormat.rawValue)",
+            return Checkpoint(path: path, source: source, summary: "\(kind), \(source.config.modelType)",
                               tokenizer: tokenizer, tokenizerProblem: problem,
                               endOfSequenceIDs: Array(Set(eos + (tokenizer?.eosIDs ?? []))).sorted())
         }
         let file: GGUFFile
         do { file = try GGUFFile(path: path) } catch { throw DecoderLoadError(error) }
-        let weights = try DecoderWeights.load(gguf: file)
+        let source = try DecoderWeights.source(gguf: file)
         let types = Set(file.tensors.filter { $0.name.hasPrefix("blk.") && $0.shape.count == 2 }.map(\.type.name)).sorted()
+        let table = (try? file.tensor("token_embd.weight"))?.type.name ?? "?"
         var tokenizer: BPETokenizer?, problem: String?
         do {
             tokenizer = try BPETokenizer(gguf: file)
@@ -61,8 +58,8 @@ public struct Checkpoint {
         } catch {
             problem = error.description
         }
-        return Checkpoint(path: path, weights: weights,
-                          summary: "GGUF v\(file.version), \(weights.config.modelType), projections \(types.joined(separator: " + ")), tables \(weights.tableFormat.rawValue)",
+        return Checkpoint(path: path, source: source,
+                          summary: "GGUF v\(file.version), \(source.config.modelType), projections \(types.joined(separator: " + ")), token_embd \(table)",
                           tokenizer: tokenizer, tokenizerProblem: problem, endOfSequenceIDs: (tokenizer?.eosIDs ?? []).sorted())
     }
 

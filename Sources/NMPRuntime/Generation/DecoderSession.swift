@@ -35,12 +35,25 @@ public final class DecoderSession {
     /// - Throws: `CompileError` when the machine cannot hold the model, a cache of
     ///   `capacity` positions or a pass of `maxTokens` tokens, or when `capacity` exceeds the
     ///   model's `max_position_embeddings`.
-    ///
-    /// The session keeps only the weight scales: pass the weights with `consume` (and hold
-    /// no other copy) and each layer's trits are freed as soon as they are in DRAM.
-    public init(weights: consuming DecoderWeights, machine: MachineConfig, capacity: Int, maxTokens: Int,
-                kvFormat: KVCacheFormat = .bf16) throws(CompileError) {
-        let m = weights.config
+    public convenience init(weights: DecoderWeights, machine: MachineConfig, capacity: Int, maxTokens: Int,
+                            kvFormat: KVCacheFormat = .bf16) throws(CompileError) {
+        do {
+            try self.init(source: DecoderWeightSource(weights), machine: machine, capacity: capacity, maxTokens: maxTokens, kvFormat: kvFormat)
+        } catch let error as CompileError {
+            throw error
+        } catch {
+            throw CompileError("\(error)")   // weights in memory are never read from a file
+        }
+    }
+
+    /// Writes the weights `source` reads into a machine's DRAM, one piece at a time: each
+    /// layer is read, packed into DRAM and dropped before the next is read, so a checkpoint
+    /// of gigabytes costs about the machine's DRAM in host memory, not twice that.
+    /// - Throws: `CompileError` as `init(weights:...)`; `DecoderLoadError` for a tensor the
+    ///   source cannot read (the request is checked against the machine first).
+    public init(source: DecoderWeightSource, machine: MachineConfig, capacity: Int, maxTokens: Int,
+                kvFormat: KVCacheFormat = .bf16) throws {
+        let m = source.config
         guard maxTokens >= 1, capacity >= maxTokens else {
             throw CompileError("a session needs room for a pass of at least one token (capacity \(capacity), longest pass \(maxTokens))")
         }
@@ -50,24 +63,40 @@ public final class DecoderSession {
         model = m
         self.machine = machine
         self.kvFormat = kvFormat
-        tableFormat = weights.tableFormat
         self.capacity = capacity
         self.maxTokens = maxTokens
-        layers = weights.layers.count
-        scales = weights.scales
+        layers = m.layers
         layout = try DecoderLayout(model: m, machine: machine, layers: layers, tokens: 1, context: 0, capacity: capacity,
                                    bufferTokens: maxTokens, kvFormat: kvFormat)
         // The two extreme passes compile (each kernel checks its buffers against the
-        // machine): a request the machine cannot take fails before anything runs.
-        _ = try Self.program(model: m, machine: machine, layers: layers, scales: scales, tableFormat: tableFormat,
+        // machine; scales and table format change no size): a request the machine cannot
+        // take fails before anything is read.
+        let unit = Array(repeating: Array(repeating: Float(1), count: 7), count: m.layers)
+        _ = try Self.program(model: m, machine: machine, layers: layers, scales: unit, tableFormat: .bf16,
                              tokenIDs: [0], context: capacity - 1, capacity: capacity, bufferTokens: maxTokens, kvFormat: kvFormat)
-        let first = try Self.program(model: m, machine: machine, layers: layers, scales: scales, tableFormat: tableFormat,
+        let first = try Self.program(model: m, machine: machine, layers: layers, scales: unit, tableFormat: .bf16,
                                      tokenIDs: Array(repeating: 0, count: maxTokens), context: 0, capacity: capacity,
                                      bufferTokens: maxTokens, kvFormat: kvFormat)
         simulator = try DecoderRun.load(first)
         var dram = SimulatorDRAM(simulator: simulator)
-        var owned = consume weights
-        try DecoderProgram.writeDRAM(releasing: &owned, layout: layout, machine: machine, cache: nil, into: &dram, release: true)
+        DecoderProgram.writeRope(model: m, layout: layout, into: &dram)
+        do {
+            // In a scope of its own: the table (hundreds of megabytes) is dropped once written.
+            let embedding = try source.embedding()
+            tableFormat = embedding.format
+            DecoderProgram.writeTables(embedding: embedding.bits, head: nil, layout: layout, into: &dram)
+        }
+        var scales: [[Float]] = []
+        for (index, address) in layout.layers.enumerated() {
+            let weights = try source.layer(index)
+            scales.append(weights.projections.map(\.weights.scale))
+            DecoderProgram.writeLayer(weights, at: address, machine: machine, into: &dram)
+            HostMemory.returnFreedMemory()
+        }
+        dram.write(halves: try source.finalNorm(), at: layout.finalNorm)
+        DecoderProgram.writeTables(embedding: [], head: try source.lmHead(format: tableFormat), layout: layout, into: &dram)
+        self.scales = scales
+        HostMemory.returnFreedMemory()
     }
 
     /// Runs `tokenIDs` at the next positions through the model: the KV cache grows by them,
