@@ -6,7 +6,7 @@ enum ConfigCommand: Command {
     static let name = "config"
     static let summary = "print the machine config: the defaults, or a JSON config merged over them"
     static let help = """
-        usage: nmp config [--config <file.json>] [--derived | --ranges [--markdown]]
+        usage: nmp config [--config <file.json>] [--tech NAME] [--derived | --sources | --ranges [--markdown]]
 
         Prints the machine configuration as JSON with every key, in the order of ISA.md
         3.1: the built-in defaults, or the given config file merged over them and
@@ -14,6 +14,10 @@ enum ConfigCommand: Command {
 
         options:
           --config <file>   a JSON machine config: any subset of the keys (ISA.md 3.5)
+          --tech NAME       energy prices of a technology preset (ISA.md 3.4): \(TechnologyPreset.all.map(\.name).joined(separator: ", "))
+                            (default \(TechnologyPreset.defaultName)); a config file's own energy keys win
+          --sources         print every energy price with its value and source (the preset's,
+                            or the config file's), estimates marked
           --derived         print the derived quantities (ISA.md 3.2) and the SRAM
                             energies (3.4) as a table instead of the JSON
           --ranges          print the allowed range of every numeric key (ISA.md 3.5)
@@ -24,20 +28,38 @@ enum ConfigCommand: Command {
         """
 
     static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
-        let args = try Arguments(arguments, flags: ["--derived", "--ranges", "--markdown"], values: [["--config"]])
+        let args = try Arguments(arguments, flags: ["--derived", "--ranges", "--markdown", "--sources"], values: [["--config"], ["--tech"]])
         guard args.positional.isEmpty else { throw .usage("unexpected argument '\(args.positional[0])'") }
         if args.flags.contains("--ranges") {
             console.out(args.flags.contains("--markdown") ? rangesMarkdown() + "\n" : rangesTable())
             return ExitCode.success
         }
         guard !args.flags.contains("--markdown") else { throw .usage("--markdown goes with --ranges") }
-        let config = try loadConfig(args.values["--config"])
+        guard !(args.flags.contains("--derived") && args.flags.contains("--sources")) else { throw .usage("give --derived or --sources, not both") }
+        let choice = try MachineChoice.load(args)
         if args.flags.contains("--derived") {
-            console.out(derivedTable(config))
+            console.out(derivedTable(choice.config))
+        } else if args.flags.contains("--sources") {
+            console.out(sourcesTable(choice))
         } else {
-            console.out(config.jsonText() + "\n")
+            console.out(choice.config.jsonText() + "\n")
         }
         return ExitCode.success
+    }
+
+    /// Every energy price of `choice` with its value and where it comes from.
+    static func sourcesTable(_ choice: MachineChoice) -> String {
+        let origin = choice.origin
+        let rows: [[String]] = origin.preset.prices.map { price in
+            let fromFile = origin.fromConfig.contains(price.key)
+            let source = fromFile ? "\(origin.configPath ?? "config file") (overrides the preset)" : price.source
+            return [price.key, choice.config.energy.text(of: price.key) ?? "", EnergyTable.unit(of: price.key),
+                    fromFile ? "config" : (price.estimate ? "estimate" : "sourced"), source]
+        }
+        return "energy prices: \(origin.text)\n\n"
+            + Table(header: ["key", "value", "unit", "kind", "source"], rows: rows, rightAligned: [1]).render()
+            + "\nSources: [H] Horowitz, ISSCC 2014 (45 nm), as tabulated by Dally, Hot Chips 2023; [B] BitNet, arXiv 2310.11453, Table 2;\n"
+            + "[Han] arXiv 1506.02626, Figure 1; [OC] O'Connor et al., MICRO 2017; [D] Dally, Hot Chips 2023 keynote. ISA.md 3.4 has the derivations.\n"
     }
 
     /// The machine config of a command: the defaults when `path` is nil, else the JSON file

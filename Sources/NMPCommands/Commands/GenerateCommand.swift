@@ -46,7 +46,7 @@ enum GenerateCommand: Command {
 
     static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
         let args = try Arguments(arguments, flags: ["--json", "--ignore-eos"],
-                                 values: [["--model"], ["--prompt-ids"], ["--prompt"], ["--max-new-tokens"], ["--config"],
+                                 values: [["--model"], ["--prompt-ids"], ["--prompt"], ["--max-new-tokens"], ["--config"], ["--tech"],
                                           ["--kv-cache"], ["--dump-logits"], ["--max-cycles"]])
         guard args.positional.isEmpty else { throw .usage("unexpected argument '\(args.positional[0])'") }
         guard let path = args.values["--model"] else { throw .usage("missing --model PATH (a .gguf file or a safetensors directory)") }
@@ -69,7 +69,8 @@ enum GenerateCommand: Command {
             try Files.checkOutputs([("--dump-logits", dumpPath)],
                                    inputs: [("--model", path)] + (args.values["--config"].map { [("--config file", $0)] } ?? []))
         }
-        var machine = try ConfigCommand.loadConfig(args.values["--config"])
+        let choice = try MachineChoice.load(args)
+        var machine = choice.config
         let terminal = isatty(STDERR_FILENO) == 1
         func status(_ text: String) { if terminal { console.err("\r\u{1B}[K" + text) } }
 
@@ -133,7 +134,7 @@ enum GenerateCommand: Command {
             throw .failure("\(path): \(error)")
         }
         var report = GenerationReport(source: path, checkpoint: checkpoint.summary, model: model, machine: machine, kvFormat: kvFormat,
-                                      tableFormat: session.tableFormat,
+                                      tableFormat: session.tableFormat, energyOrigin: choice.origin,
                                       promptIDs: promptIDs, promptText: promptText, notes: notes)
         let json = args.flags.contains("--json")
         status("")

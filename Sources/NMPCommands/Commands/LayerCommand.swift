@@ -35,7 +35,7 @@ enum LayerCommand: Command {
         """
 
     static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
-        let args = try Arguments(arguments, flags: ["--json"], values: [["--weights"], ["--input"], ["--output"], ["--accumulators"],
+        let args = try Arguments(arguments, flags: ["--json"], values: [["--weights"], ["--tech"], ["--input"], ["--output"], ["--accumulators"],
                                                                         ["--weight-scale"], ["--config"], ["--emit-asm"], ["--max-cycles"]])
         guard args.positional.isEmpty else { throw .usage("unexpected argument '\(args.positional[0])'") }
         guard let weightsPath = args.values["--weights"] else { throw .usage("missing --weights W.npy") }
@@ -49,7 +49,8 @@ enum LayerCommand: Command {
             }
             scale = value
         }
-        let config = try ConfigCommand.loadConfig(args.values["--config"])
+        let choice = try MachineChoice.load(args)
+        let config = choice.config
         // Every output is checked before anything is read or computed, and none may be an input.
         let inputs = [("--weights file", weightsPath), ("--input file", inputPath)] + (args.values["--config"].map { [("--config file", $0)] } ?? [])
         let outputs = [("--output", outputPath)] + (args.values["--accumulators"].map { [("--accumulators", $0)] } ?? [])
@@ -111,7 +112,7 @@ enum LayerCommand: Command {
         let y = BitNetReference.dequantize(acc, tokens: tokens, rows: out, activationScales: scales, weightScale: weights.scale)
         let exact = run.accumulators == acc && run.outputs.map(\.bitPattern) == y.map(\.bitPattern)
 
-        let report = LayerReport(weights: weights, tokens: tokens, plan: compiled.plan, result: run.result, bitExact: exact,
+        let report = LayerReport(weights: weights, tokens: tokens, plan: compiled.plan, result: run.result, energyOrigin: choice.origin, bitExact: exact,
                                  inputConversions: notes)
         guard exact else {
             console.out(args.flags.contains("--json") ? report.json().render() + "\n" : report.text())

@@ -47,7 +47,7 @@ enum ModelCommand: Command {
     static let defaultMaxCycles = 100_000_000_000_000
 
     static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
-        let args = try Arguments(arguments, flags: ["--json"], values: [["--hf-config"], ["--prompt-tokens"], ["--context"], ["--kv-cache"],
+        let args = try Arguments(arguments, flags: ["--json"], values: [["--hf-config"], ["--tech"], ["--prompt-tokens"], ["--context"], ["--kv-cache"],
                                                                        ["--config"], ["--max-cycles"], ["--emit-asm"]])
         guard args.positional.isEmpty else { throw .usage("unexpected argument '\(args.positional[0])'") }
         guard let path = args.values["--hf-config"] else { throw .usage("missing --hf-config config.json") }
@@ -61,7 +61,8 @@ enum ModelCommand: Command {
             }
             kvFormat = format
         }
-        let machine = try ConfigCommand.loadConfig(args.values["--config"])
+        let choice = try MachineChoice.load(args)
+        let machine = choice.config
         let asmPath = args.values["--emit-asm"]
         if let asmPath {
             try Files.checkOutputs([("--emit-asm", asmPath)],
@@ -118,7 +119,7 @@ enum ModelCommand: Command {
                 throw error
             }
         }
-        let report = ModelReport(source: path, decode: decode, prefill: prefill)
+        let report = ModelReport(source: path, energyOrigin: choice.origin, decode: decode, prefill: prefill)
         console.out(args.flags.contains("--json") ? report.json().render() + "\n" : report.text())
         return ExitCode.success
     }

@@ -34,10 +34,11 @@ enum RunCommand: Command {
         """
 
     static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
-        let args = try Arguments(arguments, flags: ["--trace", "--json"], values: [["--config"], ["--max-cycles"], ["--dump"]])
+        let args = try Arguments(arguments, flags: ["--trace", "--json"], values: [["--config"], ["--tech"], ["--max-cycles"], ["--dump"]])
         let input = try args.single("program (.nasm or .nmc)")
         let maxCycles = try args.integer("--max-cycles", minimum: 1) ?? Simulator.defaultMaxCycles
-        let config = try ConfigCommand.loadConfig(args.values["--config"])
+        let choice = try MachineChoice.load(args)
+        let config = choice.config
         var dumps: [(String, DumpRequest)] = []
         for text in args.repeated["--dump"] ?? [] {
             for part in text.split(separator: ",").map(String.init) {
@@ -67,7 +68,7 @@ enum RunCommand: Command {
             progress.finish()
         }
 
-        let report = RunReport(program: input, configSource: args.values["--config"] ?? "default config", result: result,
+        let report = RunReport(program: input, configSource: args.values["--config"] ?? "default config", energyOrigin: choice.origin, result: result,
                                finalPC: simulator.pc)
         let trapText = result.trap.flatMap { trap in trap.word.map { Disassembler.text(ofWord: $0, pc: Int64(trap.pc), labels: labels) } }
         if json {

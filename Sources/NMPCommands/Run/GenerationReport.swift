@@ -29,6 +29,8 @@ struct GenerationReport {
     let kvFormat: KVCacheFormat
     /// The format the embedding and head are read in (the checkpoint's).
     let tableFormat: TableFormat
+    /// Where the energy prices came from.
+    let energyOrigin: EnergyOrigin
     let promptIDs: [Int]
     /// The prompt's text, when given as text.
     var promptText: String?
@@ -81,6 +83,7 @@ struct GenerationReport {
         var lines = ["nmp generate: \(source) (\(checkpoint))",
                      "model: \(model.layers) layers, hidden \(model.hiddenSize), \(model.attentionHeads) heads / \(model.keyValueHeads) KV heads of \(model.headDim), FFN \(model.intermediateSize) (\(model.activation.rawValue)), vocab \(Format.count(model.vocabSize)); every layer simulated",
                      "machine: vlen \(machine.vlen), rows \(machine.rows), \(Format.number(machine.clockGHz, decimals: 2)) GHz, DRAM \(Format.count(machine.dramBytesPerCycle)) B/cycle, KV cache \(kvFormat.rawValue), tables \(tableFormat.rawValue)",
+                     "energy: \(energyOrigin.text)",
                      "prompt: \(promptIDs.count) tokens \(Self.idList(promptIDs))" + (promptText.map { " from " + Self.visible($0) } ?? "")]
         lines += notes.map { "note: \($0)" }
         return lines.joined(separator: "\n") + "\n\n" + Self.line(Self.columns) + "\n"
@@ -160,6 +163,7 @@ struct GenerationReport {
             ("machine", .object([("vlen", .int(machine.vlen)), ("rows", .int(machine.rows)), ("clock_ghz", .number(machine.clockGHz)),
                                  ("dram_bytes_per_cycle", .int(machine.dramBytesPerCycle)), ("dram_size", .int(machine.dramSize))])),
             ("kv_cache", .string(kvFormat.rawValue)),
+            ("energy_prices", energyOrigin.json),
             ("tables", .string(tableFormat.rawValue)),
             ("prompt_text", promptText.map(JSONValue.string) ?? .null),
             ("prompt_ids", .array(promptIDs.map(JSONValue.int))),

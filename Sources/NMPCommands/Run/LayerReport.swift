@@ -8,6 +8,8 @@ struct LayerReport {
     var tokens: Int
     var plan: BitLinearPlan
     var result: RunResult
+    /// Where the energy prices came from.
+    var energyOrigin: EnergyOrigin
     var bitExact: Bool
     /// How the inputs were read, when it matters (e.g. float64 converted to float32).
     var inputConversions: [String] = []
@@ -23,7 +25,8 @@ struct LayerReport {
         var out = "BitLinear \(Format.count(weights.columns)) -> \(Format.count(weights.rows)), \(Format.count(tokens)) token\(tokens == 1 ? "" : "s"): "
             + "outputs \(bitExact ? "bit-exact with" : "DIFFER from") the reference\n"
         if !inputConversions.isEmpty { out += "input    \(inputConversions.joined(separator: "; "))\n" }
-        out += "machine  \(RunReport.machineSummary(result.config))\n\n"
+        out += "machine  \(RunReport.machineSummary(result.config))\n"
+        out += "energy   \(energyOrigin.text)\n\n"
         let rows: [[String]] = [
             ["ternary weights", Format.count(weights.rows * weights.columns), "trits", "\(Format.count(plan.blocks * plan.blockBytes)) packed bytes"],
             ["cycles", Format.count(c.cycles), "cycles", Format.time(result.seconds)],
@@ -49,6 +52,7 @@ struct LayerReport {
             ("schema", .string("nmp-layer/1")),
             ("in_features", .int(weights.columns)), ("out_features", .int(weights.rows)), ("tokens", .int(tokens)),
             ("bit_exact", .bool(bitExact)),
+            ("energy_prices", energyOrigin.json),
             ("input_conversions", .array(inputConversions.map { .string($0) })),
             ("ternary_parameters", .int(weights.rows * weights.columns)),
             ("packed_weight_bytes", .int(plan.blocks * plan.blockBytes)),

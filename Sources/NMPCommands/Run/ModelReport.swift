@@ -6,6 +6,8 @@ import NMPSupport
 /// The report of `nmp model`: every operation of a decoder token as simulated.
 struct ModelReport {
     var source: String
+    /// Where the energy prices came from.
+    var energyOrigin: EnergyOrigin
     var decode: DecoderSimulation
     var prefill: DecoderSimulation?
 
@@ -16,6 +18,7 @@ struct ModelReport {
         var out = "model    \(source): \(m.modelType), hidden \(Format.count(m.hiddenSize)), FFN \(Format.count(m.intermediateSize)) (\(m.activation.rawValue)), "
             + "\(Format.count(m.layers)) layer\(m.layers == 1 ? "" : "s"), \(m.attentionHeads)/\(m.keyValueHeads) heads x \(m.headDim), vocab \(Format.count(m.vocabSize))\n"
         out += "machine  \(RunReport.machineSummary(decode.machine)); float unit \(decode.machine.floatLanes) lanes\n"
+        out += "energy   \(energyOrigin.text)\n"
         out += "KV cache \(decode.plan.kvFormat.rawValue) in DRAM; LM head bf16 on the float unit; argmax left to the host\n\n"
         out += Table(header: ["parameters", "count", "bytes as stored"], rows: [
             ["ternary (q k v o gate up down)", Format.count(m.ternaryParameters), Format.count(decode.packedWeightBytes) + " packed"],
@@ -131,6 +134,7 @@ struct ModelReport {
         ]
         if let prefill { fields.append(("prefill", simulation(prefill))) }
         fields.append(("config", .raw(decode.machine.jsonText().trimmingCharacters(in: .whitespacesAndNewlines))))
+        fields.append(("energy_prices", energyOrigin.json))
         return .object(fields)
     }
 }

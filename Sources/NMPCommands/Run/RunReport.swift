@@ -8,6 +8,8 @@ import NMPSimulator
 struct RunReport {
     var program: String
     var configSource: String
+    /// Where the energy prices came from.
+    var energyOrigin: EnergyOrigin
     var result: RunResult
     /// The pc the run stopped at (halt's, or the trapping instruction's).
     var finalPC: Int
@@ -22,6 +24,7 @@ struct RunReport {
         let energy = result.energy
         var out = "program  \(program)\n"
         out += "machine  \(Self.machineSummary(config)) (\(configSource))\n"
+        out += "energy   \(energyOrigin.text)\n"
         if let trap = result.trap {
             out += "outcome  trapped: \(trap.cause.rawValue) at pc \(trap.pc), cycle \(trap.cycle)\n\n"
         } else {
@@ -128,6 +131,7 @@ struct RunReport {
             ("energy_pj_by_category", .object(EnergyReport.Category.allCases.map { ($0.key, .number(energy.byCategory[$0])) })),
             ("energy_pj_by_event", .object(EnergyEvent.allCases.map { ($0.rawValue, .number(energy.byEvent[$0])) })),
             ("config", .raw(result.config.jsonText().trimmingCharacters(in: .whitespacesAndNewlines))),
+            ("energy_prices", energyOrigin.json),
         ]
         if !dumps.isEmpty { fields.append(("dumps", .array(dumps))) }
         return .object(fields)

@@ -7,24 +7,20 @@ import NMPISA
 /// events. SRAM energy per byte is not a fixed number: it follows the memory's size along
 /// `sramCurve` (larger arrays cost more per access), so resizing an SRAM in the config also
 /// changes its energy. The FP16 entries are not charged by the simulator; they price the
-/// FP16 baseline that reports compare against. Every default cites its source in ISA.md.
+/// FP16 baseline that reports compare against.
 ///
-/// Sources of the defaults (ISA.md 3.4 has the derivations):
-/// - [Horowitz] M. Horowitz, "Computing's energy problem (and what we can do about it)",
-///   ISSCC 2014, Fig. 1.1.9, 45 nm, 0.9 V.
-/// - [BitNet] H. Wang et al., "BitNet: Scaling 1-bit Transformers for Large Language
-///   Models", arXiv 2310.11453, Table 2 (7 nm column).
-/// - [Han] S. Han et al., "Learning both Weights and Connections for Efficient Neural
-///   Networks", arXiv 1506.02626, Figure 1 (45 nm, 32-bit accesses).
-///
-/// Arithmetic is priced at 7 nm, memories at 45 nm (no 7 nm memory figures were found),
-/// so the defaults overstate memory energy relative to arithmetic.
+/// The defaults are the `7nm-lpddr` technology preset (`TechnologyPreset`, which gives every
+/// value's source; ISA.md 3.4 has the derivations): 7 nm arithmetic from BitNet's Table 2,
+/// on-chip memories scaled from Horowitz's 45 nm figures (an estimate), LPDDR DRAM.
+/// [Horowitz] is M. Horowitz, ISSCC 2014 (45 nm); [BitNet] is arXiv 2310.11453, Table 2
+/// (7 nm); [Han] is arXiv 1506.02626, Figure 1.
 public struct EnergyTable: Sendable, Equatable {
     /// Fetch and decode of one instruction (pJ): a 4-byte read from an 8 KiB array on
-    /// `sramCurve`, [Horowitz] 10 pJ per 64 bits / 8 * 4 = 5.
-    public var instruction: Double = 5
-    /// One register-file byte read / written (pJ): [Han] 1 pJ per 32-bit access / 4.
-    public var registerRead: Double = 0.25, registerWrite: Double = 0.25
+    /// `sramCurve`: 10 pJ per 64 bits at 45 nm, scaled to 7 nm, / 8 * 4.
+    public var instruction: Double = 10 * EnergyTable.memoryScale7nm / 8 * 4
+    /// One register-file byte read / written (pJ): 1 pJ per 32-bit access at 45 nm / 4,
+    /// scaled to 7 nm.
+    public var registerRead: Double = 0.25 * EnergyTable.memoryScale7nm, registerWrite: Double = 0.25 * EnergyTable.memoryScale7nm
     /// One 32-bit add-class operation (pJ): [Horowitz] 0.1 at 45 nm scaled to 7 nm by
     /// [BitNet]'s INT8-add ratio 0.007 / 0.03.
     public var int32Add: Double = 0.1 * (0.007 / 0.03)
@@ -48,15 +44,15 @@ public struct EnergyTable: Sendable, Equatable {
     public var tritAdd: Double = 0.007, tritSub: Double = 0.007, tritSkip: Double = 0
     /// One packed byte decoded or encoded (pJ). Estimate, no source: 5 `int8Op`.
     public var tritUnpack: Double = 5 * 0.007
-    /// One DRAM byte read / written (pJ): [Horowitz] 1.3 nJ per 64-bit access / 8
-    /// (the low end of 1.3-2.6 nJ; [Han]'s 640 pJ per 32 bits is 160 per byte).
-    public var dramRead: Double = 162.5, dramWrite: Double = 162.5
-    /// SRAM access energy against array size; read and write cost the same:
-    /// [Horowitz] 64-bit cache reads, 10 pJ (8 KB), 20 pJ (32 KB), 100 pJ (1 MB).
+    /// One DRAM byte read / written (pJ): LPDDR, 640 pJ per 32-bit word / 4 (Dally, Hot
+    /// Chips 2023).
+    public var dramRead: Double = 160, dramWrite: Double = 160
+    /// SRAM access energy against array size; read and write cost the same: 64-bit cache
+    /// reads of 10 pJ (8 KB), 20 pJ (32 KB), 100 pJ (1 MB) at 45 nm, scaled to 7 nm.
     public var sramCurve: [SRAMEnergyPoint] = [
-        SRAMEnergyPoint(bytes: 8_192, picojoulesPer64Bit: 10),
-        SRAMEnergyPoint(bytes: 32_768, picojoulesPer64Bit: 20),
-        SRAMEnergyPoint(bytes: 1_048_576, picojoulesPer64Bit: 100),
+        SRAMEnergyPoint(bytes: 8_192, picojoulesPer64Bit: 10 * EnergyTable.memoryScale7nm),
+        SRAMEnergyPoint(bytes: 32_768, picojoulesPer64Bit: 20 * EnergyTable.memoryScale7nm),
+        SRAMEnergyPoint(bytes: 1_048_576, picojoulesPer64Bit: 100 * EnergyTable.memoryScale7nm),
     ]
     /// Leakage and clock power of the whole chip (mW = pJ per ns). Assumption, no source
     /// found: 20 mW (ISA.md 3.4).

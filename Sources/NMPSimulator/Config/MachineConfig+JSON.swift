@@ -270,7 +270,7 @@ private struct SRAMKey {
 }
 
 /// A key of the `energy` object, in the order of ISA.md 3.4.
-private enum EnergyKey {
+enum EnergyKey {
     case value(String, WritableKeyPath<EnergyTable, Double>)
     case curve
 
