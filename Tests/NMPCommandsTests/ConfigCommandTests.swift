@@ -72,8 +72,9 @@ struct ConfigCommandTests {
         #expect(value("peak trit-MACs per second", in: run.out) == "2,048,000,000,000")
         #expect(value("weight SRAM bytes per cycle", in: run.out) == "128")
         #expect(value("activation SRAM bytes per cycle", in: run.out) == "64")
-        #expect(value("weight SRAM pJ per byte", in: run.out) == "8.5")
-        #expect(value("activation SRAM pJ per byte", in: run.out) == "4.5")
+        // The 7nm-lpddr curve: (20 + 3/5 * 80) * 0.38 / 0.9 / 8 and (20 + 1/5 * 80) * 0.38 / 0.9 / 8.
+        #expect(value("weight SRAM pJ per byte", in: run.out) == "3.58889")
+        #expect(value("activation SRAM pJ per byte", in: run.out) == "1.9")
         #expect(value("DRAM GB/s", in: run.out) == "64")
         #expect(value("static pJ per cycle", in: run.out) == "20")
         let other = Run("config", "--derived", "--config", try write(#"{ "packing": "2bit", "clockGHz": 1.5 }"#))
@@ -91,7 +92,7 @@ struct ConfigCommandTests {
     }
 
     @Test func helpAndListing() {
-        #expect(Run("config", "--help").out.contains("usage: nmp config [--config <file.json>] [--derived | --ranges [--markdown]]"))
+        #expect(Run("config", "--help").out.contains("usage: nmp config [--config <file.json>] [--tech NAME] [--derived | --sources | --ranges [--markdown]]"))
         #expect(Run("--help").out.contains("  config "))
     }
 
@@ -134,6 +135,56 @@ struct ConfigCommandTests {
             let run = Run("config", "--config", try write(json(beyond)))
             #expect(run.status == 1, "\(key) = \(beyond)")
             #expect(run.err.contains("field '\(key)'"), "\(key): \(run.err)")
+        }
+    }
+}
+
+/// `--tech NAME`: the energy prices of a technology preset, under a config file's own keys.
+struct TechnologyPresetCommandTests {
+    let helper = ConfigCommandTests()
+
+    @Test func sourcesListEveryPriceAndTheConfigWins() throws {
+        let file = try helper.write(#"{ "energy": { "dramRead": 50, "staticPowerMW": 5 } }"#)
+        let run = Run("config", "--tech", "45nm", "--config", file, "--sources")
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("energy prices: 45nm: 45 nm logic and memories throughout"))
+        #expect(run.out.contains("from \(file): dramRead, staticPowerMW"))
+        let rows = run.out.split(separator: "\n").filter { line in EnergyTable.keys.contains { line.hasPrefix($0 + " ") } }
+        #expect(rows.count == EnergyTable.keys.count)
+        #expect(rows.contains { $0.hasPrefix("dramRead ") && $0.contains("50") && $0.contains("config") && $0.contains(file) })
+        #expect(rows.contains { $0.hasPrefix("dramWrite ") && $0.contains("162.5") && $0.contains("sourced") })
+        #expect(rows.contains { $0.hasPrefix("fp32Div ") && $0.contains("estimate") })
+        // The JSON config: the preset's prices, the file's two keys.
+        let json = Run("config", "--tech", "7nm-hbm2", "--config", file)
+        let config = try MachineConfig(json: Array(json.out.utf8), source: "out")
+        #expect(config.energy.dramRead == 50 && config.energy.staticPowerMW == 5 && config.energy.dramWrite == 3.97 * 8)
+        #expect(config.energy.instruction == TechnologyPreset.named("7nm-hbm2")!.energy.instruction)
+    }
+
+    @Test func reportsNameThePresetAndTheOverrides() throws {
+        let file = try helper.write(#"{ "energy": { "dramWrite": 1 } }"#)
+        let program = RuntimeCommandTests.repository.appendingPathComponent("programs/dma_double_buffer.nasm").path
+        let plain = Run("run", program, "--json")
+        let hbm = Run("run", program, "--tech", "7nm-hbm2", "--config", file, "--json")
+        #expect(plain.status == 0 && hbm.status == 0, "\(hbm.err)")
+        let a = try #require(try JSONSerialization.jsonObject(with: Data(plain.out.utf8)) as? [String: Any])
+        let b = try #require(try JSONSerialization.jsonObject(with: Data(hbm.out.utf8)) as? [String: Any])
+        let prices = try #require(b["energy_prices"] as? [String: Any])
+        #expect(prices["preset"] as? String == "7nm-hbm2" && prices["preset_given"] as? Bool == true)
+        #expect(prices["from_config"] as? [String] == ["dramWrite"])
+        #expect((a["energy_prices"] as? [String: Any])?["preset"] as? String == TechnologyPreset.defaultName)
+        // DRAM at 3.97 pJ/bit instead of 20: the DMA-heavy program costs less.
+        #expect((b["energy_pj"] as? Double ?? .infinity) < (a["energy_pj"] as? Double ?? 0))
+        #expect(Run("run", program, "--tech", "45nm").out.contains("prices of the 45nm preset (--tech)"))
+    }
+
+    @Test(arguments: [["config", "--tech", "5nm"], ["run", "programs/dot_product.nasm", "--tech", "tsmc"],
+                      ["model", "--hf-config", "x.json", "--tech", ""], ["config", "--derived", "--sources"]])
+    func unknownPresetIsAUsageErrorListingTheKnownOnes(_ arguments: [String]) {
+        let run = Run(arguments)
+        #expect(run.status == 2, "\(arguments): \(run.err)")
+        if arguments.contains("--tech") {
+            #expect(run.err.contains("is not a technology preset; use one of: 7nm-lpddr, 7nm-hbm2, bitnet-7nm, 45nm"), "\(run.err)")
         }
     }
 }

@@ -25,8 +25,8 @@ struct ReadmeTests {
         var testDescription: String { arguments.joined(separator: " ") }
     }
 
-    /// Every `nmp` line of the tour, with the exit status its comment announces (`exit 1`)
-    /// or 0. `bench` and `model` are left to CI's release run: in a debug build they take
+    /// Every `nmp` line of the tour, with the exit status its comment announces (`exit 1`,
+    /// `exit 2`) or 0. `bench` and `model` are left to CI's release run: in a debug build they take
     /// minutes.
     static func tourCommands() -> [Command] {
         ((try? shellBlock(after: "## A tour of the command line")) ?? []).compactMap { line in
@@ -34,7 +34,8 @@ struct ReadmeTests {
             let parts = line.components(separatedBy: " #")
             let arguments = parts[0].split(separator: " ").dropFirst().map(String.init)
             guard let name = arguments.first, name != "bench", name != "model" else { return nil }
-            let status: Int32 = parts.dropFirst().joined().contains("exit 1") ? 1 : 0
+            let comment = parts.dropFirst().joined()
+            let status: Int32 = comment.contains("exit 1") ? 1 : comment.contains("exit 2") ? 2 : 0
             return Command(arguments: arguments, status: status)
         }
     }

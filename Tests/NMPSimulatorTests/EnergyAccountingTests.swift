@@ -34,8 +34,11 @@ struct EnergyAccountingTests {
     }
 
     @Test func energyTotalIsTheCountsTimesTheTablePlusStatic() throws {
-        let run = try Run(Self.program)
-        // Prices written out from ISA.md 3.4: SRAM per byte 68/8 (256 KiB) and 36/8 (64 KiB).
+        var config = MachineConfig()
+        config.energy = TechnologyPreset.named("bitnet-7nm")!.energy
+        let run = try Run(Self.program, config: config)
+        // Prices written out from ISA.md 3.4's bitnet-7nm preset: SRAM per byte 68/8
+        // (256 KiB) and 36/8 (64 KiB).
         let dynamic = 6 * 5.0 + 58 * 0.25 + 64 * 0.25 + 4 * (0.1 * 0.007 / 0.03)
             + 13 * (68.0 / 8) + 13 * 0.035 + 8 * (36.0 / 8) + 7 * 0.007
         let staticEnergy = 20.0 * Double(run.cycles) / 1.0

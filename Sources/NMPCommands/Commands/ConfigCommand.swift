@@ -56,7 +56,8 @@ enum ConfigCommand: Command {
             return [price.key, choice.config.energy.text(of: price.key) ?? "", EnergyTable.unit(of: price.key),
                     fromFile ? "config" : (price.estimate ? "estimate" : "sourced"), source]
         }
-        return "energy prices: \(origin.text)\n\n"
+        return "energy prices: \(origin.preset.name): \(origin.preset.summary)"
+            + (origin.fromConfig.isEmpty ? "" : "; from \(origin.configPath ?? "the config file"): \(origin.fromConfig.joined(separator: ", "))") + "\n\n"
             + Table(header: ["key", "value", "unit", "kind", "source"], rows: rows, rightAligned: [1]).render()
             + "\nSources: [H] Horowitz, ISSCC 2014 (45 nm), as tabulated by Dally, Hot Chips 2023; [B] BitNet, arXiv 2310.11453, Table 2;\n"
             + "[Han] arXiv 1506.02626, Figure 1; [OC] O'Connor et al., MICRO 2017; [D] Dally, Hot Chips 2023 keynote. ISA.md 3.4 has the derivations.\n"

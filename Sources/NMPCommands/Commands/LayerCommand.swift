@@ -8,7 +8,7 @@ enum LayerCommand: Command {
     static let summary = "run one BitLinear layer from .npy files on the machine, bit-exact with the BitNet reference"
     static let help = """
         usage: nmp layer --weights W.npy --input X.npy --output Y.npy [--accumulators A.npy]
-                         [--weight-scale S] [--config <file.json>] [--emit-asm <file.nasm>] [--json]
+                         [--weight-scale S] [--config <file.json>] [--tech NAME] [--emit-asm <file.nasm>] [--json]
 
         Compiles a BitLinear (BitNet b1.58 linear layer) for the machine, runs it on the
         simulator and writes its outputs. The machine quantizes each token's activations
@@ -24,6 +24,7 @@ enum LayerCommand: Command {
           --output Y.npy        float32 [tokens, out] (1-D when the input was 1-D)
           --accumulators A.npy  int32 [tokens, out]: the exact sums xq . Wq^T
           --config <file>       machine config JSON (see 'nmp config')
+          --tech NAME           energy prices of a technology preset (see 'nmp config --sources')
           --emit-asm <file>     also write the generated program as .nasm ('nmp asm' accepts it)
           --max-cycles N        stop the simulated run at N cycles (default 10^9)
           --json                print the report as JSON

@@ -8,7 +8,7 @@ enum ModelCommand: Command {
     static let summary = "simulate a whole BitNet decoder token (Hugging Face config.json) on the machine, next to an FP16 baseline"
     static let help = """
         usage: nmp model --hf-config config.json [--context L] [--prompt-tokens N]
-                         [--kv-cache bf16|fp32] [--config <machine.json>] [--max-cycles N] [--json]
+                         [--kv-cache bf16|fp32] [--config <machine.json>] [--tech NAME] [--max-cycles N] [--json]
 
         Compiles the whole decoder the config describes (ISA.md chapter 11) with seeded
         random weights of the exact shapes and simulates a decode token: the embedding row
@@ -32,6 +32,7 @@ enum ModelCommand: Command {
           --kv-cache <format>   the KV cache's storage: bf16 (default, as the checkpoints
                                 store tensors) or fp32
           --config <file>       machine config JSON (see 'nmp config')
+          --tech NAME           energy prices of a technology preset (see 'nmp config --sources')
           --max-cycles N        cycle budget of each simulated pass (default 10^14: a compiled
                                 pass always ends; a long prefill takes tens of billions)
           --emit-asm <file>     also write the decode pass's program as .nasm, with comments and

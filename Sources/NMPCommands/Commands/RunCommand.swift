@@ -8,7 +8,7 @@ enum RunCommand: Command {
     static let name = "run"
     static let summary = "run a .nasm program or .nmc image on the cycle-accurate simulator and report"
     static let help = """
-        usage: nmp run <prog.nasm | prog.nmc> [--config <file.json>] [--max-cycles <N>]
+        usage: nmp run <prog.nasm | prog.nmc> [--config <file.json>] [--tech NAME] [--max-cycles <N>]
                        [--trace] [--json] [--dump <what>]...
 
         Runs the program to halt on the simulated machine (the default machine of ISA.md
@@ -19,6 +19,9 @@ enum RunCommand: Command {
 
         options:
           --config <file>     machine config JSON overriding any subset of the defaults
+          --tech NAME         energy prices of a technology preset (7nm-lpddr by default;
+                              'nmp config --tech NAME --sources' lists them); the config
+                              file's own energy keys win
                               (see 'nmp config')
           --max-cycles <N>    stop with a cycleLimit trap when an instruction would issue
                               at or after cycle N (default \(Simulator.defaultMaxCycles))

@@ -46,9 +46,9 @@ struct EnergyOrigin {
     /// The default machine's origin (no flags).
     static let standard = EnergyOrigin(preset: .standard, presetGiven: false, configPath: nil, fromConfig: [])
 
-    /// One line for text reports: "7nm-lpddr preset (default; --tech to choose); from m.json: dramRead, dramWrite".
+    /// One line for text reports: the preset, and the keys a config file set.
     var text: String {
-        var line = "\(preset.name) preset (\(presetGiven ? "--tech" : "default; --tech to choose")): \(preset.summary)"
+        var line = "prices of the \(preset.name) preset (\(presetGiven ? "--tech" : "default; --tech to choose")); 'nmp config --sources' lists them"
         if let configPath, !fromConfig.isEmpty { line += "; from \(configPath): \(fromConfig.joined(separator: ", "))" }
         return line
     }
