@@ -48,22 +48,21 @@ extension Core {
             } else {
                 for l in 0..<vl { raw.storeBytes(of: float16(UInt32(bitPattern: src[l])).littleEndian, toByteOffset: 2 * l, as: UInt16.self) }
             }
-        case .ldt, .ldm:
-            let matrix = ins.opcode == .ldm
-            let n = matrix ? tileBytes : rowBytes
-            guard let p = wsramAccess(address, n) else { return wsramTrap(ins, address, n) }
-            let rowCount = matrix ? rows : 1
-            let unpacked = trits.unpack(rows: rowCount, rowBytes: rowBytes, vlen: vlen, from: p, to: scratch)
-            guard unpacked.valid else { return invalidTritTrap(ins, address, p, n) }
-            if matrix {
-                (m + Int(ins.a) * rows * vlen).update(from: scratch, count: rows * vlen)
-                // The trit counts for vl = VLEN come with the unpack; mmac recounts for another vl.
-                matrixCountVL[Int(ins.a)] = vlen
-                matrixPlus[Int(ins.a)] = unpacked.plus
-                matrixMinus[Int(ins.a)] = unpacked.minus
-            } else {
-                tritRow(ins.a).update(from: scratch, count: vlen)
-            }
+        case .ldt:
+            guard let p = wsramAccess(address, rowBytes) else { return wsramTrap(ins, address, rowBytes) }
+            let unpacked = trits.unpack(rows: 1, rowBytes: rowBytes, vlen: vlen, from: p, to: scratch)
+            guard unpacked.valid else { return invalidTritTrap(ins, address, p, rowBytes) }
+            tritRow(ins.a).update(from: scratch, count: vlen)
+        case .ldm:
+            guard let p = wsramAccess(address, tileBytes) else { return wsramTrap(ins, address, tileBytes) }
+            // The register takes the packed bytes; its Int8 form is unpacked when read
+            // (RegisterFiles), its trit counts taken by the first mmac.
+            let index = Int(ins.a)
+            // A register keeps its old value when the load traps: check, then copy.
+            guard trits.allValid(tileBytes, at: p) else { return invalidTritTrap(ins, address, p, tileBytes) }
+            (mPacked + index * tileBytes).update(from: p, count: tileBytes)
+            mDecoded[index] = false
+            matrixCountVL[index] = -1
         case .stt:
             guard let p = wsramAccess(address, rowBytes) else { return wsramTrap(ins, address, rowBytes) }
             packing.pack(tritRow(ins.a), count: vlen, into: p)

@@ -18,12 +18,20 @@ extension Core {
             }
             tritNonzero += nonzero; tritSum += total; tritTotal += vl
         case .mmac:
-            let sum = acc(ins.a), matrix = m + Int(ins.b) * rows * vlen, xs = int8(ins.c)
-            for r in 0..<rows { sum[r] = sum[r] &+ Self.dot(matrix + r * vlen, xs, vl) }
-            let index = Int(ins.b)
-            if matrixCountVL[index] != vl {
-                (matrixPlus[index], matrixMinus[index]) = Self.tritCounts(matrix, rows: rows, vlen: vlen, vl: vl)
+            let sum = acc(ins.a), index = Int(ins.b), xs = int8(ins.c)
+            if vl == vlen, let tables = vectorTables.tables(for: xs) {
+                // Straight from the packed bytes: one table read per byte (VectorTables).
+                let (plus, minus) = Self.tableMAC(sum, mPacked + index * tileBytes, tables, rows: rows, rowBytes: rowBytes)
+                matrixPlus[index] = plus
+                matrixMinus[index] = minus
                 matrixCountVL[index] = vl
+            } else {
+                let matrix = decodedMatrix(index)
+                for r in 0..<rows { sum[r] = sum[r] &+ Self.dot(matrix + r * vlen, xs, vl) }
+                if matrixCountVL[index] != vl {
+                    (matrixPlus[index], matrixMinus[index]) = Self.tritCounts(matrix, rows: rows, vlen: vlen, vl: vl)
+                    matrixCountVL[index] = vl
+                }
             }
             tritNonzero += matrixPlus[index] + matrixMinus[index]
             tritSum += matrixPlus[index] - matrixMinus[index]
@@ -54,6 +62,29 @@ extension Core {
         var sum: Int32 = 0
         for l in 0..<n { sum &+= Int32(m[l]) &* Int32(x[l]) }
         return sum
+    }
+
+    /// `mmac` with vl = VLEN on a packed tile: adds each row's dot product with the vector
+    /// of `tables` to `sum[row]`; returns the tile's +1 and -1 trit counts (the entries'
+    /// fields, VectorTables).
+    @inline(__always)
+    static func tableMAC(_ sum: UnsafeMutablePointer<Int32>, _ tile: UnsafePointer<UInt8>, _ tables: UnsafePointer<Int32>,
+                         rows: Int, rowBytes: Int) -> (Int, Int) {
+        var plus = 0, minus = 0
+        var row = tile
+        for r in 0..<rows {
+            var s: Int32 = 0
+            var table = tables
+            for g in 0..<rowBytes {
+                s &+= table[Int(row[g])]
+                table += 256
+            }
+            sum[r] = sum[r] &+ (s >> 16)
+            plus &+= Int((s >> 8) & 0xFF)
+            minus &+= Int(s & 0xFF)
+            row += rowBytes
+        }
+        return (plus, minus)
     }
 
     /// The +1 and -1 trits in lanes below vl of all rows of a matrix register.
