@@ -14,7 +14,7 @@ struct Core {
 
     let vlen: Int, rows: Int, rowBytes: Int, tileBytes: Int
     let packing: TritPacking
-    let wBanks: Int, wWidth: Int, aBanks: Int, aWidth: Int
+    let wGeometry: BankGeometry, aGeometry: BankGeometry
     let dmaLatency: Int, dramBytesPerCycle: Int
     /// Lanes the float32 unit processes per cycle (ISA.md 6.10).
     let floatLanes: Int
@@ -80,8 +80,8 @@ struct Core {
         let config = s.config
         vlen = config.vlen; rows = config.rows; rowBytes = config.rowBytes; tileBytes = config.tileBytes
         packing = config.packing
-        wBanks = config.weightSRAM.banks; wWidth = config.weightSRAM.bankWidth
-        aBanks = config.activationSRAM.banks; aWidth = config.activationSRAM.bankWidth
+        wGeometry = BankGeometry(banks: config.weightSRAM.banks, width: config.weightSRAM.bankWidth)
+        aGeometry = BankGeometry(banks: config.activationSRAM.banks, width: config.activationSRAM.bankWidth)
         dmaLatency = config.dmaLatency; dramBytesPerCycle = config.dramBytesPerCycle
         floatLanes = config.floatLanes
         x = s.registers.x; t = s.registers.t; m = s.registers.m; v = s.registers.v; a = s.registers.a

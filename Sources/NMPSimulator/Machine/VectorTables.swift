@@ -2,9 +2,9 @@ import NMPTrits
 
 /// Lookup tables that let `mmac` work on packed trits without unpacking them: for one int8
 /// vector x and each byte position g of a packed trit row, a table from the byte's value
-/// to the sum of its trits times the lanes of x they meet (and the byte's +1 and -1
-/// counts). A row's dot product with x is then one table read per packed byte instead of
-/// one multiply-add per lane, the way table-lookup ternary kernels work.
+/// to the sum of its trits times the lanes of x they meet. A row's dot product with x is
+/// then one table read per packed byte instead of one multiply-add per lane, the way
+/// table-lookup ternary kernels work. (An entry is at most 5 * 128 in magnitude: Int16.)
 ///
 /// Building a table set costs about as much as a few `mmac`s, so sets are kept per vector
 /// *content* and built only for a vector seen before: a GEMV streams its tiles past the
@@ -12,33 +12,29 @@ import NMPTrits
 /// `mmac` finds its set. A vector seen for the first time takes the unpacking path.
 /// Which path an `mmac` takes changes nothing but the host's speed: both give the same
 /// sums and counts (wrapping int32 additions in any order are equal).
-///
-/// An entry (Int32) holds the byte's partial dot product in bits 16-31 (signed) and its
-/// +1 and -1 trit counts in bits 8-15 and 0-7; the entries of a row add up without carry
-/// between the fields as long as VLEN <= 255 (at most 255 of each count, |dot| <= 255 * 128
-/// < 2^15), the only configs the tables serve (`isUsable`).
 struct VectorTables {
     let vlen: Int, rowBytes: Int, perByte: Int
     /// 3 for base3, 4 for 2bit: the digit of lane i of a byte is (byte / radix^i) % radix.
     let radix: Int
-    /// Int32 entries per set: 256 per byte position.
+    /// Bytes of a set's key (its vector, VLEN bytes rounded up to 64) before its entries.
+    let keyBytes: Int
+    /// Int16 entries per set: 256 per byte position.
     let setEntries: Int
-    /// Sets the pool holds before it is emptied and refilled.
+    /// Sets the pool holds before it is emptied and refilled (0: tables off).
     let capacity: Int
     /// Slots of the hash index (a power of two, 4 * capacity).
     let indexSize: Int
-    /// Hash of each indexed vector (0: empty) and its set (-1: seen once, no set yet).
+    /// Per index slot: the hash of its vector (0: empty), and its set (-1: seen once, no
+    /// set yet).
     let hashes: UnsafeMutablePointer<UInt64>
     let slots: UnsafeMutablePointer<Int32>
-    /// Per set: its vector (VLEN bytes) and its entries; allocated on first use.
-    let storage: UnsafeMutablePointer<UnsafeMutablePointer<Int32>?>
-    let keyStorage: UnsafeMutablePointer<UnsafeMutablePointer<Int8>?>
+    /// Per set: one allocation, its key then its entries; allocated on first use.
+    let storage: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     /// [0]: sets built, [1]: index slots used.
     let state: UnsafeMutablePointer<Int>
 
-    /// Whether tables serve this shape: counts and dot products must fit their fields.
-    static func isUsable(vlen: Int) -> Bool { vlen <= 255 }
-
+    /// The largest VLEN tables serve (a set is ceil(VLEN / trits per byte) * 512 bytes).
+    static let maxVLEN = 1024
     /// About 4 MiB of sets at most (and at most 512 of them).
     static let poolBytes = 4 << 20
 
@@ -47,8 +43,9 @@ struct VectorTables {
         perByte = packing.tritsPerByte
         rowBytes = packing.byteCount(forTrits: vlen)
         radix = packing == .base3 ? 3 : 4
+        keyBytes = (vlen + 63) & ~63
         setEntries = rowBytes * 256
-        capacity = Self.isUsable(vlen: vlen) ? max(8, min(512, Self.poolBytes / (setEntries * 4))) : 0
+        capacity = vlen <= Self.maxVLEN ? max(8, min(512, Self.poolBytes / (keyBytes + 2 * setEntries))) : 0
         var size = 16
         while size < 4 * capacity { size <<= 1 }
         indexSize = size
@@ -58,24 +55,20 @@ struct VectorTables {
         slots.initialize(repeating: -1, count: size)
         storage = .allocate(capacity: max(1, capacity))
         storage.initialize(repeating: nil, count: max(1, capacity))
-        keyStorage = .allocate(capacity: max(1, capacity))
-        keyStorage.initialize(repeating: nil, count: max(1, capacity))
         state = .allocate(capacity: 2)
         state.initialize(repeating: 0, count: 2)
     }
 
     func deallocate() {
-        for i in 0..<max(1, capacity) {
-            storage[i]?.deallocate()
-            keyStorage[i]?.deallocate()
-        }
-        hashes.deallocate(); slots.deallocate(); storage.deallocate(); keyStorage.deallocate(); state.deallocate()
+        for i in 0..<max(1, capacity) { storage[i]?.deallocate() }
+        hashes.deallocate(); slots.deallocate(); storage.deallocate(); state.deallocate()
     }
 
-    /// The table set of the VLEN lanes at `x`, building it if `x` was seen before; nil the
-    /// first time (the caller unpacks instead) and when tables do not serve this shape.
+    /// The table set of the VLEN lanes at `x` (`rowBytes` tables of 256 entries), building
+    /// it if `x` was seen before; nil the first time (the caller unpacks instead) and when
+    /// tables are off for this VLEN.
     @inline(__always)
-    func tables(for x: UnsafePointer<Int8>) -> UnsafePointer<Int32>? {
+    func tables(for x: UnsafePointer<Int8>) -> UnsafePointer<Int16>? {
         guard capacity > 0 else { return nil }
         let hash = Self.hash(x, vlen)
         var i = Int(truncatingIfNeeded: hash) & (indexSize - 1)
@@ -83,7 +76,10 @@ struct VectorTables {
             if hashes[i] == hash {
                 let slot = Int(slots[i])
                 if slot < 0 { return build(for: x, index: i) }
-                if Self.equal(keyStorage[slot]!, x, vlen) { return UnsafePointer(storage[slot]!) }
+                let set = storage[slot].unsafelyUnwrapped
+                if Self.equal(set.assumingMemoryBound(to: Int8.self), x, vlen) {
+                    return UnsafePointer((set + keyBytes).assumingMemoryBound(to: Int16.self))
+                }
             }
             i = (i + 1) & (indexSize - 1)
         }
@@ -91,63 +87,56 @@ struct VectorTables {
         return nil
     }
 
-    /// Records a first sighting in the empty index slot `i`; empties the index when it is
-    /// half full (its sets are rebuilt as vectors come back).
+    /// Records a first sighting in the empty index slot `i`; empties the index first when
+    /// it is half full (its sets are rebuilt as their vectors come back).
+    @inline(never)
     private func remember(_ hash: UInt64, at i: Int) {
         if 2 * (state[1] + 1) > indexSize {
-            reset()
-            var j = Int(truncatingIfNeeded: hash) & (indexSize - 1)
-            while hashes[j] != 0 { j = (j + 1) & (indexSize - 1) }
-            hashes[j] = hash
-            state[1] = 1
-            return
+            restart(with: hash)
+        } else {
+            hashes[i] = hash
+            state[1] += 1
         }
-        hashes[i] = hash
-        state[1] += 1
     }
 
-    private func reset() {
+    /// Empties the index and the pool, then remembers one sighting of `hash`.
+    private func restart(with hash: UInt64) {
         hashes.update(repeating: 0, count: indexSize)
         slots.update(repeating: -1, count: indexSize)
         state[0] = 0
-        state[1] = 0
+        hashes[Int(truncatingIfNeeded: hash) & (indexSize - 1)] = hash
+        state[1] = 1
     }
 
-    /// Builds the set of `x` for the index slot `i` (seen once so far).
-    private func build(for x: UnsafePointer<Int8>, index i: Int) -> UnsafePointer<Int32>? {
+    /// Builds the set of `x` for the index slot `i` (seen once so far); nil if the pool is
+    /// full (then it starts over).
+    @inline(never)
+    private func build(for x: UnsafePointer<Int8>, index i: Int) -> UnsafePointer<Int16>? {
         if state[0] == capacity {
-            // The pool is full: start over, remembering only this vector.
-            let hash = hashes[i]
-            reset()
-            var j = Int(truncatingIfNeeded: hash) & (indexSize - 1)
-            while hashes[j] != 0 { j = (j + 1) & (indexSize - 1) }
-            hashes[j] = hash
-            state[1] = 1
+            restart(with: hashes[i])
             return nil
         }
         let slot = state[0]
         state[0] += 1
         slots[i] = Int32(slot)
         if storage[slot] == nil {
-            storage[slot] = .allocate(capacity: setEntries)
-            keyStorage[slot] = .allocate(capacity: vlen)
+            storage[slot] = .allocate(byteCount: keyBytes + 2 * setEntries, alignment: 64)
         }
-        let key = keyStorage[slot]!, set = storage[slot]!
-        key.update(from: x, count: vlen)
+        let set = storage[slot].unsafelyUnwrapped
+        set.assumingMemoryBound(to: Int8.self).update(from: x, count: vlen)
+        let entries = (set + keyBytes).assumingMemoryBound(to: Int16.self)
         for g in 0..<rowBytes {
-            let table = set + g * 256
+            let table = entries + g * 256
             table[0] = 0
             var size = 1
             for d in 0..<perByte {
-                // Lane g * perByte + d; padding lanes beyond VLEN neither count nor add.
+                // Lane g * perByte + d; padding lanes beyond VLEN add nothing.
                 let lane = g * perByte + d
-                let valid = lane < vlen
-                let value = valid ? Int32(x[lane]) << 16 : 0
-                let plus = value &+ (valid ? 256 : 0), minus = (valid ? 1 : 0) &- value
+                let value = lane < vlen ? Int16(x[lane]) : 0
                 let one = table + size, two = table + 2 * size
                 for b in 0..<size {
-                    one[b] = table[b] &+ plus
-                    two[b] = table[b] &+ minus
+                    one[b] = table[b] &+ value
+                    two[b] = table[b] &- value
                 }
                 if radix == 4 {
                     // Field 0b11 is not a valid code: ldm traps on it, so it is never read.
@@ -157,23 +146,27 @@ struct VectorTables {
             }
             if size < 256 { (table + size).update(repeating: 0, count: 256 - size) }
         }
-        return UnsafePointer(set)
+        return UnsafePointer(entries)
     }
 
+    /// A hash of `n` bytes; never 0. Its words are multiplied independently, so that it
+    /// costs a few cycles (a collision only costs a comparison).
     @inline(__always)
     static func hash(_ x: UnsafePointer<Int8>, _ n: Int) -> UInt64 {
         let raw = UnsafeRawPointer(x)
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
+        var h0: UInt64 = UInt64(n), h1: UInt64 = 0x9E37_79B9_7F4A_7C15
         var i = 0
-        while i + 8 <= n {
-            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-            h ^= h >> 29
-            i += 8
+        while i + 16 <= n {
+            h0 = h0 &+ (raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ 0x2545_F491_4F6C_DD1D) &* 0xFF51_AFD7_ED55_8CCD
+            h1 = h1 &+ (raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self) ^ 0x6A09_E667_F3BC_C909) &* 0xC4CE_B9FE_1A85_EC53
+            h0 = (h0 << 23) | (h0 >> 41)
+            i += 16
         }
         while i < n {
-            h = (h ^ UInt64(UInt8(bitPattern: x[i]))) &* 0xC4CE_B9FE_1A85_EC53
+            h1 = (h1 ^ UInt64(UInt8(bitPattern: x[i]))) &* 0x9FB2_1C65_1E98_DF25
             i += 1
         }
+        var h = (h0 ^ (h1 >> 29)) &* 0xFF51_AFD7_ED55_8CCD ^ h1
         h ^= h >> 32
         return h | 1
     }

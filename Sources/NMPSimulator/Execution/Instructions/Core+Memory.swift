@@ -79,7 +79,7 @@ extension Core {
     @inline(__always)
     mutating func asramAccess(_ address: Int, _ n: Int, alignment: Int) -> UnsafeMutablePointer<UInt8>? {
         guard address & (alignment - 1) == 0 && address + n <= asramSize else { return nil }
-        (occupancy, ideal) = Self.bankCycles(address, n, banks: aBanks, width: aWidth)
+        (occupancy, ideal) = aGeometry.cycles(address, n)
         return asram + address
     }
 
@@ -87,7 +87,7 @@ extension Core {
     @inline(__always)
     mutating func wsramAccess(_ address: Int, _ n: Int) -> UnsafeMutablePointer<UInt8>? {
         guard address + n <= wsramSize else { return nil }
-        (occupancy, ideal) = Self.bankCycles(address, n, banks: wBanks, width: wWidth)
+        (occupancy, ideal) = wGeometry.cycles(address, n)
         return wsram + address
     }
 

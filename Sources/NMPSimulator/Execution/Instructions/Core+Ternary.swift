@@ -21,7 +21,7 @@ extension Core {
             let sum = acc(ins.a), index = Int(ins.b), xs = int8(ins.c)
             if vl == vlen, let tables = vectorTables.tables(for: xs) {
                 // Straight from the packed bytes: one table read per byte (VectorTables).
-                let (plus, minus) = Self.tableMAC(sum, mPacked + index * tileBytes, tables, rows: rows, rowBytes: rowBytes)
+                let (plus, minus) = Self.tableMAC(sum, mPacked + index * tileBytes, tables, rows: rows, rowBytes: rowBytes, counts: trits.counts, lastCounts: trits.lastCounts)
                 matrixPlus[index] = plus
                 matrixMinus[index] = minus
                 matrixCountVL[index] = vl
@@ -65,26 +65,42 @@ extension Core {
     }
 
     /// `mmac` with vl = VLEN on a packed tile: adds each row's dot product with the vector
-    /// of `tables` to `sum[row]`; returns the tile's +1 and -1 trit counts (the entries'
-    /// fields, VectorTables).
+    /// of `tables` to `sum[row]` (one table read per packed byte, VectorTables); returns
+    /// the tile's +1 and -1 trit counts (`counts` for a row's bytes, `lastCounts` for its
+    /// last, whose padding trits do not count: TritCodec). The usual row sizes get a copy
+    /// of the loop with the size a constant, which the compiler unrolls.
+    @inline(never)
+    static func tableMAC(_ sum: UnsafeMutablePointer<Int32>, _ tile: UnsafePointer<UInt8>, _ tables: UnsafePointer<Int16>,
+                         rows: Int, rowBytes: Int, counts: UnsafePointer<Int>, lastCounts: UnsafePointer<Int>) -> (Int, Int) {
+        switch rowBytes {
+        case 13: tableMAC(sum, tile, tables, rows: rows, fixedRowBytes: 13, counts: counts, lastCounts: lastCounts)
+        case 16: tableMAC(sum, tile, tables, rows: rows, fixedRowBytes: 16, counts: counts, lastCounts: lastCounts)
+        case 26: tableMAC(sum, tile, tables, rows: rows, fixedRowBytes: 26, counts: counts, lastCounts: lastCounts)
+        case 32: tableMAC(sum, tile, tables, rows: rows, fixedRowBytes: 32, counts: counts, lastCounts: lastCounts)
+        default: tableMAC(sum, tile, tables, rows: rows, fixedRowBytes: rowBytes, counts: counts, lastCounts: lastCounts)
+        }
+    }
+
     @inline(__always)
-    static func tableMAC(_ sum: UnsafeMutablePointer<Int32>, _ tile: UnsafePointer<UInt8>, _ tables: UnsafePointer<Int32>,
-                         rows: Int, rowBytes: Int) -> (Int, Int) {
-        var plus = 0, minus = 0
+    static func tableMAC(_ sum: UnsafeMutablePointer<Int32>, _ tile: UnsafePointer<UInt8>, _ tables: UnsafePointer<Int16>,
+                         rows: Int, fixedRowBytes rowBytes: Int, counts: UnsafePointer<Int>, lastCounts: UnsafePointer<Int>) -> (Int, Int) {
+        // +1 counts in bits 0-31, -1 counts in bits 32-63 (a tile has at most 2^22 trits).
+        var both = 0
         var row = tile
         for r in 0..<rows {
             var s: Int32 = 0
-            var table = tables
-            for g in 0..<rowBytes {
-                s &+= table[Int(row[g])]
-                table += 256
+            for g in 0..<rowBytes - 1 {
+                let byte = Int(row[g])
+                s &+= Int32(tables[g &<< 8 | byte])
+                both &+= counts[byte]
             }
-            sum[r] = sum[r] &+ (s >> 16)
-            plus &+= Int((s >> 8) & 0xFF)
-            minus &+= Int(s & 0xFF)
+            let byte = Int(row[rowBytes - 1])
+            s &+= Int32(tables[(rowBytes - 1) &<< 8 | byte])
+            both &+= lastCounts[byte]
+            sum[r] = sum[r] &+ s
             row += rowBytes
         }
-        return (plus, minus)
+        return (both & 0xFFFF_FFFF, both >> 32)
     }
 
     /// The +1 and -1 trits in lanes below vl of all rows of a matrix register.
