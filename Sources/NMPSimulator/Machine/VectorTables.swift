@@ -6,12 +6,13 @@ import NMPTrits
 /// then one table read per packed byte instead of one multiply-add per lane, the way
 /// table-lookup ternary kernels work. (An entry is at most 5 * 128 in magnitude: Int16.)
 ///
-/// Building a table set costs about as much as a few `mmac`s, so sets are kept per vector
-/// *content* and built only for a vector seen before: a GEMV streams its tiles past the
-/// same activation chunks once per row block, so from the second row block on every
-/// `mmac` finds its set. A vector seen for the first time takes the unpacking path.
-/// Which path an `mmac` takes changes nothing but the host's speed: both give the same
-/// sums and counts (wrapping int32 additions in any order are equal).
+/// A table set costs about as many additions as a fifth of an unpacking `mmac` (VLEN / 5
+/// tables of 243 entries, built by doubling up digit by digit), so an `mmac` builds the
+/// set of its vector when it has none; sets are kept per vector *content*, so that a GEMV,
+/// which streams its tiles past the same activation chunks once per row block, builds each
+/// chunk's set once. Which path an `mmac` takes (tables or unpacking, `Core+Ternary`)
+/// changes nothing but the host's speed: both give the same sums and counts (wrapping
+/// int32 additions in any order are equal).
 struct VectorTables {
     let vlen: Int, rowBytes: Int, perByte: Int
     /// 3 for base3, 4 for 2bit: the digit of lane i of a byte is (byte / radix^i) % radix.
@@ -22,16 +23,15 @@ struct VectorTables {
     let setEntries: Int
     /// Sets the pool holds before it is emptied and refilled (0: tables off).
     let capacity: Int
-    /// Slots of the hash index (a power of two, 4 * capacity).
+    /// Slots of the hash index (a power of two, at least 2 * capacity).
     let indexSize: Int
-    /// Per index slot: the hash of its vector (0: empty), and its set (-1: seen once, no
-    /// set yet).
+    /// Per index slot: the hash of its vector (0: empty) and its set.
     let hashes: UnsafeMutablePointer<UInt64>
     let slots: UnsafeMutablePointer<Int32>
     /// Per set: one allocation, its key then its entries; allocated on first use.
     let storage: UnsafeMutablePointer<UnsafeMutableRawPointer?>
-    /// [0]: sets built, [1]: index slots used.
-    let state: UnsafeMutablePointer<Int>
+    /// Sets built since the pool was last emptied.
+    let built: UnsafeMutablePointer<Int>
 
     /// The largest VLEN tables serve (a set is ceil(VLEN / trits per byte) * 512 bytes).
     static let maxVLEN = 1024
@@ -47,26 +47,25 @@ struct VectorTables {
         setEntries = rowBytes * 256
         capacity = vlen <= Self.maxVLEN ? max(8, min(512, Self.poolBytes / (keyBytes + 2 * setEntries))) : 0
         var size = 16
-        while size < 4 * capacity { size <<= 1 }
+        while size < 2 * capacity { size <<= 1 }
         indexSize = size
         hashes = .allocate(capacity: size)
         hashes.initialize(repeating: 0, count: size)
         slots = .allocate(capacity: size)
-        slots.initialize(repeating: -1, count: size)
+        slots.initialize(repeating: 0, count: size)
         storage = .allocate(capacity: max(1, capacity))
         storage.initialize(repeating: nil, count: max(1, capacity))
-        state = .allocate(capacity: 2)
-        state.initialize(repeating: 0, count: 2)
+        built = .allocate(capacity: 1)
+        built.initialize(to: 0)
     }
 
     func deallocate() {
         for i in 0..<max(1, capacity) { storage[i]?.deallocate() }
-        hashes.deallocate(); slots.deallocate(); storage.deallocate(); state.deallocate()
+        hashes.deallocate(); slots.deallocate(); storage.deallocate(); built.deallocate()
     }
 
-    /// The table set of the VLEN lanes at `x` (`rowBytes` tables of 256 entries), building
-    /// it if `x` was seen before; nil the first time (the caller unpacks instead) and when
-    /// tables are off for this VLEN.
+    /// The table set of the VLEN lanes at `x` (`rowBytes` tables of 256 entries), built if
+    /// need be; nil when tables are off for this VLEN.
     @inline(__always)
     func tables(for x: UnsafePointer<Int8>) -> UnsafePointer<Int16>? {
         guard capacity > 0 else { return nil }
@@ -74,50 +73,29 @@ struct VectorTables {
         var i = Int(truncatingIfNeeded: hash) & (indexSize - 1)
         while hashes[i] != 0 {
             if hashes[i] == hash {
-                let slot = Int(slots[i])
-                if slot < 0 { return build(for: x, index: i) }
-                let set = storage[slot].unsafelyUnwrapped
+                let set = storage[Int(slots[i])].unsafelyUnwrapped
                 if Self.equal(set.assumingMemoryBound(to: Int8.self), x, vlen) {
                     return UnsafePointer((set + keyBytes).assumingMemoryBound(to: Int16.self))
                 }
             }
             i = (i + 1) & (indexSize - 1)
         }
-        remember(hash, at: i)
-        return nil
+        return build(for: x, hash: hash, index: i)
     }
 
-    /// Records a first sighting in the empty index slot `i`; empties the index first when
-    /// it is half full (its sets are rebuilt as their vectors come back).
+    /// Builds the set of `x` into the pool, indexed at the empty slot `i`; when the pool is
+    /// full, it is emptied first (its sets are rebuilt as their vectors come back).
     @inline(never)
-    private func remember(_ hash: UInt64, at i: Int) {
-        if 2 * (state[1] + 1) > indexSize {
-            restart(with: hash)
-        } else {
-            hashes[i] = hash
-            state[1] += 1
+    private func build(for x: UnsafePointer<Int8>, hash: UInt64, index: Int) -> UnsafePointer<Int16> {
+        var i = index
+        if built.pointee == capacity {
+            hashes.update(repeating: 0, count: indexSize)
+            built.pointee = 0
+            i = Int(truncatingIfNeeded: hash) & (indexSize - 1)
         }
-    }
-
-    /// Empties the index and the pool, then remembers one sighting of `hash`.
-    private func restart(with hash: UInt64) {
-        hashes.update(repeating: 0, count: indexSize)
-        slots.update(repeating: -1, count: indexSize)
-        state[0] = 0
-        hashes[Int(truncatingIfNeeded: hash) & (indexSize - 1)] = hash
-        state[1] = 1
-    }
-
-    /// Builds the set of `x` for the index slot `i` (seen once so far); nil if the pool is
-    /// full (then it starts over).
-    @inline(never)
-    private func build(for x: UnsafePointer<Int8>, index i: Int) -> UnsafePointer<Int16>? {
-        if state[0] == capacity {
-            restart(with: hashes[i])
-            return nil
-        }
-        let slot = state[0]
-        state[0] += 1
+        let slot = built.pointee
+        built.pointee += 1
+        hashes[i] = hash
         slots[i] = Int32(slot)
         if storage[slot] == nil {
             storage[slot] = .allocate(byteCount: keyBytes + 2 * setEntries, alignment: 64)
