@@ -125,7 +125,7 @@ struct Core {
 
     /// The effective address of `[rb + imm]` (ISA.md 7.1): the sum wraps modulo 2^32.
     @inline(__always)
-    func effectiveAddress(_ ins: DecodedInstruction) -> Int {
+    func effectiveAddress(_ ins: InstructionRef) -> Int {
         Int(x[Int(ins.b)] &+ UInt32(bitPattern: ins.imm))
     }
 

@@ -113,3 +113,30 @@ extension DecodedInstruction {
         }
     }
 }
+
+/// The instruction being executed, read in place: the step loop and the handlers read each
+/// field they need straight from the decoded code. (A copy of the whole struct on the stack,
+/// read back field by field right away, defeats the host's store-to-load forwarding and
+/// stalls every instruction.)
+struct InstructionRef {
+    let pointer: UnsafePointer<DecodedInstruction>
+
+    @inline(__always) var opcode: Opcode { pointer.pointee.opcode }
+    @inline(__always) var group: InstructionGroup { pointer.pointee.group }
+    @inline(__always) var fault: DecodedInstruction.Fault { pointer.pointee.fault }
+    @inline(__always) var a: Int32 { pointer.pointee.a }
+    @inline(__always) var b: Int32 { pointer.pointee.b }
+    @inline(__always) var c: Int32 { pointer.pointee.c }
+    @inline(__always) var d: Int32 { pointer.pointee.d }
+    @inline(__always) var imm: Int32 { pointer.pointee.imm }
+    @inline(__always) var s0: UInt8 { pointer.pointee.s0 }
+    @inline(__always) var s1: UInt8 { pointer.pointee.s1 }
+    @inline(__always) var s2: UInt8 { pointer.pointee.s2 }
+    @inline(__always) var s3: UInt8 { pointer.pointee.s3 }
+    @inline(__always) var d0: UInt8 { pointer.pointee.d0 }
+    @inline(__always) var d1: UInt8 { pointer.pointee.d1 }
+    @inline(__always) var latency: Int32 { pointer.pointee.latency }
+    @inline(__always) var floatLanes: Bool { pointer.pointee.floatLanes }
+    @inline(__always) var word: UInt32 { pointer.pointee.word }
+    @inline(__always) var region: UInt16 { pointer.pointee.region }
+}

@@ -29,7 +29,7 @@ extension Simulator {
                 core.completeTransfers(upTo: next)
                 break run
             }
-            let ins = code[pc]
+            let ins = InstructionRef(pointer: code + pc)
             if Int(ins.region) != region {
                 // ISA.md 6.11: the new region's cycles start where the next instruction
                 // could first issue.

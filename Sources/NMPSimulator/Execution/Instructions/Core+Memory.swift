@@ -5,7 +5,7 @@ import NMPISA
 
 extension Core {
     @inline(__always)
-    mutating func executeMemory(_ ins: DecodedInstruction) -> Trap? {
+    mutating func executeMemory(_ ins: InstructionRef) -> Trap? {
         let address = effectiveAddress(ins)
         switch ins.opcode {
         case .lw:
@@ -105,23 +105,23 @@ extension Core {
     // MARK: Traps (cold)
 
     /// The trap of a failed activation SRAM access: misaligned before out of bounds (ISA.md 7.6).
-    func asramTrap(_ ins: DecodedInstruction, _ address: Int, _ n: Int, alignment: Int) -> Trap {
+    func asramTrap(_ ins: InstructionRef, _ address: Int, _ n: Int, alignment: Int) -> Trap {
         if address & (alignment - 1) != 0 {
             return trap(.misaligned, ins.word, "asram address \(hexAddress(address)) is not a multiple of \(alignment)")
         }
         return outOfBoundsTrap(ins, "asram", address, n, asramSize)
     }
 
-    func wsramTrap(_ ins: DecodedInstruction, _ address: Int, _ n: Int) -> Trap {
+    func wsramTrap(_ ins: InstructionRef, _ address: Int, _ n: Int) -> Trap {
         outOfBoundsTrap(ins, "wsram", address, n, wsramSize)
     }
 
-    func outOfBoundsTrap(_ ins: DecodedInstruction, _ space: String, _ address: Int, _ n: Int, _ size: Int) -> Trap {
+    func outOfBoundsTrap(_ ins: InstructionRef, _ space: String, _ address: Int, _ n: Int, _ size: Int) -> Trap {
         trap(.outOfBounds, ins.word,
              "\(space) access of \(n) bytes at \(hexAddress(address)) ends at \(hexAddress(address + n)), beyond the \(size)-byte memory")
     }
 
-    func invalidTritTrap(_ ins: DecodedInstruction, _ address: Int, _ p: UnsafeMutablePointer<UInt8>, _ n: Int) -> Trap {
+    func invalidTritTrap(_ ins: InstructionRef, _ address: Int, _ p: UnsafeMutablePointer<UInt8>, _ n: Int) -> Trap {
         let bad = trits.firstInvalid(p, count: n) ?? 0
         return trap(.invalidTritCode, ins.word,
                     "wsram byte \(hexAddress(address + bad)) = 0x\(hex(UInt32(p[bad]), digits: 2)) is not a valid \(packing.rawValue) code")

@@ -5,7 +5,7 @@ import NMPISA
 
 extension Core {
     @inline(__always)
-    mutating func executeTernary(_ ins: DecodedInstruction) {
+    mutating func executeTernary(_ ins: InstructionRef) {
         switch ins.opcode {
         case .vmac:
             let sum = acc(ins.a), w = tritRow(ins.b), xs = int8(ins.c)
