@@ -30,8 +30,14 @@ struct VectorTables {
     let slots: UnsafeMutablePointer<Int32>
     /// Per set: one allocation, its key then its entries; allocated on first use.
     let storage: UnsafeMutablePointer<UnsafeMutableRawPointer?>
-    /// Sets built since the pool was last emptied.
-    let built: UnsafeMutablePointer<Int>
+    /// [0]: sets built since the pool was last emptied; [1]: the set the latest lookup
+    /// found (-1: none).
+    let state: UnsafeMutablePointer<Int>
+    /// Per set: the set the lookup after its own found last time (-1: none). Vectors tend
+    /// to come in the same order again (a GEMV's chunks, row block after row block), so a
+    /// lookup first tries that set: its address is known before the vector is hashed, and
+    /// the host overlaps fetching its tables with checking its key.
+    let successor: UnsafeMutablePointer<Int32>
 
     /// The largest VLEN tables serve (a set is ceil(VLEN / trits per byte) * 512 bytes).
     static let maxVLEN = 1024
@@ -55,13 +61,16 @@ struct VectorTables {
         slots.initialize(repeating: 0, count: size)
         storage = .allocate(capacity: max(1, capacity))
         storage.initialize(repeating: nil, count: max(1, capacity))
-        built = .allocate(capacity: 1)
-        built.initialize(to: 0)
+        state = .allocate(capacity: 2)
+        state[0] = 0
+        state[1] = -1
+        successor = .allocate(capacity: max(1, capacity))
+        successor.initialize(repeating: -1, count: max(1, capacity))
     }
 
     func deallocate() {
         for i in 0..<max(1, capacity) { storage[i]?.deallocate() }
-        hashes.deallocate(); slots.deallocate(); storage.deallocate(); built.deallocate()
+        hashes.deallocate(); slots.deallocate(); storage.deallocate(); state.deallocate(); successor.deallocate()
     }
 
     /// The table set of the VLEN lanes at `x` (`rowBytes` tables of 256 entries), built if
@@ -69,32 +78,61 @@ struct VectorTables {
     @inline(__always)
     func tables(for x: UnsafePointer<Int8>) -> UnsafePointer<Int16>? {
         guard capacity > 0 else { return nil }
-        let hash = Self.hash(x, vlen)
-        var i = Int(truncatingIfNeeded: hash) & (indexSize - 1)
-        while hashes[i] != 0 {
-            if hashes[i] == hash {
-                let set = storage[Int(slots[i])].unsafelyUnwrapped
+        let last = state[1]
+        if last >= 0 {
+            let guess = Int(successor[last])
+            if guess >= 0 {
+                let set = storage[guess].unsafelyUnwrapped
                 if Self.equal(set.assumingMemoryBound(to: Int8.self), x, vlen) {
+                    state[1] = guess
                     return UnsafePointer((set + keyBytes).assumingMemoryBound(to: Int16.self))
                 }
             }
-            i = (i + 1) & (indexSize - 1)
         }
-        return build(for: x, hash: hash, index: i)
+        return lookUp(x, after: last)
     }
 
-    /// Builds the set of `x` into the pool, indexed at the empty slot `i`; when the pool is
-    /// full, it is emptied first (its sets are rebuilt as their vectors come back).
+    /// The set of `x` by its hash, built if need be, recorded as the successor of `last`.
     @inline(never)
-    private func build(for x: UnsafePointer<Int8>, hash: UInt64, index: Int) -> UnsafePointer<Int16> {
+    private func lookUp(_ x: UnsafePointer<Int8>, after last: Int) -> UnsafePointer<Int16> {
+        let hash = Self.hash(x, vlen)
+        var i = Int(truncatingIfNeeded: hash) & (indexSize - 1)
+        var slot = -1
+        while hashes[i] != 0 {
+            if hashes[i] == hash && Self.equal(storage[Int(slots[i])].unsafelyUnwrapped.assumingMemoryBound(to: Int8.self), x, vlen) {
+                slot = Int(slots[i])
+                break
+            }
+            i = (i + 1) & (indexSize - 1)
+        }
+        if slot < 0 {
+            let emptied = state[0] == capacity
+            slot = build(for: x, hash: hash, index: i)
+            if emptied { state[1] = slot; return tables(ofSet: slot) }
+        }
+        if last >= 0 { successor[last] = Int32(slot) }
+        state[1] = slot
+        return tables(ofSet: slot)
+    }
+
+    @inline(__always)
+    private func tables(ofSet slot: Int) -> UnsafePointer<Int16> {
+        UnsafePointer((storage[slot].unsafelyUnwrapped + keyBytes).assumingMemoryBound(to: Int16.self))
+    }
+
+    /// Builds the set of `x` into the pool, indexed at the empty slot `i`, and returns its
+    /// slot; when the pool is full, it is emptied first (its sets are rebuilt as their
+    /// vectors come back).
+    private func build(for x: UnsafePointer<Int8>, hash: UInt64, index: Int) -> Int {
         var i = index
-        if built.pointee == capacity {
+        if state[0] == capacity {
             hashes.update(repeating: 0, count: indexSize)
-            built.pointee = 0
+            successor.update(repeating: -1, count: capacity)
+            state[0] = 0
             i = Int(truncatingIfNeeded: hash) & (indexSize - 1)
         }
-        let slot = built.pointee
-        built.pointee += 1
+        let slot = state[0]
+        state[0] += 1
         hashes[i] = hash
         slots[i] = Int32(slot)
         if storage[slot] == nil {
@@ -124,7 +162,7 @@ struct VectorTables {
             }
             if size < 256 { (table + size).update(repeating: 0, count: 256 - size) }
         }
-        return UnsafePointer(entries)
+        return slot
     }
 
     /// A hash of `n` bytes; never 0. Its words are multiplied independently, so that it
