@@ -149,12 +149,16 @@ struct DMAQueue {
 
     /// The end cycle of the transfer `offset` places behind the oldest.
     @inline(__always)
-    func end(at offset: Int) -> Int { end[(head + offset) % depth] }
+    func end(at offset: Int) -> Int {
+        // offset < depth and head < depth: one subtraction instead of a division.
+        let slot = head + offset
+        return end[slot < depth ? slot : slot - depth]
+    }
 
     /// Enqueues a transfer.
     @inline(__always)
     mutating func push(_ op: Opcode, destination d: Int, source s: Int, length n: Int, end e: Int) {
-        let slot = (head + count) % depth
+        let slot = head + count < depth ? head + count : head + count - depth
         opcode[slot] = op
         destination[slot] = d
         source[slot] = s
