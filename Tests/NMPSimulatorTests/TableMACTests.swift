@@ -1,5 +1,5 @@
 // mmac's two paths against the reference machine: the lookup tables per int8 vector
-// (VectorTables, vl = VLEN) and the unpacking path (another vl, or a VLEN the tables do not
+// (VectorTables, vl = VLEN) and the unpacking path (another vl, or a shape the tables do not
 // serve). Tiles hold random codes including their padding digits; every vector is used
 // several times, with vl changing in between, a matrix register is reloaded and read back,
 // and enough distinct vectors go by to empty the table pool more than once.
@@ -20,9 +20,10 @@ struct TableMACTests {
             return c
         }
         return [("default", config(64, 32, .base3)), ("2bit", config(64, 32, .twoBit)),
-                ("vlen 7 rows 3", config(7, 3, .base3)), ("vlen 13 rows 13 2bit", config(13, 13, .twoBit)),
-                ("vlen 65 rows 33", config(65, 33, .base3)), ("vlen 1 rows 1", config(1, 1, .base3)),
-                ("vlen 1030 rows 2 (no tables)", config(1030, 2, .base3))]
+                ("vlen 7 rows 4", config(7, 4, .base3)), ("vlen 13 rows 13 2bit", config(13, 13, .twoBit)),
+                ("vlen 65 rows 33", config(65, 33, .base3)), ("vlen 4 rows 4", config(4, 4, .base3)),
+                ("vlen 7 rows 3 (no tables: few rows)", config(7, 3, .base3)),
+                ("vlen 1030 rows 4 (no tables: large VLEN)", config(1030, 4, .base3))]
     }()
 
     /// `count` random valid codes of `packing`, padding digits included.

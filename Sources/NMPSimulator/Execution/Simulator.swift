@@ -133,7 +133,7 @@ public final class Simulator {
         loops = LoopStack(depth: config.loopDepth)
         dma = DMAQueue(depth: config.dmaQueueDepth)
         trits = TritCodec(packing: config.packing, vlen: config.vlen)
-        vectorTables = VectorTables(packing: config.packing, vlen: config.vlen)
+        vectorTables = VectorTables(packing: config.packing, vlen: config.vlen, rows: config.rows)
         scratch = .allocate(capacity: config.rows * config.vlen + 8)
         scratch.initialize(repeating: 0, count: config.rows * config.vlen + 8)
         floatScratch = .allocate(capacity: config.vlen)

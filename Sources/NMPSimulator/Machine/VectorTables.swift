@@ -41,17 +41,21 @@ struct VectorTables {
 
     /// The largest VLEN tables serve (a set is ceil(VLEN / trits per byte) * 512 bytes).
     static let maxVLEN = 1024
+    /// The fewest ROWS tables serve: a set costs about as many additions as unpacking and
+    /// multiplying 8 rows, so with fewer rows and a vector used once they would not pay.
+    static let minRows = 4
     /// About 4 MiB of sets at most (and at most 512 of them).
     static let poolBytes = 4 << 20
 
-    init(packing: TritPacking, vlen: Int) {
+    init(packing: TritPacking, vlen: Int, rows: Int) {
         self.vlen = vlen
         perByte = packing.tritsPerByte
         rowBytes = packing.byteCount(forTrits: vlen)
         radix = packing == .base3 ? 3 : 4
         keyBytes = (vlen + 63) & ~63
         setEntries = rowBytes * 256
-        capacity = vlen <= Self.maxVLEN ? max(8, min(512, Self.poolBytes / (keyBytes + 2 * setEntries))) : 0
+        capacity = vlen <= Self.maxVLEN && rows >= Self.minRows
+            ? max(8, min(512, Self.poolBytes / (keyBytes + 2 * setEntries))) : 0
         var size = 16
         while size < 2 * capacity { size <<= 1 }
         indexSize = size
@@ -74,7 +78,8 @@ struct VectorTables {
     }
 
     /// The table set of the VLEN lanes at `x` (`rowBytes` tables of 256 entries), built if
-    /// need be; nil when tables are off for this VLEN.
+    /// need be; nil when tables are off for this shape (VLEN above `maxVLEN`, ROWS below
+    /// `minRows`).
     @inline(__always)
     func tables(for x: UnsafePointer<Int8>) -> UnsafePointer<Int16>? {
         guard capacity > 0 else { return nil }
