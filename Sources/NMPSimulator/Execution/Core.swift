@@ -14,7 +14,7 @@ struct Core {
 
     let vlen: Int, rows: Int, rowBytes: Int, tileBytes: Int
     let packing: TritPacking
-    let wBanks: Int, wWidth: Int, aBanks: Int, aWidth: Int
+    let wGeometry: BankGeometry, aGeometry: BankGeometry
     let dmaLatency: Int, dramBytesPerCycle: Int
     /// Lanes the float32 unit processes per cycle (ISA.md 6.10).
     let floatLanes: Int
@@ -24,6 +24,10 @@ struct Core {
     let x: UnsafeMutablePointer<UInt32>
     let t: UnsafeMutablePointer<Int8>
     let m: UnsafeMutablePointer<Int8>
+    /// The matrix registers' packed bytes (what `ldm` writes) and whether `m` is current.
+    let mPacked: UnsafeMutablePointer<UInt8>
+    let mDecoded: UnsafeMutablePointer<Bool>
+    let registers: RegisterFiles
     let v: UnsafeMutablePointer<Int8>
     let a: UnsafeMutablePointer<Int32>
     let wsram: UnsafeMutablePointer<UInt8>, wsramSize: Int
@@ -34,6 +38,8 @@ struct Core {
 
     let loops: LoopStack
     let trits: TritCodec
+    /// `mmac`'s lookup tables per int8 vector.
+    let vectorTables: VectorTables
     /// Rows unpacked by `ldt`/`ldm` before they are known to be valid.
     let scratch: UnsafeMutablePointer<Int8>
     /// VLEN floats for `fsum`'s tree.
@@ -74,11 +80,13 @@ struct Core {
         let config = s.config
         vlen = config.vlen; rows = config.rows; rowBytes = config.rowBytes; tileBytes = config.tileBytes
         packing = config.packing
-        wBanks = config.weightSRAM.banks; wWidth = config.weightSRAM.bankWidth
-        aBanks = config.activationSRAM.banks; aWidth = config.activationSRAM.bankWidth
+        wGeometry = BankGeometry(banks: config.weightSRAM.banks, width: config.weightSRAM.bankWidth)
+        aGeometry = BankGeometry(banks: config.activationSRAM.banks, width: config.activationSRAM.bankWidth)
         dmaLatency = config.dmaLatency; dramBytesPerCycle = config.dramBytesPerCycle
         floatLanes = config.floatLanes
         x = s.registers.x; t = s.registers.t; m = s.registers.m; v = s.registers.v; a = s.registers.a
+        mPacked = s.registers.mPacked; mDecoded = s.registers.mDecoded; registers = s.registers
+        vectorTables = s.vectorTables
         wsram = s.weightSRAM.bytes; wsramSize = s.weightSRAM.size
         asram = s.activationSRAM.bytes; asramSize = s.activationSRAM.size
         dram = s.dram.bytes; dramSize = s.dram.size
@@ -108,9 +116,16 @@ struct Core {
     @inline(__always)
     func tritRow(_ index: Int32) -> UnsafeMutablePointer<Int8> { t + Int(index) * vlen }
 
+    /// Matrix register `index` in its Int8 form, unpacked from its packed bytes if need be.
+    @inline(__always)
+    func decodedMatrix(_ index: Int) -> UnsafeMutablePointer<Int8> {
+        registers.decodeMatrix(index, trits: trits, rowBytes: rowBytes, scratch: scratch)
+        return m + index * rows * vlen
+    }
+
     /// The effective address of `[rb + imm]` (ISA.md 7.1): the sum wraps modulo 2^32.
     @inline(__always)
-    func effectiveAddress(_ ins: DecodedInstruction) -> Int {
+    func effectiveAddress(_ ins: InstructionRef) -> Int {
         Int(x[Int(ins.b)] &+ UInt32(bitPattern: ins.imm))
     }
 

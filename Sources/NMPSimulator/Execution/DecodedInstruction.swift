@@ -17,6 +17,8 @@ struct DecodedInstruction {
     /// Scoreboard slots of the sources and destinations (unused: always-ready / discard).
     var s0: UInt8, s1: UInt8, s2: UInt8, s3: UInt8
     var d0: UInt8, d1: UInt8
+    /// The slots the WAW check reads: d0 and d1, or the always-ready slot for a discard.
+    var w0: UInt8, w1: UInt8
     /// Cycles from the last issue cycle to the result (ISA.md 6.1, 6.2).
     var latency: Int32
     /// Whether the float32 unit holds issue for ceil(vl / floatLanes) cycles (ISA.md 6.10).
@@ -31,7 +33,9 @@ struct DecodedInstruction {
         DecodedInstruction(opcode: .nop, group: .control, fault: fault, a: 0, b: 0, c: 0, d: 0, imm: 0,
                            s0: UInt8(Scoreboard.alwaysReady), s1: UInt8(Scoreboard.alwaysReady),
                            s2: UInt8(Scoreboard.alwaysReady), s3: UInt8(Scoreboard.alwaysReady),
-                           d0: UInt8(Scoreboard.discard), d1: UInt8(Scoreboard.discard), latency: 0, floatLanes: false, word: word)
+                           d0: UInt8(Scoreboard.discard), d1: UInt8(Scoreboard.discard),
+                           w0: UInt8(Scoreboard.alwaysReady), w1: UInt8(Scoreboard.alwaysReady),
+                           latency: 0, floatLanes: false, word: word)
     }
 
 }
@@ -98,6 +102,8 @@ extension DecodedInstruction {
         }
         s0 = source(0); s1 = source(1); s2 = source(2); s3 = source(3)
         d0 = destination(0); d1 = destination(1)
+        w0 = d0 == UInt8(discard) ? UInt8(ready) : d0
+        w1 = d1 == UInt8(discard) ? UInt8(ready) : d1
         if case .floatLanes = spec.timing { floatLanes = true }
         latency = Int32(spec.resultLatency.map { $0.reduce(0) { $0 + config.latency($1) } } ?? 0)
     }
@@ -112,4 +118,33 @@ extension DecodedInstruction {
         case .accumulator: Scoreboard.accumulator + index
         }
     }
+}
+
+/// The instruction being executed, read in place: the step loop and the handlers read each
+/// field they need straight from the decoded code. (A copy of the whole struct on the stack,
+/// read back field by field right away, defeats the host's store-to-load forwarding and
+/// stalls every instruction.)
+struct InstructionRef {
+    let pointer: UnsafePointer<DecodedInstruction>
+
+    @inline(__always) var opcode: Opcode { pointer.pointee.opcode }
+    @inline(__always) var group: InstructionGroup { pointer.pointee.group }
+    @inline(__always) var fault: DecodedInstruction.Fault { pointer.pointee.fault }
+    @inline(__always) var a: Int32 { pointer.pointee.a }
+    @inline(__always) var b: Int32 { pointer.pointee.b }
+    @inline(__always) var c: Int32 { pointer.pointee.c }
+    @inline(__always) var d: Int32 { pointer.pointee.d }
+    @inline(__always) var imm: Int32 { pointer.pointee.imm }
+    @inline(__always) var s0: UInt8 { pointer.pointee.s0 }
+    @inline(__always) var s1: UInt8 { pointer.pointee.s1 }
+    @inline(__always) var s2: UInt8 { pointer.pointee.s2 }
+    @inline(__always) var s3: UInt8 { pointer.pointee.s3 }
+    @inline(__always) var d0: UInt8 { pointer.pointee.d0 }
+    @inline(__always) var d1: UInt8 { pointer.pointee.d1 }
+    @inline(__always) var w0: UInt8 { pointer.pointee.w0 }
+    @inline(__always) var w1: UInt8 { pointer.pointee.w1 }
+    @inline(__always) var latency: Int32 { pointer.pointee.latency }
+    @inline(__always) var floatLanes: Bool { pointer.pointee.floatLanes }
+    @inline(__always) var word: UInt32 { pointer.pointee.word }
+    @inline(__always) var region: UInt16 { pointer.pointee.region }
 }

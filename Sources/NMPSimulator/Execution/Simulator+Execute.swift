@@ -29,7 +29,7 @@ extension Simulator {
                 core.completeTransfers(upTo: next)
                 break run
             }
-            let ins = code[pc]
+            let ins = InstructionRef(pointer: code + pc)
             if Int(ins.region) != region {
                 // ISA.md 6.11: the new region's cycles start where the next instruction
                 // could first issue.
@@ -51,10 +51,11 @@ extension Simulator {
             // Scoreboard: sources (RAW) and destinations (WAW).
             let c0 = next
             // Two-argument max only: the variadic max(_:_:_:_:) builds an array per call.
-            var issue = max(max(max(c0, ready[Int(ins.s0)]), max(ready[Int(ins.s1)], ready[Int(ins.s2)])), ready[Int(ins.s3)])
-            if ins.d0 != UInt8(Scoreboard.discard) { issue = max(issue, ready[Int(ins.d0)]) }
-            if ins.d1 != UInt8(Scoreboard.discard) { issue = max(issue, ready[Int(ins.d1)]) }
-            let dataStall = issue - c0
+            // (Unused sources and the WAW slots of discarded results read the always-ready slot.)
+            var issue = max(max(max(c0, ready[Int(ins.s0)]), max(ready[Int(ins.s1)], ready[Int(ins.s2)])),
+                            max(ready[Int(ins.s3)], max(ready[Int(ins.w0)], ready[Int(ins.w1)])))
+            let dataStall = issue &- c0
+            stallData &+= dataStall
             let c1 = issue
             var waitCause = StallCause.dmaQueue
 
@@ -62,26 +63,23 @@ extension Simulator {
             switch op {
             case .dmaw, .dmaa, .dmas:
                 if core.dma.count == core.dma.depth && core.dma.end(at: 0) > issue { issue = core.dma.end(at: 0) }
+                stallQueue += issue - c1
             case .dwait:
                 waitCause = .dmaWait
                 let allowed = Int(ins.imm)
                 if core.dma.count > allowed {
                     issue = max(issue, core.dma.end(at: core.dma.count - allowed - 1))
                 }
+                stallWait += issue - c1
             case .halt:
                 waitCause = .drain
                 issue = max(issue, core.dma.lastEnd)
                 for slot in 0..<Scoreboard.alwaysReady { issue = max(issue, ready[slot]) }
+                stallDrain += issue - c1
             default:
                 break
             }
-            let waitStall = issue - c1
-            stallData += dataStall
-            switch waitCause {
-            case .dmaWait: stallWait += waitStall
-            case .drain: stallDrain += waitStall
-            default: stallQueue += waitStall
-            }
+            let waitStall = issue &- c1
             if issue >= maxCycles {
                 trap = Trap(cause: .cycleLimit, pc: pc, word: ins.word, cycle: issue,
                             detail: "the instruction would issue at cycle \(issue); the limit is \(maxCycles) cycles")
@@ -116,26 +114,28 @@ extension Simulator {
             }
 
             // Results, retirement, the next issue cycle.
+            // (Wrapping arithmetic: cycles stay below maxCycles plus one instruction's
+            // occupancy and latency, far from overflow.)
             let occupancy = core.occupancy, ideal = core.ideal, taken = core.taken
-            let resultReady = issue + occupancy - 1 + Int(ins.latency)
+            let resultReady = issue &+ occupancy &- 1 &+ Int(ins.latency)
             ready[Int(ins.d0)] = resultReady
             ready[Int(ins.d1)] = resultReady
-            let sramPort = ideal - 1, bankConflict = occupancy - ideal
-            stallSRAM += sramPort
-            stallBank += bankConflict
-            next = issue + occupancy
+            let sramPort = ideal &- 1, bankConflict = occupancy &- ideal
+            stallSRAM &+= sramPort
+            stallBank &+= bankConflict
+            next = issue &+ occupancy
             if taken {
-                next += branchPenalty
-                stallBranch += branchPenalty
+                next &+= branchPenalty
+                stallBranch &+= branchPenalty
             }
             let vl = core.vl
             let tally = tallies + pc
-            tally.pointee.count += 1
-            tally.pointee.vlSum += vl
-            tally.pointee.vlTritBytesSum += (vl + 3) >> 2
-            tally.pointee.lengthSum += core.dmaLength
+            tally.pointee.count &+= 1
+            tally.pointee.vlSum &+= vl
+            tally.pointee.vlTritBytesSum &+= (vl &+ 3) >> 2
+            tally.pointee.lengthSum &+= core.dmaLength
             core.dmaLength = 0
-            retired += 1
+            retired &+= 1
             if Observer.tracesInstructions {
                 observer.retired(TraceRecord(pc: pc, word: ins.word, cycle: issue, dataStall: dataStall, waitStall: waitStall,
                                              waitCause: waitCause, sramPortStall: sramPort, bankConflictStall: bankConflict,

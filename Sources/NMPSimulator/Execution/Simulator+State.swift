@@ -17,6 +17,7 @@ extension Simulator {
     /// Trit matrix register `index` (0 ... 3): ROWS rows of VLEN values in -1 ... 1.
     public func tritMatrix(_ index: Int) -> [[Int8]] {
         precondition((0..<RegisterFiles.matrixCount).contains(index), "no matrix register m\(index)")
+        registers.decodeMatrix(index, trits: trits, rowBytes: config.rowBytes, scratch: scratch)
         let base = registers.m + index * config.rows * config.vlen
         return (0..<config.rows).map { Array(UnsafeBufferPointer(start: base + $0 * config.vlen, count: config.vlen)) }
     }

@@ -32,6 +32,8 @@ public final class Simulator {
     let loops: LoopStack
     let dma: DMAQueue
     let trits: TritCodec
+    /// `mmac`'s lookup tables per int8 vector.
+    let vectorTables: VectorTables
     /// Scratch rows for unpacking (ROWS * VLEN + 8: the decoder writes 8 bytes per packed byte).
     let scratch: UnsafeMutablePointer<Int8>
     /// VLEN floats for `fsum`'s reduction tree.
@@ -125,12 +127,13 @@ public final class Simulator {
         reportsRegions = regions != nil
         regionTotals = .allocate(capacity: max(1, regionNames.count) * RegionCounts.fields)
         regionTotals.initialize(repeating: 0, count: max(1, regionNames.count) * RegionCounts.fields)
-        registers = RegisterFiles(vlen: config.vlen, rows: config.rows)
+        registers = RegisterFiles(vlen: config.vlen, rows: config.rows, tileBytes: config.tileBytes)
         ready = .allocate(capacity: Scoreboard.count)
         ready.initialize(repeating: 0, count: Scoreboard.count)
         loops = LoopStack(depth: config.loopDepth)
         dma = DMAQueue(depth: config.dmaQueueDepth)
         trits = TritCodec(packing: config.packing, vlen: config.vlen)
+        vectorTables = VectorTables(packing: config.packing, vlen: config.vlen, rows: config.rows)
         scratch = .allocate(capacity: config.rows * config.vlen + 8)
         scratch.initialize(repeating: 0, count: config.rows * config.vlen + 8)
         floatScratch = .allocate(capacity: config.vlen)
@@ -161,6 +164,7 @@ public final class Simulator {
         loops.deallocate()
         dma.deallocate()
         trits.deallocate()
+        vectorTables.deallocate()
     }
 
     /// Runs to `halt` or a trap. A second call returns the first run's result.

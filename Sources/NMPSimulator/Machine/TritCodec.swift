@@ -79,6 +79,25 @@ struct TritCodec {
         return (bad == 0, both & 0xFFFF_FFFF, both >> 32)
     }
 
+    /// Whether the `count` bytes at `source` are all valid codes (an `ldm`'s check before
+    /// it copies the packed bytes). Branch-free over the bytes, so that the host compiler
+    /// vectorizes it.
+    @inline(__always)
+    func allValid(_ count: Int, at source: UnsafePointer<UInt8>) -> Bool {
+        switch packing {
+        case .base3:
+            // Codes 243 ... 255 are invalid.
+            var largest: UInt8 = 0
+            for i in 0..<count { largest = max(largest, source[i]) }
+            return largest < 243
+        case .twoBit:
+            // A field 0b11 is invalid.
+            var bad: UInt8 = 0
+            for i in 0..<count { bad |= source[i] & (source[i] >> 1) }
+            return bad & 0x55 == 0
+        }
+    }
+
     /// The address of the first invalid byte among `count` bytes at `source`.
     func firstInvalid(_ source: UnsafePointer<UInt8>, count: Int) -> Int? {
         (0..<count).first { invalid[Int(source[$0])] != 0 }
@@ -130,12 +149,16 @@ struct DMAQueue {
 
     /// The end cycle of the transfer `offset` places behind the oldest.
     @inline(__always)
-    func end(at offset: Int) -> Int { end[(head + offset) % depth] }
+    func end(at offset: Int) -> Int {
+        // offset < depth and head < depth: one subtraction instead of a division.
+        let slot = head + offset
+        return end[slot < depth ? slot : slot - depth]
+    }
 
     /// Enqueues a transfer.
     @inline(__always)
     mutating func push(_ op: Opcode, destination d: Int, source s: Int, length n: Int, end e: Int) {
-        let slot = (head + count) % depth
+        let slot = head + count < depth ? head + count : head + count - depth
         opcode[slot] = op
         destination[slot] = d
         source[slot] = s

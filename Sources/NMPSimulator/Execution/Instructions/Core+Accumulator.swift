@@ -4,7 +4,7 @@ import NMPISA
 
 extension Core {
     @inline(__always)
-    mutating func executeAccumulator(_ ins: DecodedInstruction) {
+    mutating func executeAccumulator(_ ins: InstructionRef) {
         // Pointers are formed only for the fields that name accumulators in each case.
         switch ins.opcode {
         case .azero: acc(ins.a).update(repeating: 0, count: vl)

@@ -6,7 +6,7 @@ import NMPISA
 
 extension Core {
     @inline(__always)
-    mutating func executeBranch(_ ins: DecodedInstruction) -> Trap? {
+    mutating func executeBranch(_ ins: InstructionRef) -> Trap? {
         let p = X(ins.a), q = X(ins.b)
         switch ins.opcode {
         case .beq: taken = p == q

@@ -5,7 +5,7 @@ import NMPISA
 
 extension Core {
     @inline(__always)
-    mutating func executeControl(_ ins: DecodedInstruction) {
+    mutating func executeControl(_ ins: InstructionRef) {
         switch ins.opcode {
         case .setvl:
             vl = Int(min(X(ins.b), UInt32(vlen)))

@@ -6,7 +6,7 @@ import NMPISA
 
 extension Core {
     @inline(__always)
-    mutating func executeDMA(_ ins: DecodedInstruction) -> Trap? {
+    mutating func executeDMA(_ ins: InstructionRef) -> Trap? {
         let op = ins.opcode
         guard op != .dwait else { return nil }
         let destination = Int(X(ins.a)), source = Int(X(ins.b)), length = Int(X(ins.c))
@@ -26,7 +26,7 @@ extension Core {
         return nil
     }
 
-    func dmaTrap(_ ins: DecodedInstruction, destination: Int, source: Int, length: Int, sourceSize: Int, destinationSize: Int) -> Trap {
+    func dmaTrap(_ ins: InstructionRef, destination: Int, source: Int, length: Int, sourceSize: Int, destinationSize: Int) -> Trap {
         let op = ins.opcode
         let (from, to) = op == .dmas ? ("asram", "dram") : ("dram", op == .dmaw ? "wsram" : "asram")
         return trap(.dmaFault, ins.word,

@@ -7,7 +7,7 @@ import NMPISA
 
 extension Core {
     @inline(__always)
-    mutating func executeFloat(_ ins: DecodedInstruction) {
+    mutating func executeFloat(_ ins: InstructionRef) {
         switch ins.opcode {
         case .fcvt:
             let dst = acc(ins.a), src = acc(ins.b)

@@ -5,7 +5,7 @@ import NMPISA
 
 extension Core {
     @inline(__always)
-    mutating func executeMemory(_ ins: DecodedInstruction) -> Trap? {
+    mutating func executeMemory(_ ins: InstructionRef) -> Trap? {
         let address = effectiveAddress(ins)
         switch ins.opcode {
         case .lw:
@@ -48,22 +48,21 @@ extension Core {
             } else {
                 for l in 0..<vl { raw.storeBytes(of: float16(UInt32(bitPattern: src[l])).littleEndian, toByteOffset: 2 * l, as: UInt16.self) }
             }
-        case .ldt, .ldm:
-            let matrix = ins.opcode == .ldm
-            let n = matrix ? tileBytes : rowBytes
-            guard let p = wsramAccess(address, n) else { return wsramTrap(ins, address, n) }
-            let rowCount = matrix ? rows : 1
-            let unpacked = trits.unpack(rows: rowCount, rowBytes: rowBytes, vlen: vlen, from: p, to: scratch)
-            guard unpacked.valid else { return invalidTritTrap(ins, address, p, n) }
-            if matrix {
-                (m + Int(ins.a) * rows * vlen).update(from: scratch, count: rows * vlen)
-                // The trit counts for vl = VLEN come with the unpack; mmac recounts for another vl.
-                matrixCountVL[Int(ins.a)] = vlen
-                matrixPlus[Int(ins.a)] = unpacked.plus
-                matrixMinus[Int(ins.a)] = unpacked.minus
-            } else {
-                tritRow(ins.a).update(from: scratch, count: vlen)
-            }
+        case .ldt:
+            guard let p = wsramAccess(address, rowBytes) else { return wsramTrap(ins, address, rowBytes) }
+            let unpacked = trits.unpack(rows: 1, rowBytes: rowBytes, vlen: vlen, from: p, to: scratch)
+            guard unpacked.valid else { return invalidTritTrap(ins, address, p, rowBytes) }
+            tritRow(ins.a).update(from: scratch, count: vlen)
+        case .ldm:
+            guard let p = wsramAccess(address, tileBytes) else { return wsramTrap(ins, address, tileBytes) }
+            // The register takes the packed bytes; its Int8 form is unpacked when read
+            // (RegisterFiles), its trit counts taken by the first mmac.
+            let index = Int(ins.a)
+            // A register keeps its old value when the load traps: check, then copy.
+            guard trits.allValid(tileBytes, at: p) else { return invalidTritTrap(ins, address, p, tileBytes) }
+            (mPacked + index * tileBytes).update(from: p, count: tileBytes)
+            mDecoded[index] = false
+            matrixCountVL[index] = -1
         case .stt:
             guard let p = wsramAccess(address, rowBytes) else { return wsramTrap(ins, address, rowBytes) }
             packing.pack(tritRow(ins.a), count: vlen, into: p)
@@ -80,7 +79,7 @@ extension Core {
     @inline(__always)
     mutating func asramAccess(_ address: Int, _ n: Int, alignment: Int) -> UnsafeMutablePointer<UInt8>? {
         guard address & (alignment - 1) == 0 && address + n <= asramSize else { return nil }
-        (occupancy, ideal) = Self.bankCycles(address, n, banks: aBanks, width: aWidth)
+        (occupancy, ideal) = aGeometry.cycles(address, n)
         return asram + address
     }
 
@@ -88,7 +87,7 @@ extension Core {
     @inline(__always)
     mutating func wsramAccess(_ address: Int, _ n: Int) -> UnsafeMutablePointer<UInt8>? {
         guard address + n <= wsramSize else { return nil }
-        (occupancy, ideal) = Self.bankCycles(address, n, banks: wBanks, width: wWidth)
+        (occupancy, ideal) = wGeometry.cycles(address, n)
         return wsram + address
     }
 
@@ -106,23 +105,23 @@ extension Core {
     // MARK: Traps (cold)
 
     /// The trap of a failed activation SRAM access: misaligned before out of bounds (ISA.md 7.6).
-    func asramTrap(_ ins: DecodedInstruction, _ address: Int, _ n: Int, alignment: Int) -> Trap {
+    func asramTrap(_ ins: InstructionRef, _ address: Int, _ n: Int, alignment: Int) -> Trap {
         if address & (alignment - 1) != 0 {
             return trap(.misaligned, ins.word, "asram address \(hexAddress(address)) is not a multiple of \(alignment)")
         }
         return outOfBoundsTrap(ins, "asram", address, n, asramSize)
     }
 
-    func wsramTrap(_ ins: DecodedInstruction, _ address: Int, _ n: Int) -> Trap {
+    func wsramTrap(_ ins: InstructionRef, _ address: Int, _ n: Int) -> Trap {
         outOfBoundsTrap(ins, "wsram", address, n, wsramSize)
     }
 
-    func outOfBoundsTrap(_ ins: DecodedInstruction, _ space: String, _ address: Int, _ n: Int, _ size: Int) -> Trap {
+    func outOfBoundsTrap(_ ins: InstructionRef, _ space: String, _ address: Int, _ n: Int, _ size: Int) -> Trap {
         trap(.outOfBounds, ins.word,
              "\(space) access of \(n) bytes at \(hexAddress(address)) ends at \(hexAddress(address + n)), beyond the \(size)-byte memory")
     }
 
-    func invalidTritTrap(_ ins: DecodedInstruction, _ address: Int, _ p: UnsafeMutablePointer<UInt8>, _ n: Int) -> Trap {
+    func invalidTritTrap(_ ins: InstructionRef, _ address: Int, _ p: UnsafeMutablePointer<UInt8>, _ n: Int) -> Trap {
         let bad = trits.firstInvalid(p, count: n) ?? 0
         return trap(.invalidTritCode, ins.word,
                     "wsram byte \(hexAddress(address + bad)) = 0x\(hex(UInt32(p[bad]), digits: 2)) is not a valid \(packing.rawValue) code")

@@ -5,7 +5,7 @@ import NMPISA
 
 extension Core {
     @inline(__always)
-    mutating func executeScalar(_ ins: DecodedInstruction) {
+    mutating func executeScalar(_ ins: InstructionRef) {
         let p = X(ins.b), q = X(ins.c)
         let imm = UInt32(bitPattern: ins.imm)
         let result: UInt32

@@ -5,7 +5,7 @@ import NMPISA
 
 extension Core {
     @inline(__always)
-    mutating func executeTernary(_ ins: DecodedInstruction) {
+    mutating func executeTernary(_ ins: InstructionRef) {
         switch ins.opcode {
         case .vmac:
             let sum = acc(ins.a), w = tritRow(ins.b), xs = int8(ins.c)
@@ -18,12 +18,20 @@ extension Core {
             }
             tritNonzero += nonzero; tritSum += total; tritTotal += vl
         case .mmac:
-            let sum = acc(ins.a), matrix = m + Int(ins.b) * rows * vlen, xs = int8(ins.c)
-            for r in 0..<rows { sum[r] = sum[r] &+ Self.dot(matrix + r * vlen, xs, vl) }
-            let index = Int(ins.b)
-            if matrixCountVL[index] != vl {
-                (matrixPlus[index], matrixMinus[index]) = Self.tritCounts(matrix, rows: rows, vlen: vlen, vl: vl)
+            let sum = acc(ins.a), index = Int(ins.b), xs = int8(ins.c)
+            if vl == vlen, let tables = vectorTables.tables(for: xs) {
+                // Straight from the packed bytes: one table read per byte (VectorTables).
+                let (plus, minus) = Self.tableMAC(sum, mPacked + index * tileBytes, tables, rows: rows, rowBytes: rowBytes, counts: trits.counts, lastCounts: trits.lastCounts)
+                matrixPlus[index] = plus
+                matrixMinus[index] = minus
                 matrixCountVL[index] = vl
+            } else {
+                let matrix = decodedMatrix(index)
+                for r in 0..<rows { sum[r] = sum[r] &+ Self.dot(matrix + r * vlen, xs, vl) }
+                if matrixCountVL[index] != vl {
+                    (matrixPlus[index], matrixMinus[index]) = Self.tritCounts(matrix, rows: rows, vlen: vlen, vl: vl)
+                    matrixCountVL[index] = vl
+                }
             }
             tritNonzero += matrixPlus[index] + matrixMinus[index]
             tritSum += matrixPlus[index] - matrixMinus[index]
@@ -54,6 +62,45 @@ extension Core {
         var sum: Int32 = 0
         for l in 0..<n { sum &+= Int32(m[l]) &* Int32(x[l]) }
         return sum
+    }
+
+    /// `mmac` with vl = VLEN on a packed tile: adds each row's dot product with the vector
+    /// of `tables` to `sum[row]` (one table read per packed byte, VectorTables); returns
+    /// the tile's +1 and -1 trit counts (`counts` for a row's bytes, `lastCounts` for its
+    /// last, whose padding trits do not count: TritCodec). The usual row sizes get a copy
+    /// of the loop with the size a constant, which the compiler unrolls.
+    @inline(never)
+    static func tableMAC(_ sum: UnsafeMutablePointer<Int32>, _ tile: UnsafePointer<UInt8>, _ tables: UnsafePointer<Int16>,
+                         rows: Int, rowBytes: Int, counts: UnsafePointer<Int>, lastCounts: UnsafePointer<Int>) -> (Int, Int) {
+        switch rowBytes {
+        case 13: tableMAC(sum, tile, tables, rows: rows, fixedRowBytes: 13, counts: counts, lastCounts: lastCounts)
+        case 16: tableMAC(sum, tile, tables, rows: rows, fixedRowBytes: 16, counts: counts, lastCounts: lastCounts)
+        case 26: tableMAC(sum, tile, tables, rows: rows, fixedRowBytes: 26, counts: counts, lastCounts: lastCounts)
+        case 32: tableMAC(sum, tile, tables, rows: rows, fixedRowBytes: 32, counts: counts, lastCounts: lastCounts)
+        default: tableMAC(sum, tile, tables, rows: rows, fixedRowBytes: rowBytes, counts: counts, lastCounts: lastCounts)
+        }
+    }
+
+    @inline(__always)
+    static func tableMAC(_ sum: UnsafeMutablePointer<Int32>, _ tile: UnsafePointer<UInt8>, _ tables: UnsafePointer<Int16>,
+                         rows: Int, fixedRowBytes rowBytes: Int, counts: UnsafePointer<Int>, lastCounts: UnsafePointer<Int>) -> (Int, Int) {
+        // +1 counts in bits 0-31, -1 counts in bits 32-63 (a tile has at most 2^22 trits).
+        var both = 0
+        var row = tile
+        for r in 0..<rows {
+            var s: Int32 = 0
+            for g in 0..<rowBytes - 1 {
+                let byte = Int(row[g])
+                s &+= Int32(tables[g &<< 8 | byte])
+                both &+= counts[byte]
+            }
+            let byte = Int(row[rowBytes - 1])
+            s &+= Int32(tables[(rowBytes - 1) &<< 8 | byte])
+            both &+= lastCounts[byte]
+            sum[r] = sum[r] &+ s
+            row += rowBytes
+        }
+        return (both & 0xFFFF_FFFF, both >> 32)
     }
 
     /// The +1 and -1 trits in lanes below vl of all rows of a matrix register.
