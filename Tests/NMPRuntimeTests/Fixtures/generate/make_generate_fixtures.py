@@ -69,6 +69,12 @@ spec = importlib.util.spec_from_file_location("decoder", os.path.join(HERE, ".."
 decoder = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(decoder)
 
+# bitnet.cpp's I2_S layout, written once in the GGUF reader's fixture script.
+spec_gguf = importlib.util.spec_from_file_location("gguf_fixtures", os.path.join(HERE, "..", "gguf", "make_gguf_fixtures.py"))
+gguf_fixtures = importlib.util.module_from_spec(spec_gguf)
+spec_gguf.loader.exec_module(gguf_fixtures)
+i2s_bytes = gguf_fixtures.i2s_bytes
+
 TOKENIZER = os.environ.get("NMP_TOKENIZER_JSON", os.path.join(HERE, "..", "tokenizer", "tokenizer.json"))
 tok = Tokenizer.from_file(TOKENIZER)
 VOCAB = tok.get_vocab_size()
@@ -144,16 +150,6 @@ def tokenizer_metadata(w):
     w.add_bos_token_id(bos)
     w.add_eos_token_id(eos)
     w.add_add_bos_token(True)
-
-
-def i2s_bytes(t, scale):
-    """BitNet quantize_to_i2_s layout of the row-major trits `t` (n a multiple of 128)."""
-    q = (t.reshape(-1).astype(np.int16) + 1).astype(np.uint8).reshape(-1, 4, 32)
-    packed = (q[:, 0] << 6) | (q[:, 1] << 4) | (q[:, 2] << 2) | q[:, 3]
-    out = np.zeros(t.size // 4 + 32, dtype=np.uint8)
-    out[: t.size // 4] = packed.reshape(-1)
-    out[t.size // 4: t.size // 4 + 4] = np.frombuffer(np.float32(scale).tobytes(), dtype=np.uint8)
-    return out
 
 
 def write_gguf(W, name, arch, qtype):
