@@ -84,7 +84,7 @@ struct GenerationReport {
                      "model: \(model.layers) layers, hidden \(model.hiddenSize), \(model.attentionHeads) heads / \(model.keyValueHeads) KV heads of \(model.headDim), FFN \(model.intermediateSize) (\(model.activation.rawValue)), vocab \(Format.count(model.vocabSize)); every layer simulated",
                      "machine: vlen \(machine.vlen), rows \(machine.rows), \(Format.number(machine.clockGHz, decimals: 2)) GHz, DRAM \(Format.count(machine.dramBytesPerCycle)) B/cycle, KV cache \(kvFormat.rawValue), tables \(tableFormat.rawValue)",
                      "energy: \(energyOrigin.text)",
-                     "prompt: \(promptIDs.count) tokens \(Self.idList(promptIDs))" + (promptText.map { " from " + Self.visible($0) } ?? "")]
+                     "prompt: \(Self.tokens(promptIDs.count)) \(Self.idList(promptIDs))" + (promptText.map { " from " + Self.visible($0) } ?? "")]
         lines += notes.map { "note: \($0)" }
         return lines.joined(separator: "\n") + "\n\n" + Self.line(Self.columns) + "\n"
             + Self.widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"
@@ -115,8 +115,8 @@ struct GenerationReport {
                            Format.count(p.dramBytes / max(1, p.tokens))])
         }
         var out = "\n" + t.render() + "\n"
-        out += "time to first token: \(Format.time(seconds(prefill.cycles))) (the prefill of \(promptIDs.count) tokens at \(Format.number(machine.clockGHz, decimals: 2)) GHz)\n"
-        out += "generated: \(steps.count) tokens \(Self.idList(generatedIDs)), stopped by \(stopReason == "eos" ? "an end-of-sequence token" : "--max-new-tokens")\n"
+        out += "time to first token: \(Format.time(seconds(prefill.cycles))) (the prefill of \(Self.tokens(promptIDs.count)) at \(Format.number(machine.clockGHz, decimals: 2)) GHz)\n"
+        out += "generated: \(Self.tokens(steps.count)) \(Self.idList(generatedIDs)), stopped by \(stopReason == "eos" ? "an end-of-sequence token" : "--max-new-tokens")\n"
         if let text { out += "text: \(Self.visible(text))\n" }
         out += "The greedy argmax over each pass's logits runs on the host.\n"
         return out
@@ -129,13 +129,30 @@ struct GenerationReport {
         }.joined(separator: "  ")
     }
 
+    /// "1 token", "5 tokens".
+    static func tokens(_ n: Int) -> String { n == 1 ? "1 token" : "\(n) tokens" }
+
     static func idList(_ ids: [Int]) -> String {
         let shown = ids.prefix(24).map(String.init).joined(separator: ", ")
         return "[" + shown + (ids.count > 24 ? ", ... (\(ids.count - 24) more)" : "") + "]"
     }
 
-    /// Text as a quoted, one-line string, escaped as JSON strings are.
-    static func visible(_ text: String) -> String { JSONValue.quote(text) }
+    /// Text as a quoted, one-line string, escaped as JSON strings are, and characters a
+    /// terminal would not show (format characters such as U+200D, separators, private use,
+    /// unassigned) as `\u{...}`.
+    static func visible(_ text: String) -> String {
+        var shown = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .format, .lineSeparator, .paragraphSeparator, .privateUse, .unassigned, .surrogate:
+                shown.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
+            default:
+                shown.append(scalar)
+            }
+        }
+        // Quoting doubles the backslashes of the escapes above; undo that for them only.
+        return JSONValue.quote(String(shown)).replacingOccurrences(of: "\\\\u{", with: "\\u{")
+    }
 
     // MARK: JSON
 
