@@ -64,7 +64,7 @@ struct DecoderMachineTests {
 
     /// A prefill of several lengths, then decode steps that continue from the machine's own
     /// KV cache: every logit bit-exact with the reference at every step.
-    @Test(arguments: cases, [KVCacheFormat.bf16, .fp32])
+    @Test(arguments: cases, KVCacheFormat.allCases)
     func machineMatchesTheReference(_ c: Tiny, _ format: KVCacheFormat) throws {
         let weights = DecoderWeights.random(c.model, seed: 0xDEC0DE)
         for (prompt, steps) in [(1, 2), (9, 3)] {

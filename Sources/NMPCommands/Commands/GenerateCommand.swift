@@ -8,7 +8,7 @@ enum GenerateCommand: Command {
     static let summary = "generate tokens from a BitNet checkpoint (GGUF or safetensors) on the simulated machine"
     static let help = """
         usage: nmp generate --model PATH (--prompt-ids 1,2,3 | --prompt TEXT) [--max-new-tokens N]
-                            [--config machine.json] [--tech NAME] [--kv-cache bf16|fp32] [--ignore-eos]
+                            [--config machine.json] [--tech NAME] [--kv-cache bf16|fp16|fp32] [--ignore-eos]
                             [--dump-logits LOGITS.npy] [--max-cycles N] [--json]
 
         Loads a BitNet b1.58 checkpoint and generates tokens greedily on the machine: the
@@ -35,7 +35,8 @@ enum GenerateCommand: Command {
                                 machine, its DRAM enlarged to the next power of two when the
                                 model needs more (the report says so)
           --tech NAME           energy prices of a technology preset (see 'nmp config --sources')
-          --kv-cache <format>   bf16 (default) or fp32
+          --kv-cache <format>   bf16 (default, the checkpoints' dtype), fp16 (llama.cpp's
+                                default cache) or fp32
           --dump-logits <file>  write float32 [steps, vocab] .npy: the logits each generated
                                 token was taken from, the last prompt position first
           --max-cycles N        cycle budget of each pass (default 10^14)

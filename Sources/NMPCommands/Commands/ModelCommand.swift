@@ -8,7 +8,7 @@ enum ModelCommand: Command {
     static let summary = "simulate a whole BitNet decoder token (Hugging Face config.json) on the machine, next to an FP16 baseline"
     static let help = """
         usage: nmp model --hf-config config.json [--context L] [--prompt-tokens N]
-                         [--kv-cache bf16|fp32] [--config <machine.json>] [--tech NAME] [--max-cycles N] [--json]
+                         [--kv-cache bf16|fp16|fp32] [--config <machine.json>] [--tech NAME] [--max-cycles N] [--json]
 
         Compiles the whole decoder the config describes (ISA.md chapter 11) with seeded
         random weights of the exact shapes and simulates a decode token: the embedding row
@@ -30,7 +30,7 @@ enum ModelCommand: Command {
           --prompt-tokens N     also simulate a prefill of N tokens from position 0 (reported
                                 per token; the LM head runs for the last prompt token only)
           --kv-cache <format>   the KV cache's storage: bf16 (default, as the checkpoints
-                                store tensors) or fp32
+                                store tensors), fp16 (llama.cpp's default cache) or fp32
           --config <file>       machine config JSON (see 'nmp config')
           --tech NAME           energy prices of a technology preset (see 'nmp config --sources')
           --max-cycles N        cycle budget of each simulated pass (default 10^14: a compiled

@@ -73,7 +73,11 @@ struct AttentionKernel {
         let eb = p.format.bytes, width = p.heads * p.headDim
         let group = p.heads / p.kvHeads, passes = group / p.headsPerPass
         let scaling = Float(Foundation.pow(Double(p.headDim), -0.5))   // HF: self.head_dim**-0.5
-        let load: Opcode = p.format == .bf16 ? .ldbf : .lda
+        let load: Opcode = switch p.format {
+        case .bf16: .ldbf
+        case .fp16: .ldhf
+        case .fp32: .lda
+        }
         let chunkStarts = Array(stride(from: 0, to: p.headDim, by: vlen))
         b.enterRegion(regions.scores)
         b.comment("attention: \(p.heads) query heads over \(p.kvHeads) KV head(s), \(p.headsPerPass) per pass, keys in blocks of \(p.keyBlock)")

@@ -1,12 +1,13 @@
 import NMPSupport
 
-/// How the KV cache stores keys and values in DRAM (ISA.md 11.3): bf16 as the checkpoints
-/// store their tensors (half the bytes), or float32 (exact: what a float32 reference does).
+/// How the KV cache stores keys and values in DRAM (ISA.md 11.2): bf16 as the checkpoints
+/// store their tensors (half the bytes), fp16 as llama.cpp's cache does by default, or
+/// float32 (exact: what a float32 reference does).
 public enum KVCacheFormat: String, Sendable, CaseIterable {
-    case bf16, fp32
+    case bf16, fp16, fp32
 
     /// Bytes per cached element.
-    public var bytes: Int { self == .bf16 ? 2 : 4 }
+    public var bytes: Int { self == .fp32 ? 4 : 2 }
 }
 
 /// How the token embedding and the LM head are stored in DRAM (ISA.md 11.3): bf16 as

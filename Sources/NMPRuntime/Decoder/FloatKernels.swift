@@ -168,13 +168,13 @@ struct FloatKernels {
             b.transfer(.dmaa, dram: R.r1, sram: row, bytes: 4 * width)
             b.emit(.dwait, .imm(0))
             var from = row
-            if format == .bf16 {
+            if format != .fp32 {
                 from = converted
                 b.li(R.r5, row)
                 b.li(R.r6, converted)
-                b.chunks(width, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r10, "kv_bf16") { b in
+                b.chunks(width, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r10, "kv_round") { b in
                     b.emit(.lda, .reg(.a(0)), .mem(R.r5, 0))
-                    b.emit(.stbf, .reg(.a(0)), .mem(R.r6, 0), note: "round to bf16, nearest even")
+                    b.emit(format == .bf16 ? .stbf : .sthf, .reg(.a(0)), .mem(R.r6, 0), note: "round to \(format.rawValue), nearest even")
                     b.addConstant(R.r5, 4 * vlen, scratch: R.r11)
                     b.addConstant(R.r6, 2 * vlen, scratch: R.r11)
                 }

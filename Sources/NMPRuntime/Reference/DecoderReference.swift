@@ -128,10 +128,12 @@ public struct DecoderReference: Sendable {
         }
 
         /// A value as the cache gives it back: bf16 (`stbf`, round to nearest even, then
-        /// `ldbf`, exact), or unchanged in fp32.
+        /// `ldbf`, exact), fp16 (`sthf`, round to nearest even, overflow to infinity, then
+        /// `ldhf`, exact; NaN canonical), or unchanged in fp32.
         func stored(_ value: Float) -> Float {
             switch format {
             case .bf16: BFloat16.float(BFloat16.bits(value))
+            case .fp16: value.isNaN ? Float(bitPattern: 0x7FC0_0000) : Float(Float16(value))
             case .fp32: value
             }
         }
