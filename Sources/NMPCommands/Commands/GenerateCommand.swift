@@ -113,7 +113,7 @@ enum GenerateCommand: Command {
                                            capacity: capacity, bufferTokens: promptIDs.count, kvFormat: kvFormat)
             } catch {
                 status("")
-                throw .failure("\(path): \(error.description)")
+                throw .failure("\(path): the model and its cache do not fit the 4 GiB that 32-bit DRAM addresses reach: \(error.description)")
             }
             if layout.totalBytes > machine.dramSize {
                 var size = machine.dramSize
