@@ -171,3 +171,25 @@ struct DecoderSessionTests {
         #expect(Greedy.argmax([0, .infinity, 1]) == 1)
     }
 }
+
+/// No operation beats its bound (`OperationCost.boundCycles`): the machine cannot move DRAM
+/// bytes faster than its DMA bandwidth nor do work faster than its units' peaks, so every
+/// operation's cycles are at least its bound; on narrow and wide machines.
+struct OperationBoundTests {
+    @Test(arguments: [(64, 32, 64), (7, 5, 3), (128, 64, 128)])
+    func noOperationBeatsItsBound(_ shape: (vlen: Int, rows: Int, floatLanes: Int)) throws {
+        var machine = GenerationFixtures.machine
+        machine.vlen = shape.vlen
+        machine.rows = shape.rows
+        machine.floatLanes = shape.floatLanes
+        let weights = DecoderWeights.random(DecoderSessionTests.mqa, seed: 3)
+        for tokens in [1, 7] {
+            let run = try DecoderRun(DecoderProgram(weights: weights, machine: machine, tokenIDs: Array(repeating: 5, count: tokens), context: 2,
+                                                    capacity: 2 + tokens))
+            for op in run.operations {
+                let bound = op.boundCycles(machine)
+                #expect(bound > 0 && bound <= Double(op.cycles), "\(op.operation) layer \(op.layer ?? -1): bound \(bound) > \(op.cycles) cycles")
+            }
+        }
+    }
+}

@@ -49,10 +49,11 @@ struct ModelReport {
             [op.operation.rawValue, op.operation.unit.rawValue, Format.count(Double(op.cycles) * scale),
              Self.stallSummary(op, scale: scale),
              Format.count(Double(op.dramBytes) * scale), Format.energy(op.energy(machine).total * scale, in: unit),
-             Format.percent(op.utilization(machine))]
+             Format.percent(op.utilization(machine)), Format.percent(op.boundCycles(machine), of: Double(op.cycles))]
         }
-        return Table(header: ["operation", "unit", "cycles", "stall cycles (top cause)", "DRAM bytes", "energy \(unit.rawValue)", "unit util"],
-                     rows: rows, rightAligned: [2, 3, 4, 5, 6]).render()
+        return Table(header: ["operation", "unit", "cycles", "stall cycles (top cause)", "DRAM bytes", "energy \(unit.rawValue)", "unit util", "of bound"],
+                     rows: rows, rightAligned: [2, 3, 4, 5, 6, 7]).render()
+            + "(of bound: the operation's fewest possible cycles, its DRAM bytes at the DMA bandwidth or its work at its unit's peak, over its cycles)\n"
     }
 
     private func section(_ title: String, _ s: DecoderSimulation) -> String {
@@ -97,7 +98,8 @@ struct ModelReport {
                      ("cycles", .number(Double(op.cycles) / tokens)), ("dram_bytes", .number(Double(op.dramBytes) / tokens)),
                      ("energy_pj", .number(op.energy(machine).total / tokens)), ("simulated", .bool(true)),
                      ("stall_cycles", .object(StallCause.allCases.map { ($0.rawValue, .number(Double(op.stalls[$0]) / tokens)) })),
-                     ("utilization", .number(op.utilization(machine)))])
+                     ("utilization", .number(op.utilization(machine))),
+                     ("bound_cycles", .number(op.boundCycles(machine) / tokens))])
         }
         func simulation(_ s: DecoderSimulation) -> JSONValue {
             let base = s.fp16

@@ -31,6 +31,17 @@ public struct OperationCost: Sendable {
         for event in EnergyEvent.allCases { events[event] += n * other.events[event] }
     }
 
+    /// The fewest cycles the operation could take on `config`: the larger of its DRAM bytes
+    /// at the DMA bandwidth and its work at its unit's peak (trit-MACs at ROWS x VLEN per
+    /// cycle, float lane-operations at `floatLanes`). Cycles over this bound are what a
+    /// better schedule could win; the stall causes say where they go.
+    public func boundCycles(_ config: MachineConfig) -> Double {
+        let dram = Double(dramBytes) / Double(config.dramBytesPerCycle)
+        let macs = Double(events[.tritAdd] + events[.tritSub] + events[.tritSkip]) / Double(config.peakTritMACsPerCycle)
+        let lanes = Double(events[.fp32Add] + events[.fp32Mul] + events[.fp32Div]) / Double(config.floatLanes)
+        return max(dram, macs, lanes)
+    }
+
     /// The busy fraction of the unit the operation runs on: trit-MACs against ROWS x VLEN
     /// per cycle (ternary array), float lane-operations against floatLanes per cycle (float
     /// unit), DRAM bytes against the DMA bandwidth (DMA).
