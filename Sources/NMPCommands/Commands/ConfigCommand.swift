@@ -68,7 +68,11 @@ enum ConfigCommand: Command {
     /// (`machine.json: field 'vlen': must be at least 1 (got 0)`) and exit with status 1.
     static func loadConfig(_ path: String?) throws(CommandError) -> MachineConfig {
         guard let path else { return MachineConfig() }
-        let bytes = try Files.read(path)
+        return try loadConfig(bytes: try Files.read(path), path: path)
+    }
+
+    /// `loadConfig` of a file's bytes already read.
+    static func loadConfig(bytes: [UInt8], path: String) throws(CommandError) -> MachineConfig {
         do {
             return try MachineConfig(json: bytes, source: path)
         } catch {

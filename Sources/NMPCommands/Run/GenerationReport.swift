@@ -137,21 +137,28 @@ struct GenerationReport {
         return "[" + shown + (ids.count > 24 ? ", ... (\(ids.count - 24) more)" : "") + "]"
     }
 
-    /// Text as a quoted, one-line string, escaped as JSON strings are, and characters a
-    /// terminal would not show (format characters such as U+200D, separators, private use,
-    /// unassigned) as `\u{...}`.
+    /// Text as a quoted, one-line string: quotes, backslashes and the characters a terminal
+    /// would not show (controls, format characters such as U+200D, separators, private use,
+    /// unassigned) escaped, the latter as `\u{...}`.
     static func visible(_ text: String) -> String {
-        var shown = String.UnicodeScalarView()
+        var out = "\""
         for scalar in text.unicodeScalars {
-            switch scalar.properties.generalCategory {
-            case .format, .lineSeparator, .paragraphSeparator, .privateUse, .unassigned, .surrogate:
-                shown.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
             default:
-                shown.append(scalar)
+                switch scalar.properties.generalCategory {
+                case .control, .format, .lineSeparator, .paragraphSeparator, .privateUse, .unassigned, .surrogate:
+                    out += "\\u{" + String(scalar.value, radix: 16) + "}"
+                default:
+                    out.unicodeScalars.append(scalar)
+                }
             }
         }
-        // Quoting doubles the backslashes of the escapes above; undo that for them only.
-        return JSONValue.quote(String(shown)).replacingOccurrences(of: "\\\\u{", with: "\\u{")
+        return out + "\""
     }
 
     // MARK: JSON

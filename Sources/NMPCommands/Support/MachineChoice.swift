@@ -21,8 +21,13 @@ struct MachineChoice {
             preset = .standard
         }
         let path = args.values["--config"]
-        var config = try ConfigCommand.loadConfig(path)
-        let fromFile = try path.map { (p: String) throws(CommandError) in MachineConfig.energyKeys(inJSON: try Files.read(p)) } ?? []
+        var config = MachineConfig()
+        var fromFile: [String] = []
+        if let path {
+            let bytes = try Files.read(path)
+            config = try ConfigCommand.loadConfig(bytes: bytes, path: path)
+            fromFile = MachineConfig.energyKeys(inJSON: bytes)
+        }
         config.energy = config.energy.replacing(with: preset.energy, except: Set(fromFile))
         do {
             try config.validate(source: path ?? "--tech \(preset.name)")
