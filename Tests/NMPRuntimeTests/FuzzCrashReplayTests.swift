@@ -128,11 +128,15 @@ struct DecoderWeightsFuzzCrashReplayTests {
 /// tricky inputs kept with them (fuzz/crashes/safetensors), replayed with the target's
 /// checks: `SafeTensorsFile(bytes:path:)` answers with a file or a short error naming the
 /// file; an accepted file's tensors lie within the data buffer, hold product(shape) * item
-/// size bytes, cover the buffer, and read back with that many elements.
+/// size bytes, cover the buffer, and read back with that many elements; then, as the one
+/// `model.safetensors` of a 1-layer checkpoint directory, the decoder mapping answers with
+/// weights or an error naming its file or tensor (an empty file leaked Foundation's read
+/// buffer there).
 struct SafeTensorsFuzzCrashReplayTests {
     @Test(arguments: repositoryFiles(in: "fuzz/crashes/safetensors"))
     func safetensorsInput(_ name: String) throws {
         let input = fuzzCrashBytes("safetensors", name)
+        try mapOntoDecoder(input, name)
         let file: SafeTensorsFile
         do throws(SafeTensorsError) {
             file = try SafeTensorsFile(bytes: Data(input), path: name)
@@ -151,6 +155,21 @@ struct SafeTensorsFuzzCrashReplayTests {
             covered += raw.count
         }
         #expect(covered == dataSize, "\(name)")
+    }
+
+    func mapOntoDecoder(_ input: [UInt8], _ name: String) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nmp-safetensors-replay-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = #"{"model_type": "bitnet", "hidden_size": 8, "intermediate_size": 12, "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": 5, "hidden_act": "relu2", "max_position_embeddings": 32, "rms_norm_eps": 1e-5, "tie_word_embeddings": false}"#
+        try Data(config.utf8).write(to: directory.appendingPathComponent("config.json"))
+        try Data(input).write(to: directory.appendingPathComponent("model.safetensors"))
+        do throws(DecoderLoadError) {
+            let weights = try DecoderWeights.load(directory: directory.path)
+            #expect(weights.layers.count == weights.config.layers, "\(name)")
+        } catch {
+            #expect(error.description.utf8.count <= 1024 && (!error.file.isEmpty || !error.tensor.isEmpty), "\(name): \(error.description.prefix(300))")
+        }
     }
 }
 

@@ -106,8 +106,14 @@ public struct SafeTensorsFile: @unchecked Sendable {
     public init(path: String) throws(SafeTensorsError) {
         let data: Data
         do {
-            // Mapped, not read: a checkpoint's tensors are paged in only when read.
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+            // An empty file is not handed to Data(contentsOf:), which leaks its read buffer
+            // for one (found by fuzz/FuzzSafeTensors.swift); it fails the header check below.
+            if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size == 0 {
+                data = Data()
+            } else {
+                // Mapped, not read: a checkpoint's tensors are paged in only when read.
+                data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+            }
         } catch {
             let missing = !FileManager.default.fileExists(atPath: path)
             throw SafeTensorsError(file: path, message: missing ? "missing file" : "cannot be read")
