@@ -33,37 +33,39 @@
 ;                   16..95    y: 5 int32 results per tile, 20 bytes per tile
 ;
 ; Cycle count (default machine, ISA.md chapter 6):
-; A transfer of n bytes takes dmaLatency 100 + ceil(n / dramBytesPerCycle 64) cycles: 101
-; for x (8 bytes) or a result block (20 bytes), 107 for a tile (416 bytes). Transfers run
-; one at a time, each starting at max(its enqueue + 1, end of the previous one), so the
-; DMA engine, not the compute, sets the pace. A transfer is outstanding until its end.
-; The queue never holds more than 3 transfers, so no dmaQueue stall.
-; Setup, cycles 0..15: 16 instructions. dmaa x at 5: start 6, end 107; dmaw tile 0 at
-;   10: start max(11, 107) = 107, end 214 ..................................... 16 cycles
+; The DMA engine is pipelined (ISA.md 6.5): a transfer enqueued at t has its data flowing
+; from max(t + 1 + dmaLatency 100, end of the previous transfer) for ceil(n / 64) cycles:
+; 1 for x (8 bytes) or a result block (20 bytes), 7 for a tile (416 bytes). So each
+; transfer's latency overlaps the ones before it, and the DMA latency of a transfer
+; enqueued late, not the bandwidth, sets the pace. A transfer is outstanding until its
+; end. The queue never holds more than 3 transfers, so no dmaQueue stall.
+; Setup, cycles 0..15: 16 instructions. dmaa x at 5: flow 106, end 107; dmaw tile 0 at
+;   10: flow max(111, 107) = 111, end 118 ................................... 16 cycles
 ; dwait 1 at 16: 2 outstanding until x lands at 107 (dmaWait 91), issues at 107; ldv v0
 ;   at 108 (5 bytes, 1 cycle) ............................. 91 + 1 + 1 = 93 cycles
 ; Compute block (ldm ... bne), the same in every iteration: ldm 4 cycles (416 bytes,
 ;   4 words per bank = ideal: sramPort 3; m0 ready 3 cycles after its last access);
 ;   azero; mmac waits 1 for m0 (data 1); sta waits 1 for a0 (mmacLatency 2: data 1;
-;   20 bytes, 1 cycle); dmas; 5 scalar instructions; bne:
+;   20 bytes, 1 cycle); dmas (the 10th cycle of the block); 5 scalar instructions; bne:
 ;   11 instructions + 3 sramPort + 2 data = 16 cycles, + branch 2 when bne is taken.
-; Iteration 1 (tile 0), cycles 109..235: addi, beq (not taken), dmaw tile 1 at 111
-;   (start 214, end 321), addi; dwait 1 at 113 waits for tile 0 until 214 (dmaWait 101);
-;   jal at 215 (branch 2); compute 218..233, its dmas at 227 (start 321, end 422); bne
-;   taken (branch 2) ........................ 4 + 101 + 1 + (1 + 2) + 16 + 2 = 127 cycles
-; Iterations 2 and 3 (tiles 1, 2), cycles 236..443 and 444..651: the same, but dwait 1
-;   waits 182 cycles: the previous tile's dmas was enqueued before this iteration's
-;   prefetch, so "all but the newest" includes it, and the FIFO finishes it only after
-;   the tile load ahead of it (iteration 2: 240 -> 422; iteration 3: 448 -> 630)
-;   ..................................... 2 x (4 + 182 + 1 + (1 + 2) + 16 + 2) = 416 cycles
-; Iteration 4 (tile 3), cycles 652..854: addi, beq taken (branch 2); dwait 0 at 656 waits
-;   for tile 3 (end 737) and the tile 2 dmas (end 838): dmaWait 182; compute 839..854, its
-;   dmas at 848 (start 849, end 950); bne not taken ...... (1 + 1 + 2) + 182 + 1 + 16
-;   = 203 cycles
-; End: dwait 0 at 855 waits for the last dmas until 950 (dmaWait 95); halt at 951, with
+; Iteration 1 (tile 0), cycles 109..139: addi, beq (not taken), dmaw tile 1 at 111
+;   (flow max(212, 118), end 219), addi; dwait 1 at 113 waits for tile 0 until 118
+;   (dmaWait 5); jal at 119 (branch 2); compute 122..137, its dmas at 131 (flow
+;   max(232, 219), end 233); bne taken (branch 2) ..... 4 + 5 + 1 + (1 + 2) + 16 + 2
+;   = 31 cycles
+; Iterations 2 and 3 (tiles 1, 2), cycles 140..254 and 255..369: the same, but dwait 1
+;   waits 89 cycles: the previous tile's dmas was enqueued before this iteration's
+;   prefetch, so "all but the newest" includes it, and its 100 cycles of latency began
+;   only at its enqueue (iteration 2: dwait at 144, dmas ends 233; iteration 3: at 259,
+;   348) ................................ 2 x (4 + 89 + 1 + (1 + 2) + 16 + 2) = 230 cycles
+; Iteration 4 (tile 3), cycles 370..479: addi, beq taken (branch 2); dwait 0 at 374 waits
+;   for the tile 2 dmas (end 463; tile 3 ended at 365): dmaWait 89; compute 464..479, its
+;   dmas at 473 (flow 574, end 575); bne not taken ...... (1 + 1 + 2) + 89 + 1 + 16
+;   = 110 cycles
+; End: dwait 0 at 480 waits for the last dmas until 575 (dmaWait 95); halt at 576, with
 ;   nothing left to drain .................................... 95 + 1 + 1 = 97 cycles
-; Total = 16 + 93 + 127 + 416 + 203 + 97 = 952 cycles = 85 instructions (16 + 2 + 3 x 17
-; + 14 + 2) + 867 stall cycles: dmaWait 833 (91 + 101 + 3 x 182 + 95), branch 14 (jal
+; Total = 16 + 93 + 31 + 230 + 110 + 97 = 577 cycles = 85 instructions (16 + 2 + 3 x 17
+; + 14 + 2) + 492 stall cycles: dmaWait 458 (91 + 5 + 2 x 89 + 89 + 95), branch 14 (jal
 ; and bne in iterations 1..3, beq in iteration 4), sramPort 12 (4 x 3), data 8 (4 x 2).
 ; Trit-MAC events: 4 mmac x ROWS 32 x vl 5 = 640; the non-zero trits of rows 0..4 are
 ; +1: 6 + 7 + 6 + 9 = 28 and -1: 1 + 2 + 6 + 1 = 10 (tiles 0..3); 602 skips.
@@ -116,14 +118,14 @@
 ; expect asram.i32[88] = 19
 ; expect asram.i32[92] = 20
 ; Cycles, stall cycles by cause and trit-MAC events (default machine, derived above):
-; expect cycles = 952
+; expect cycles = 577
 ; expect retired = 85
 ; expect stall.data = 8
 ; expect stall.sramPort = 12
 ; expect stall.bankConflict = 0
 ; expect stall.branch = 14
 ; expect stall.dmaQueue = 0
-; expect stall.dmaWait = 833
+; expect stall.dmaWait = 458
 ; expect stall.drain = 0
 ; expect trit.add = 28
 ; expect trit.sub = 10

@@ -159,30 +159,46 @@ struct TimingTests {
     @Test func aFullDMAQueueStallsTheNextTransfer() throws {
         var config = MachineConfig()
         config.dmaQueueDepth = 2
-        // Each 64-byte transfer takes 100 + 1 cycles; they run back to back.
+        // Each 64-byte transfer's data takes 1 cycle, from 100 cycles after the cycle after
+        // its enqueue or from the previous transfer's end (ISA.md 6.5, pipelined).
         let run = try Run("""
             addi r1, r0, 64
-            dmaa r0, r0, r1      ; issue 1: start 2, end 103
-            dmaa r1, r1, r1      ; issue 2: start 103, end 204
-            dmaa r0, r0, r1      ; queue full until 103: issue 103, start 204, end 305
-            halt                 ; drain until 305
+            dmaa r0, r0, r1      ; issue 1: flow max(102, 0) = 102, end 103
+            dmaa r1, r1, r1      ; issue 2: flow max(103, 103) = 103, end 104
+            dmaa r0, r0, r1      ; queue full until 103: issue 103, flow max(204, 104), end 205
+            halt                 ; drain until 205
             """, config: config)
-        #expect(run.issues == [0, 1, 2, 103, 305])
-        #expect(run.stalls == ([.dmaQueue: 100, .drain: 201] as [StallCause: Int]))
-        #expect(run.cycles == 306)
+        #expect(run.issues == [0, 1, 2, 103, 205])
+        #expect(run.stalls == ([.dmaQueue: 100, .drain: 101] as [StallCause: Int]))
+        #expect(run.cycles == 206)
     }
 
     @Test func dwaitWaitsForAllButTheNewestTransfers() throws {
         let run = try Run("""
             addi r1, r0, 640
-            dmaa r0, r0, r1      ; issue 1: start 2, end 112
-            dmaa r1, r1, r1      ; issue 2: start 112, end 222
+            dmaa r0, r0, r1      ; issue 1: flow 102, 10 cycles of data, end 112
+            dmaa r1, r1, r1      ; issue 2: latency overlaps the first: flow max(103, 112), end 122
             dwait 1              ; waits for the first: issue 112
-            dwait 0              ; waits for both: issue 222
+            dwait 0              ; waits for both: issue 122
             halt
             """)
-        #expect(run.issues == [0, 1, 2, 112, 222, 223])
-        #expect(run.stalls == ([.dmaWait: 109 + 109] as [StallCause: Int]))
+        #expect(run.issues == [0, 1, 2, 112, 122, 123])
+        #expect(run.stalls == ([.dmaWait: 109 + 9] as [StallCause: Int]))
+    }
+
+    @Test func anEmptyTransferQueuedBehindDataEndsWithIt() throws {
+        var config = MachineConfig()
+        config.dmaLatency = 0
+        let run = try Run("""
+            addi r1, r0, 640
+            dmaa r0, r0, r1      ; issue 1: flow max(2, 0) = 2, end 12
+            dmaa r0, r0, r0      ; issue 2: 0 bytes, flow max(3, 12) = 12, end 12
+            dwait 1              ; both outstanding at 3; the first ends at 12, and so does the second
+            addi r2, r0, 1       ; issue 13
+            halt
+            """, config: config)
+        #expect(run.issues == [0, 1, 2, 12, 13, 14])
+        #expect(run.stalls == ([.dmaWait: 9] as [StallCause: Int]))
     }
 
     @Test func dmaCopiesAtItsEndCycleAndSeesLaterStoresToItsSource() throws {

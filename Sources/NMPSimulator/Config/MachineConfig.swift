@@ -25,7 +25,7 @@ public struct MachineConfig: Sendable, Equatable {
     public var dramSize: Int = 1 << 30
     /// DMA bandwidth in bytes per cycle.
     public var dramBytesPerCycle: Int = 64
-    /// Fixed cycles per DMA transfer before its bytes flow.
+    /// Cycles from a DMA request to its first data (ISA.md 6.5: overlapped with earlier transfers' data).
     public var dmaLatency: Int = 100
     /// Outstanding DMA transfers before a DMA instruction stalls.
     public var dmaQueueDepth: Int = 4

@@ -273,11 +273,11 @@ extension ReferenceMachine {
             if src + len > memorySize(from) || dst + len > memorySize(to) {
                 throw RefInstructionTrap(cause: .dmaFault, detail: "dst \(dst) src \(src) len \(len)")
             }
-            // 6.5: start = max(t + 1, end of the previously enqueued transfer).
-            let start = max(issue + 1, transfers.last?.end ?? 0)
-            let duration = config.dmaLatency + ceilDiv(len, config.dramBytesPerCycle)
+            // 6.5: the data starts flowing at max(t + 1 + dmaLatency, end of the previously
+            // enqueued transfer) and takes ceil(bytes / dramBytesPerCycle) cycles.
+            let flow = max(issue + 1 + config.dmaLatency, transfers.last?.end ?? 0)
             let kind: RefTransfer.Kind = i.opcode == .dmaw ? .dmaw : i.opcode == .dmaa ? .dmaa : .dmas
-            transfers.append(RefTransfer(kind: kind, dst: dst, src: src, len: len, end: start + duration))
+            transfers.append(RefTransfer(kind: kind, dst: dst, src: src, len: len, end: flow + ceilDiv(len, config.dramBytesPerCycle)))
             count(.registerRead, 12)
             switch i.opcode {
             case .dmaw: count(.dramRead, len); count(.weightSRAMWrite, len)

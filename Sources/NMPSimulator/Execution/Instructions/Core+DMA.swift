@@ -19,8 +19,10 @@ extension Core {
             return dmaTrap(ins, destination: destination, source: source, length: length,
                            sourceSize: sourceSize, destinationSize: destinationSize)
         }
-        let start = max(issue + 1, dma.lastEnd)
-        let end = start + dmaLatency + (length + dramBytesPerCycle - 1) / dramBytesPerCycle
+        // Pipelined (ISA.md 6.5): the request's latency overlaps earlier transfers' data; the
+        // data itself flows one transfer at a time.
+        let flow = max(issue + 1 + dmaLatency, dma.lastEnd)
+        let end = flow + (length + dramBytesPerCycle - 1) / dramBytesPerCycle
         dma.push(op, destination: destination, source: source, length: length, end: end)
         dmaLength = length
         return nil
