@@ -24,6 +24,8 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case fcvt = 0x80, fmuls, fdivs, famax, fq, fdiv, fmax, fmul
     // Float32 vector unit: lane-wise, lane-scalar, exp, ordered reductions, scalar float
     case fvadd = 0x88, fvsub, fvmul, fvdiv, fvmax, fvmac, fadds, fsubs, fmaxs, fmacs, fexp, fsum, frmax, fadd, fsub, fsqrt
+    // Float32 vector unit with 16-bit float weights straight from the weight SRAM
+    case fwmacbf = 0x98, fwmachf
 
     /// The assembly mnemonic (the case name).
     public var mnemonic: String { String(describing: self) }
@@ -249,6 +251,8 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
                            group: .float, timing: .pipelined(latency: .divLatency),
                            energy: [.count(.registerRead, 4), .count(.registerWrite, 4), .count(.fp32Div, 1)],
                            summary: "x[rd] = bits(sqrt(f32(x[rs]))), correctly rounded; NaN for x < -0.0")
+        case .fwmacbf: Self.floatWeightMAC("a[ad][l] = bits(fma(f32(a[as][l]), f32(wsram.bf16[x[rs] + x[rt] + 2l]), f32(a[ad][l]))), one rounding (l < vl)")
+        case .fwmachf: Self.floatWeightMAC("a[ad][l] = bits(fma(f32(a[as][l]), f32(wsram.f16[x[rs] + x[rt] + 2l]), f32(a[ad][l]))), one rounding (l < vl)")
         }
     }
 
@@ -345,6 +349,18 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
               energy: [.count(.registerRead, accumulates ? 12 : 8, .vl), .count(.registerWrite, 4, .vl)]
                   + events.map { .count($0, 1, .vl) },
               summary: summary, roles: accumulates ? [.accumulates] : [])
+    }
+
+    /// A fused multiply-add of float32 lanes with vl 16-bit float weights read from the weight
+    /// SRAM at x[rs] + x[rt]: it reads the accumulator it adds to, the multiplicand lanes and
+    /// two address registers, adds them (1 `int32Add`), and reads 2*vl weight SRAM bytes.
+    private static func floatWeightMAC(_ summary: String) -> InstructionSpec {
+        .init(format: .r, operands: [.register(.accumulator, .a), .register(.accumulator, .b), .register(.scalar, .c),
+                                     .register(.scalar, .d)],
+              group: .float, timing: .floatMemory(.weightSRAM, .activeLanes(laneBytes: 2)),
+              energy: [.count(.registerRead, [.init(8, .vl), .init(8, .one)]), .count(.registerWrite, 4, .vl),
+                       .count(.int32Add, 1), .count(.weightSRAMRead, 2, .vl), .count(.fp32Mul, 1, .vl), .count(.fp32Add, 1, .vl)],
+              summary: summary, roles: [.accumulates])
     }
 
     private static func acc2(_ summary: String, latency: LatencyParameter, event: EnergyEvent) -> InstructionSpec {

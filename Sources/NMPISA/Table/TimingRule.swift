@@ -64,6 +64,10 @@ public enum TimingRule: Hashable, Sendable {
     /// a load's result is ready `loadLatency` (+ `unpackLatency` for trit loads) after
     /// the last access cycle.
     case memory(MemorySpace, AccessSize, load: Bool, unpacks: Bool)
+    /// A float32 vector operation with an operand read from an SRAM: holds the issue stage
+    /// for the larger of the access's bank cycles and ceil(vl / `floatLanes`); its result is
+    /// ready `loadLatency` + `floatLatency` after the last of them (ISA.md 6.10).
+    case floatMemory(MemorySpace, AccessSize)
     /// Enqueues a DMA transfer in one cycle; stalls while the queue is full.
     case dmaEnqueue
     /// Stalls until at most `imm` DMA transfers are outstanding.
@@ -88,6 +92,8 @@ public enum TimingRule: Hashable, Sendable {
             "banks(\(space.rawValue), \(size.formula))"
                 + (load ? ", result +`loadLatency`" : "")
                 + (unpacks ? "+`unpackLatency`" : "")
+        case .floatMemory(let space, let size):
+            "max(banks(\(space.rawValue), \(size.formula)), ceil(vl/`floatLanes`)) issue, result +`loadLatency`+`floatLatency`"
         case .dmaEnqueue:
             "1 issue, waits for a free DMA queue slot"
         case .dmaWait:

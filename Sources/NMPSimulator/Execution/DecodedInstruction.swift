@@ -76,8 +76,9 @@ extension DecodedInstruction {
             case .register(let file, let field):
                 let slot = Self.slot(file, Int(instruction.register(field)))
                 if first && hasResult {
+                    // An accumulating destination is also a source (ISA.md 6.1); its WAW
+                    // slot already waits for the same ready cycle, so it needs no RAW slot.
                     destinations.append(slot)
-                    if spec.roles.contains(.accumulates) { sources.append(slot) }
                 } else {
                     sources.append(slot)
                 }

@@ -103,7 +103,7 @@ extension Simulator {
             case .dma: trap = core.executeDMA(ins)
             case .ternary: core.executeTernary(ins)
             case .accumulator: core.executeAccumulator(ins)
-            case .float: core.executeFloat(ins)
+            case .float: trap = core.executeFloat(ins)
             }
             if trap != nil { break run }
             if ins.floatLanes {

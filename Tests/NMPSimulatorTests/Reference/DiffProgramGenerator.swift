@@ -122,6 +122,26 @@ struct DiffProgramGenerator {
     /// Emits a memory instruction moving at most `maxBytes` bytes of `space`. Safe programs
     /// address [base + imm] inside the memory (aligned where required); risky ones sometimes
     /// go past the end, misalign, wrap below 0 or use a random data register as the base.
+    /// `fwmacbf` / `fwmachf` at x[rs] + x[rt] in the weight SRAM: an even address that fits
+    /// 2 * VLEN bytes, split between two data registers; risky programs sometimes misalign it
+    /// or push it past the end.
+    mutating func floatWeightMAC(_ op: Opcode) {
+        let limit = min(config.weightSRAM.size - 2 * VLEN, compact ? 48 : 4096)
+        var ea = int(0...max(0, limit)) & ~1
+        if chance(0.3) { ea -= ea % 8 }
+        if risky && riskAllowed && chance(0.06) {
+            ea = chance(0.5) ? ea + 1 : config.weightSRAM.size - int(0...2 * VLEN)
+        }
+        let (rs, rt) = (dataReg(), dataReg())
+        if rs == rt {
+            li(rs, UInt32(ea / 2)); ea = ea / 2 * 2   // x[rs] + x[rs]
+        } else {
+            let split = int(0...ea)
+            li(rs, UInt32(split)); li(rt, UInt32(ea - split))
+        }
+        emit(op, a: int(0...7), b: int(0...7), c: rs, d: rt)
+    }
+
     mutating func memoryOp(_ op: Opcode, reg: Int, maxBytes: Int, space: MemorySpace, aligned: Bool) {
         memoryOp(op, reg: reg, maxBytes: maxBytes, space: space, alignment: aligned ? 4 : 1)
     }
@@ -155,8 +175,10 @@ struct DiffProgramGenerator {
     }
 
     mutating func randomMemoryOp() {
-        let op = pick([Opcode.lw, .sw, .lb, .sb, .ldv, .stv, .lda, .sta, .ldt, .stt, .ldm, .ldbf, .stbf, .ldhf, .sthf])
+        let op = pick([Opcode.lw, .sw, .lb, .sb, .ldv, .stv, .lda, .sta, .ldt, .stt, .ldm, .ldbf, .stbf, .ldhf, .sthf,
+                       .fwmacbf, .fwmachf])
         switch op {
+        case .fwmacbf, .fwmachf: floatWeightMAC(op)
         case .lw: memoryOp(op, reg: scalarDest(), maxBytes: 4, space: .activationSRAM, aligned: true)
         case .sw: memoryOp(op, reg: anyScalar(), maxBytes: 4, space: .activationSRAM, aligned: true)
         case .lb: memoryOp(op, reg: scalarDest(), maxBytes: 1, space: .activationSRAM, aligned: false)

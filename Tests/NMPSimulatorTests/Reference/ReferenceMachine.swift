@@ -251,10 +251,12 @@ final class ReferenceMachine {
 
             // Occupancy of the issue stage: banks(mem, n) for memory instructions (6.2),
             // ceil(vl / floatLanes) for float32 vector instructions (6.10).
+            // An instruction with both (fwmacbf, fwmachf: 6.10) holds issue for the larger.
             var k = 1
             if let (space, n) = memoryAccess(inst) {
-                k = banks(space, n)
-                let ideal = idealBanks(space, n)
+                let lanes = floatLaneCycles(op) ?? 1
+                k = max(banks(space, n), lanes)
+                let ideal = max(idealBanks(space, n), lanes)
                 stall(.sramPort, ideal - 1)
                 stall(.bankConflict, k - ideal)
             } else if let cycles = floatLaneCycles(op) {

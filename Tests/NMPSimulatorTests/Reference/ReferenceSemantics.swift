@@ -471,6 +471,20 @@ extension ReferenceMachine {
             let p = a[B]
             for l in 0..<VL { a[A][l] = Int32(bitPattern: RefFloat.fma(UInt32(bitPattern: p[l]), s, UInt32(bitPattern: a[A][l]))) }
             count(.registerRead, 8 * VL + 4); count(.registerWrite, 4 * VL); count(.fp32Mul, VL); count(.fp32Add, VL)
+        case .fwmacbf, .fwmachf:
+            // 7.12: vl 16-bit float weights from the weight SRAM at x[rs] + x[rt] (wrapping).
+            let ea = u32(wrap32(u32(X(i.c)) + u32(X(i.d))))
+            try checkAccess(ea, 2 * VL, .weightSRAM, alignment: 2)
+            lastAccessAddress = ea
+            let format = i.opcode == .fwmacbf ? RefFloat.bfloat16 : RefFloat.binary16
+            let p = a[B]
+            for l in 0..<VL {
+                let half = UInt32(wsram[ea + 2 * l]) | UInt32(wsram[ea + 2 * l + 1]) << 8
+                let w = RefFloat.convert(half, from: format, to: RefFloat.binary32)
+                a[A][l] = Int32(bitPattern: RefFloat.fma(UInt32(bitPattern: p[l]), w, UInt32(bitPattern: a[A][l])))
+            }
+            count(.registerRead, 8 * VL + 8); count(.registerWrite, 4 * VL); count(.int32Add, 1)
+            count(.weightSRAMRead, 2 * VL); count(.fp32Mul, VL); count(.fp32Add, VL)
         case .fexp:
             let p = a[B]
             for l in 0..<VL { a[A][l] = Int32(bitPattern: RefFloat.exp(UInt32(bitPattern: p[l]))) }

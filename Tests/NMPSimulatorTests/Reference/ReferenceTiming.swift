@@ -99,6 +99,8 @@ extension ReferenceMachine {
             return ([.a(B), .x(C), .vl], [.a(A)])
         case .fmacs:
             return ([.a(A), .a(B), .x(C), .vl], [.a(A)])
+        case .fwmacbf, .fwmachf:
+            return ([.a(A), .a(B), .x(C), .x(D), .vl], [.a(A)])
         case .fexp:
             return ([.a(B), .vl], [.a(A)])
         case .fsum, .frmax:
@@ -140,6 +142,7 @@ extension ReferenceMachine {
         case .fvdiv, .fsqrt: return c.divLatency
         case .fexp: return c.expLatency
         case .fsum, .frmax: return c.reduceLatency
+        case .fwmacbf, .fwmachf: return c.loadLatency + c.floatLatency
         }
     }
 
@@ -153,6 +156,7 @@ extension ReferenceMachine {
         case .ldbf, .stbf, .ldhf, .sthf: return (.activationSRAM, 2 * vl)
         case .ldt, .stt: return (.weightSRAM, ROWBYTES)
         case .ldm: return (.weightSRAM, ROWS * ROWBYTES)
+        case .fwmacbf, .fwmachf: return (.weightSRAM, 2 * vl)
         default: return nil
         }
     }
@@ -162,7 +166,7 @@ extension ReferenceMachine {
     func floatLaneCycles(_ op: Opcode) -> Int? {
         switch op {
         case .fcvt, .fmuls, .fdivs, .famax, .fq, .fvadd, .fvsub, .fvmul, .fvdiv, .fvmax, .fvmac,
-             .fadds, .fsubs, .fmaxs, .fmacs, .fexp, .fsum, .frmax:
+             .fadds, .fsubs, .fmaxs, .fmacs, .fexp, .fsum, .frmax, .fwmacbf, .fwmachf:
             return max(1, (vl + config.floatLanes - 1) / config.floatLanes)
         default:
             return nil

@@ -7,7 +7,7 @@ import NMPISA
 
 extension Core {
     @inline(__always)
-    mutating func executeFloat(_ ins: InstructionRef) {
+    mutating func executeFloat(_ ins: InstructionRef) -> Trap? {
         switch ins.opcode {
         case .fcvt:
             let dst = acc(ins.a), src = acc(ins.b)
@@ -91,8 +91,40 @@ extension Core {
         case .fadd: setX(ins.a, floatBits(f32(X(ins.b)) + f32(X(ins.c))))
         case .fsub: setX(ins.a, floatBits(f32(X(ins.b)) - f32(X(ins.c))))
         case .fsqrt: setX(ins.a, floatBits(f32(X(ins.b)).squareRoot()))
+
+        // With 16-bit float weights from the weight SRAM (ISA.md 6.10, 7.12).
+        case .fwmacbf, .fwmachf:
+            return executeFloatWeightMAC(ins)
         default:
             break   // not a float opcode: the step loop dispatches by group
         }
+        return nil
+    }
+
+    /// `fwmacbf` / `fwmachf`: the access is checked (alignment 2, then bounds) before any
+    /// lane changes; issue is held for the larger of its bank cycles and the float unit's.
+    @inline(__always)
+    mutating func executeFloatWeightMAC(_ ins: InstructionRef) -> Trap? {
+        let address = Int(X(ins.c) &+ X(ins.d)), n = 2 * vl
+        guard address & 1 == 0 else {
+            return trap(.misaligned, ins.word, "wsram address \(hexAddress(address)) is not a multiple of 2")
+        }
+        guard let p = wsramAccess(address, n) else { return wsramTrap(ins, address, n) }
+        let lanes = Swift.max(1, (vl + floatLanes - 1) / floatLanes)
+        occupancy = Swift.max(occupancy, lanes)
+        ideal = Swift.max(ideal, lanes)
+        let dst = acc(ins.a), h = acc(ins.b), raw = UnsafeRawPointer(p)
+        if ins.opcode == .fwmacbf {
+            for l in 0..<vl {
+                let w = f32(floatFromBFloat16(raw.loadUnaligned(fromByteOffset: 2 * l, as: UInt16.self).littleEndian))
+                dst[l] = lane(f32(dst[l]).addingProduct(f32(h[l]), w))
+            }
+        } else {
+            for l in 0..<vl {
+                let w = f32(floatFromFloat16(raw.loadUnaligned(fromByteOffset: 2 * l, as: UInt16.self).littleEndian))
+                dst[l] = lane(f32(dst[l]).addingProduct(f32(h[l]), w))
+            }
+        }
+        return nil
     }
 }
