@@ -162,24 +162,37 @@ struct DecoderKernelTests {
         }
     }
 
-    /// The LM head: 37 rows (several blocks, quads and single rows) of 70 features.
-    @Test(arguments: [37, 4, 1], TableFormat.allCases)
-    func lmHead(vocab: Int, format: TableFormat) throws {
-        for config in Self.machines {
-            var rng = SplitMix64(seed: UInt64(vocab))
-            let hidden = 70
+    /// The LM head: vocabularies of one row, a ragged group, several blocks and flushes;
+    /// hidden sizes of one feature, ragged chunks; on the standard and narrow machines and on
+    /// two that force the smaller schedules (a weight SRAM with room for groups of 2 rows,
+    /// an activation SRAM with room for one block of logits per DMA). The words after the
+    /// logits stay untouched: a ragged last group's extra rows are never written.
+    @Test(arguments: [(37, 70), (4, 70), (1, 70), (200, 13), (15, 1), (61, 130)], TableFormat.allCases)
+    func lmHead(shape: (vocab: Int, hidden: Int), format: TableFormat) throws {
+        let (vocab, hidden) = shape
+        var machines = Self.machines
+        var smallWeights = machines[0]
+        smallWeights.weightSRAM.size = max(416, 6 * 2 * hidden + 16)   // three buffers of two rows (hidden >= 70)
+        var smallStaging = machines[0]
+        smallStaging.activationSRAM.size = 4 * hidden + 64 + 2 * (4 * 28 + 64) + 128
+        machines += [smallWeights, smallStaging]
+        for config in machines {
+            var rng = SplitMix64(seed: UInt64(vocab * 1000 + hidden))
             let x = Self.random(hidden, &rng)
             let head = Self.random(vocab * hidden, &rng).map { format == .bf16 ? BFloat16.bits($0) : Float16($0).bitPattern }
             let plan = try LMHeadPlan(vocab: vocab, hidden: hidden, format: format, config: config)
-            let (input, weights, logits) = (0, 1 << 14, 1 << 16)
-            let simulator = try Self.run(config, dram: Self.image([(input, x)], halves: [(weights, head)])) { b in
+            let (input, weights, logits) = (0, 1 << 14, 1 << 17)
+            let sentinel = [Float](repeating: 12.5, count: 16)
+            let simulator = try Self.run(config, dram: Self.image([(input, x), (logits + 4 * vocab, sentinel)], halves: [(weights, head)])) { b in
                 LMHeadKernel(plan: plan).emit(input: input, head: weights, logits: logits, into: &b)
             }
-            let got = Self.floats(simulator, at: logits, count: vocab)
+            let got = Self.floats(simulator, at: logits, count: vocab + 16)
             let want = (0..<vocab).map { v in
                 DecoderReference.dot(head[(v * hidden)..<((v + 1) * hidden)].map(format.float), x, count: hidden, vlen: config.vlen)
             }
-            #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "vlen \(config.vlen), \(plan.rowsPerBlock) rows per block")
+            let context = "vocab \(vocab), hidden \(hidden), vlen \(config.vlen), \(plan.groupRows) rows per group, \(plan.rowsPerBlock) per block, \(plan.blocksPerFlush) block(s) per flush"
+            #expect(got.prefix(vocab).map(\.bitPattern) == want.map(\.bitPattern), "\(context)")
+            #expect(Array(got.suffix(16)) == sentinel, "\(context): written past the logits")
         }
     }
 }

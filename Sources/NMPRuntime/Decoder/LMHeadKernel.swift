@@ -1,135 +1,220 @@
 import NMPISA
 import NMPSimulator
 
-/// The LM head on the machine (ISA.md 11.3): `logits[v] = dot(W[v], y, hidden)` for every
-/// vocabulary row of the bf16 or fp16 head, streamed from DRAM in blocks of `rowsPerBlock` rows into
-/// two activation-SRAM buffers (double-buffered DMA); the logits of a block are staged and
-/// written to DRAM with one DMA.
+/// The LM head on the machine (ISA.md 11.3, 11.5): `logits[v] = dot(W[v], y, hidden)` for
+/// every vocabulary row of the bf16 or fp16 head.
+///
+/// The rows stream from DRAM into a ring of three weight-SRAM buffers of `rowsPerBlock` rows,
+/// two blocks always in flight, so the DMA engine never waits for the core. The float32
+/// hidden state stays in the activation SRAM. Rows are computed in groups of `groupRows`
+/// (one accumulator each, a0 holding the hidden state's chunk): per chunk of VLEN features
+/// one `lda` of the hidden state and one `fwmacbf` (`fwmachf`) per row, reading the row's
+/// weights straight from the weight SRAM; then one `fsum` per row. The logits of
+/// `blocksPerFlush` blocks are staged in one of two activation-SRAM buffers and written with
+/// one DMA.
 struct LMHeadPlan: Sendable {
     let vocab: Int, hidden: Int
     let format: TableFormat
     let config: MachineConfig
-    let rowsPerBlock: Int
+    /// Rows computed together (at most 7: a1 ... a7).
+    let groupRows: Int
+    /// Groups per block and rows per block (one DMA of `rowsPerBlock * rowBytes`).
+    let groupsPerBlock: Int
+    var rowsPerBlock: Int { groupRows * groupsPerBlock }
+    var rowBytes: Int { 2 * hidden }
+    var blockBytes: Int { rowsPerBlock * rowBytes }
+    var blocks: Int { (vocab + rowsPerBlock - 1) / rowsPerBlock }
+    /// Blocks whose logits are staged before one DMA writes them.
+    let blocksPerFlush: Int
+    /// Activation SRAM: spill words at 0, the hidden state, two logit staging buffers.
     let input = 64
     let staging: [Int]
-    let weights: [Int]
+    /// Why the plan is smaller than the fastest one, when it is (for the report).
+    let note: String?
+
+    /// Weight-SRAM buffer `i` of the ring.
+    func buffer(_ i: Int) -> Int { i * blockBytes }
 
     init(vocab: Int, hidden: Int, format: TableFormat, config: MachineConfig) throws(CompileError) {
         self.vocab = vocab; self.hidden = hidden; self.format = format; self.config = config
-        let fixed = AttentionPlan.align(input + 4 * hidden)
-        let perRow = 2 * (2 * hidden + 4)
-        let fit = (config.activationSRAM.size - fixed - 192) / perRow   // three aligned buffers after the first
-        guard fit >= 1 else {
-            throw CompileError("the LM head needs \(fixed + 192 + perRow) bytes of activation SRAM (the float32 hidden state and two 16-bit rows of \(hidden)) but the machine has \(config.activationSRAM.size) (field activationSRAM.size)")
+        let rowBytes = 2 * hidden
+        // Three buffers of whole groups in the weight SRAM; the largest group that fits.
+        let rowsInRing = config.weightSRAM.size / (3 * rowBytes)
+        guard rowsInRing >= 1 else {
+            throw CompileError("the LM head streams its \(format.rawValue) rows through three weight-SRAM buffers of at least one row (\(3 * rowBytes) bytes for a hidden size of \(hidden)) but the machine has \(config.weightSRAM.size) (field weightSRAM.size)")
         }
-        rowsPerBlock = min(vocab, fit >= 4 ? min(fit, 64) / 4 * 4 : fit)
-        staging = [fixed, AttentionPlan.align(fixed + 4 * rowsPerBlock)]
-        let w0 = AttentionPlan.align(staging[1] + 4 * rowsPerBlock)
-        weights = [w0, AttentionPlan.align(w0 + 2 * hidden * rowsPerBlock)]
-        precondition(weights[1] + 2 * hidden * rowsPerBlock <= config.activationSRAM.size)
+        groupRows = min(7, rowsInRing, vocab)
+        groupsPerBlock = max(1, min(4, rowsInRing / groupRows, (vocab + groupRows - 1) / groupRows))
+        let rowsPerBlock = groupRows * groupsPerBlock
+        let fixed = AttentionPlan.align(input + 4 * hidden)
+        // Two staging buffers of whole blocks, each with room for a ragged last group.
+        let perBlock = 4 * rowsPerBlock
+        let room = (config.activationSRAM.size - fixed) / 2 - 64
+        guard room >= perBlock else {
+            throw CompileError("the LM head needs \(fixed + 2 * (perBlock + 64)) bytes of activation SRAM (the float32 hidden state of \(hidden) and two staging buffers of \(rowsPerBlock) logits) but the machine has \(config.activationSRAM.size) (field activationSRAM.size)")
+        }
+        let neededBlocks = (vocab + rowsPerBlock - 1) / rowsPerBlock
+        blocksPerFlush = max(1, min(64, room / perBlock, neededBlocks))
+        staging = [fixed, AttentionPlan.align(fixed + blocksPerFlush * perBlock + 64)]
+        precondition(staging[1] + blocksPerFlush * perBlock + 64 <= config.activationSRAM.size)
+        var notes: [String] = []
+        if groupRows < min(7, vocab) {
+            notes.append("\(groupRows) rows per group instead of 7: the weight SRAM holds three buffers of \(rowsInRing) rows of \(hidden)")
+        }
+        if blocksPerFlush < 2 && neededBlocks > 1 {
+            notes.append("one block of logits per DMA: the activation SRAM has room for no more")
+        }
+        note = notes.isEmpty ? nil : "LM head: " + notes.joined(separator: "; ")
     }
 }
 
 struct LMHeadKernel {
     let plan: LMHeadPlan
 
-    private enum Spill: Int { case rowsLeft, output, pending }
-
-    /// Rows computed together: 4 when their offsets fit a 16-bit immediate.
-    static func rowsTogether(hidden: Int) -> Int { 3 * 2 * hidden <= 32767 ? 4 : 1 }
-
-    /// `count` rows from r5 (advanced past them): their logits to r6 (advanced).
-    private func rows(_ count: Int, into b: inout ProgramBuilder) {
-        let p = plan, vlen = p.config.vlen
-        b.emit(.setvl, .reg(.zero), .reg(R.r7))
-        for r in 0..<count { b.emit(.azero, .reg(.a(3 + r))) }
-        b.emit(.addi, .reg(R.r8), .reg(R.r5), .imm(0))
-        b.li(R.r14, p.input)
-        b.chunks(p.hidden, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r12, "head_chunks") { b in
-            b.emit(.lda, .reg(.a(2)), .mem(R.r14, 0), note: "a chunk of the hidden state")
-            for r in 0..<count {
-                b.emit(p.format.load, .reg(.a(0)), .mem(R.r8, r * 2 * p.hidden))
-                b.emit(.fvmac, .reg(.a(3 + r)), .reg(.a(0)), .reg(.a(2)))
-            }
-            b.addConstant(R.r8, 2 * vlen, scratch: R.r13)
-            b.addConstant(R.r14, 4 * vlen, scratch: R.r13)
-        }
-        b.li(R.r12, min(p.hidden, vlen))
-        b.emit(.setvl, .reg(.zero), .reg(R.r12))
-        for r in 0..<count {
-            b.emit(.fsum, .reg(R.r12), .reg(.a(3 + r)))
-            b.emit(.sw, .reg(R.r12), .mem(R.r6, 4 * r))
-        }
-        b.emit(.addi, .reg(R.r6), .reg(R.r6), .imm(4 * count))
-        b.addConstant(R.r5, 2 * p.hidden * count, scratch: R.r13)
-    }
+    private enum Spill: Int { case blocksLeft, bytesToFetch, logitsLeft, output, sinceFlush, afterFlush }
     private func spill(_ slot: Spill) -> Operand { .mem(.zero, 4 * slot.rawValue) }
+
+    /// The MAC with the weights straight from the weight SRAM, in the table's format.
+    private var mac: Opcode { plan.format == .bf16 ? .fwmacbf : .fwmachf }
 
     func emit(input: Int, head: Int, logits: Int, into b: inout ProgramBuilder) {
         let p = plan, vlen = p.config.vlen
-        b.comment("LM head: \(p.vocab) \(p.format.rawValue) rows of \(p.hidden), \(p.rowsPerBlock) rows per DMA block")
+        b.comment("LM head: \(p.vocab) \(p.format.rawValue) rows of \(p.hidden) in blocks of \(p.rowsPerBlock) (\(p.groupsPerBlock) group(s) of \(p.groupRows)), three weight-SRAM buffers, logits out every \(p.blocksPerFlush) block(s)")
         b.dma(.dmaa, to: p.input, from: input, bytes: 4 * p.hidden, note: "the final hidden state")
-        b.li(R.r7, vlen)
-        b.li(R.r1, head, wide: true)
-        b.li(R.r4, p.weights[0])
-        b.li(R.r15, min(p.rowsPerBlock, p.vocab) * 2 * p.hidden)
-        b.emit(.dmaa, .reg(R.r4), .reg(R.r1), .reg(R.r15), note: "block 0")
-        b.emit(.add, .reg(R.r1), .reg(R.r1), .reg(R.r15))
-        b.li(R.r11, p.staging[0])
-        b.li(R.r3, p.vocab); b.emit(.sw, .reg(R.r3), spill(.rowsLeft))
-        b.li(R.r3, logits, wide: true); b.emit(.sw, .reg(R.r3), spill(.output))
-        b.emit(.sw, .reg(.zero), spill(.pending))
+        b.emit(.dwait, .imm(0))
+        // The first two blocks, then an empty transfer: at the top of every block the FIFO
+        // holds [this block, the next, one more], so `dwait 2` (after a flush, whose DMA is
+        // the one more) or `dwait 1` waits for exactly this block.
+        b.li(R.r11, head, wide: true)
+        var fetched = 0
+        for k in 0..<2 {
+            let bytes = min(p.blockBytes, p.vocab * p.rowBytes - fetched)
+            b.li(R.r13, p.buffer(k))
+            b.li(R.r15, bytes)
+            b.emit(.dmaw, .reg(R.r13), .reg(R.r11), .reg(R.r15), note: "block \(k)")
+            b.emit(.add, .reg(R.r11), .reg(R.r11), .reg(R.r15))
+            fetched += bytes
+        }
+        b.emit(.dmaw, .reg(.zero), .reg(R.r11), .reg(.zero), note: "empty: keeps the FIFO three deep")
+        b.li(R.r13, p.blocks); b.emit(.sw, .reg(R.r13), spill(.blocksLeft))
+        b.li(R.r13, p.vocab * p.rowBytes - fetched, wide: true); b.emit(.sw, .reg(R.r13), spill(.bytesToFetch))
+        b.li(R.r13, 4 * p.vocab, wide: true); b.emit(.sw, .reg(R.r13), spill(.logitsLeft))
+        b.li(R.r13, logits, wide: true); b.emit(.sw, .reg(R.r13), spill(.output))
+        b.emit(.sw, .reg(.zero), spill(.sinceFlush))
+        b.li(R.r13, 1); b.emit(.sw, .reg(R.r13), spill(.afterFlush))
+        b.li(R.r10, p.buffer(0), note: "this block's weight buffer")
+        b.li(R.r12, p.staging[0], note: "where the next logit goes")
+
         let top = b.label("head_block")
         b.place(top)
-        let zero = b.label("head_wait0"), waited = b.label("head_waited")
-        b.emit(.lw, .reg(R.r13), spill(.pending))
-        b.emit(.beq, .reg(R.r13), .reg(.zero), .label(zero))
-        b.emit(.dwait, .imm(1), note: "behind this block's weights: the previous logits")
+        let wait1 = b.label("head_wait1"), waited = b.label("head_waited")
+        b.emit(.lw, .reg(R.r13), spill(.afterFlush))
+        b.emit(.beq, .reg(R.r13), .reg(.zero), .label(wait1))
+        b.emit(.dwait, .imm(2), note: "behind this block: the next one and the last flush")
+        b.emit(.sw, .reg(.zero), spill(.afterFlush))
         b.emit(.jal, .reg(.zero), .label(waited))
-        b.place(zero)
-        b.emit(.dwait, .imm(0))
+        b.place(wait1)
+        b.emit(.dwait, .imm(1), note: "behind this block: the next one")
         b.place(waited)
-        b.emit(.lw, .reg(R.r2), spill(.rowsLeft))
-        b.li(R.r10, p.rowsPerBlock)
-        b.emit(.min, .reg(R.r10), .reg(R.r10), .reg(R.r2), note: "rows of this block")
-        let noPrefetch = b.label("head_last")
-        b.emit(.sub, .reg(R.r12), .reg(R.r2), .reg(R.r10), note: "rows after this block")
-        b.emit(.beq, .reg(R.r12), .reg(.zero), .label(noPrefetch))
-        b.li(R.r13, p.rowsPerBlock)
-        b.emit(.min, .reg(R.r12), .reg(R.r12), .reg(R.r13))
-        b.li(R.r13, 2 * p.hidden)
-        b.emit(.mul, .reg(R.r15), .reg(R.r12), .reg(R.r13))
-        b.li(R.r13, p.weights[0] ^ p.weights[1])
-        b.emit(.xor, .reg(R.r13), .reg(R.r4), .reg(R.r13))
-        b.emit(.dmaa, .reg(R.r13), .reg(R.r1), .reg(R.r15), note: "prefetch the next block")
-        b.emit(.add, .reg(R.r1), .reg(R.r1), .reg(R.r15))
-        b.place(noPrefetch)
-        b.emit(.addi, .reg(R.r5), .reg(R.r4), .imm(0), note: "row pointer")
-        b.emit(.addi, .reg(R.r6), .reg(R.r11), .imm(0), note: "logit pointer")
-        if Self.rowsTogether(hidden: p.hidden) > 1 {
-            // Four rows at a time share each chunk of the hidden state (one `lda` for four
-            // rows); each row's own lane partials and tree are as for one row.
-            b.emit(.srli, .reg(R.r3), .reg(R.r10), .imm(2))
-            b.loop(R.r3, "head_quads") { b in rows(4, into: &b) }
-            b.emit(.andi, .reg(R.r3), .reg(R.r10), .imm(3))
-            b.loop(R.r3, "head_rows") { b in rows(1, into: &b) }
-        } else {
-            b.loop(R.r10, "head_rows") { b in rows(1, into: &b) }
-        }
-        b.emit(.slli, .reg(R.r15), .reg(R.r10), .imm(2))
-        b.emit(.lw, .reg(R.r13), spill(.output))
-        b.emit(.dmas, .reg(R.r13), .reg(R.r11), .reg(R.r15), note: "this block's logits")
-        b.emit(.add, .reg(R.r13), .reg(R.r13), .reg(R.r15))
-        b.emit(.sw, .reg(R.r13), spill(.output))
+        // Prefetch the block after the next into the buffer this block's predecessor used.
+        b.emit(.lw, .reg(R.r14), spill(.bytesToFetch))
+        b.li(R.r13, p.blockBytes)
+        b.emit(.min, .reg(R.r15), .reg(R.r14), .reg(R.r13), note: "bytes of the block after the next (0 past the end)")
+        b.emit(.sub, .reg(R.r14), .reg(R.r14), .reg(R.r15))
+        b.emit(.sw, .reg(R.r14), spill(.bytesToFetch))
+        b.li(R.r13, p.buffer(2))
+        b.emit(.add, .reg(R.r14), .reg(R.r10), .reg(R.r13))
+        b.li(R.r13, p.buffer(3))
+        let wrapped = b.label("head_ring")
+        b.emit(.bltu, .reg(R.r14), .reg(R.r13), .label(wrapped))
+        b.emit(.sub, .reg(R.r14), .reg(R.r14), .reg(R.r13))
+        b.place(wrapped)
+        b.emit(.dmaw, .reg(R.r14), .reg(R.r11), .reg(R.r15), note: "prefetch")
+        b.emit(.add, .reg(R.r11), .reg(R.r11), .reg(R.r15))
+
+        b.emit(.addi, .reg(R.r1), .reg(R.r10), .imm(0), note: "the first group's first row")
+        b.li(R.r13, p.groupsPerBlock)
+        b.loop(R.r13, "head_groups") { b in group(vlen: vlen, into: &b) }
+
+        // Next block: rotate the ring; flush the staged logits every blocksPerFlush blocks
+        // and after the last block.
+        b.li(R.r13, p.buffer(1))
+        b.emit(.add, .reg(R.r10), .reg(R.r10), .reg(R.r13))
+        b.li(R.r13, p.buffer(3))
+        let inRing = b.label("head_next")
+        b.emit(.bltu, .reg(R.r10), .reg(R.r13), .label(inRing))
+        b.emit(.sub, .reg(R.r10), .reg(R.r10), .reg(R.r13))
+        b.place(inRing)
+        b.emit(.lw, .reg(R.r2), spill(.blocksLeft))
+        b.emit(.addi, .reg(R.r2), .reg(R.r2), .imm(-1))
+        b.emit(.sw, .reg(R.r2), spill(.blocksLeft))
+        b.emit(.lw, .reg(R.r3), spill(.sinceFlush))
+        b.emit(.addi, .reg(R.r3), .reg(R.r3), .imm(1))
+        let flush = b.label("head_flush"), staged = b.label("head_staged")
+        b.emit(.beq, .reg(R.r2), .reg(.zero), .label(flush))
+        b.li(R.r13, p.blocksPerFlush)
+        b.emit(.beq, .reg(R.r3), .reg(R.r13), .label(flush))
+        b.emit(.sw, .reg(R.r3), spill(.sinceFlush))
+        b.emit(.jal, .reg(.zero), .label(staged))
+        b.place(flush)
+        b.li(R.r14, p.staging[0])
+        b.li(R.r6, p.staging[1])
+        let first = b.label("head_first")
+        b.emit(.bltu, .reg(R.r12), .reg(R.r6), .label(first))
+        b.emit(.addi, .reg(R.r14), .reg(R.r6), .imm(0))
+        b.place(first)
+        b.emit(.sub, .reg(R.r15), .reg(R.r12), .reg(R.r14), note: "bytes staged (a ragged last group's extra rows too)")
+        b.emit(.lw, .reg(R.r4), spill(.logitsLeft))
+        b.emit(.min, .reg(R.r15), .reg(R.r15), .reg(R.r4), note: "the real logits")
+        b.emit(.sub, .reg(R.r4), .reg(R.r4), .reg(R.r15))
+        b.emit(.sw, .reg(R.r4), spill(.logitsLeft))
+        b.emit(.lw, .reg(R.r5), spill(.output))
+        b.emit(.dmas, .reg(R.r5), .reg(R.r14), .reg(R.r15), note: "the staged logits")
+        b.emit(.add, .reg(R.r5), .reg(R.r5), .reg(R.r15))
+        b.emit(.sw, .reg(R.r5), spill(.output))
+        b.emit(.sw, .reg(.zero), spill(.sinceFlush))
         b.li(R.r13, 1)
-        b.emit(.sw, .reg(R.r13), spill(.pending))
-        b.li(R.r13, p.weights[0] ^ p.weights[1])
-        b.emit(.xor, .reg(R.r4), .reg(R.r4), .reg(R.r13))
+        b.emit(.sw, .reg(R.r13), spill(.afterFlush))
         b.li(R.r13, p.staging[0] ^ p.staging[1])
-        b.emit(.xor, .reg(R.r11), .reg(R.r11), .reg(R.r13))
-        b.emit(.sub, .reg(R.r2), .reg(R.r2), .reg(R.r10))
-        b.emit(.sw, .reg(R.r2), spill(.rowsLeft))
+        b.emit(.xor, .reg(R.r12), .reg(R.r14), .reg(R.r13), note: "the other staging buffer")
+        if p.blocksPerFlush < 2 {
+            // The other buffer's flush may still be in the FIFO: wait for everything.
+            b.emit(.dwait, .imm(0))
+            b.emit(.sw, .reg(.zero), spill(.afterFlush))
+        }
+        b.place(staged)
         b.emit(.bne, .reg(R.r2), .reg(.zero), .label(top))
         b.emit(.dwait, .imm(0))
+    }
+
+    /// One group of `groupRows` rows from x[r1] (advanced past them): logits to x[r12]
+    /// (advanced). Chunk loop: `lda` of the hidden state's chunk, the offset advance, one MAC
+    /// per row at x[row] + x[r8]; each row's lanes keep partial sums, reduced by `fsum`.
+    private func group(vlen: Int, into b: inout ProgramBuilder) {
+        let p = plan, rows = p.groupRows
+        b.li(R.r13, p.rowBytes)
+        for r in 1..<rows { b.emit(.add, .reg(Reg.r(r + 1)), .reg(Reg.r(r)), .reg(R.r13)) }
+        b.li(R.r14, vlen)
+        b.emit(.setvl, .reg(.zero), .reg(R.r14))
+        for r in 0..<rows { b.emit(.azero, .reg(.a(1 + r))) }
+        b.li(R.r8, -2 * vlen, note: "weight offset, advanced before use")
+        b.li(R.r9, p.input, note: "the hidden state")
+        b.chunks(p.hidden, vlen: vlen, vlenReg: R.r14, counter: R.r13, scratch: R.r15, "head_chunks") { b in
+            b.emit(.lda, .reg(.a(0)), .mem(R.r9, 0), note: "a chunk of the hidden state")
+            b.emit(.addi, .reg(R.r8), .reg(R.r8), .imm(2 * vlen))
+            b.emit(.addi, .reg(R.r9), .reg(R.r9), .imm(4 * vlen))
+            for r in 0..<rows {
+                b.emit(mac, .reg(.a(1 + r)), .reg(.a(0)), .reg(Reg.r(1 + r)), .reg(R.r8))
+            }
+        }
+        b.li(R.r15, min(p.hidden, vlen))
+        b.emit(.setvl, .reg(.zero), .reg(R.r15))
+        for r in 0..<rows {
+            b.emit(.fsum, .reg(Reg.r(2 + r % 2 * 11)), .reg(.a(1 + r)))
+            if r > 0 { b.emit(.sw, .reg(Reg.r(2 + (r - 1) % 2 * 11)), .mem(R.r12, 4 * (r - 1))) }
+        }
+        b.emit(.sw, .reg(Reg.r(2 + (rows - 1) % 2 * 11)), .mem(R.r12, 4 * (rows - 1)))
+        b.emit(.addi, .reg(R.r12), .reg(R.r12), .imm(4 * rows))
+        b.addConstant(R.r1, rows * p.rowBytes, scratch: R.r13)
     }
 }
