@@ -12,6 +12,8 @@ public struct OperationCost: Sendable {
     public var retired = 0
     public var stalls = CaseTable<StallCause, Int>()
     public var events = CaseTable<EnergyEvent, Int>()
+    /// Lanes the float unit processed (`RegionTotals.floatLaneOps`).
+    public var floatLaneOps = 0
 
     public init(operation: DecoderOperation, layer: Int?) {
         self.operation = operation
@@ -29,16 +31,18 @@ public struct OperationCost: Sendable {
         retired += n * other.retired
         for cause in StallCause.allCases { stalls[cause] += n * other.stalls[cause] }
         for event in EnergyEvent.allCases { events[event] += n * other.events[event] }
+        floatLaneOps += n * other.floatLaneOps
     }
 
     /// The fewest cycles the operation could take on `config`: the larger of its DRAM bytes
     /// at the DMA bandwidth and its work at its unit's peak (trit-MACs at ROWS x VLEN per
-    /// cycle, float lane-operations at `floatLanes`). Cycles over this bound are what a
-    /// better schedule could win; the stall causes say where they go.
+    /// cycle; the float unit's lanes at `floatLanes` per cycle, a fused multiply-add or an
+    /// `fexp` being one lane each). Cycles over this bound are what a better schedule could
+    /// win; the stall causes say where they go.
     public func boundCycles(_ config: MachineConfig) -> Double {
         let dram = Double(dramBytes) / Double(config.dramBytesPerCycle)
         let macs = Double(events[.tritAdd] + events[.tritSub] + events[.tritSkip]) / Double(config.peakTritMACsPerCycle)
-        let lanes = Double(events[.fp32Add] + events[.fp32Mul] + events[.fp32Div]) / Double(config.floatLanes)
+        let lanes = Double(floatLaneOps) / Double(config.floatLanes)
         return max(dram, macs, lanes)
     }
 
@@ -52,8 +56,7 @@ public struct OperationCost: Sendable {
             let macs = events[.tritAdd] + events[.tritSub] + events[.tritSkip]
             return Double(macs) / (Double(cycles) * Double(config.peakTritMACsPerCycle))
         case .float:
-            let lanes = events[.fp32Add] + events[.fp32Mul] + events[.fp32Div]
-            return min(1, Double(lanes) / (Double(cycles) * Double(config.floatLanes)))
+            return min(1, Double(floatLaneOps) / (Double(cycles) * Double(config.floatLanes)))
         case .dma:
             return Double(dramBytes) / (Double(cycles) * Double(config.dramBytesPerCycle))
         }
@@ -141,6 +144,7 @@ public struct DecoderRun {
         cost.retired = region.retired
         cost.stalls = region.stalls
         cost.events = region.events
+        cost.floatLaneOps = region.floatLaneOps
         return cost
     }
 

@@ -36,14 +36,19 @@ public struct RegionTotals: Sendable, Equatable {
     public var retired: Int
     /// Units of every energy event the region's instructions counted (ISA.md 3.3).
     public var events: CaseTable<EnergyEvent, Int>
+    /// Lanes the float unit processed for the region: the sum of vl over its float32 vector
+    /// instructions (those whose issue cycles depend on `floatLanes`, ISA.md 6.10). At
+    /// `floatLanes` lanes per cycle, the fewest cycles the unit needs for this work.
+    public var floatLaneOps: Int
 
     public init(name: String, cycles: Int, stalls: CaseTable<StallCause, Int>, retired: Int,
-                events: CaseTable<EnergyEvent, Int>) {
+                events: CaseTable<EnergyEvent, Int>, floatLaneOps: Int = 0) {
         self.name = name
         self.cycles = cycles
         self.stalls = stalls
         self.retired = retired
         self.events = events
+        self.floatLaneOps = floatLaneOps
     }
 }
 
@@ -153,8 +158,15 @@ extension Simulator {
                 case .drain: t[8]
                 }
             }
+            let floatLaneOps = byRegion[region].reduce(0) { sum, entry in
+                switch entry.key.spec.timing {
+                case .floatLanes, .floatMemory: sum + entry.value.vlSum
+                default: sum
+                }
+            }
             return RegionTotals(name: regionNames[region], cycles: t[0], stalls: stalls, retired: t[1],
-                                events: eventCounts(tallies: tallies, counters: counters, config: config))
+                                events: eventCounts(tallies: tallies, counters: counters, config: config),
+                                floatLaneOps: floatLaneOps)
         }
     }
 }
