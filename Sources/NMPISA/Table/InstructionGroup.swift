@@ -62,6 +62,7 @@ public struct InstructionSpec: Sendable {
         case .pipelined(let latency?), .branch(let latency?), .floatLanes(let latency): [latency]
         case .memory(_, _, load: true, let unpacks): unpacks ? [.loadLatency, .unpackLatency] : [.loadLatency]
         case .floatMemory: [.loadLatency, .floatLatency]
+        case .floatMatrix: [.loadLatency, .reduceLatency]
         default: nil
         }
     }
@@ -84,7 +85,7 @@ public struct OperandRoles: OptionSet, Hashable, Sendable {
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
     /// The destination register is also read: the instruction accumulates into it
-    /// (`vmac`, `mmac`, `fvmac`, `fmacs`, `fwmacbf`, `fwmachf`), so it waits for the register's earlier result.
+    /// (`vmac`, `mmac`, `fvmac`, `fmacs`, `fwmacbf`, `fwmachf`, and the float matrix products), so it waits for the register's earlier result.
     public static let accumulates = OperandRoles(rawValue: 1)
     /// The instruction writes `vl` (`setvl`): later `vl`-dependent instructions wait for it.
     public static let writesVL = OperandRoles(rawValue: 2)

@@ -26,6 +26,8 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case fvadd = 0x88, fvsub, fvmul, fvdiv, fvmax, fvmac, fadds, fsubs, fmaxs, fmacs, fexp, fsum, frmax, fadd, fsub, fsqrt
     // Float32 vector unit with 16-bit float weights straight from the weight SRAM
     case fwmacbf = 0x98, fwmachf
+    // Float32 matrix-vector and vector-matrix products with a 16-bit float matrix in the weight SRAM
+    case fmvbf = 0x9A, fmvhf, fvmbf, fvmhf
 
     /// The assembly mnemonic (the case name).
     public var mnemonic: String { String(describing: self) }
@@ -253,6 +255,14 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
                            summary: "x[rd] = bits(sqrt(f32(x[rs]))), correctly rounded; NaN for x < -0.0")
         case .fwmacbf: Self.floatWeightMAC("a[ad][l] = bits(fma(f32(a[as][l]), f32(wsram.bf16[x[rs] + x[rt] + 2l]), f32(a[ad][l]))), one rounding (l < vl)")
         case .fwmachf: Self.floatWeightMAC("a[ad][l] = bits(fma(f32(a[as][l]), f32(wsram.f16[x[rs] + x[rt] + 2l]), f32(a[ad][l]))), one rounding (l < vl)")
+        case .fmvbf: Self.floatMatrix(reducesLanes: true,
+                                      "a[ad][r] = bits(f32(a[ad][r]) + tree over l < vl of f32(a[as][l]) * f32(W[r][l])), W[r][l] = wsram.bf16[x[rs] + r*x[rt] + 2l] (r < ROWS)")
+        case .fmvhf: Self.floatMatrix(reducesLanes: true,
+                                      "a[ad][r] = bits(f32(a[ad][r]) + tree over l < vl of f32(a[as][l]) * f32(W[r][l])), W[r][l] = wsram.f16[x[rs] + r*x[rt] + 2l] (r < ROWS)")
+        case .fvmbf: Self.floatMatrix(reducesLanes: false,
+                                      "a[ad][l] = bits(f32(a[ad][l]) + tree over r < ROWS of f32(a[as][r]) * f32(W[r][l])), W[r][l] = wsram.bf16[x[rs] + r*x[rt] + 2l] (l < vl)")
+        case .fvmhf: Self.floatMatrix(reducesLanes: false,
+                                      "a[ad][l] = bits(f32(a[ad][l]) + tree over r < ROWS of f32(a[as][r]) * f32(W[r][l])), W[r][l] = wsram.f16[x[rs] + r*x[rt] + 2l] (l < vl)")
         }
     }
 
@@ -361,6 +371,24 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
               energy: [.count(.registerRead, [.init(8, .vl), .init(8, .one)]), .count(.registerWrite, 4, .vl),
                        .count(.int32Add, 1), .count(.weightSRAMRead, 2, .vl), .count(.fp32Mul, 1, .vl), .count(.fp32Add, 1, .vl)],
               summary: summary, roles: [.accumulates])
+    }
+
+    /// A product of float32 lanes with a ROWS x vl matrix of 16-bit floats in the weight SRAM
+    /// (row r at x[rs] + r * x[rt]): `reducesLanes` sums each row over the vl lanes into
+    /// lane r (matrix times vector), else each lane over the ROWS rows into lane l (vector
+    /// times matrix). It reads the vector, the accumulator it adds to and the two address
+    /// registers; computes ROWS row addresses; reads 2*ROWS*vl bytes; multiplies ROWS*vl
+    /// times and adds ROWS*vl (the trees with their `+0.0 +`) plus one per result lane.
+    private static func floatMatrix(reducesLanes: Bool, _ summary: String) -> InstructionSpec {
+        let vector: CountQuantity = reducesLanes ? .vl : .rows, result: CountQuantity = reducesLanes ? .rows : .vl
+        return .init(format: .r, operands: [.register(.accumulator, .a), .register(.accumulator, .b), .register(.scalar, .c),
+                                            .register(.scalar, .d)],
+                     group: .float, timing: .floatMatrix(.weightSRAM),
+                     energy: [.count(.registerRead, [.init(4, vector), .init(4, result), .init(8, .one)]),
+                              .count(.registerWrite, 4, result), .count(.int32Add, 1, .rows),
+                              .count(.weightSRAMRead, 2, .rowsVl), .count(.fp32Mul, 1, .rowsVl),
+                              .count(.fp32Add, [.init(1, .rowsVl), .init(1, result)])],
+                     summary: summary, roles: [.accumulates])
     }
 
     private static func acc2(_ summary: String, latency: LatencyParameter, event: EnergyEvent) -> InstructionSpec {

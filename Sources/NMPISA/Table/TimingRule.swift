@@ -68,6 +68,11 @@ public enum TimingRule: Hashable, Sendable {
     /// for the larger of the access's bank cycles and ceil(vl / `floatLanes`); its result is
     /// ready `loadLatency` + `floatLatency` after the last of them (ISA.md 6.10).
     case floatMemory(MemorySpace, AccessSize)
+    /// A float32 matrix product over ROWS rows of vl 16-bit lanes in an SRAM: holds the issue
+    /// stage for the larger of the rows' bank cycles and ceil(ROWS * vl / `floatLanes`) (one
+    /// multiply per lane per cycle); its result is ready `loadLatency` + `reduceLatency` after
+    /// the last of them (ISA.md 6.10).
+    case floatMatrix(MemorySpace)
     /// Enqueues a DMA transfer in one cycle; stalls while the queue is full.
     case dmaEnqueue
     /// Stalls until at most `imm` DMA transfers are outstanding.
@@ -94,6 +99,8 @@ public enum TimingRule: Hashable, Sendable {
                 + (unpacks ? "+`unpackLatency`" : "")
         case .floatMemory(let space, let size):
             "max(banks(\(space.rawValue), \(size.formula)), ceil(vl/`floatLanes`)) issue, result +`loadLatency`+`floatLatency`"
+        case .floatMatrix(let space):
+            "max(rowbanks(\(space.rawValue), ROWS, 2*vl), ceil(ROWS*vl/`floatLanes`)) issue, result +`loadLatency`+`reduceLatency`"
         case .dmaEnqueue:
             "1 issue, waits for a free DMA queue slot"
         case .dmaWait:

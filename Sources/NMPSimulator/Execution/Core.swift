@@ -42,8 +42,10 @@ struct Core {
     let vectorTables: VectorTables
     /// Rows unpacked by `ldt`/`ldm` before they are known to be valid.
     let scratch: UnsafeMutablePointer<Int8>
-    /// VLEN floats for `fsum`'s tree.
+    /// 2 * VLEN floats: `fsum`'s tree, and a copy of a float matrix product's vector.
     let floatScratch: UnsafeMutablePointer<Float>
+    /// Words per weight-SRAM bank of a strided access.
+    let bankScratch: UnsafeMutablePointer<Int>
     /// Per matrix register: the vl its trit counts were taken for, and the +1 and -1 counts.
     let matrixCountVL: UnsafeMutablePointer<Int>
     let matrixPlus: UnsafeMutablePointer<Int>
@@ -90,7 +92,7 @@ struct Core {
         wsram = s.weightSRAM.bytes; wsramSize = s.weightSRAM.size
         asram = s.activationSRAM.bytes; asramSize = s.activationSRAM.size
         dram = s.dram.bytes; dramSize = s.dram.size
-        loops = s.loops; trits = s.trits; scratch = s.scratch; floatScratch = s.floatScratch
+        loops = s.loops; trits = s.trits; scratch = s.scratch; floatScratch = s.floatScratch; bankScratch = s.bankScratch
         matrixCountVL = s.matrixCountVL; matrixPlus = s.matrixPlus; matrixMinus = s.matrixMinus
         dma = s.dma
         vl = s.vl

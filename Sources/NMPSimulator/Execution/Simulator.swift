@@ -38,6 +38,8 @@ public final class Simulator {
     let scratch: UnsafeMutablePointer<Int8>
     /// VLEN floats for `fsum`'s reduction tree.
     let floatScratch: UnsafeMutablePointer<Float>
+    /// Words per bank of a strided access (the float matrix products, ISA.md 6.10).
+    let bankScratch: UnsafeMutablePointer<Int>
     /// Per matrix register: the vl its trit counts were taken for (-1: not yet), and the
     /// counts of +1 and -1 trits in lanes below that vl.
     let matrixCountVL: UnsafeMutablePointer<Int>
@@ -136,8 +138,10 @@ public final class Simulator {
         vectorTables = VectorTables(packing: config.packing, vlen: config.vlen, rows: config.rows)
         scratch = .allocate(capacity: config.rows * config.vlen + 8)
         scratch.initialize(repeating: 0, count: config.rows * config.vlen + 8)
-        floatScratch = .allocate(capacity: config.vlen)
-        floatScratch.initialize(repeating: 0, count: config.vlen)
+        floatScratch = .allocate(capacity: 2 * config.vlen)
+        floatScratch.initialize(repeating: 0, count: 2 * config.vlen)
+        bankScratch = .allocate(capacity: config.weightSRAM.banks)
+        bankScratch.initialize(repeating: 0, count: config.weightSRAM.banks)
         matrixCountVL = .allocate(capacity: RegisterFiles.matrixCount)
         matrixCountVL.initialize(repeating: -1, count: RegisterFiles.matrixCount)
         matrixPlus = .allocate(capacity: RegisterFiles.matrixCount)
@@ -156,6 +160,7 @@ public final class Simulator {
         ready.deallocate()
         scratch.deallocate()
         floatScratch.deallocate()
+        bankScratch.deallocate()
         matrixCountVL.deallocate()
         matrixPlus.deallocate()
         matrixMinus.deallocate()

@@ -37,7 +37,8 @@ public struct RegionTotals: Sendable, Equatable {
     /// Units of every energy event the region's instructions counted (ISA.md 3.3).
     public var events: CaseTable<EnergyEvent, Int>
     /// Lanes the float unit processed for the region: the sum of vl over its float32 vector
-    /// instructions (those whose issue cycles depend on `floatLanes`, ISA.md 6.10). At
+    /// instructions (those whose issue cycles depend on `floatLanes`, ISA.md 6.10), ROWS * vl
+    /// for each float matrix product. At
     /// `floatLanes` lanes per cycle, the fewest cycles the unit needs for this work.
     public var floatLaneOps: Int
 
@@ -161,6 +162,7 @@ extension Simulator {
             let floatLaneOps = byRegion[region].reduce(0) { sum, entry in
                 switch entry.key.spec.timing {
                 case .floatLanes, .floatMemory: sum + entry.value.vlSum
+                case .floatMatrix: sum + config.rows * entry.value.vlSum
                 default: sum
                 }
             }

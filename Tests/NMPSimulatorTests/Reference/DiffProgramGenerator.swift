@@ -142,6 +142,24 @@ struct DiffProgramGenerator {
         emit(op, a: int(0...7), b: int(0...7), c: rs, d: rt)
     }
 
+    /// A float matrix product over ROWS rows at x[rs] + r * x[rt] in the weight SRAM: an
+    /// even base and stride (0, contiguous rows, a bank-width multiple or odd sizes) that keep
+    /// every row inside; risky programs sometimes misalign the stride or overrun the end.
+    mutating func floatMatrix(_ op: Opcode) {
+        let size = min(config.weightSRAM.size, 8192)
+        var stride = pick([0, 2 * VLEN, 2 * VLEN + 8, 2 * int(1...VLEN), 4 * VLEN, 16])
+        while stride > 0 && (ROWS - 1) * stride + 2 * VLEN > size { stride /= 2; stride &= ~1 }
+        let span = (ROWS - 1) * stride + 2 * VLEN
+        var base = int(0...max(0, size - span)) & ~1
+        if risky && riskAllowed && chance(0.06) {
+            if chance(0.5) { stride += 1 } else { base = config.weightSRAM.size - int(0...2 * VLEN) }
+        }
+        let rs = dataReg(), rt = 8 + (rs - 8 + int(1...7)) % 8   // two different registers
+        li(rs, UInt32(base))
+        li(rt, UInt32(stride))
+        emit(op, a: int(0...7), b: int(0...7), c: rs, d: rt)
+    }
+
     mutating func memoryOp(_ op: Opcode, reg: Int, maxBytes: Int, space: MemorySpace, aligned: Bool) {
         memoryOp(op, reg: reg, maxBytes: maxBytes, space: space, alignment: aligned ? 4 : 1)
     }
@@ -176,9 +194,10 @@ struct DiffProgramGenerator {
 
     mutating func randomMemoryOp() {
         let op = pick([Opcode.lw, .sw, .lb, .sb, .ldv, .stv, .lda, .sta, .ldt, .stt, .ldm, .ldbf, .stbf, .ldhf, .sthf,
-                       .fwmacbf, .fwmachf])
+                       .fwmacbf, .fwmachf, .fmvbf, .fmvhf, .fvmbf, .fvmhf])
         switch op {
         case .fwmacbf, .fwmachf: floatWeightMAC(op)
+        case .fmvbf, .fmvhf, .fvmbf, .fvmhf: floatMatrix(op)
         case .lw: memoryOp(op, reg: scalarDest(), maxBytes: 4, space: .activationSRAM, aligned: true)
         case .sw: memoryOp(op, reg: anyScalar(), maxBytes: 4, space: .activationSRAM, aligned: true)
         case .lb: memoryOp(op, reg: scalarDest(), maxBytes: 1, space: .activationSRAM, aligned: false)

@@ -92,6 +92,7 @@ final class ReferenceMachine {
     var ready: [RefReg: Int] = [:]      // missing = 0 (every register is ready at cycle 0)
     var next = 0                        // earliest issue cycle of the next instruction
     var lastAccessAddress = 0           // EA of the memory instruction being executed (for banks())
+    var matrixRowAddresses: [Int] = []  // row addresses of the float matrix product being executed
 
     var result = RefResult()
     /// When set, every retired instruction is recorded as (pc, issue cycle), for debugging.
@@ -253,7 +254,14 @@ final class ReferenceMachine {
             // ceil(vl / floatLanes) for float32 vector instructions (6.10).
             // An instruction with both (fwmacbf, fwmachf: 6.10) holds issue for the larger.
             var k = 1
-            if let (space, n) = memoryAccess(inst) {
+            if [.fmvbf, .fmvhf, .fvmbf, .fvmhf].contains(op) {
+                // 6.10: the rows' words per bank, or the float unit's ROWS * vl multiplies.
+                let lanes = max(1, (ROWS * vl + config.floatLanes - 1) / config.floatLanes)
+                k = max(rowBanks(matrixRowAddresses, 2 * vl), lanes)
+                let ideal = max(idealBanks(.weightSRAM, ROWS * 2 * vl), lanes)
+                stall(.sramPort, ideal - 1)
+                stall(.bankConflict, k - ideal)
+            } else if let (space, n) = memoryAccess(inst) {
                 let lanes = floatLaneCycles(op) ?? 1
                 k = max(banks(space, n), lanes)
                 let ideal = max(idealBanks(space, n), lanes)

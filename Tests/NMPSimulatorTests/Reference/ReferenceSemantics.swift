@@ -485,6 +485,33 @@ extension ReferenceMachine {
             }
             count(.registerRead, 8 * VL + 8); count(.registerWrite, 4 * VL); count(.int32Add, 1)
             count(.weightSRAMRead, 2 * VL); count(.fp32Mul, VL); count(.fp32Add, VL)
+        case .fmvbf, .fmvhf, .fvmbf, .fvmhf:
+            // 7.12: a ROWS x vl matrix of 16-bit floats, row r at x[rs] + r * x[rt] (wrapping).
+            let rowAddresses = (0..<ROWS).map { u32(wrap32(u32(X(i.c)) + $0 * u32(X(i.d)))) }
+            for ea in rowAddresses { try checkAccess(ea, 2 * VL, .weightSRAM, alignment: 2) }
+            matrixRowAddresses = rowAddresses
+            let format = i.opcode == .fmvbf || i.opcode == .fvmbf ? RefFloat.bfloat16 : RefFloat.binary16
+            func w(_ r: Int, _ l: Int) -> UInt32 {
+                let at = rowAddresses[r] + 2 * l
+                return RefFloat.convert(UInt32(wsram[at]) | UInt32(wsram[at + 1]) << 8, from: format, to: RefFloat.binary32)
+            }
+            let x = a[B].map { UInt32(bitPattern: $0) }
+            if i.opcode == .fmvbf || i.opcode == .fmvhf {
+                for r in 0..<ROWS {
+                    let tree = RefFloat.treeSum((0..<VL).map { RefFloat.multiply(x[$0], w(r, $0)) })
+                    a[A][r] = Int32(bitPattern: RefFloat.add(UInt32(bitPattern: a[A][r]), tree))
+                }
+                count(.registerRead, 4 * VL + 4 * ROWS + 8); count(.registerWrite, 4 * ROWS)
+                count(.fp32Add, ROWS * VL + ROWS)
+            } else {
+                for l in 0..<VL {
+                    let tree = RefFloat.treeSum((0..<ROWS).map { RefFloat.multiply(x[$0], w($0, l)) })
+                    a[A][l] = Int32(bitPattern: RefFloat.add(UInt32(bitPattern: a[A][l]), tree))
+                }
+                count(.registerRead, 4 * ROWS + 4 * VL + 8); count(.registerWrite, 4 * VL)
+                count(.fp32Add, ROWS * VL + VL)
+            }
+            count(.int32Add, ROWS); count(.weightSRAMRead, 2 * ROWS * VL); count(.fp32Mul, ROWS * VL)
         case .fexp:
             let p = a[B]
             for l in 0..<VL { a[A][l] = Int32(bitPattern: RefFloat.exp(UInt32(bitPattern: p[l]))) }

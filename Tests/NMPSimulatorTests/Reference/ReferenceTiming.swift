@@ -99,7 +99,7 @@ extension ReferenceMachine {
             return ([.a(B), .x(C), .vl], [.a(A)])
         case .fmacs:
             return ([.a(A), .a(B), .x(C), .vl], [.a(A)])
-        case .fwmacbf, .fwmachf:
+        case .fwmacbf, .fwmachf, .fmvbf, .fmvhf, .fvmbf, .fvmhf:
             return ([.a(A), .a(B), .x(C), .x(D), .vl], [.a(A)])
         case .fexp:
             return ([.a(B), .vl], [.a(A)])
@@ -143,6 +143,7 @@ extension ReferenceMachine {
         case .fexp: return c.expLatency
         case .fsum, .frmax: return c.reduceLatency
         case .fwmacbf, .fwmachf: return c.loadLatency + c.floatLatency
+        case .fmvbf, .fmvhf, .fvmbf, .fvmhf: return c.loadLatency + c.reduceLatency
         }
     }
 
@@ -190,6 +191,19 @@ extension ReferenceMachine {
             let first = lastAccessAddress / width
             let last = (lastAccessAddress + n - 1) / width
             for word in first...last { perBank[word % bankCount] += 1 }
+        }
+        return max(1, perBank.max()!)
+    }
+
+    /// The words each weight-SRAM bank delivers for rows of n bytes at `addresses`, counted
+    /// word by word over all rows; at least 1 (6.10).
+    func rowBanks(_ addresses: [Int], _ n: Int) -> Int {
+        let (bankCount, width) = sramConfig(.weightSRAM)
+        var perBank = [Int](repeating: 0, count: bankCount)
+        if n > 0 {
+            for address in addresses {
+                for word in (address / width)...((address + n - 1) / width) { perBank[word % bankCount] += 1 }
+            }
         }
         return max(1, perBank.max()!)
     }

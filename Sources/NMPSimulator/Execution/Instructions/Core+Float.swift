@@ -95,6 +95,8 @@ extension Core {
         // With 16-bit float weights from the weight SRAM (ISA.md 6.10, 7.12).
         case .fwmacbf, .fwmachf:
             return executeFloatWeightMAC(ins)
+        case .fmvbf, .fmvhf, .fvmbf, .fvmhf:
+            return executeFloatMatrix(ins)
         default:
             break   // not a float opcode: the step loop dispatches by group
         }
@@ -123,6 +125,63 @@ extension Core {
             for l in 0..<vl {
                 let w = f32(floatFromFloat16(raw.loadUnaligned(fromByteOffset: 2 * l, as: UInt16.self).littleEndian))
                 dst[l] = lane(f32(dst[l]).addingProduct(f32(h[l]), w))
+            }
+        }
+        return nil
+    }
+
+    /// `fmvbf` ... `fvmhf` (ISA.md 7.12): ROWS rows of vl 16-bit weights at x[rs] + r * x[rt].
+    /// Every row is checked (alignment 2, then bounds) before anything changes; issue is
+    /// held for the larger of the rows' bank cycles and ceil(ROWS * vl / floatLanes).
+    @inline(__always)
+    mutating func executeFloatMatrix(_ ins: InstructionRef) -> Trap? {
+        let base = X(ins.c), stride = X(ins.d), n = 2 * vl
+        for r in 0..<rows {
+            let address = Int(base &+ UInt32(truncatingIfNeeded: r) &* stride)
+            guard address & 1 == 0 else {
+                return trap(.misaligned, ins.word, "wsram address \(hexAddress(address)) of row \(r) is not a multiple of 2")
+            }
+            guard address + n <= wsramSize else { return wsramTrap(ins, address, n) }
+        }
+        // Bank cycles: the words each bank delivers over all rows (ISA.md 6.10).
+        let banks = wGeometry.banks, width = wGeometry.width
+        var most = 1
+        if n > 0 {
+            for b in 0..<banks { bankScratch[b] = 0 }
+            for r in 0..<rows {
+                let address = Int(base &+ UInt32(truncatingIfNeeded: r) &* stride)
+                let first = address / width, words = (address + n - 1) / width - first + 1
+                let full = words / banks, extra = words % banks
+                for b in 0..<banks { bankScratch[b] += full }
+                for i in 0..<extra { bankScratch[(first + i) % banks] += 1 }
+            }
+            for b in 0..<banks { most = Swift.max(most, bankScratch[b]) }
+        }
+        let lanes = Swift.max(1, (rows * vl + floatLanes - 1) / floatLanes)
+        let ideal = Swift.max(1, (rows * n + banks * width - 1) / (banks * width))
+        occupancy = Swift.max(most, lanes)
+        self.ideal = Swift.max(ideal, lanes)
+        let bf16 = ins.opcode == .fmvbf || ins.opcode == .fvmbf
+        @inline(__always) func weight(_ r: Int, _ l: Int) -> Float {
+            let address = Int(base &+ UInt32(truncatingIfNeeded: r) &* stride) + 2 * l
+            let half = UInt16(wsram[address]) | UInt16(wsram[address + 1]) << 8
+            return f32(bf16 ? floatFromBFloat16(half) : floatFromFloat16(half))
+        }
+        // The vector is read before any result lane is written (ad may equal as).
+        let dst = acc(ins.a), x = floatScratch + vlen, source = acc(ins.b)
+        let reducesLanes = ins.opcode == .fmvbf || ins.opcode == .fmvhf
+        for l in 0..<(reducesLanes ? vl : rows) { x[l] = f32(source[l]) }
+        if reducesLanes {
+            // Each row summed over the lanes into lane r; lanes ROWS ..< VLEN unchanged.
+            for r in 0..<rows {
+                for l in 0..<vl { floatScratch[l] = f32(lane(x[l] * weight(r, l))) }
+                dst[r] = lane(f32(dst[r]) + f32(floatTreeSum(floatScratch, vl)))
+            }
+        } else {
+            // Each lane summed over the rows; the vector's lanes 0 ..< ROWS are read first.
+            for l in 0..<vl {
+                for r in 0..<rows { floatScratch[r] = f32(lane(x[r] * weight(r, l))) }
+                dst[l] = lane(f32(dst[l]) + f32(floatTreeSum(floatScratch, rows)))
             }
         }
         return nil
