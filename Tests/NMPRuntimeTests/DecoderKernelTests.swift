@@ -162,6 +162,64 @@ struct DecoderKernelTests {
         }
     }
 
+    /// The matrix-product attention (16-bit caches): head_dim 10 (ragged chunks on the
+    /// narrow machine) and 70 (two chunks of 64), contexts from 0 to several key blocks (a
+    /// weight SRAM with room for blocks of ROWS keys only), one or two tokens, against the
+    /// reference's order of sums. The DRAM past each cache row that is read is junk, the
+    /// zero rows real zeros.
+    @Test(arguments: [KVCacheFormat.bf16, .fp16], [(0, 1), (1, 1), (20, 1), (3, 2), (77, 1)])
+    func matrixAttention(format: KVCacheFormat, positions: (context: Int, tokens: Int)) throws {
+        var machines = Self.machines
+        var tinyWeights = machines[0]
+        tinyWeights.weightSRAM.size = 3 * tinyWeights.rows * 2 * 70 + 100
+        machines.append(tinyWeights)
+        for config in machines {
+            for headDim in [10, 70] {
+                var rng = SplitMix64(seed: UInt64(22 + headDim))
+                let heads = 4, kvHeads = 2, capacity = 80
+                let (context, tokens) = positions
+                let made = AttentionMatrixPlan.make(tokens: tokens, context: context, capacity: capacity, heads: heads,
+                                                    kvHeads: kvHeads, headDim: headDim, format: format, config: config)
+                guard let plan = made.plan else {
+                    // 70 features in 7 lanes need 10 query registers: the lane-wise kernel's case.
+                    #expect(config.vlen == 7 && headDim == 70 && made.reason?.contains("accumulators") == true, "\(made.reason ?? "")")
+                    continue
+                }
+                let q = Self.random(tokens * heads * headDim, &rng)
+                func bits(_ x: Float) -> UInt16 { format == .bf16 ? BFloat16.bits(x) : Float16(x).bitPattern }
+                var rawKeys = Self.random(kvHeads * capacity * headDim, &rng).map(bits)
+                var rawValues = Self.random(kvHeads * capacity * headDim, &rng).map(bits)
+                // Junk (NaN) in the rows after the attended ones: never to reach the output.
+                for g in 0..<kvHeads {
+                    for i in ((g * capacity + context + tokens) * headDim)..<((g + 1) * capacity * headDim) {
+                        rawKeys[i] = 0x7FC0; rawValues[i] = 0x7FC0
+                    }
+                }
+                let table: TableFormat = format == .bf16 ? .bf16 : .fp16
+                let keys = rawKeys.map(table.float), values = rawValues.map(table.float)
+                let (query, keyCache, valueCache, zeros, output) = (0, 1 << 16, 1 << 17, 3 << 16, 1 << 18)
+                let dram = Self.image([(query, q), (output, [0])], halves: [(keyCache, rawKeys), (valueCache, rawValues)])
+                let simulator = try Self.run(config, dram: dram) { b in
+                    AttentionMatrixKernel(plan: plan).emit(query: query, keyCache: keyCache, valueCache: valueCache, output: output,
+                                                           zeros: zeros, regions: ("scores", "softmax", "values"), into: &b)
+                }
+                let got = Self.floats(simulator, at: output, count: tokens * heads * headDim)
+                for t in 0..<tokens {
+                    for h in 0..<heads {
+                        let g = h / (heads / kvHeads), n = context + t + 1
+                        let rows = (g * capacity * headDim)..<((g * capacity + n) * headDim)
+                        let head = (t * heads + h) * headDim
+                        let want = DecoderReference.matrixAttention(query: Array(q[head..<(head + headDim)]), keys: Array(keys[rows]),
+                                                                    values: Array(values[rows]), count: n, headDim: headDim,
+                                                                    vlen: config.vlen, matrixRows: config.rows)
+                        #expect(Array(got[head..<(head + headDim)]).map(\.bitPattern) == want.map(\.bitPattern),
+                                "token \(t), head \(h), head_dim \(headDim), vlen \(config.vlen), \(plan.blockKeys) keys per block")
+                    }
+                }
+            }
+        }
+    }
+
     /// The LM head: vocabularies of one row, a ragged group, several blocks and flushes;
     /// hidden sizes of one feature, ragged chunks; on the standard and narrow machines and on
     /// two that force the smaller schedules (a weight SRAM with room for groups of 2 rows,

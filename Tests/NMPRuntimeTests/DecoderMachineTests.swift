@@ -69,7 +69,8 @@ struct DecoderMachineTests {
         let weights = DecoderWeights.random(c.model, seed: 0xDEC0DE)
         for (prompt, steps) in [(1, 2), (9, 3)] {
             let ids = Self.ids(prompt + steps, vocab: c.model.vocabSize, seed: UInt64(prompt))
-            var reference = DecoderReference(weights: weights, vlen: c.config.vlen, kvFormat: format)
+            let rows = DecoderProgram.attentionRows(model: c.model, machine: c.config, tokens: prompt + steps, context: 0, kvFormat: format)
+            var reference = DecoderReference(weights: weights, vlen: c.config.vlen, kvFormat: format, attentionRows: rows)
             let expected = reference.forward(Array(ids[..<prompt]))
             var run = try DecoderRun(DecoderProgram(weights: weights, machine: c.config, tokenIDs: Array(ids[..<prompt]),
                                                     context: 0, kvFormat: format))
@@ -97,7 +98,7 @@ struct DecoderMachineTests {
         var machine = MachineConfig()
         machine.dramSize = 1 << 24
         for ids in [[3], [5], [7], [1, 3, 2]] {
-            var reference = DecoderReference(weights: weights, vlen: machine.vlen, kvFormat: .bf16)
+            var reference = DecoderReference(weights: weights, vlen: machine.vlen, kvFormat: .bf16, attentionRows: machine.rows)
             let expected = reference.forward(ids)
             let run = try DecoderRun(DecoderProgram(weights: weights, machine: machine, tokenIDs: ids, context: 0))
             #expect(run.logits.map(\.bitPattern) == expected.last!.map(\.bitPattern), "\(ids)")
@@ -113,7 +114,9 @@ struct DecoderMachineTests {
         let weights = DecoderWeights.random(c.model, seed: 7)
         for prompt in [33, 64] {
             let ids = Self.ids(prompt, vocab: c.model.vocabSize, seed: UInt64(prompt))
-            var reference = DecoderReference(weights: weights, vlen: c.config.vlen, kvFormat: .bf16)
+            let rows = DecoderProgram.attentionRows(model: c.model, machine: c.config, tokens: prompt, context: 0, kvFormat: .bf16)
+            #expect(rows != nil, "the matrix kernel")
+            var reference = DecoderReference(weights: weights, vlen: c.config.vlen, kvFormat: .bf16, attentionRows: rows)
             let expected = reference.forward(ids)
             let run = try DecoderRun(DecoderProgram(weights: weights, machine: c.config, tokenIDs: ids, context: 0))
             #expect(run.logits.map(\.bitPattern) == expected.last!.map(\.bitPattern), "prefill of \(prompt)")

@@ -25,7 +25,7 @@ struct GGUFModelTests {
         #expect(w.tableFormat == .bf16 && w.lmHead != nil)
         // It runs, bit-exact with the reference.
         let session = try DecoderSession(weights: w, machine: GenerationFixtures.machine, capacity: 6, maxTokens: 3)
-        var reference = DecoderReference(weights: w, vlen: MachineConfig().vlen)
+        var reference = DecoderReference(weights: w, vlen: MachineConfig().vlen, attentionRows: GenerationFixtures.machine.rows)
         var input = [1, 7, 0]
         for _ in 0..<3 {
             let run = try session.step(input)

@@ -115,7 +115,11 @@ struct GenerationFixtureTests {
         machine.rows = lanes.rows
         let prompt = GenerationFixtures.promptIDs
         let (ids, logits) = try GenerationFixtures.generate(weights, prompt: prompt, steps: 4, kvFormat: .bf16, machine: machine)
-        var reference = DecoderReference(weights: weights, vlen: machine.vlen, kvFormat: .bf16)
+        // The order of attention's sums: the matrix kernel's, unless 64 features in 7 lanes
+        // send this machine to the lane-wise kernel.
+        let rows = DecoderProgram.attentionRows(model: weights.config, machine: machine, tokens: prompt.count, context: 0, kvFormat: .bf16)
+        #expect((rows == nil) == (lanes.vlen == 7))
+        var reference = DecoderReference(weights: weights, vlen: machine.vlen, kvFormat: .bf16, attentionRows: rows)
         var input = prompt
         for (step, row) in logits.enumerated() {
             let want = reference.forward(input).last!
@@ -139,7 +143,8 @@ struct DecoderSessionTests {
         let machine = GenerationFixtures.machine
         let prompt = [3, 60, 0, 17, 17]
         let session = try DecoderSession(weights: weights, machine: machine, capacity: 9, maxTokens: prompt.count, kvFormat: cache)
-        var reference = DecoderReference(weights: weights, vlen: machine.vlen, kvFormat: cache)
+        var reference = DecoderReference(weights: weights, vlen: machine.vlen, kvFormat: cache,
+                                         attentionRows: cache == .fp32 ? nil : machine.rows)
         var separate = try DecoderRun(DecoderProgram(weights: weights, machine: machine, tokenIDs: prompt, context: 0, kvFormat: cache))
         var input = prompt
         for step in 0..<4 {

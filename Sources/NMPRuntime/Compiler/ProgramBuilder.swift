@@ -56,6 +56,9 @@ public struct ProgramBuilder {
     private var regionOfPC: [UInt16] = []
     private var region: UInt16 = 0
     public var requirements: [Requirement] = []
+    /// What the kernels chose that a report should say: a smaller schedule than the fastest
+    /// because the machine's SRAMs are small, another kernel for a format (in emission order).
+    public var scheduleNotes: [String] = []
     public let packing: TritPacking
 
     public init(packing: TritPacking) {

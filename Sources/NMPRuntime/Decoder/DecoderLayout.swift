@@ -35,6 +35,9 @@ public struct DecoderLayout: Sendable {
     public let ropeRowBytes: Int
     public var layers: [Layer] = []
     public var finalNorm = 0
+    /// ROWS rows of a 16-bit KV cache's head_dim elements of zeros, never written: the
+    /// attention kernel fills a block of values to a multiple of ROWS rows from it.
+    public var zeros = 0
     /// End of the weights and tables (the part of the image that must be written).
     public var weightsEnd = 0
     /// float32 activations `[bufferTokens, width]`.
@@ -100,6 +103,7 @@ public struct DecoderLayout: Sendable {
             layers.append(layer)
         }
         finalNorm = take(2, hidden)
+        zeros = take(2, machine.rows, m.headDim)
         weightsEnd = cursor
         for i in 0..<layerCount {
             layers[i].keys = take(kvFormat.bytes, m.keyValueHeads, self.capacity, m.headDim)

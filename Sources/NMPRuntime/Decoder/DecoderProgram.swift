@@ -69,6 +69,18 @@ public struct DecoderProgram {
         image = builder.image(dram: [])
     }
 
+    /// The ROWS of the float matrix products when a pass of `tokens` at `context` runs its
+    /// attention with them (a 16-bit cache on a machine whose SRAMs hold the matrix
+    /// kernel's buffers), else nil (the lane-wise kernel): the order of attention's sums,
+    /// for `DecoderReference(attentionRows:)`.
+    public static func attentionRows(model m: ModelConfig, machine: MachineConfig, tokens: Int, context: Int,
+                                     capacity: Int? = nil, kvFormat: KVCacheFormat) -> Int? {
+        let plan = AttentionMatrixPlan.make(tokens: tokens, context: context, capacity: capacity ?? context + tokens,
+                                            heads: m.attentionHeads, kvHeads: m.keyValueHeads, headDim: m.headDim,
+                                            format: kvFormat, config: machine).plan
+        return plan.map { _ in machine.rows }
+    }
+
     /// Every id inside the vocabulary.
     static func checkIDs(_ tokenIDs: [Int], vocabulary: Int) throws(CompileError) {
         if let bad = tokenIDs.firstIndex(where: { $0 < 0 || $0 >= vocabulary }) {
@@ -97,12 +109,21 @@ public struct DecoderProgram {
                 throw CompileError("\(shape.name) (\(shape.outFeatures) x \(shape.inFeatures)): \(error.message)")
             }
         }
-        let attention = try AttentionPlan(tokens: tokens, context: context, capacity: layout.capacity, heads: m.attentionHeads,
-                                          kvHeads: m.keyValueHeads, headDim: m.headDim, format: kvFormat, config: machine)
+        let (matrixAttention, attentionNote) = AttentionMatrixPlan.make(
+            tokens: tokens, context: context, capacity: layout.capacity, heads: m.attentionHeads, kvHeads: m.keyValueHeads,
+            headDim: m.headDim, format: kvFormat, config: machine)
+        let laneAttention = matrixAttention == nil
+            ? try AttentionPlan(tokens: tokens, context: context, capacity: layout.capacity, heads: m.attentionHeads,
+                                kvHeads: m.keyValueHeads, headDim: m.headDim, format: kvFormat, config: machine)
+            : nil
         let head = try LMHeadPlan(vocab: m.vocabSize, hidden: m.hiddenSize, format: tableFormat, config: machine)
 
         var b = ProgramBuilder(packing: machine.packing)
         b.requirements = [Requirement(.vlen, Int64(machine.vlen)), Requirement(.rows, Int64(machine.rows))]
+        if let attentionNote, kvFormat != .fp32 {
+            b.scheduleNotes.append("attention: the lane-wise kernel, because \(attentionNote)")
+        }
+        if let note = head.note { b.scheduleNotes.append(note) }
         let kernels = FloatKernels(config: machine)
         let eps = Float(m.rmsNormEps)
         let hidden = m.hiddenSize, qWidth = m.attentionHeads * m.headDim
@@ -132,10 +153,15 @@ public struct DecoderProgram {
                                 capacity: L.capacity, context: context, format: kvFormat, into: &b)
             try kernels.storeKV(tokens: tokens, source: L.v, cache: layer.values, kvHeads: m.keyValueHeads, headDim: m.headDim,
                                 capacity: L.capacity, context: context, format: kvFormat, into: &b)
-            AttentionKernel(plan: attention).emit(query: L.q, keyCache: layer.keys, valueCache: layer.values, output: L.attention,
-                                                  regions: (DecoderOperation.attentionScores.region(layer: l),
-                                                            DecoderOperation.softmax.region(layer: l),
-                                                            DecoderOperation.attentionValues.region(layer: l)), into: &b)
+            let attentionRegions = (DecoderOperation.attentionScores.region(layer: l), DecoderOperation.softmax.region(layer: l),
+                                    DecoderOperation.attentionValues.region(layer: l))
+            if let matrixAttention {
+                AttentionMatrixKernel(plan: matrixAttention).emit(query: L.q, keyCache: layer.keys, valueCache: layer.values,
+                                                                  output: L.attention, zeros: L.zeros, regions: attentionRegions, into: &b)
+            } else if let laneAttention {
+                AttentionKernel(plan: laneAttention).emit(query: L.q, keyCache: layer.keys, valueCache: layer.values, output: L.attention,
+                                                          regions: attentionRegions, into: &b)
+            }
             region(.attentionSubNorm)
             try kernels.rmsNorm(tokens: tokens, input: L.attention, output: L.h, weight: layer.attentionSubNorm, n: qWidth, epsilon: eps, into: &b)
             project(3, .oProj, from: L.h, to: L.projected)

@@ -25,6 +25,10 @@ public struct DecoderReference: Sendable {
     public let vlen: Int
     /// How the KV cache stores keys and values (11.2 step 4).
     public let kvFormat: KVCacheFormat
+    /// The order of attention's sums (11.2 step 5): the machine's ROWS when it runs the
+    /// float matrix products (a 16-bit cache), nil for the lane-wise kernel (fp32, or a
+    /// machine too small for the matrix kernel).
+    public let attentionRows: Int?
     /// One KV cache per layer.
     public private(set) var caches: [KVCache]
 
@@ -38,7 +42,7 @@ public struct DecoderReference: Sendable {
     /// A decoder with an empty KV cache.
     /// - Precondition: `vlen > 0`; `head_dim` even; every tensor of `weights` has the shape
     ///   its config gives (as `DecoderWeights.load` and `DecoderWeights.random` produce).
-    public init(weights: DecoderWeights, vlen: Int, kvFormat: KVCacheFormat = .bf16) {
+    public init(weights: DecoderWeights, vlen: Int, kvFormat: KVCacheFormat = .bf16, attentionRows: Int? = nil) {
         let c = weights.config
         precondition(vlen > 0, "DecoderReference: VLEN must be positive (got \(vlen))")
         precondition(c.headDim > 0 && c.headDim % 2 == 0, "DecoderReference: head_dim must be even for RoPE (got \(c.headDim))")
@@ -48,6 +52,8 @@ public struct DecoderReference: Sendable {
         self.weights = weights
         self.vlen = vlen
         self.kvFormat = kvFormat
+        precondition(attentionRows ?? 1 > 0, "DecoderReference: ROWS must be positive")
+        self.attentionRows = attentionRows
         self.caches = weights.layers.map { _ in KVCache(format: kvFormat, width: c.keyValueHeads * c.headDim) }
         self.eps = Float(c.rmsNormEps)
         self.inverseFrequencies = Self.ropeInverseFrequencies(theta: c.ropeTheta, headDim: c.headDim)
@@ -75,7 +81,7 @@ public struct DecoderReference: Sendable {
             var x = weights.embedding[row..<(row + c.hiddenSize)].map(weights.tableFormat.float)
             for l in weights.layers.indices {
                 x = Self.layer(x, position: p, weights: weights.layers[l], config: c, cache: &caches[l],
-                               cos: cosTable, sin: sinTable, vlen: vlen)
+                               cos: cosTable, sin: sinTable, vlen: vlen, attentionRows: attentionRows)
             }
             position += 1
             if allLogits || index == tokens.count - 1 {
@@ -186,6 +192,56 @@ public struct DecoderReference: Sendable {
         return out
     }
 
+    /// `matrixAttention` on plain arrays: `keys` and `values` row-major `[count][headDim]`.
+    public static func matrixAttention(query: [Float], keys: [Float], values: [Float], count: Int, headDim: Int, vlen: Int,
+                                       matrixRows: Int) -> [Float] {
+        precondition(count > 0 && headDim > 0 && query.count == headDim && keys.count == count * headDim && values.count == count * headDim,
+                     "DecoderReference.matrixAttention: query \(query.count), keys \(keys.count), values \(values.count) for \(count) x \(headDim)")
+        return query.withUnsafeBufferPointer { q in
+            keys.withUnsafeBufferPointer { k in
+                values.withUnsafeBufferPointer { v in
+                    matrixAttention(q, 0, keys: k, values: v, rows: (0..<count).map { $0 * headDim }, headDim: headDim, vlen: vlen,
+                                    matrixRows: matrixRows)
+                }
+            }
+        }
+    }
+
+    /// Attention as the float matrix products compute it (11.2 step 5, 7.12), for a 16-bit
+    /// cache: a score is `+0.0`, plus per chunk of `vlen` features the `tree` of the rounded
+    /// products `q[i] * k[i]`, times the scaling; the softmax as in `attention` (e, their
+    /// lane-wise `sum`, 1 / sum); the output starts at +0.0 and adds, per tile of
+    /// `matrixRows` keys from key 0, for each feature `i` the `tree` of the rounded products
+    /// `prob[j] * v_j[i]` over the tile's rows, where `prob[j] = e[j] * (1 / sum)` and the
+    /// rows after the last key have value 0 and probability 0 * (1 / sum).
+    static func matrixAttention(_ query: UnsafeBufferPointer<Float>, _ queryStart: Int, keys: UnsafeBufferPointer<Float>,
+                                values: UnsafeBufferPointer<Float>, rows: [Int], headDim d: Int, vlen: Int,
+                                matrixRows: Int) -> [Float] {
+        let scaling = Float(Foundation.pow(Double(d), -0.5))
+        let n = rows.count
+        var score = [Float](repeating: 0, count: n)
+        for j in 0..<n {
+            var s: Float = 0
+            for c in stride(from: 0, to: d, by: vlen) {
+                let products = (c..<Swift.min(d, c + vlen)).map { canonical(query[queryStart + $0] * keys[rows[j] + $0]) }
+                s = canonical(s + tree(products))
+            }
+            score[j] = canonical(s * scaling)
+        }
+        let m = max(score, count: n)
+        let e = (0..<n).map { exp(canonical(score[$0] - m)) }
+        let inv = canonical(1 / sum(e, count: n, vlen: vlen))
+        var out = [Float](repeating: 0, count: d)
+        for start in stride(from: 0, to: n, by: matrixRows) {
+            let probs = (0..<matrixRows).map { canonical((start + $0 < n ? e[start + $0] : 0) * inv) }
+            for i in 0..<d {
+                let products = (0..<matrixRows).map { r in canonical(probs[r] * (start + r < n ? values[rows[start + r] + i] : 0)) }
+                out[i] = canonical(out[i] + tree(products))
+            }
+        }
+        return out
+    }
+
     // MARK: - BitLinear and the FFN's activation
 
     /// One token through a BitLinear (11.1 `bitlinear`): `BitNetReference.bitLinear` for
@@ -245,7 +301,8 @@ public struct DecoderReference: Sendable {
     /// - Precondition: the shapes of `weights` match `config`; `cache.count == position`;
     ///   `cache.width == kv_heads * head_dim`.
     public static func layer(_ x: [Float], position: Int, weights w: DecoderLayerWeights, config c: ModelConfig,
-                             cache: inout KVCache, cos: [Float], sin: [Float], vlen: Int) -> [Float] {
+                             cache: inout KVCache, cos: [Float], sin: [Float], vlen: Int,
+                             attentionRows: Int? = nil) -> [Float] {
         let d = c.headDim
         precondition(x.count == c.hiddenSize, "DecoderReference.layer: \(x.count) inputs for hidden_size \(c.hiddenSize)")
         precondition(cache.count == position && cache.width == c.keyValueHeads * d,
@@ -272,7 +329,12 @@ public struct DecoderReference: Sendable {
                     for head in 0..<c.attentionHeads {
                         let offset = (head / group) * d
                         let rows = (0..<count).map { $0 * cache.width + offset }
-                        heads.append(contentsOf: attention(qp, head * d, keys: kp, values: vp, rows: rows, headDim: d, vlen: vlen))
+                        if let attentionRows {
+                            heads.append(contentsOf: matrixAttention(qp, head * d, keys: kp, values: vp, rows: rows, headDim: d,
+                                                                     vlen: vlen, matrixRows: attentionRows))
+                        } else {
+                            heads.append(contentsOf: attention(qp, head * d, keys: kp, values: vp, rows: rows, headDim: d, vlen: vlen))
+                        }
                     }
                 }
             }
