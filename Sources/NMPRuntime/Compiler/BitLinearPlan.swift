@@ -10,19 +10,30 @@ public struct CompileError: Error, Equatable, CustomStringConvertible {
 /// Where a BitLinear's data lives on the machine and how its work is tiled (the compiler's
 /// decisions, separate from the code that follows from them).
 ///
-/// - Weights: DRAM, as `WeightPacker` tiles, row block by row block; streamed into two
-///   weight-SRAM buffers of one row block each (double-buffered DMA).
+/// - Weights: DRAM, as `WeightPacker` tiles in passes of `blocksPerPass` row blocks
+///   (chunk-major within a pass). A pass is one DMA transfer into one of two weight-SRAM
+///   buffers; the next pass streams into the other buffer while the code multiplies (with
+///   the pipelined DMA of ISA.md 6.5 the DRAM channel stays busy as long as the next pass is
+///   requested a DMA latency before the current one has arrived). Two blocks per pass let
+///   one activation `ldv` serve two `ldm` + `mmac`, which keeps the issue cycles per tile
+///   (4 for `ldm`, 1 for `mmac`, half an `ldv`, a quarter of the pointer updates: 6 on the
+///   default machine) below the 6.5 cycles the DRAM needs per 416-byte tile. A weight SRAM
+///   too small for two buffers of two blocks falls back to one block per pass (`note`).
 /// - Input activations: float32 `[tokens, in]` in DRAM, brought into an activation-SRAM
-///   staging buffer a piece at a time for the per-token absmax and quantization.
-/// - Tokens run in groups of up to 6 (one accumulator and one int8 vector register each);
-///   a group's quantized activations stay in the activation SRAM while all row blocks
-///   stream past them, so each weight tile is loaded once per group. The code of a group is
-///   a loop over the groups, so the program does not grow with the token count.
+///   staging buffer a piece at a time for the per-token absmax and quantization. A group of
+///   one token whose input is one piece requests the first pass of weights right behind its
+///   input, so that the weights stream while the core quantizes.
+/// - Tokens run in groups of up to 4 (an accumulator per token and block of the pass, two
+///   int8 vector registers per token for the software-pipelined tile loop); a group's
+///   quantized activations stay in the activation SRAM while all passes stream past them, so
+///   each weight tile is loaded once per group. The code of a group is a loop over the
+///   groups, so the program does not grow with the token count.
 /// - Outputs: float32 `[tokens, out]` in DRAM (and optionally the int32 sums, same layout).
-///   The outputs of `outputBatch` row blocks are staged per token in one of two
-///   activation-SRAM buffers and written with one DMA per token and batch: the DMA engine
-///   is serial and every transfer pays `dmaLatency`, so fewer, larger output transfers
-///   leave more of it to the weights.
+///   The outputs of `outputBatch` passes are staged per token in an activation-SRAM buffer
+///   (two alternating buffers when one batch does not hold them all) and written with one DMA
+///   per token and batch. When all of a group's outputs fit one batch (a decode token on the
+///   default machine), they leave with one transfer at the end, and no output transfer sits
+///   in the DMA FIFO between two passes of weights.
 public struct BitLinearPlan: Sendable {
     public let tokens: Int
     public let inFeatures: Int
@@ -38,22 +49,33 @@ public struct BitLinearPlan: Sendable {
     public let chunks: Int
     /// Input features in the last chunk (VLEN when it is full).
     public let lastChunkColumns: Int
+    /// Row blocks per pass (2, or 1 when the weight SRAM cannot hold two buffers of two
+    /// blocks); passes of `blocksPerPass` blocks, and the blocks of a last, smaller pass (0 if none).
+    public let blocksPerPass: Int
+    public let fullPasses: Int
+    public let lastPassBlocks: Int
+    public var passes: Int { fullPasses + (lastPassBlocks > 0 ? 1 : 0) }
     /// Tokens per group; full groups, and the tokens of the last partial group (0 if none).
     public let group: Int
     public let fullGroups: Int
     public let lastGroupTokens: Int
-    /// Bytes of one row block of packed tiles.
+    /// Bytes of one row block of packed tiles, and of one full pass (one weight buffer).
     public let blockBytes: Int
+    public var passBytes: Int { blocksPerPass * blockBytes }
     /// Chunks of float32 input brought in per DMA, and pieces per token row.
     public let pieceChunks: Int
     public let pieces: Int
+    /// Why the plan is smaller than the compiler's preferred schedule (a fallback for a small
+    /// SRAM), for the caller to print; nil when it is the preferred one.
+    public let note: String?
 
     // Activation SRAM layout.
     public let quantizedAddress = 32
     public var quantizedStride: Int { chunks * config.vlen }
     public let scalesAddress: Int
-    /// Row blocks per output DMA; the two staging buffers; bytes per token slot in a buffer
-    /// (outputBatch * ROWS float32 values, then as many int32 sums if `writesSums`).
+    /// Passes per output DMA; the staging buffers (one when a batch holds every pass);
+    /// bytes per token slot in a buffer (outputBatch * blocksPerPass * ROWS float32 values,
+    /// then as many int32 sums if `writesSums`).
     public let outputBatch: Int
     public let stagingAddress: [Int]
     public let stagingSlotBytes: Int
@@ -70,6 +92,16 @@ public struct BitLinearPlan: Sendable {
     public var dramBytes: Int { sumsAddress + (writesSums ? 4 * tokens * outFeatures : 0) }
     /// Packed weight bytes: blocks * blockBytes.
     public var weightBytes: Int { blocks * blockBytes }
+
+    /// Row blocks per pass of a layer of `inFeatures` inputs on `config`: 2 when the weight
+    /// SRAM holds two buffers of two row blocks, else 1. It depends on the machine and the
+    /// input width only, so that the weights packed once (`WeightPacker`) serve every token
+    /// count.
+    public static func blocksPerPass(inFeatures: Int, config: MachineConfig) -> Int {
+        let chunks = inFeatures / config.vlen + (inFeatures % config.vlen == 0 ? 0 : 1)
+        guard let blockBytes = Checked.product([chunks, config.tileBytes]), let four = Checked.product([4, blockBytes]) else { return 1 }
+        return four <= config.weightSRAM.size ? 2 : 1
+    }
 
     public init(tokens: Int, inFeatures: Int, outFeatures: Int, config: MachineConfig, writesSums: Bool = true) throws(CompileError) {
         guard tokens >= 1 else { throw CompileError("a layer needs at least one token (got \(tokens))") }
@@ -94,41 +126,66 @@ public struct BitLinearPlan: Sendable {
         lastChunkColumns = inFeatures - (chunks - 1) * vlen
         blockBytes = chunks * config.tileBytes
         guard 2 * blockBytes <= config.weightSRAM.size else {
-            throw CompileError("two row blocks of \(inFeatures) packed input features (\(2 * blockBytes) bytes) do not fit the \(config.weightSRAM.size)-byte weight SRAM (field weightSRAM.size); the compiler streams whole row blocks (largest input width here: \(config.weightSRAM.size / (2 * config.tileBytes) * vlen) features)")
+            throw CompileError("two row blocks of \(inFeatures) packed input features (\(2 * blockBytes) bytes) do not fit the \(config.weightSRAM.size)-byte weight SRAM (field weightSRAM.size); the compiler streams whole row blocks, double-buffered, and needs weightSRAM.size >= \(2 * blockBytes) (largest input width here: \(config.weightSRAM.size / (2 * config.tileBytes) * vlen) features)")
+        }
+        guard 5 * config.tileBytes <= 32767 else {
+            throw CompileError("tiles of \(config.tileBytes) bytes (rows x ceil(vlen / trits per byte)): the compiled tile loop reaches five tiles past its pointer with 16-bit memory offsets, so a tile may have at most 6553 bytes")
+        }
+        let perPass = Self.blocksPerPass(inFeatures: inFeatures, config: config)
+        blocksPerPass = perPass
+        fullPasses = blocks / perPass
+        lastPassBlocks = blocks % perPass
+        var notes: [String] = []
+        if perPass == 1 && blocks > 1 {
+            notes.append("weight SRAM: \(config.weightSRAM.size) bytes hold two buffers of one row block (\(2 * blockBytes) bytes) but not of two (\(4 * blockBytes) bytes): one row block per pass, one activation load per tile (weightSRAM.size >= \(4 * blockBytes) for two)")
         }
         let kPad = chunks * vlen
         let perValue = writesSums ? 8 : 4
-        // The largest group (at most 6 tokens) whose buffers fit in the activation SRAM with
+        let passCount = fullPasses + (lastPassBlocks > 0 ? 1 : 0)
+        // The largest group (at most 4 tokens) whose buffers fit in the activation SRAM with
         // at least one chunk of float32 input, and whose token offsets fit ldv's immediate.
-        // Then the largest output batch (at most 16 row blocks) that still fits.
+        // Then the largest output batch that still fits (every pass, with one staging buffer,
+        // if it can).
+        func buffers(_ batch: Int) -> Int { batch >= passCount ? 1 : 2 }
+        func slot(_ batch: Int) -> Int { batch * perPass * rows * perValue }
         func fixedBytes(_ g: Int, _ batch: Int) -> Int {
-            32 + Self.align(kPad * g) + Self.align(4 * g) + 2 * Self.align(batch * g * rows * perValue)
+            32 + Self.align(kPad * g) + Self.align(4 * g) + buffers(batch) * Self.align(slot(batch) * g)
         }
+        func offsetsFit(_ g: Int, _ batch: Int) -> Bool {
+            (g - 1) * kPad + 2 * vlen <= 32767 && g * slot(batch) <= 32767
+        }
+        let preferred = min(4, tokens)
         var chosen = 0
-        for g in stride(from: min(6, tokens), through: 1, by: -1) {
-            if fixedBytes(g, 1) + 4 * vlen <= config.activationSRAM.size && (g - 1) * kPad <= 32767
-                && (g - 1) * rows * perValue <= 32767 {
-                chosen = g
-                break
-            }
+        for g in stride(from: preferred, through: 1, by: -1) where fixedBytes(g, 1) + 4 * vlen <= config.activationSRAM.size && offsetsFit(g, 1) {
+            chosen = g
+            break
         }
         guard chosen > 0 else {
-            throw CompileError("one token of \(inFeatures) int8 activations plus its staging buffers (\(fixedBytes(1, 1) + 4 * vlen) bytes) does not fit the \(config.activationSRAM.size)-byte activation SRAM (field activationSRAM.size)")
+            throw CompileError("one token of \(inFeatures) int8 activations plus its staging buffers and one chunk of input (\(fixedBytes(1, 1) + 4 * vlen) bytes) do not fit the \(config.activationSRAM.size)-byte activation SRAM (field activationSRAM.size): it needs activationSRAM.size >= \(fixedBytes(1, 1) + 4 * vlen)")
+        }
+        if chosen < preferred {
+            notes.append("activation SRAM: groups of \(chosen) token(s) instead of \(preferred) (each weight tile is loaded once per group)")
         }
         group = chosen
         fullGroups = tokens / group
         lastGroupTokens = tokens % group
-        outputBatch = (1...min(16, blocks)).last {
-            fixedBytes(chosen, $0) + 4 * vlen <= config.activationSRAM.size && (chosen - 1) * $0 * rows * perValue <= 32767
-        } ?? 1
-        stagingSlotBytes = outputBatch * rows * perValue
+        // (At most 4096 passes per batch: a batch that size already leaves one flush per
+        // 4096 passes, and the search stays short for absurd shapes.)
+        let batch = (1...min(passCount, 4096)).last { fixedBytes(chosen, $0) + 4 * vlen <= config.activationSRAM.size && offsetsFit(chosen, $0) } ?? 1
+        outputBatch = batch
+        stagingSlotBytes = slot(batch)
         scalesAddress = 32 + Self.align(kPad * chosen)
         let firstStaging = scalesAddress + Self.align(4 * chosen)
-        stagingAddress = [firstStaging, firstStaging + Self.align(chosen * stagingSlotBytes)]
-        inputBufferAddress = stagingAddress[1] + Self.align(chosen * stagingSlotBytes)
+        let bufferBytes = Self.align(chosen * stagingSlotBytes)
+        stagingAddress = buffers(batch) == 1 ? [firstStaging] : [firstStaging, firstStaging + bufferBytes]
+        inputBufferAddress = firstStaging + buffers(batch) * bufferBytes
         let room = (config.activationSRAM.size - inputBufferAddress) / (4 * vlen)
         pieceChunks = max(1, min(chunks, room))
         pieces = (chunks + pieceChunks - 1) / pieceChunks
+        if pieces > 1 {
+            notes.append("activation SRAM: the float32 input comes in \(pieces) pieces per token, and the weights start streaming only after the quantization")
+        }
+        note = notes.isEmpty ? nil : notes.joined(separator: "; ")
         // DRAM: weights, inputs, outputs; sizes checked for overflow (a model config can ask
         // for absurd shapes) before they are compared with the machine's DRAM.
         let weightBytes = Checked.product([blocks, blockBytes]) ?? Int.max

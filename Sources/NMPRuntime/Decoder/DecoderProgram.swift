@@ -220,7 +220,9 @@ public struct DecoderProgram {
         }
         for (address, projection) in zip(layer.projections, w.projections) {
             dram.write(WeightPacker.tiles(projection.weights.trits, rows: projection.weights.rows,
-                                          columns: projection.weights.columns, config: machine), at: address)
+                                          columns: projection.weights.columns, config: machine,
+                                          blocksPerPass: BitLinearPlan.blocksPerPass(inFeatures: projection.weights.columns, config: machine)),
+                       at: address)
         }
     }
 
