@@ -164,10 +164,11 @@ struct DecoderKernelTests {
 
     /// The matrix-product attention (16-bit caches): head_dim 10 (ragged chunks on the
     /// narrow machine) and 70 (two chunks of 64), contexts from 0 to several key blocks (a
-    /// weight SRAM with room for blocks of ROWS keys only), one or two tokens, against the
+    /// weight SRAM with room for blocks of ROWS keys only) and tile counts from 1 to 6 per
+    /// block (groups of 4, 2 and 1), one or two tokens, against the
     /// reference's order of sums. The DRAM past each cache row that is read is junk, the
     /// zero rows real zeros.
-    @Test(arguments: [KVCacheFormat.bf16, .fp16], [(0, 1), (1, 1), (20, 1), (3, 2), (77, 1)])
+    @Test(arguments: [KVCacheFormat.bf16, .fp16], [(0, 1), (1, 1), (20, 1), (3, 2), (77, 1), (150, 1), (189, 2)])
     func matrixAttention(format: KVCacheFormat, positions: (context: Int, tokens: Int)) throws {
         var machines = Self.machines
         var tinyWeights = machines[0]
@@ -176,7 +177,7 @@ struct DecoderKernelTests {
         for config in machines {
             for headDim in [10, 70] {
                 var rng = SplitMix64(seed: UInt64(22 + headDim))
-                let heads = 4, kvHeads = 2, capacity = 80
+                let heads = 4, kvHeads = 2, capacity = 200
                 let (context, tokens) = positions
                 let made = AttentionMatrixPlan.make(tokens: tokens, context: context, capacity: capacity, heads: heads,
                                                     kvHeads: kvHeads, headDim: headDim, format: format, config: config)

@@ -23,6 +23,9 @@ struct AttentionMatrixPlan: Sendable {
     var group: Int { heads / kvHeads }
     var rowBytes: Int { 2 * headDim }
     var chunks: Int { (headDim + config.vlen - 1) / config.vlen }
+    /// Tiles computed together (independent accumulators hide each product's latency): 4
+    /// when the query chunks leave room for them, else 2.
+    var scoreGroup: Int { chunks + 4 <= 8 ? 4 : 2 }
     /// Keys per weight-SRAM block (a multiple of ROWS) and the ring's buffers.
     let blockKeys: Int
     func buffer(_ i: Int) -> Int { i * blockKeys * rowBytes }
@@ -83,7 +86,7 @@ struct AttentionMatrixKernel {
 
     private enum Spill: Int {
         case keys, tokensLeft, queryAddress, outputAddress, producerAddress, producerRowsLeft, producerRanges,
-             producerIsValue, producerBuffer, blocksLeft, blockKey, kvLeft, groupRow
+             producerIsValue, producerBuffer, blocksLeft, blockKey, kvLeft, groupRow, headRow
     }
     private func spill(_ slot: Spill) -> Operand { .mem(.zero, 4 * slot.rawValue) }
 
@@ -145,13 +148,7 @@ struct AttentionMatrixKernel {
                 b.emit(.addi, .reg(R.r7), .reg(R.r5), .imm(0))
                 // Tiles in pairs (two independent accumulators hide each product's
                 // latency), then a last single tile when their count is odd.
-                b.emit(.srli, .reg(R.r3), .reg(R.r2), .imm(1))
-                b.loop(R.r3, "mattn_stiles") { b in scoreTiles(2, into: &b) }
-                let even = b.label("mattn_seven")
-                b.emit(.andi, .reg(R.r3), .reg(R.r2), .imm(1))
-                b.emit(.beq, .reg(R.r3), .reg(.zero), .label(even))
-                scoreTiles(1, into: &b)
-                b.place(even)
+                tiles(group: p.scoreGroup, name: "mattn_stiles", into: &b) { b, n in scoreTiles(n, into: &b) }
                 b.emit(.addi, .reg(R.r4), .reg(R.r4), .imm(4 * p.headDim))
                 b.addConstant(R.r5, p.scoreStride, scratch: R.r12)
             }
@@ -232,13 +229,9 @@ struct AttentionMatrixKernel {
                 b.emit(.addi, .reg(R.r6), .reg(R.r10), .imm(0), note: "the block's first value row")
                 b.emit(.addi, .reg(R.r7), .reg(R.r5), .imm(0))
                 b.emit(.setvl, .reg(.zero), .reg(R.r13))
-                b.emit(.srli, .reg(R.r3), .reg(R.r2), .imm(1))
-                b.loop(R.r3, "mattn_vtiles") { b in valueTiles(2, into: &b) }
-                let even = b.label("mattn_veven")
-                b.emit(.andi, .reg(R.r3), .reg(R.r2), .imm(1))
-                b.emit(.beq, .reg(R.r3), .reg(.zero), .label(even))
-                valueTiles(1, into: &b)
-                b.place(even)
+                b.emit(.sw, .reg(R.r4), spill(.headRow), note: "r4 becomes a tile base")
+                tiles(group: p.scoreGroup, name: "mattn_vtiles", into: &b) { b, n in valueTiles(n, into: &b) }
+                b.emit(.lw, .reg(R.r4), spill(.headRow))
                 for c in 0..<p.chunks {
                     setLanes(chunk: c, into: &b)
                     b.emit(.sta, .reg(.a(1 + c)), .mem(R.r4, 4 * c * vlen))
@@ -274,14 +267,35 @@ struct AttentionMatrixKernel {
         b.emit(.bne, .reg(R.r3), .reg(.zero), .label(tokenTop), note: "next query token")
     }
 
-    /// `count` (1 or 2) tiles of ROWS keys at x[r6] (and x[r6] + ROWS rows) times the query
-    /// chunks in a1 ...: scores into a0 (and the register after the chunks), scaled and
-    /// stored at x[r7]; r6 and r7 advance past them. vl = VLEN before and after; r13 =
+    /// x[r2] tiles in groups of `group` (a hardware loop over the full groups), then the
+    /// rest by powers of two (branches on the bits of x[r2]); `body` emits n tiles.
+    private func tiles(group: Int, name: String, into b: inout ProgramBuilder, _ body: (inout ProgramBuilder, Int) -> Void) {
+        let shift = group.trailingZeroBitCount
+        b.emit(.srli, .reg(R.r3), .reg(R.r2), .imm(shift))
+        b.loop(R.r3, name) { b in body(&b, group) }
+        var n = group / 2
+        while n >= 1 {
+            let skip = b.label(name + "_skip")
+            b.emit(.andi, .reg(R.r3), .reg(R.r2), .imm(n))
+            b.emit(.beq, .reg(R.r3), .reg(.zero), .label(skip))
+            body(&b, n)
+            b.place(skip)
+            n /= 2
+        }
+    }
+
+    /// Tile `i`'s base register (the first is the running pointer): r11 is free in the
+    /// score loop, r4 (saved) in the value loop.
+    private static let scoreBases = [R.r6, R.r1, R.r15, R.r11], valueBases = [R.r6, R.r1, R.r15, R.r4]
+
+    /// `count` (1, 2 or 4) tiles of ROWS keys at x[r6], x[r6] + ROWS rows, ... times the
+    /// query chunks in a1 ...: scores into a0 and the registers after the chunks, scaled
+    /// and stored at x[r7]; r6 and r7 advance past them. vl = VLEN before and after; r13 =
     /// ROWS, r14 = VLEN, r8 = the row stride, r9 = the scaling.
     private func scoreTiles(_ count: Int, into b: inout ProgramBuilder) {
         let p = plan, vlen = p.config.vlen, rows = p.config.rows
-        let accumulators = [Reg.a(0), .a(1 + p.chunks)].prefix(count), bases = [R.r6, R.r1].prefix(count)
-        if count == 2 { b.li(R.r1, rows * p.rowBytes); b.emit(.add, .reg(R.r1), .reg(R.r1), .reg(R.r6), note: "the second tile") }
+        let accumulators = ([Reg.a(0)] + (0..<3).map { .a(1 + p.chunks + $0) }).prefix(count), bases = Self.scoreBases.prefix(count)
+        tileBases(bases, into: &b)
         for a in accumulators { b.emit(.azero, .reg(a)) }
         var lanes = vlen
         for c in 0..<p.chunks {
@@ -299,13 +313,22 @@ struct AttentionMatrixKernel {
         b.emit(.addi, .reg(R.r7), .reg(R.r7), .imm(4 * rows * count))
     }
 
-    /// `count` (1 or 2) tiles of ROWS values at x[r6]: each tile's e at x[r7] times x[r9]
-    /// (1 / sum) as probabilities, its products added to the output chunks a1 ...; r6 and
-    /// r7 advance. vl = ROWS before and after.
+    /// x[r6] + i * ROWS rows into `bases[i]` for the tiles after the first.
+    private func tileBases(_ bases: ArraySlice<Reg>, into b: inout ProgramBuilder) {
+        let p = plan
+        for (i, base) in bases.enumerated().dropFirst() {
+            b.li(base, i * p.config.rows * p.rowBytes)
+            b.emit(.add, .reg(base), .reg(base), .reg(R.r6), note: "tile \(i)")
+        }
+    }
+
+    /// `count` (1, 2 or 4) tiles of ROWS values at x[r6], ...: each tile's e at x[r7] times
+    /// x[r9] (1 / sum) as probabilities, its products added to the output chunks a1 ...; r6
+    /// and r7 advance. vl = ROWS before and after.
     private func valueTiles(_ count: Int, into b: inout ProgramBuilder) {
         let p = plan, vlen = p.config.vlen, rows = p.config.rows
-        let probabilities = [Reg.a(0), .a(1 + p.chunks)].prefix(count), bases = [R.r6, R.r1].prefix(count)
-        if count == 2 { b.li(R.r1, rows * p.rowBytes); b.emit(.add, .reg(R.r1), .reg(R.r1), .reg(R.r6), note: "the second tile") }
+        let probabilities = ([Reg.a(0)] + (0..<3).map { .a(1 + p.chunks + $0) }).prefix(count), bases = Self.valueBases.prefix(count)
+        tileBases(bases, into: &b)
         for (i, a) in probabilities.enumerated() { b.emit(.lda, .reg(a), .mem(R.r7, 4 * rows * i), note: "e of ROWS keys") }
         for a in probabilities { b.emit(.fmuls, .reg(a), .reg(a), .reg(R.r9), note: "probabilities: e * (1 / sum)") }
         var lanes = rows
