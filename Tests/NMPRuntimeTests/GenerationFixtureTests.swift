@@ -198,3 +198,37 @@ struct OperationBoundTests {
         }
     }
 }
+
+/// The FP16 baseline of a decode step is simulated with the same compiler: its projections
+/// move 2 bytes per weight (plus their float32 inputs and outputs) through fp16 GEMVs, every
+/// other operation is the same code and takes the same cycles as on the ternary machine,
+/// and no operation beats its bound. A prefill's baseline is an estimate, and says so.
+struct FP16BaselineTests {
+    @Test(arguments: [(64, 32, 64), (7, 5, 3)])
+    func decodeBaselineIsSimulated(_ shape: (vlen: Int, rows: Int, floatLanes: Int)) throws {
+        var machine = GenerationFixtures.machine
+        machine.vlen = shape.vlen
+        machine.rows = shape.rows
+        machine.floatLanes = shape.floatLanes
+        let model = DecoderSessionTests.mqa
+        let s = try DecoderSimulation(model: model, machine: machine, tokens: 1, context: 5)
+        let base = s.fp16
+        #expect(base.simulated)
+        for op in base.operations {
+            let bound = op.boundCycles(machine)
+            #expect(bound > 0 && bound <= Double(op.cycles), "\(op.operation): bound \(bound) > \(op.cycles) cycles")
+            if let ternary = s.operations.first(where: { $0.operation == op.operation }), op.operation.unit != .ternary {
+                #expect(op.cycles == ternary.cycles, "\(op.operation) differs between the machines")
+            }
+        }
+        // Each projection: its fp16 rows once, its float32 input, its float32 outputs.
+        for (op, shape) in zip(DecoderOperation.allCases.filter { $0.unit == .ternary }, model.linearLayers) {
+            let cost = try #require(base.operations.first { $0.operation == op })
+            let expected = model.layers * (2 * shape.outFeatures * shape.inFeatures + 4 * shape.inFeatures + 4 * shape.outFeatures)
+            #expect(cost.dramBytes == expected, "\(op)")
+        }
+        #expect(base.weightBytes == 2 * model.ternaryParameters)
+        let prefill = try DecoderSimulation(model: model, machine: machine, tokens: 3, context: 0)
+        #expect(!prefill.fp16.simulated && prefill.fp16.operations.isEmpty)
+    }
+}

@@ -76,17 +76,24 @@ struct ModelReport {
         let base = s.fp16
         let clock = s.machine.clockGHz * 1e9
         let comparisonUnit = EnergyUnit.fitting(max(s.picojoulesPerToken, base.picojoulesPerToken))
+        let bound = s.operations.reduce(0) { $0 + $1.boundCycles(s.machine) } / tokens
         out += Table(header: ["per token", "ternary machine", "FP16 baseline", "ratio"], rows: [
             ["weight bytes (projections)", Format.count(s.packedWeightBytes), Format.count(base.weightBytes),
              Format.ratio(Double(base.weightBytes) / Double(s.packedWeightBytes))],
             ["cycles", Format.count(s.cyclesPerToken), Format.count(base.cyclesPerToken), Format.ratio(base.cyclesPerToken / s.cyclesPerToken)],
+            ["bound (cycles)", Format.count(bound), Format.count(base.boundCyclesPerToken), Format.ratio(base.boundCyclesPerToken / bound)],
+            ["of bound", Format.percent(bound, of: s.cyclesPerToken), Format.percent(base.boundCyclesPerToken, of: base.cyclesPerToken), ""],
             ["latency", Format.time(s.cyclesPerToken / clock), Format.time(base.cyclesPerToken / clock), ""],
             ["tokens/s", Format.number(s.tokensPerSecond, decimals: 1), Format.number(clock / base.cyclesPerToken, decimals: 1), ""],
             ["energy (\(comparisonUnit.rawValue))", Format.energy(s.picojoulesPerToken, in: comparisonUnit),
              Format.energy(base.picojoulesPerToken, in: comparisonUnit), Format.ratio(base.picojoulesPerToken / s.picojoulesPerToken)],
-            ["DRAM traffic (bytes)", Format.count(s.dramBytesPerToken), "", ""],
+            ["DRAM traffic (bytes)", Format.count(s.dramBytesPerToken),
+             base.simulated ? Format.count(Double(base.operations.reduce(0) { $0 + $1.dramBytes }) / tokens) : "",
+             base.simulated ? Format.ratio(Double(base.operations.reduce(0) { $0 + $1.dramBytes }) / tokens / s.dramBytesPerToken) : ""],
         ], rightAligned: [1, 2, 3]).render()
-        out += "(FP16 baseline: its projections estimated at the roofline of FP16 weights on this memory system; its other operations as simulated here)\n"
+        out += base.simulated
+            ? "(FP16 baseline simulated: the same machine, compiler and schedules; each projection an fp16 GEMV streamed from DRAM through the float unit (fwmachf); bound: the sum of each operation's bound)\n"
+            : "(FP16 baseline ESTIMATED for a prefill: its projections at the roofline of FP16 weights on this memory system, its other operations as simulated here)\n"
         out += "MAC utilization: \(Format.percent(s.macUtilization)) of peak over the whole token; roofline: \(Format.percent(s.rooflineUtilization)) "
             + "of the bound of \(Format.count(s.rooflineCycles / tokens)) cycles/token (all DRAM bytes at \(s.machine.dramBytesPerCycle) B/cycle, or the trit-MACs at peak)\n"
         return out
@@ -116,7 +123,11 @@ struct ModelReport {
                     (category.key, .number(s.operations.reduce(0) { $0 + $1.energy(s.machine).byCategory[category] } / tokens))
                 })),
                 ("fp16_baseline", .object([("weight_bytes", .int(base.weightBytes)), ("cycles_per_token", .number(base.cyclesPerToken)),
-                                           ("energy_pj_per_token", .number(base.picojoulesPerToken)), ("projections_estimated", .bool(true))])),
+                                           ("energy_pj_per_token", .number(base.picojoulesPerToken)),
+                                           ("bound_cycles_per_token", .number(base.boundCyclesPerToken)),
+                                           ("projections_estimated", .bool(!base.simulated)),
+                                           ("operations", .array(base.operations.map { operation($0, tokens, s.machine) }))])),
+                ("bound_cycles_per_token", .number(s.operations.reduce(0) { $0 + $1.boundCycles(s.machine) } / tokens)),
                 ("ratios", .object([("memory", .number(Double(base.weightBytes) / Double(s.packedWeightBytes))),
                                     ("latency", .number(base.cyclesPerToken / s.cyclesPerToken)),
                                     ("energy", .number(base.picojoulesPerToken / s.picojoulesPerToken))])),

@@ -19,6 +19,8 @@ public struct DecoderLayout: Sendable {
     /// Positions the KV cache holds per head (at least context + tokens).
     public let capacity: Int
     public let kvFormat: KVCacheFormat
+    /// Packed trits (the ternary machine) or fp16 `[out][in]` (the FP16 baseline).
+    public let projectionFormat: ProjectionFormat
 
     /// Tokens the id and activation buffers hold (at least `tokens`): a generation lays out
     /// every pass for its longest one, so that all passes share one DRAM (`DecoderSession`).
@@ -54,7 +56,8 @@ public struct DecoderLayout: Sendable {
     /// - Parameter bufferTokens: tokens the id and activation buffers hold (default `tokens`).
     /// - Throws: `CompileError` when the sizes overflow or exceed the machine's DRAM.
     public init(model m: ModelConfig, machine: MachineConfig, layers layerCount: Int, tokens: Int, context: Int,
-                capacity: Int? = nil, bufferTokens: Int? = nil, kvFormat: KVCacheFormat) throws(CompileError) {
+                capacity: Int? = nil, bufferTokens: Int? = nil, kvFormat: KVCacheFormat,
+                projectionFormat: ProjectionFormat = .ternary) throws(CompileError) {
         guard tokens >= 1, context >= 0, capacity ?? Int.max >= context + tokens else {
             throw CompileError("a KV cache of \(capacity ?? 0) positions cannot hold context \(context) + \(tokens) token(s)")
         }
@@ -66,6 +69,7 @@ public struct DecoderLayout: Sendable {
         self.capacity = capacity ?? context + tokens
         self.bufferTokens = bufferTokens ?? tokens
         self.kvFormat = kvFormat
+        self.projectionFormat = projectionFormat
         ropeRowBytes = 4 * (m.headDim / 2)
         var cursor = 0
         var overflow = false
@@ -82,11 +86,16 @@ public struct DecoderLayout: Sendable {
         ids = take(4, buffered)
         cosTable = take(4, self.capacity, m.headDim / 2)
         sinTable = take(4, self.capacity, m.headDim / 2)
-        var packed = 0
-        for shape in m.linearLayers {
+        /// Bytes of one projection's weights in DRAM.
+        func projectionBytes(_ shape: LinearShape) -> [Int] {
+            if projectionFormat == .fp16 { return [2, shape.outFeatures, shape.inFeatures] }
             let blocks = (shape.outFeatures + machine.rows - 1) / machine.rows
             let chunks = (shape.inFeatures + machine.vlen - 1) / machine.vlen
-            packed += Checked.product([blocks, chunks, machine.tileBytes]) ?? { overflow = true; return 0 }()
+            return [blocks, chunks, machine.tileBytes]
+        }
+        var packed = 0
+        for shape in m.linearLayers {
+            packed += Checked.product(projectionBytes(shape)) ?? { overflow = true; return 0 }()
         }
         packedBytesPerLayer = packed
         for _ in 0..<layerCount {
@@ -96,9 +105,8 @@ public struct DecoderLayout: Sendable {
             layer.postAttentionNorm = take(2, hidden)
             layer.ffnSubNorm = take(2, m.intermediateSize)
             for shape in m.linearLayers {
-                let blocks = (shape.outFeatures + machine.rows - 1) / machine.rows
-                let chunks = (shape.inFeatures + machine.vlen - 1) / machine.vlen
-                layer.projections.append(take(blocks, chunks, machine.tileBytes))
+                let bytes = projectionBytes(shape)
+                layer.projections.append(take(bytes[0], bytes[1], bytes[2]))
             }
             layers.append(layer)
         }

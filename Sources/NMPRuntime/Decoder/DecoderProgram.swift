@@ -32,8 +32,11 @@ public struct DecoderProgram {
     ///   - cache: per layer, the KV cache's bytes for the first `context` positions,
     ///     `[kvHeads][context][headDim]` elements of `kvFormat` (`DecoderRun.cache`); nil: zeros.
     ///   - capacity: positions the cache holds (default context + tokens).
+    ///   - projections: `.fp16` compiles the FP16 baseline (a cost run of one token; its
+    ///     projection weights are left as zeros).
     public init(weights: DecoderWeights, machine: MachineConfig, tokenIDs: [Int], context: Int, capacity: Int? = nil,
-                kvFormat: KVCacheFormat = .bf16, cache: [(keys: [UInt8], values: [UInt8])]? = nil) throws(CompileError) {
+                kvFormat: KVCacheFormat = .bf16, cache: [(keys: [UInt8], values: [UInt8])]? = nil,
+                projections: ProjectionFormat = .ternary) throws(CompileError) {
         let m = weights.config
         let tokens = tokenIDs.count
         guard tokens >= 1 else { throw CompileError("a decoder pass needs at least one token") }
@@ -46,7 +49,7 @@ public struct DecoderProgram {
         }
         try Self.checkIDs(tokenIDs, vocabulary: m.vocabSize)
         let layout = try DecoderLayout(model: m, machine: machine, layers: weights.layers.count, tokens: tokens,
-                                       context: context, capacity: capacity, kvFormat: kvFormat)
+                                       context: context, capacity: capacity, kvFormat: kvFormat, projectionFormat: projections)
         self.model = m
         self.machine = machine
         self.layout = layout
@@ -101,10 +104,18 @@ public struct DecoderProgram {
         let tokens = layout.tokens, context = layout.context, kvFormat = layout.kvFormat
         // Plans first: every size check before any code.
         var plans: [BitLinearPlan] = []
+        var fp16Plans: [LMHeadPlan] = []
+        if layout.projectionFormat == .fp16 && tokens != 1 {
+            throw CompileError("the FP16 baseline's projections are one-vector GEMVs: it runs decode steps (one token), not a prefill of \(tokens)")
+        }
         for shape in m.linearLayers {
             do {
-                plans.append(try BitLinearPlan(tokens: tokens, inFeatures: shape.inFeatures, outFeatures: shape.outFeatures,
-                                               config: machine, writesSums: false))
+                if layout.projectionFormat == .fp16 {
+                    fp16Plans.append(try LMHeadPlan(vocab: shape.outFeatures, hidden: shape.inFeatures, format: .fp16, config: machine))
+                } else {
+                    plans.append(try BitLinearPlan(tokens: tokens, inFeatures: shape.inFeatures, outFeatures: shape.outFeatures,
+                                                   config: machine, writesSums: false))
+                }
             } catch {
                 throw CompileError("\(shape.name) (\(shape.outFeatures) x \(shape.inFeatures)): \(error.message)")
             }
@@ -135,6 +146,10 @@ public struct DecoderProgram {
             func region(_ op: DecoderOperation) { b.enterRegion(op.region(layer: l)) }
             func project(_ index: Int, _ op: DecoderOperation, from input: Int, to output: Int) {
                 region(op)
+                if !fp16Plans.isEmpty {
+                    LMHeadKernel(plan: fp16Plans[index]).emit(input: input, head: layer.projections[index], logits: output, into: &b)
+                    return
+                }
                 BitLinearCodegen(plan: plans[index], weightScale: weightScales[l][index],
                                  weights: layer.projections[index], input: input, output: output, sums: 0).emit(into: &b)
             }
@@ -199,7 +214,10 @@ public struct DecoderProgram {
     static func writeDRAM(weights: DecoderWeights, layout L: DecoderLayout, machine: MachineConfig,
                           cache: [(keys: [UInt8], values: [UInt8])]?, into dram: inout some DRAMWriter) throws(CompileError) {
         writeRope(model: weights.config, layout: L, into: &dram)
-        for (layer, w) in zip(L.layers, weights.layers) { writeLayer(w, at: layer, machine: machine, into: &dram) }
+        // The FP16 baseline is a cost run: its projections stay zeros (no count depends on them).
+        for (layer, w) in zip(L.layers, weights.layers) {
+            writeLayer(w, at: layer, machine: machine, projections: L.projectionFormat == .ternary, into: &dram)
+        }
         dram.write(halves: weights.finalNorm, at: L.finalNorm)
         if let cache { try writeCache(cache, model: weights.config, layout: L, into: &dram) }
         writeTables(embedding: weights.embedding, head: weights.lmHead, layout: L, into: &dram)
@@ -213,11 +231,13 @@ public struct DecoderProgram {
     }
 
     /// One layer's norm weights and packed projections.
-    static func writeLayer(_ w: DecoderLayerWeights, at layer: DecoderLayout.Layer, machine: MachineConfig, into dram: inout some DRAMWriter) {
+    static func writeLayer(_ w: DecoderLayerWeights, at layer: DecoderLayout.Layer, machine: MachineConfig, projections: Bool = true,
+                           into dram: inout some DRAMWriter) {
         for (address, vector) in [(layer.inputNorm, w.inputNorm), (layer.attentionSubNorm, w.attentionSubNorm),
                                   (layer.postAttentionNorm, w.postAttentionNorm), (layer.ffnSubNorm, w.ffnSubNorm)] {
             dram.write(halves: vector, at: address)
         }
+        guard projections else { return }
         for (address, projection) in zip(layer.projections, w.projections) {
             dram.write(WeightPacker.tiles(projection.weights.trits, rows: projection.weights.rows,
                                           columns: projection.weights.columns, config: machine,

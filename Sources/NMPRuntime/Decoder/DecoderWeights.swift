@@ -10,6 +10,14 @@ public enum KVCacheFormat: String, Sendable, CaseIterable {
     public var bytes: Int { self == .fp32 ? 4 : 2 }
 }
 
+/// How a decoder pass computes its seven projections per layer: the ternary array on packed
+/// trits (the machine nmp models), or, for the FP16 baseline the BitNet b1.58 paper compares
+/// against, fp16 weights `[out][in]` streamed from DRAM through the float unit (the LM head's
+/// kernel, `fwmachf`, one vector at a time).
+public enum ProjectionFormat: String, Sendable, CaseIterable {
+    case ternary, fp16
+}
+
 /// How the token embedding and the LM head are stored in DRAM (ISA.md 11.3): bf16 as
 /// Hugging Face checkpoints store them, or fp16 as bitnet.cpp's GGUF converter writes them
 /// (`token_embd.weight` F16). The machine converts either exactly to float32 (`ldbf`,

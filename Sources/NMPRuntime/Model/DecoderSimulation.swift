@@ -1,15 +1,25 @@
 import NMPSimulator
 import NMPSupport
 
-/// The same model with FP16 weights on the same memory system and energy table: the
-/// baseline the BitNet b1.58 paper compares against. Its projections are a roofline
-/// estimate (FP16 weights streamed at the DRAM bandwidth, or the MACs at ROWS x VLEN per
-/// cycle, whichever is slower); every other operation costs what it costs the ternary
-/// machine, as simulated.
+/// The same model with FP16 weights on the same machine and energy table: the baseline the
+/// BitNet b1.58 paper compares against.
+///
+/// For a decode step it is simulated (`simulated`): the same compiler and schedules, every
+/// projection an fp16 GEMV `[out][in]` streamed from the same DRAM through the float unit
+/// (the LM head's kernel, `fwmachf`), everything else as on the ternary machine. For a
+/// prefill its projections are a roofline estimate (FP16 weights at the DRAM bandwidth, or
+/// the MACs at ROWS x VLEN per cycle, whichever is slower) and the rest as simulated here.
 public struct FP16Baseline: Sendable {
     public let weightBytes: Int
     public let cyclesPerToken: Double
     public let picojoulesPerToken: Double
+    /// Whether every operation was simulated (decode), or the projections estimated (prefill).
+    public let simulated: Bool
+    /// Its bound: the sum of its operations' bounds (`OperationCost.boundCycles`) per token
+    /// when simulated, else the estimate itself.
+    public let boundCyclesPerToken: Double
+    /// Per operation kind, the whole pass (simulated only).
+    public let operations: [OperationCost]
 }
 
 /// What simulating a decoder pass will take, checked before anything large is built: the
@@ -136,7 +146,27 @@ public struct DecoderSimulation {
                                          context: plan.context, kvFormat: plan.kvFormat)
         run = try DecoderRun(program, maxCycles: maxCycles, progress: progress)
         (operations, layerOperations) = Self.extrapolate(run.operations, layers: plan.model.layers, simulated: plan.simulatedLayers)
+        if plan.tokens == 1, Checked.product([3, plan.fp16WeightBytes / max(1, plan.model.layers), plan.simulatedLayers]) ?? Int.max
+            <= DecoderPlan.hostMemoryBudget {
+            // The FP16 baseline: the same machine; DRAM sized for its fp16 weights (capacity
+            // changes no cycle).
+            var machine = plan.machine
+            var probe = machine
+            probe.dramSize = Int(UInt32.max)
+            let layout = try DecoderLayout(model: plan.model, machine: probe, layers: plan.simulatedLayers,
+                                           tokens: 1, context: plan.context, kvFormat: plan.kvFormat, projectionFormat: .fp16)
+            while machine.dramSize < layout.totalBytes { machine.dramSize *= 2 }
+            let baseline = try DecoderProgram(weights: weights, machine: machine, tokenIDs: [0], context: plan.context,
+                                              kvFormat: plan.kvFormat, projections: .fp16)
+            let baselineRun = try DecoderRun(baseline, maxCycles: maxCycles)
+            baselineOperations = Self.extrapolate(baselineRun.operations, layers: plan.model.layers, simulated: plan.simulatedLayers).0
+        } else {
+            baselineOperations = []
+        }
     }
+
+    /// The FP16 baseline's operations (decode only), whole pass.
+    let baselineOperations: [OperationCost]
 
     /// Whole-pass totals per operation kind from a run of `simulated` layers: the once-per-pass
     /// operations and the first layer as run, the last simulated layer for every other.
@@ -199,6 +229,12 @@ public struct DecoderSimulation {
 
     /// The same model with FP16 projections (see `FP16Baseline`).
     public var fp16: FP16Baseline {
+        if !baselineOperations.isEmpty {
+            let ops = baselineOperations
+            return FP16Baseline(weightBytes: fp16WeightBytes, cyclesPerToken: Double(ops.reduce(0) { $0 + $1.cycles }),
+                                picojoulesPerToken: ops.reduce(0) { $0 + $1.energy(machine).total }, simulated: true,
+                                boundCyclesPerToken: ops.reduce(0) { $0 + $1.boundCycles(machine) }, operations: ops)
+        }
         let e = machine.energy
         let macs = Double(model.ternaryParameters) * Double(tokens)
         let memoryCycles = Double(fp16WeightBytes) / Double(machine.dramBytesPerCycle)
@@ -210,7 +246,9 @@ public struct DecoderSimulation {
         let sram = e.sramPicojoulesPerByte(size: machine.weightSRAM.size)
         let dynamic = macs * (e.fp16Mul + e.fp16Add) + Double(fp16WeightBytes) * (e.dramRead + 2 * sram)
         let staticEnergy = e.staticPowerMW * projectionCycles / machine.clockGHz
-        return FP16Baseline(weightBytes: fp16WeightBytes, cyclesPerToken: (projectionCycles + otherCycles) / Double(tokens),
-                            picojoulesPerToken: (dynamic + staticEnergy + otherEnergy) / Double(tokens))
+        let cycles = (projectionCycles + otherCycles) / Double(tokens)
+        return FP16Baseline(weightBytes: fp16WeightBytes, cyclesPerToken: cycles,
+                            picojoulesPerToken: (dynamic + staticEnergy + otherEnergy) / Double(tokens), simulated: false,
+                            boundCyclesPerToken: cycles, operations: [])
     }
 }
