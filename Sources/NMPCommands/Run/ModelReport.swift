@@ -56,11 +56,29 @@ struct ModelReport {
             + "(of bound: the operation's fewest possible cycles, its DRAM bytes at the DMA bandwidth or its work at its unit's peak, over its cycles)\n"
     }
 
+    /// Where each operation's cycles beyond its bound go: its stall cycles by cause (per
+    /// token), and the cycles it spends above its bound.
+    private func stallTable(_ ops: [OperationCost], scale: Double, machine: MachineConfig) -> String {
+        let causes = StallCause.allCases
+        let rows = ops.map { op -> [String] in
+            [op.operation.rawValue, Format.count(Double(op.cycles) * scale), Format.count(op.boundCycles(machine) * scale),
+             Format.count(max(0, Double(op.cycles) - op.boundCycles(machine)) * scale)]
+                + causes.map { Format.count(Double(op.stalls[$0]) * scale) }
+        }
+        return Table(header: ["operation", "cycles", "bound", "above bound"] + causes.map(\.rawValue),
+                     rows: rows, rightAligned: Set(1...(3 + causes.count))).render()
+            + "(stall cycles by cause, ISA.md 6.7: sramPort also counts the float unit's and the float matrix products' cycles beyond the first)\n"
+    }
+
     private func section(_ title: String, _ s: DecoderSimulation) -> String {
         let tokens = Double(s.tokens)
         var out = "== \(title)\n\n"
+        for note in s.plan.scheduleNotes { out += "schedule: \(note)\n" }
+        if !s.plan.scheduleNotes.isEmpty { out += "\n" }
         out += operationTable(s.operations, scale: 1 / tokens, machine: s.machine)
         out += "(per token, all \(Format.count(s.model.layers)) layers; every operation simulated: \(Format.percent(s.simulatedShare)) of cycles and energy)\n\n"
+        out += "where the cycles go, per token:\n"
+        out += stallTable(s.operations, scale: 1 / tokens, machine: s.machine) + "\n"
         out += "one layer (any after the first), per token:\n"
         out += operationTable(s.layerOperations, scale: 1 / tokens, machine: s.machine) + "\n"
         var categories = CaseTable<EnergyReport.Category, Double>()
@@ -128,6 +146,7 @@ struct ModelReport {
                                            ("projections_estimated", .bool(!base.simulated)),
                                            ("operations", .array(base.operations.map { operation($0, tokens, s.machine) }))])),
                 ("bound_cycles_per_token", .number(s.operations.reduce(0) { $0 + $1.boundCycles(s.machine) } / tokens)),
+                ("schedule_notes", .array(s.plan.scheduleNotes.map { .string($0) })),
                 ("ratios", .object([("memory", .number(Double(base.weightBytes) / Double(s.packedWeightBytes))),
                                     ("latency", .number(base.cyclesPerToken / s.cyclesPerToken)),
                                     ("energy", .number(base.picojoulesPerToken / s.picojoulesPerToken))])),

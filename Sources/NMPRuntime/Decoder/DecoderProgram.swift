@@ -135,6 +135,9 @@ public struct DecoderProgram {
             b.scheduleNotes.append("attention: the lane-wise kernel, because \(attentionNote)")
         }
         if let note = head.note { b.scheduleNotes.append(note) }
+        for (shape, plan) in zip(m.linearLayers, plans) {
+            if let note = plan.note { b.scheduleNotes.append("\(shape.name) (\(shape.outFeatures) x \(shape.inFeatures)): \(note)") }
+        }
         let kernels = FloatKernels(config: machine)
         let eps = Float(m.rmsNormEps)
         let hidden = m.hiddenSize, qWidth = m.attentionHeads * m.headDim

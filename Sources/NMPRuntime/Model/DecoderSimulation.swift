@@ -48,6 +48,9 @@ public struct DecoderPlan: Sendable {
     /// the machine's DRAM holds it (the simulation itself needs only `simulatedLayers`).
     public let fullModelDRAMBytes: Int
     public var fitsDRAM: Bool { fullModelDRAMBytes <= machine.dramSize }
+    /// Where the compiler chose a smaller schedule than its fastest because the machine's
+    /// SRAMs are small, or another kernel (`ProgramBuilder.scheduleNotes`).
+    public let scheduleNotes: [String]
 
     public init(model: ModelConfig, machine: MachineConfig, tokens: Int, context: Int, kvFormat: KVCacheFormat = .bf16) throws(CompileError) {
         guard tokens >= 1 else { throw CompileError("at least one token is needed (got \(tokens))") }
@@ -68,8 +71,9 @@ public struct DecoderPlan: Sendable {
         let layout = try DecoderLayout(model: model, machine: machine, layers: simulated, tokens: tokens, context: context, kvFormat: kvFormat)
         // Building the program is the complete check: every kernel checks its buffers
         // against the machine (the code is dropped; the simulation builds it again).
-        _ = try DecoderProgram.build(model: model, machine: machine, layout: layout,
-                                     weightScales: Array(repeating: Array(repeating: 1, count: 7), count: simulated), tableFormat: .bf16)
+        scheduleNotes = try DecoderProgram.build(model: model, machine: machine, layout: layout,
+                                                 weightScales: Array(repeating: Array(repeating: 1, count: 7), count: simulated),
+                                                 tableFormat: .bf16).scheduleNotes
         // Host memory for the simulated layers' trits and the image: bounded.
         let host = Checked.product([3, layout.weightsEnd])
         guard let host, host <= Self.hostMemoryBudget else {
