@@ -199,13 +199,30 @@ struct LMHeadKernel {
         for r in 0..<rows { b.emit(.azero, .reg(.a(1 + r))) }
         b.li(R.r8, -2 * vlen, note: "weight offset, advanced before use")
         b.li(R.r9, p.input, note: "the hidden state")
-        b.chunks(p.hidden, vlen: vlen, vlenReg: R.r14, counter: R.r13, scratch: R.r15, "head_chunks") { b in
-            b.emit(.lda, .reg(.a(0)), .mem(R.r9, 0), note: "a chunk of the hidden state")
+        // Chunks in pairs (one pointer advance of the hidden state per pair), then a last
+        // full chunk when their count is odd, then the ragged rest.
+        func chunk(_ offset: Int, into b: inout ProgramBuilder) {
+            b.emit(.lda, .reg(.a(0)), .mem(R.r9, offset), note: "a chunk of the hidden state")
             b.emit(.addi, .reg(R.r8), .reg(R.r8), .imm(2 * vlen))
-            b.emit(.addi, .reg(R.r9), .reg(R.r9), .imm(4 * vlen))
             for r in 0..<rows {
                 b.emit(mac, .reg(.a(1 + r)), .reg(.a(0)), .reg(Reg.r(1 + r)), .reg(R.r8))
             }
+        }
+        let full = p.hidden / vlen, paired = 4 * vlen <= 32767   // the second chunk's 16-bit offset
+        b.repeatLoop(paired ? full / 2 : 0, counter: R.r13, "head_chunks") { b in
+            chunk(0, into: &b)
+            chunk(4 * vlen, into: &b)
+            b.addConstant(R.r9, 8 * vlen, scratch: R.r15)
+        }
+        b.repeatLoop(paired ? full % 2 : full, counter: R.r13, "head_chunk") { b in
+            chunk(0, into: &b)
+            b.addConstant(R.r9, 4 * vlen, scratch: R.r15)
+        }
+        if p.hidden % vlen != 0 {
+            b.li(R.r15, p.hidden % vlen, note: "the ragged last chunk")
+            b.emit(.setvl, .reg(.zero), .reg(R.r15))
+            chunk(0, into: &b)
+            b.emit(.setvl, .reg(.zero), .reg(R.r14))
         }
         b.li(R.r15, min(p.hidden, vlen))
         b.emit(.setvl, .reg(.zero), .reg(R.r15))
