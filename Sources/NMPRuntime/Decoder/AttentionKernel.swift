@@ -160,30 +160,7 @@ struct AttentionKernel {
         for h in 0..<p.headsPerPass {
             let row = p.scores + h * p.scoreStride
             b.emit(.lw, .reg(R.r10), spill(.keys))
-            b.li(R.r12, Int(Float(-Float.infinity).bitPattern), note: "running max = -inf")
-            b.li(R.r4, row)
-            b.chunks(count: R.r10, vlenReg: R.r7, full: R.r13, rest: R.r14, "smax") { b in
-                b.emit(.lda, .reg(.a(0)), .mem(R.r4, 0))
-                b.emit(.frmax, .reg(R.r11), .reg(.a(0)))
-                b.emit(.fmax, .reg(R.r12), .reg(R.r12), .reg(R.r11))
-                b.addConstant(R.r4, 4 * vlen, scratch: R.r15)
-            }
-            b.li(R.r4, row)
-            b.emit(.azero, .reg(.a(1)))
-            b.chunks(count: R.r10, vlenReg: R.r7, full: R.r13, rest: R.r14, "sexp") { b in
-                b.emit(.lda, .reg(.a(0)), .mem(R.r4, 0))
-                b.emit(.fsubs, .reg(.a(0)), .reg(.a(0)), .reg(R.r12), note: "score - max")
-                b.emit(.fexp, .reg(.a(0)), .reg(.a(0)))
-                b.emit(.sta, .reg(.a(0)), .mem(R.r4, 0))
-                b.emit(.fvadd, .reg(.a(1)), .reg(.a(1)), .reg(.a(0)), note: "lane partial sums")
-                b.addConstant(R.r4, 4 * vlen, scratch: R.r15)
-            }
-            b.emit(.min, .reg(R.r13), .reg(R.r10), .reg(R.r7))
-            b.emit(.setvl, .reg(.zero), .reg(R.r13))
-            b.emit(.fsum, .reg(R.r11), .reg(.a(1)))
-            b.emit(.setvl, .reg(.zero), .reg(R.r7))
-            b.li(R.r12, float: 1)
-            b.emit(.fdiv, .reg(R.r11), .reg(R.r12), .reg(R.r11), note: "1 / sum")
+            b.softmaxExponentials(row: row, count: R.r10, vlenReg: R.r7, vlen: vlen, "s")
             b.li(R.r4, row)
             b.chunks(count: R.r10, vlenReg: R.r7, full: R.r13, rest: R.r14, "snorm") { b in
                 b.emit(.lda, .reg(.a(0)), .mem(R.r4, 0))

@@ -68,6 +68,53 @@ extension ProgramBuilder {
     }
 }
 
+extension ProgramBuilder {
+    /// `target = (base + steps * buffer) mod (3 * buffer)` for a ring of three weight-SRAM
+    /// buffers of `buffer` bytes at 0, buffer, 2 * buffer (`steps` 1 or 2; `base` and `target`
+    /// may be one register; uses `scratch`).
+    mutating func ringBuffer(_ target: Reg, from base: Reg, steps: Int, buffer: Int, scratch: Reg, _ name: String) {
+        li(scratch, steps * buffer)
+        emit(.add, .reg(target), .reg(base), .reg(scratch))
+        li(scratch, 3 * buffer)
+        let inRing = label(name)
+        emit(.bltu, .reg(target), .reg(scratch), .label(inRing))
+        emit(.sub, .reg(target), .reg(target), .reg(scratch))
+        place(inRing)
+    }
+
+    /// The first two passes of a softmax over the float32 row at asram `row` of x[count]
+    /// elements (ISA.md 11.2 step 5): the maximum (`frmax` per chunk, `fmax` across), then
+    /// e = exp(s - max) in place with lane partial sums (`fsubs`, `fexp`, `sta`, `fvadd`), and
+    /// r11 = 1 / sum (`fsum`, `fdiv`). x[vlenReg] = VLEN; uses r4, r11 ... r15, a0, a1; vl =
+    /// VLEN afterwards.
+    mutating func softmaxExponentials(row: Int, count: Reg, vlenReg: Reg, vlen: Int, _ name: String) {
+        li(R.r12, Int(Float(-Float.infinity).bitPattern), note: "running max = -inf")
+        li(R.r4, row)
+        chunks(count: count, vlenReg: vlenReg, full: R.r13, rest: R.r14, name + "max") { b in
+            b.emit(.lda, .reg(.a(0)), .mem(R.r4, 0))
+            b.emit(.frmax, .reg(R.r11), .reg(.a(0)))
+            b.emit(.fmax, .reg(R.r12), .reg(R.r12), .reg(R.r11))
+            b.addConstant(R.r4, 4 * vlen, scratch: R.r15)
+        }
+        li(R.r4, row)
+        emit(.azero, .reg(.a(1)))
+        chunks(count: count, vlenReg: vlenReg, full: R.r13, rest: R.r14, name + "exp") { b in
+            b.emit(.lda, .reg(.a(0)), .mem(R.r4, 0))
+            b.emit(.fsubs, .reg(.a(0)), .reg(.a(0)), .reg(R.r12), note: "score - max")
+            b.emit(.fexp, .reg(.a(0)), .reg(.a(0)))
+            b.emit(.sta, .reg(.a(0)), .mem(R.r4, 0))
+            b.emit(.fvadd, .reg(.a(1)), .reg(.a(1)), .reg(.a(0)), note: "lane partial sums")
+            b.addConstant(R.r4, 4 * vlen, scratch: R.r15)
+        }
+        emit(.min, .reg(R.r13), .reg(count), .reg(vlenReg))
+        emit(.setvl, .reg(.zero), .reg(R.r13))
+        emit(.fsum, .reg(R.r11), .reg(.a(1)))
+        emit(.setvl, .reg(.zero), .reg(vlenReg))
+        li(R.r12, float: 1)
+        emit(.fdiv, .reg(R.r11), .reg(R.r12), .reg(R.r11), note: "1 / sum")
+    }
+}
+
 /// Activation-SRAM space a kernel needs, checked before code is built.
 func requireActivationSRAM(_ bytes: Int, _ config: MachineConfig, for what: String) throws(CompileError) {
     guard bytes <= config.activationSRAM.size else {

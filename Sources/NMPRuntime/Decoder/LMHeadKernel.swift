@@ -122,13 +122,7 @@ struct LMHeadKernel {
         b.emit(.min, .reg(R.r15), .reg(R.r14), .reg(R.r13), note: "bytes of the block after the next (0 past the end)")
         b.emit(.sub, .reg(R.r14), .reg(R.r14), .reg(R.r15))
         b.emit(.sw, .reg(R.r14), spill(.bytesToFetch))
-        b.li(R.r13, p.buffer(2))
-        b.emit(.add, .reg(R.r14), .reg(R.r10), .reg(R.r13))
-        b.li(R.r13, p.buffer(3))
-        let wrapped = b.label("head_ring")
-        b.emit(.bltu, .reg(R.r14), .reg(R.r13), .label(wrapped))
-        b.emit(.sub, .reg(R.r14), .reg(R.r14), .reg(R.r13))
-        b.place(wrapped)
+        b.ringBuffer(R.r14, from: R.r10, steps: 2, buffer: p.buffer(1), scratch: R.r13, "head_ring")
         b.emit(.dmaw, .reg(R.r14), .reg(R.r11), .reg(R.r15), note: "prefetch")
         b.emit(.add, .reg(R.r11), .reg(R.r11), .reg(R.r15))
 
@@ -138,13 +132,7 @@ struct LMHeadKernel {
 
         // Next block: rotate the ring; flush the staged logits every blocksPerFlush blocks
         // and after the last block.
-        b.li(R.r13, p.buffer(1))
-        b.emit(.add, .reg(R.r10), .reg(R.r10), .reg(R.r13))
-        b.li(R.r13, p.buffer(3))
-        let inRing = b.label("head_next")
-        b.emit(.bltu, .reg(R.r10), .reg(R.r13), .label(inRing))
-        b.emit(.sub, .reg(R.r10), .reg(R.r10), .reg(R.r13))
-        b.place(inRing)
+        b.ringBuffer(R.r10, from: R.r10, steps: 1, buffer: p.buffer(1), scratch: R.r13, "head_next")
         b.emit(.lw, .reg(R.r2), spill(.blocksLeft))
         b.emit(.addi, .reg(R.r2), .reg(R.r2), .imm(-1))
         b.emit(.sw, .reg(R.r2), spill(.blocksLeft))
