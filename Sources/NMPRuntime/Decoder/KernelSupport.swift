@@ -83,29 +83,51 @@ extension ProgramBuilder {
     }
 
     /// The first two passes of a softmax over the float32 row at asram `row` of x[count]
-    /// elements (ISA.md 11.2 step 5): the maximum (`frmax` per chunk, `fmax` across), then
-    /// e = exp(s - max) in place with lane partial sums (`fsubs`, `fexp`, `sta`, `fvadd`), and
-    /// r11 = 1 / sum (`fsum`, `fdiv`). x[vlenReg] = VLEN; uses r4, r11 ... r15, a0, a1; vl =
-    /// VLEN afterwards.
+    /// elements (ISA.md 11.2 step 5): the maximum (a lane-wise running `fvmax`, then `frmax`:
+    /// a maximum in any order), then e = exp(s - max) in place with lane partial sums in chunk
+    /// order (`fsubs`, `fexp`, `sta`, `fvadd`), two chunks per iteration so that one chunk's
+    /// loads overlap the other's latencies, and r11 = 1 / sum (`fsum`, `fdiv`). x[vlenReg] =
+    /// VLEN; uses r4, r11 ... r15, a0 ... a3; vl = VLEN afterwards.
     mutating func softmaxExponentials(row: Int, count: Reg, vlenReg: Reg, vlen: Int, _ name: String) {
-        li(R.r12, Int(Float(-Float.infinity).bitPattern), note: "running max = -inf")
+        li(R.r12, Int(Float(-Float.infinity).bitPattern), note: "-inf")
+        emit(.setvl, .reg(.zero), .reg(vlenReg))
+        emit(.abcast, .reg(.a(3)), .reg(R.r12), note: "lane-wise running max = -inf")
         li(R.r4, row)
         chunks(count: count, vlenReg: vlenReg, full: R.r13, rest: R.r14, name + "max") { b in
             b.emit(.lda, .reg(.a(0)), .mem(R.r4, 0))
-            b.emit(.frmax, .reg(R.r11), .reg(.a(0)))
-            b.emit(.fmax, .reg(R.r12), .reg(R.r12), .reg(R.r11))
+            b.emit(.fvmax, .reg(.a(3)), .reg(.a(3)), .reg(.a(0)))
             b.addConstant(R.r4, 4 * vlen, scratch: R.r15)
         }
+        emit(.min, .reg(R.r13), .reg(count), .reg(vlenReg))
+        emit(.setvl, .reg(.zero), .reg(R.r13))
+        emit(.frmax, .reg(R.r12), .reg(.a(3)), note: "the maximum")
         li(R.r4, row)
+        emit(.setvl, .reg(.zero), .reg(vlenReg))
         emit(.azero, .reg(.a(1)))
-        chunks(count: count, vlenReg: vlenReg, full: R.r13, rest: R.r14, name + "exp") { b in
-            b.emit(.lda, .reg(.a(0)), .mem(R.r4, 0))
-            b.emit(.fsubs, .reg(.a(0)), .reg(.a(0)), .reg(R.r12), note: "score - max")
-            b.emit(.fexp, .reg(.a(0)), .reg(.a(0)))
-            b.emit(.sta, .reg(.a(0)), .mem(R.r4, 0))
-            b.emit(.fvadd, .reg(.a(1)), .reg(.a(1)), .reg(.a(0)), note: "lane partial sums")
-            b.addConstant(R.r4, 4 * vlen, scratch: R.r15)
+        func exponentials(_ registers: [Reg], into b: inout ProgramBuilder) {
+            for (i, a) in registers.enumerated() { b.emit(.lda, .reg(a), .mem(R.r4, 4 * vlen * i)) }
+            for a in registers { b.emit(.fsubs, .reg(a), .reg(a), .reg(R.r12), note: "score - max") }
+            for a in registers { b.emit(.fexp, .reg(a), .reg(a)) }
+            for (i, a) in registers.enumerated() { b.emit(.sta, .reg(a), .mem(R.r4, 4 * vlen * i)) }
+            for a in registers { b.emit(.fvadd, .reg(.a(1)), .reg(.a(1)), .reg(a), note: "lane partial sums, in chunk order") }
+            b.addConstant(R.r4, 4 * vlen * registers.count, scratch: R.r15)
         }
+        // Full chunks in pairs when the second one's offset fits an immediate, then the rest.
+        let paired = 4 * vlen <= 32767
+        emit(.divu, .reg(R.r13), .reg(count), .reg(vlenReg))
+        emit(.mul, .reg(R.r14), .reg(R.r13), .reg(vlenReg))
+        emit(.sub, .reg(R.r14), .reg(count), .reg(R.r14), note: "elements in the ragged last chunk")
+        if paired {
+            emit(.srli, .reg(R.r11), .reg(R.r13), .imm(1))
+            loop(R.r11, name + "exp2") { b in exponentials([.a(0), .a(2)], into: &b) }
+            emit(.andi, .reg(R.r13), .reg(R.r13), .imm(1))
+        }
+        loop(R.r13, name + "exp") { b in exponentials([.a(0)], into: &b) }
+        let even = label(name + "exp_even")
+        emit(.beq, .reg(R.r14), .reg(.zero), .label(even))
+        emit(.setvl, .reg(.zero), .reg(R.r14))
+        exponentials([.a(0)], into: &self)
+        place(even)
         emit(.min, .reg(R.r13), .reg(count), .reg(vlenReg))
         emit(.setvl, .reg(.zero), .reg(R.r13))
         emit(.fsum, .reg(R.r11), .reg(.a(1)))
