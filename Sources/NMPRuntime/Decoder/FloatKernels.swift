@@ -53,24 +53,41 @@ struct FloatKernels {
     // MARK: RMSNorm
 
     /// `out[t] = rmsnorm(in[t], weight)` over `n` features for `tokens` rows (ISA.md 11.1).
+    ///
+    /// Each row comes in and goes out in up to three pieces of whole chunks, so that the sum of
+    /// squares starts on the first piece while the others are in flight (`dwait` for all but
+    /// the pieces still behind it) and each piece of the result leaves while the next is
+    /// scaled; the order of every sum is the one-piece order (lane partials over the chunks in
+    /// order, then the tree).
     func rmsNorm(tokens: Int, input: Int, output: Int, weight: Int, n: Int, epsilon: Float, into b: inout ProgramBuilder) throws(CompileError) {
         let weights = Self.base, row = Self.align(weights + 2 * n)
         try requireActivationSRAM(row + 4 * n, config, for: "an RMSNorm over \(n) features (its bf16 weight and one float32 row)")
-        b.comment("RMSNorm over \(n) features: sum of squares (lane partials, then the fsum tree), 1 / sqrt(mean + eps), x * r * w")
+        let chunks = (n + vlen - 1) / vlen
+        let pieceChunks = (chunks + 2) / 3
+        let pieces: [(start: Int, count: Int)] = stride(from: 0, to: chunks, by: pieceChunks).map { c in
+            (c * vlen, min(n, (c + pieceChunks) * vlen) - c * vlen)
+        }
+        b.comment("RMSNorm over \(n) features in \(pieces.count) piece(s): sum of squares (lane partials, then the fsum tree), 1 / sqrt(mean + eps), x * r * w")
         b.dma(.dmaa, to: weights, from: weight, bytes: 2 * n, note: "the bf16 norm weight")
         b.li(R.r7, vlen)
         b.li(R.r1, input, wide: true)
         b.li(R.r2, output, wide: true)
         b.repeatLoop(tokens, counter: R.r3, "norm") { b in
-            b.transfer(.dmaa, dram: R.r1, sram: row, bytes: 4 * n, note: "one row")
-            b.emit(.dwait, .imm(0))
+            for piece in pieces {
+                b.emit(.addi, .reg(R.r12), .reg(R.r1), .imm(0))
+                b.addConstant(R.r12, 4 * piece.start, scratch: R.r11)
+                b.transfer(.dmaa, dram: R.r12, sram: row + 4 * piece.start, bytes: 4 * piece.count, note: "a piece of the row")
+            }
             b.li(R.r5, row)
             b.emit(.setvl, .reg(.zero), .reg(R.r7))
             b.emit(.azero, .reg(.a(1)))
-            b.chunks(n, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r10, "sumsq") { b in
-                b.emit(.lda, .reg(.a(0)), .mem(R.r5, 0))
-                b.emit(.fvmac, .reg(.a(1)), .reg(.a(0)), .reg(.a(0)), note: "lane partial sums of x^2")
-                b.addConstant(R.r5, 4 * vlen, scratch: R.r11)
+            for (i, piece) in pieces.enumerated() {
+                b.emit(.dwait, .imm(pieces.count - 1 - i), note: "piece \(i) is in")
+                b.chunks(piece.count, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r10, "sumsq") { b in
+                    b.emit(.lda, .reg(.a(0)), .mem(R.r5, 0))
+                    b.emit(.fvmac, .reg(.a(1)), .reg(.a(0)), .reg(.a(0)), note: "lane partial sums of x^2")
+                    b.addConstant(R.r5, 4 * vlen, scratch: R.r11)
+                }
             }
             b.li(R.r4, min(n, vlen))
             b.emit(.setvl, .reg(.zero), .reg(R.r4))
@@ -84,16 +101,21 @@ struct FloatKernels {
             b.emit(.fdiv, .reg(R.r6), .reg(R.r8), .reg(R.r6), note: "r = 1 / sqrt(mean + eps)")
             b.li(R.r5, row)
             b.li(R.r4, weights)
-            b.chunks(n, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r10, "scale") { b in
-                b.emit(.lda, .reg(.a(0)), .mem(R.r5, 0))
-                b.emit(.fmuls, .reg(.a(0)), .reg(.a(0)), .reg(R.r6), note: "x * r")
-                b.emit(.ldbf, .reg(.a(2)), .mem(R.r4, 0))
-                b.emit(.fvmul, .reg(.a(0)), .reg(.a(0)), .reg(.a(2)), note: "* w")
-                b.emit(.sta, .reg(.a(0)), .mem(R.r5, 0))
-                b.addConstant(R.r5, 4 * vlen, scratch: R.r11)
-                b.addConstant(R.r4, 2 * vlen, scratch: R.r11)
+            for piece in pieces {
+                b.chunks(piece.count, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r10, "scale") { b in
+                    b.emit(.lda, .reg(.a(0)), .mem(R.r5, 0))
+                    b.emit(.fmuls, .reg(.a(0)), .reg(.a(0)), .reg(R.r6), note: "x * r")
+                    b.emit(.ldbf, .reg(.a(2)), .mem(R.r4, 0))
+                    b.emit(.fvmul, .reg(.a(0)), .reg(.a(0)), .reg(.a(2)), note: "* w")
+                    b.emit(.sta, .reg(.a(0)), .mem(R.r5, 0))
+                    b.addConstant(R.r5, 4 * vlen, scratch: R.r11)
+                    b.addConstant(R.r4, 2 * vlen, scratch: R.r11)
+                }
+                b.emit(.addi, .reg(R.r12), .reg(R.r2), .imm(0))
+                b.addConstant(R.r12, 4 * piece.start, scratch: R.r11)
+                b.transfer(.dmas, dram: R.r12, sram: row + 4 * piece.start, bytes: 4 * piece.count,
+                           note: "a piece of the normed row (the next row's pieces queue behind it)")
             }
-            b.transfer(.dmas, dram: R.r2, sram: row, bytes: 4 * n, note: "the normed row (the next row's DMA queues behind it)")
             b.addConstant(R.r1, 4 * n, scratch: R.r11)
             b.addConstant(R.r2, 4 * n, scratch: R.r11)
         }
