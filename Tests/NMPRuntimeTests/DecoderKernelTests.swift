@@ -107,7 +107,9 @@ struct DecoderKernelTests {
         }
     }
 
-    @Test(arguments: [1, 7, 65, 1000])
+    /// Element-wise operations over one piece, several (1000 on the narrow machine, 2049 and
+    /// 5000 on both: double-buffered pieces of up to 1024 floats) and a ragged last one.
+    @Test(arguments: [1, 7, 65, 1000, 2049, 5000])
     func elementwise(count: Int) throws {
         for config in Self.machines {
             var rng = SplitMix64(seed: UInt64(count))

@@ -228,11 +228,15 @@ struct FloatKernels {
 
     /// `out[i] = f(a[i], b[i])` over `count` float32 elements, in pieces that fit the SRAM.
     func elementwise(_ op: Elementwise, count: Int, a: Int, b second: Int, out: Int, into b: inout ProgramBuilder) throws(CompileError) {
-        // Two buffers of `piece` floats, the second aligned: leave 64 bytes for the alignment.
-        let room = (config.activationSRAM.size - Self.base - 64) / 8 / vlen * vlen
-        guard room >= vlen else { throw CompileError("an element-wise operation needs \(Self.base + 64 + 8 * vlen) bytes of activation SRAM but the machine has \(config.activationSRAM.size) (field activationSRAM.size)") }
-        let piece = min(room, (count + vlen - 1) / vlen * vlen, 4096)
-        let bufferA = Self.base, bufferB = Self.align(bufferA + 4 * piece)
+        // Two pairs of buffers of `piece` floats (double-buffered: the next piece's inputs
+        // stream in while this one is computed and the last one's result streams out); each
+        // buffer aligned, so leave 64 bytes per buffer for the alignment.
+        let room = (config.activationSRAM.size - Self.base - 4 * 64) / 16 / vlen * vlen
+        guard room >= vlen else { throw CompileError("an element-wise operation needs \(Self.base + 4 * 64 + 16 * vlen) bytes of activation SRAM but the machine has \(config.activationSRAM.size) (field activationSRAM.size)") }
+        let piece = min(room, (count + vlen - 1) / vlen * vlen, 1024)
+        let pieces = (count + piece - 1) / piece, last = count - (pieces - 1) * piece
+        let bufferA = [Self.base, Self.align(Self.base + 4 * piece)]
+        let bufferB = [Self.align(bufferA[1] + 4 * piece), Self.align(bufferA[1] + 8 * piece)]
         b.li(R.r7, vlen)
         b.li(R.r1, a, wide: true)
         b.li(R.r2, second, wide: true)
@@ -241,16 +245,28 @@ struct FloatKernels {
             b.li(R.r12, float: -1)
             b.li(R.r4, float: 1)
         }
-        func pieceBody(_ n: Int, _ b: inout ProgramBuilder) {
-            b.transfer(.dmaa, dram: R.r1, sram: bufferA, bytes: 4 * n)
-            b.li(R.r13, bufferB)
-            b.emit(.dmaa, .reg(R.r13), .reg(R.r2), .reg(R.r15))
-            b.emit(.dwait, .imm(0))
-            b.li(R.r5, bufferA)
-            b.li(R.r6, bufferB)
-            b.chunks(n, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r10, "elementwise") { b in
-                b.emit(.lda, .reg(.a(0)), .mem(R.r5, 0))
-                b.emit(.lda, .reg(.a(1)), .mem(R.r6, 0))
+        b.li(R.r14, count, note: "floats not yet requested")
+        // Requests the next piece (min(piece, x[r14]) floats) into the buffers x[r5] ^ toggle.
+        func request(_ b: inout ProgramBuilder) {
+            b.li(R.r15, piece)
+            b.emit(.min, .reg(R.r15), .reg(R.r15), .reg(R.r14))
+            b.emit(.sub, .reg(R.r14), .reg(R.r14), .reg(R.r15))
+            b.emit(.slli, .reg(R.r15), .reg(R.r15), .imm(2), note: "bytes")
+            b.li(R.r13, bufferA[0] ^ bufferA[1])
+            b.emit(.xor, .reg(R.r13), .reg(R.r5), .reg(R.r13))
+            b.emit(.dmaa, .reg(R.r13), .reg(R.r1), .reg(R.r15), note: "the next piece of a")
+            b.li(R.r13, bufferB[0] ^ bufferB[1])
+            b.emit(.xor, .reg(R.r13), .reg(R.r6), .reg(R.r13))
+            b.emit(.dmaa, .reg(R.r13), .reg(R.r2), .reg(R.r15), note: "the next piece of b")
+            b.emit(.add, .reg(R.r1), .reg(R.r1), .reg(R.r15))
+            b.emit(.add, .reg(R.r2), .reg(R.r2), .reg(R.r15))
+        }
+        func compute(_ n: Int, _ b: inout ProgramBuilder) {
+            b.emit(.addi, .reg(R.r10), .reg(R.r5), .imm(0))
+            b.emit(.addi, .reg(R.r11), .reg(R.r6), .imm(0))
+            b.chunks(n, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r13, "elementwise") { b in
+                b.emit(.lda, .reg(.a(0)), .mem(R.r10, 0))
+                b.emit(.lda, .reg(.a(1)), .mem(R.r11, 0))
                 switch op {
                 case .add:
                     b.emit(.fvadd, .reg(.a(0)), .reg(.a(0)), .reg(.a(1)))
@@ -265,17 +281,37 @@ struct FloatKernels {
                     b.emit(.fvdiv, .reg(.a(0)), .reg(.a(0)), .reg(.a(2)), note: "silu(g) = g / (1 + exp(-g))")
                     b.emit(.fvmul, .reg(.a(0)), .reg(.a(0)), .reg(.a(1)), note: "* up")
                 }
-                b.emit(.sta, .reg(.a(0)), .mem(R.r5, 0))
-                b.addConstant(R.r5, 4 * vlen, scratch: R.r11)
-                b.addConstant(R.r6, 4 * vlen, scratch: R.r11)
+                b.emit(.sta, .reg(.a(0)), .mem(R.r10, 0))
+                b.addConstant(R.r10, 4 * vlen, scratch: R.r13)
+                b.addConstant(R.r11, 4 * vlen, scratch: R.r13)
             }
-            b.transfer(.dmas, dram: R.r3, sram: bufferA, bytes: 4 * n)
-            b.addConstant(R.r1, 4 * n, scratch: R.r11)
-            b.addConstant(R.r2, 4 * n, scratch: R.r11)
-            b.addConstant(R.r3, 4 * n, scratch: R.r11)
+            b.li(R.r15, 4 * n)
+            b.emit(.dmas, .reg(R.r3), .reg(R.r5), .reg(R.r15), note: "this piece's result")
+            b.emit(.add, .reg(R.r3), .reg(R.r3), .reg(R.r15))
         }
-        b.repeatLoop(count / piece, counter: R.r8, "pieces") { b in pieceBody(piece, &b) }
-        if count % piece != 0 { pieceBody(count % piece, &b) }
+        // Pieces 0 and 1 are requested first (a request goes to the pair after x[r5]), then an
+        // empty transfer; every piece then writes its result and requests the piece after the
+        // next (empty transfers past the end) into its own pair, behind that result. So the
+        // FIFO behind piece k's inputs holds exactly three transfers (the last result or the
+        // empty one, the next piece's two) and `dwait 3` waits for piece k alone.
+        b.li(R.r5, bufferA[1]); b.li(R.r6, bufferB[1])
+        request(&b)
+        b.li(R.r5, bufferA[0]); b.li(R.r6, bufferB[0])
+        request(&b)
+        b.emit(.dmaa, .reg(.zero), .reg(.zero), .reg(.zero), note: "empty: three transfers behind piece 0")
+        b.li(R.r5, bufferA[0]); b.li(R.r6, bufferB[0])
+        func step(_ n: Int, _ b: inout ProgramBuilder) {
+            b.emit(.dwait, .imm(3), note: "this piece is in")
+            compute(n, &b)
+            // The piece after the next goes to this pair: request into the pair after the other.
+            b.li(R.r13, bufferA[0] ^ bufferA[1])
+            b.emit(.xor, .reg(R.r5), .reg(R.r5), .reg(R.r13))
+            b.li(R.r13, bufferB[0] ^ bufferB[1])
+            b.emit(.xor, .reg(R.r6), .reg(R.r6), .reg(R.r13))
+            request(&b)
+        }
+        b.repeatLoop(pieces - 1, counter: R.r8, "pieces") { b in step(piece, &b) }
+        step(last, &b)
         b.emit(.dwait, .imm(0))
     }
 }
