@@ -101,15 +101,27 @@ struct FloatKernels {
             b.emit(.fdiv, .reg(R.r6), .reg(R.r8), .reg(R.r6), note: "r = 1 / sqrt(mean + eps)")
             b.li(R.r5, row)
             b.li(R.r4, weights)
+            // x * r * w, chunks in pairs (each one's latencies behind the other's work).
+            func scale(_ count: Int, into b: inout ProgramBuilder) {
+                let x = [Reg.a(0), .a(1)].prefix(count), w = [Reg.a(2), .a(3)].prefix(count)
+                for (i, a) in x.enumerated() { b.emit(.lda, .reg(a), .mem(R.r5, 4 * vlen * i)) }
+                for (i, a) in w.enumerated() { b.emit(.ldbf, .reg(a), .mem(R.r4, 2 * vlen * i)) }
+                for a in x { b.emit(.fmuls, .reg(a), .reg(a), .reg(R.r6), note: "x * r") }
+                for (a, c) in zip(x, w) { b.emit(.fvmul, .reg(a), .reg(a), .reg(c), note: "* w") }
+                for (i, a) in x.enumerated() { b.emit(.sta, .reg(a), .mem(R.r5, 4 * vlen * i)) }
+                b.addConstant(R.r5, 4 * vlen * count, scratch: R.r11)
+                b.addConstant(R.r4, 2 * vlen * count, scratch: R.r11)
+            }
             for piece in pieces {
-                b.chunks(piece.count, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r10, "scale") { b in
-                    b.emit(.lda, .reg(.a(0)), .mem(R.r5, 0))
-                    b.emit(.fmuls, .reg(.a(0)), .reg(.a(0)), .reg(R.r6), note: "x * r")
-                    b.emit(.ldbf, .reg(.a(2)), .mem(R.r4, 0))
-                    b.emit(.fvmul, .reg(.a(0)), .reg(.a(0)), .reg(.a(2)), note: "* w")
-                    b.emit(.sta, .reg(.a(0)), .mem(R.r5, 0))
-                    b.addConstant(R.r5, 4 * vlen, scratch: R.r11)
-                    b.addConstant(R.r4, 2 * vlen, scratch: R.r11)
+                let full = piece.count / vlen, paired = 4 * vlen <= 32767
+                b.emit(.setvl, .reg(.zero), .reg(R.r7))
+                b.repeatLoop(paired ? full / 2 : 0, counter: R.r9, "scale2") { b in scale(2, into: &b) }
+                b.repeatLoop(paired ? full % 2 : full, counter: R.r9, "scale") { b in scale(1, into: &b) }
+                if piece.count % vlen != 0 {
+                    b.li(R.r10, piece.count % vlen, note: "the ragged last chunk")
+                    b.emit(.setvl, .reg(.zero), .reg(R.r10))
+                    scale(1, into: &b)
+                    b.emit(.setvl, .reg(.zero), .reg(R.r7))
                 }
                 b.emit(.addi, .reg(R.r12), .reg(R.r2), .imm(0))
                 b.addConstant(R.r12, 4 * piece.start, scratch: R.r11)
