@@ -22,8 +22,8 @@ struct DecoderInvariantTests {
         .embedding: 4 + 128 + 256,                           // id, bf16 row, f32 row out
         .inputNorm: 2 * (128 + 256 + 256),                   // bf16 weight, row in, row out
         .qProj: 2 * (832 + 256 + 256),                       // tiles, input, output
-        .kProj: 2 * (416 + 256 + 128),
-        .vProj: 2 * (416 + 256 + 128),
+        .kProj: 2 * (416 + 128),                             // tiles, output: q's int8 codes of the same input
+        .vProj: 2 * (416 + 128),
         .rope: 2 * ((256 + 64 + 256) + (128 + 64 + 128)),    // q and k rows in and out, cos and sin of 8
         .kvCacheWrite: 2 * 2 * (128 + 2 * 16 * 2),           // k and v: f32 row in, bf16 per KV head out
         // Attention (the matrix kernel, a bf16 cache): the queries, 11 cached keys and 11
@@ -37,7 +37,7 @@ struct DecoderInvariantTests {
         .oProj: 2 * (832 + 256 + 256),
         .postAttentionNorm: 2 * (128 + 256 + 256),
         .gateProj: 2 * (1664 + 256 + 512),
-        .upProj: 2 * (1664 + 256 + 512),
+        .upProj: 2 * (1664 + 512),                           // gate's codes of the same input
         .activation: 2 * (512 + 512 + 512),                  // gate and up in, product out
         .ffnSubNorm: 2 * (256 + 512 + 512),
         .downProj: 2 * (1664 + 512 + 256),

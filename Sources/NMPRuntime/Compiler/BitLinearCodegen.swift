@@ -41,6 +41,9 @@ struct BitLinearCodegen {
     /// DRAM addresses of the packed weights, the float32 inputs `[tokens, in]`, the float32
     /// outputs `[tokens, out]` and (if the plan writes them) the int32 sums.
     let weights: Int, input: Int, output: Int, sums: Int
+    /// The input's int8 codes and scales are already in the activation SRAM, left by the
+    /// layer before on the same input (`BitLinearPlan.sharesQuantization(with:)`).
+    var reusesQuantization = false
 
     private var vlen: Int { plan.config.vlen }
     private var rows: Int { plan.config.rows }
@@ -103,6 +106,11 @@ struct BitLinearCodegen {
         b.comment("==== a group of \(count) token(s): absmax, scale, int8 codes")
         // One token whose input is one piece: the first pass of weights streams behind the
         // input while the core quantizes.
+        if reusesQuantization {
+            b.comment("the int8 codes and scales of the layer before, on the same input")
+            multiply(tokens: count, requested: false, into: &b)
+            return
+        }
         let early = count == 1 && plan.pieces == 1
         for t in 0..<count { quantize(slot: t, requestWeights: early, into: &b) }
         multiply(tokens: count, requested: early, into: &b)

@@ -84,6 +84,10 @@ public struct DecoderProgram {
         return plan.map { _ in machine.rows }
     }
 
+    /// For each projection (q, k, v, o, gate, up, down), the one emitted right before it on
+    /// the same input, whose int8 codes it may reuse.
+    static let sharedInput: [Int?] = [nil, 0, 1, nil, nil, 4, nil]
+
     /// Every id inside the vocabulary.
     static func checkIDs(_ tokenIDs: [Int], vocabulary: Int) throws(CompileError) {
         if let bad = tokenIDs.firstIndex(where: { $0 < 0 || $0 >= vocabulary }) {
@@ -153,8 +157,11 @@ public struct DecoderProgram {
                     LMHeadKernel(plan: fp16Plans[index]).emit(input: input, head: layer.projections[index], logits: output, into: &b)
                     return
                 }
-                BitLinearCodegen(plan: plans[index], weightScale: weightScales[l][index],
-                                 weights: layer.projections[index], input: input, output: output, sums: 0).emit(into: &b)
+                var codegen = BitLinearCodegen(plan: plans[index], weightScale: weightScales[l][index],
+                                               weights: layer.projections[index], input: input, output: output, sums: 0)
+                // k and v follow q on the same input, up follows gate: one quantization each.
+                if let previous = Self.sharedInput[index] { codegen.reusesQuantization = plans[index].sharesQuantization(with: plans[previous]) }
+                codegen.emit(into: &b)
             }
             b.blank()
             b.comment("======== layer \(l)")
