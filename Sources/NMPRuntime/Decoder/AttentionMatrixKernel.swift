@@ -29,9 +29,12 @@ struct AttentionMatrixPlan: Sendable {
     /// Keys per weight-SRAM block (a multiple of ROWS) and the ring's buffers.
     let blockKeys: Int
     func buffer(_ i: Int) -> Int { i * blockKeys * rowBytes }
+    /// Keys in the token's first block (a multiple of ROWS): short, since nothing overlaps
+    /// its arrival.
+    var firstBlockKeys: Int { min(blockKeys, 2 * config.rows) }
     // Activation-SRAM layout: spill words, 1 / sum per head, the token's query and output
     // rows, the group's score rows.
-    let inverses = 64
+    let inverses = 128   // after the kernel's spill words (AttentionMatrixKernel.Spill)
     let queryRow: Int
     let outputRow: Int
     let scores: Int
@@ -86,7 +89,7 @@ struct AttentionMatrixKernel {
 
     private enum Spill: Int {
         case keys, tokensLeft, queryAddress, outputAddress, producerAddress, producerRowsLeft, producerRanges,
-             producerIsValue, producerBuffer, blocksLeft, blockKey, kvLeft, groupRow, headRow
+             producerIsValue, producerBuffer, blockRows, blockKey, kvLeft, groupRow, headRow, producerBlock, consumerBlock
     }
     private func spill(_ slot: Spill) -> Operand { .mem(.zero, 4 * slot.rawValue) }
 
@@ -118,6 +121,10 @@ struct AttentionMatrixKernel {
         b.li(R.r3, 2 * p.kvHeads); b.emit(.sw, .reg(R.r3), spill(.producerRanges))
         b.emit(.sw, .reg(.zero), spill(.producerIsValue))
         b.emit(.sw, .reg(.zero), spill(.producerBuffer))
+        // The token's first block is short (it arrives before anything can overlap it).
+        b.li(R.r3, p.firstBlockKeys)
+        b.emit(.sw, .reg(R.r3), spill(.producerBlock))
+        b.emit(.sw, .reg(R.r3), spill(.consumerBlock))
         produce(keyCache: keyCache, valueCache: valueCache, zeros: zeros, into: &b)
         produce(keyCache: keyCache, valueCache: valueCache, zeros: zeros, into: &b)
         b.li(R.r10, p.buffer(0), note: "the consumer's buffer")
@@ -353,36 +360,32 @@ struct AttentionMatrixKernel {
     private func blocks(name: String, keyCache: Int, valueCache: Int, zeros: Int, into b: inout ProgramBuilder,
                         _ body: (inout ProgramBuilder) -> Void) {
         let p = plan, rows = p.config.rows
-        b.emit(.lw, .reg(R.r3), spill(.keys))
-        b.li(R.r12, p.blockKeys - 1)
-        b.emit(.add, .reg(R.r3), .reg(R.r3), .reg(R.r12))
-        b.li(R.r12, p.blockKeys)
-        b.emit(.divu, .reg(R.r3), .reg(R.r3), .reg(R.r12), note: "blocks of this range")
-        b.emit(.sw, .reg(R.r3), spill(.blocksLeft))
         b.emit(.sw, .reg(.zero), spill(.blockKey))
         let top = b.label(name)
         b.place(top)
         b.emit(.dwait, .imm(2), note: "behind this block: the next one's two transfers")
         produce(keyCache: keyCache, valueCache: valueCache, zeros: zeros, into: &b)
-        // Tiles of this block: ceil(min(blockKeys, keys - blockKey) / ROWS).
+        // Rows of this block: min(its size, keys - blockKey); tiles: ceil(rows / ROWS).
         b.emit(.lw, .reg(R.r2), spill(.keys))
         b.emit(.lw, .reg(R.r3), spill(.blockKey))
         b.emit(.sub, .reg(R.r2), .reg(R.r2), .reg(R.r3))
-        b.li(R.r12, p.blockKeys)
+        b.emit(.lw, .reg(R.r12), spill(.consumerBlock))
         b.emit(.min, .reg(R.r2), .reg(R.r2), .reg(R.r12))
+        b.emit(.sw, .reg(R.r2), spill(.blockRows))
         b.emit(.addi, .reg(R.r2), .reg(R.r2), .imm(rows - 1))
         b.li(R.r12, rows)
         b.emit(.divu, .reg(R.r2), .reg(R.r2), .reg(R.r12), note: "tiles of ROWS keys")
         body(&b)
         b.emit(.lw, .reg(R.r3), spill(.blockKey))
-        b.li(R.r12, p.blockKeys)
+        b.emit(.lw, .reg(R.r12), spill(.blockRows))
         b.emit(.add, .reg(R.r3), .reg(R.r3), .reg(R.r12))
         b.emit(.sw, .reg(R.r3), spill(.blockKey))
+        b.li(R.r12, p.blockKeys)
+        b.emit(.sw, .reg(R.r12), spill(.consumerBlock), note: "every block after the token's first is whole")
         b.ringBuffer(R.r10, from: R.r10, steps: 1, buffer: p.buffer(1), scratch: R.r12, name + "_ring")
-        b.emit(.lw, .reg(R.r3), spill(.blocksLeft))
-        b.emit(.addi, .reg(R.r3), .reg(R.r3), .imm(-1))
-        b.emit(.sw, .reg(R.r3), spill(.blocksLeft))
-        b.emit(.bne, .reg(R.r3), .reg(.zero), .label(top))
+        b.emit(.lw, .reg(R.r12), spill(.keys))
+        b.emit(.lw, .reg(R.r3), spill(.blockKey))
+        b.emit(.bltu, .reg(R.r3), .reg(R.r12), .label(top), note: "keys left in this range")
     }
 
     /// The producer: enqueues the next block of the stream (K of head 0, V of head 0, K of
@@ -395,8 +398,10 @@ struct AttentionMatrixKernel {
         b.emit(.lw, .reg(R.r12), spill(.producerRanges))
         b.emit(.beq, .reg(R.r12), .reg(.zero), .label(done))
         b.emit(.lw, .reg(R.r14), spill(.producerRowsLeft))
-        b.li(R.r13, p.blockKeys)
+        b.emit(.lw, .reg(R.r13), spill(.producerBlock))
         b.emit(.min, .reg(R.r14), .reg(R.r14), .reg(R.r13), note: "rows of this block")
+        b.li(R.r13, p.blockKeys)
+        b.emit(.sw, .reg(R.r13), spill(.producerBlock), note: "every block after the token's first is whole")
         b.emit(.lw, .reg(R.r13), spill(.producerRowsLeft))
         b.emit(.sub, .reg(R.r13), .reg(R.r13), .reg(R.r14))
         b.emit(.sw, .reg(R.r13), spill(.producerRowsLeft))
