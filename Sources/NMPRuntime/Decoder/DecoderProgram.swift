@@ -166,16 +166,22 @@ public struct DecoderProgram {
             b.blank()
             b.comment("======== layer \(l)")
             region(.inputNorm)
-            try kernels.rmsNorm(tokens: tokens, input: L.x, output: L.h, weight: layer.inputNorm, n: hidden, epsilon: eps, into: &b)
+            // The norms leave their last DMA in flight: the BitLinear (or LM head) after each
+            // starts with its input's DMA and waits for it before writing the activation SRAM.
+            try kernels.rmsNorm(tokens: tokens, input: L.x, output: L.h, weight: layer.inputNorm, n: hidden, epsilon: eps, drains: false, into: &b)
             project(0, .qProj, from: L.h, to: L.q)
             project(1, .kProj, from: L.h, to: L.k)
             project(2, .vProj, from: L.h, to: L.v)
             region(.rope)
-            try kernels.rope(tokens: tokens, buffer: L.q, heads: m.attentionHeads, headDim: m.headDim, cos: L.cos, sin: L.sin, into: &b)
-            try kernels.rope(tokens: tokens, buffer: L.k, heads: m.keyValueHeads, headDim: m.headDim, cos: L.cos, sin: L.sin, into: &b)
+            // rope(q), rope(k) and the k half of the cache write leave their last DMA in flight:
+            // each next kernel starts with its own DMA in and a dwait 0.
+            try kernels.rope(tokens: tokens, buffer: L.q, heads: m.attentionHeads, headDim: m.headDim, cos: L.cos, sin: L.sin,
+                             drains: false, into: &b)
+            try kernels.rope(tokens: tokens, buffer: L.k, heads: m.keyValueHeads, headDim: m.headDim, cos: L.cos, sin: L.sin,
+                             drains: false, into: &b)
             region(.kvCacheWrite)
             try kernels.storeKV(tokens: tokens, source: L.k, cache: layer.keys, kvHeads: m.keyValueHeads, headDim: m.headDim,
-                                capacity: L.capacity, context: context, format: kvFormat, into: &b)
+                                capacity: L.capacity, context: context, format: kvFormat, drains: false, into: &b)
             try kernels.storeKV(tokens: tokens, source: L.v, cache: layer.values, kvHeads: m.keyValueHeads, headDim: m.headDim,
                                 capacity: L.capacity, context: context, format: kvFormat, into: &b)
             let attentionRegions = (DecoderOperation.attentionScores.region(layer: l), DecoderOperation.softmax.region(layer: l),
@@ -188,19 +194,19 @@ public struct DecoderProgram {
                                                           regions: attentionRegions, into: &b)
             }
             region(.attentionSubNorm)
-            try kernels.rmsNorm(tokens: tokens, input: L.attention, output: L.h, weight: layer.attentionSubNorm, n: qWidth, epsilon: eps, into: &b)
+            try kernels.rmsNorm(tokens: tokens, input: L.attention, output: L.h, weight: layer.attentionSubNorm, n: qWidth, epsilon: eps, drains: false, into: &b)
             project(3, .oProj, from: L.h, to: L.projected)
             region(.residual)
             try kernels.elementwise(.add, count: tokens * hidden, a: L.x, b: L.projected, out: L.x, into: &b)
             region(.postAttentionNorm)
-            try kernels.rmsNorm(tokens: tokens, input: L.x, output: L.h, weight: layer.postAttentionNorm, n: hidden, epsilon: eps, into: &b)
+            try kernels.rmsNorm(tokens: tokens, input: L.x, output: L.h, weight: layer.postAttentionNorm, n: hidden, epsilon: eps, drains: false, into: &b)
             project(4, .gateProj, from: L.h, to: L.gate)
             project(5, .upProj, from: L.h, to: L.up)
             region(.activation)
             try kernels.elementwise(m.activation == .relu2 ? .relu2Times : .siluTimes, count: tokens * m.intermediateSize,
                                     a: L.gate, b: L.up, out: L.gate, into: &b)
             region(.ffnSubNorm)
-            try kernels.rmsNorm(tokens: tokens, input: L.gate, output: L.h, weight: layer.ffnSubNorm, n: m.intermediateSize, epsilon: eps, into: &b)
+            try kernels.rmsNorm(tokens: tokens, input: L.gate, output: L.h, weight: layer.ffnSubNorm, n: m.intermediateSize, epsilon: eps, drains: false, into: &b)
             project(6, .downProj, from: L.h, to: L.projected)
             region(.residual)
             try kernels.elementwise(.add, count: tokens * hidden, a: L.x, b: L.projected, out: L.x, into: &b)
@@ -208,7 +214,7 @@ public struct DecoderProgram {
         b.blank()
         b.enterRegion(DecoderOperation.finalNorm.region(layer: nil))
         try kernels.rmsNorm(tokens: 1, input: L.x + 4 * (tokens - 1) * hidden, output: L.finalHidden, weight: L.finalNorm,
-                            n: hidden, epsilon: eps, into: &b)
+                            n: hidden, epsilon: eps, drains: false, into: &b)
         b.enterRegion(DecoderOperation.lmHead.region(layer: nil))
         LMHeadKernel(plan: head).emit(input: L.finalHidden, head: L.head, logits: L.logits, into: &b)
         b.emit(.halt)

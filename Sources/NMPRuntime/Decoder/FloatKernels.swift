@@ -59,7 +59,10 @@ struct FloatKernels {
     /// the pieces still behind it) and each piece of the result leaves while the next is
     /// scaled; the order of every sum is the one-piece order (lane partials over the chunks in
     /// order, then the tree).
-    func rmsNorm(tokens: Int, input: Int, output: Int, weight: Int, n: Int, epsilon: Float, into b: inout ProgramBuilder) throws(CompileError) {
+    /// - Parameter drains: as for `rope` (a BitLinear or the LM head comes next: each starts
+    ///   with its input's DMA and waits for it before it writes the activation SRAM).
+    func rmsNorm(tokens: Int, input: Int, output: Int, weight: Int, n: Int, epsilon: Float, drains: Bool = true,
+                 into b: inout ProgramBuilder) throws(CompileError) {
         let weights = Self.base, row = Self.align(weights + 2 * n)
         try requireActivationSRAM(row + 4 * n, config, for: "an RMSNorm over \(n) features (its bf16 weight and one float32 row)")
         let chunks = (n + vlen - 1) / vlen
@@ -131,14 +134,18 @@ struct FloatKernels {
             b.addConstant(R.r1, 4 * n, scratch: R.r11)
             b.addConstant(R.r2, 4 * n, scratch: R.r11)
         }
-        b.emit(.dwait, .imm(0))
+        if drains { b.emit(.dwait, .imm(0)) }
     }
 
     // MARK: RoPE
 
     /// Rotates every head of `buffer` (`[tokens, heads * headDim]` float32, in place) by
     /// the angles of its position: `cos`, `sin` are `[tokens][headDim / 2]` (ISA.md 11.2 step 3).
-    func rope(tokens: Int, buffer: Int, heads: Int, headDim: Int, cos: Int, sin: Int, into b: inout ProgramBuilder) throws(CompileError) {
+    /// - Parameter drains: `false` leaves the last result's DMA in flight, for a next kernel
+    ///   that starts with its own DMA in and a `dwait 0` before it touches the activation SRAM
+    ///   (`storeKV`, `rope`): the FIFO orders the copies, and the latencies overlap.
+    func rope(tokens: Int, buffer: Int, heads: Int, headDim: Int, cos: Int, sin: Int, drains: Bool = true,
+              into b: inout ProgramBuilder) throws(CompileError) {
         let half = headDim / 2
         let cosBuffer = Self.base, sinBuffer = Self.align(cosBuffer + 4 * half), row = Self.align(sinBuffer + 4 * half)
         let width = heads * headDim
@@ -158,14 +165,25 @@ struct FloatKernels {
             b.emit(.dmaa, .reg(R.r8), .reg(R.r3), .reg(R.r15), note: "sin of this position")
             b.emit(.dwait, .imm(0))
             b.li(R.r5, row)
+            // One chunk per half: cos and sin stay in a2, a3 for every head.
+            let oneChunk = half <= vlen
+            if oneChunk {
+                if half != vlen { b.li(R.r10, half); b.emit(.setvl, .reg(.zero), .reg(R.r10)) } else { b.emit(.setvl, .reg(.zero), .reg(R.r7)) }
+                b.emit(.lda, .reg(.a(2)), .mem(R.r6, 0), note: "cos")
+                b.emit(.lda, .reg(.a(3)), .mem(R.r8, 0), note: "sin")
+            }
             b.repeatLoop(heads, counter: R.r9, "rope_heads") { b in
                 for c in stride(from: 0, to: half, by: vlen) {
                     let lanes = min(vlen, half - c)
-                    if lanes != vlen { b.li(R.r10, lanes); b.emit(.setvl, .reg(.zero), .reg(R.r10)) } else { b.emit(.setvl, .reg(.zero), .reg(R.r7)) }
+                    if !oneChunk {
+                        if lanes != vlen { b.li(R.r10, lanes); b.emit(.setvl, .reg(.zero), .reg(R.r10)) } else { b.emit(.setvl, .reg(.zero), .reg(R.r7)) }
+                    }
                     b.emit(.lda, .reg(.a(0)), .mem(R.r5, 4 * c), note: "x1")
                     b.emit(.lda, .reg(.a(1)), .mem(R.r5, 4 * (half + c)), note: "x2")
-                    b.emit(.lda, .reg(.a(2)), .mem(R.r6, 4 * c))
-                    b.emit(.lda, .reg(.a(3)), .mem(R.r8, 4 * c))
+                    if !oneChunk {
+                        b.emit(.lda, .reg(.a(2)), .mem(R.r6, 4 * c))
+                        b.emit(.lda, .reg(.a(3)), .mem(R.r8, 4 * c))
+                    }
                     b.emit(.fvmul, .reg(.a(4)), .reg(.a(0)), .reg(.a(2)))
                     b.emit(.fvmul, .reg(.a(5)), .reg(.a(1)), .reg(.a(3)))
                     b.emit(.fvsub, .reg(.a(4)), .reg(.a(4)), .reg(.a(5)), note: "x1 cos - x2 sin")
@@ -183,15 +201,16 @@ struct FloatKernels {
             b.addConstant(R.r2, 4 * half, scratch: R.r11)
             b.addConstant(R.r3, 4 * half, scratch: R.r11)
         }
-        b.emit(.dwait, .imm(0))
+        if drains { b.emit(.dwait, .imm(0)) }
     }
 
     // MARK: KV cache
 
     /// Appends the tokens' keys and values (`[tokens, kvHeads * headDim]` float32) to the
     /// cache (`[kvHeads][capacity][headDim]` in `format`) at positions context ..< context + tokens.
+    /// - Parameter drains: as for `rope`.
     func storeKV(tokens: Int, source: Int, cache: Int, kvHeads: Int, headDim: Int, capacity: Int, context: Int,
-                 format: KVCacheFormat, into b: inout ProgramBuilder) throws(CompileError) {
+                 format: KVCacheFormat, drains: Bool = true, into b: inout ProgramBuilder) throws(CompileError) {
         let width = kvHeads * headDim, eb = format.bytes
         let row = Self.base, converted = Self.align(row + 4 * width)
         try requireActivationSRAM(converted + eb * width, config, for: "the KV cache write of \(kvHeads) heads of \(headDim)")
@@ -224,7 +243,7 @@ struct FloatKernels {
             b.addConstant(R.r1, 4 * width, scratch: R.r11)
             b.addConstant(R.r2, eb * headDim, scratch: R.r11)
         }
-        b.emit(.dwait, .imm(0))
+        if drains { b.emit(.dwait, .imm(0)) }
     }
 
     // MARK: Element-wise
