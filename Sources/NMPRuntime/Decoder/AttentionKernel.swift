@@ -219,20 +219,8 @@ struct AttentionKernel {
         b.emit(.addi, .reg(R.r3), .reg(R.r3), .imm(-1))
         b.emit(.sw, .reg(R.r3), spill(.kvLeft))
         b.emit(.bne, .reg(R.r3), .reg(.zero), .label(kvTop))
-        b.li(R.r13, p.outputRow)
-        b.emit(.lw, .reg(R.r14), spill(.outputAddress))
-        b.li(R.r15, 4 * width)
-        b.emit(.dmas, .reg(R.r14), .reg(R.r13), .reg(R.r15), note: "this token's attention output")
-        b.emit(.dwait, .imm(0))
-        for (slot, step) in [(Spill.queryAddress, 4 * width), (.outputAddress, 4 * width), (.keys, 1)] {
-            b.emit(.lw, .reg(R.r3), spill(slot))
-            b.addConstant(R.r3, step, scratch: R.r12)
-            b.emit(.sw, .reg(R.r3), spill(slot))
-        }
-        b.emit(.lw, .reg(R.r3), spill(.tokensLeft))
-        b.emit(.addi, .reg(R.r3), .reg(R.r3), .imm(-1))
-        b.emit(.sw, .reg(R.r3), spill(.tokensLeft))
-        b.emit(.bne, .reg(R.r3), .reg(.zero), .label(tokenTop), note: "next query token")
+        b.attentionTokenEnd(outputRow: p.outputRow, width: width, queryAddress: spill(.queryAddress), outputAddress: spill(.outputAddress),
+                            keys: spill(.keys), tokensLeft: spill(.tokensLeft), next: tokenTop)
     }
 
     /// Streams x[r2] cache rows from DRAM x[r1] through the KV buffer in blocks of

@@ -137,6 +137,30 @@ extension ProgramBuilder {
     }
 }
 
+extension ProgramBuilder {
+    /// The end of an attention kernel's token: its output row (`width` float32 at asram
+    /// `outputRow`) to DRAM at the address in `outputAddress`, drained; the query and output
+    /// addresses advance a row and the key count one; the next token while `tokensLeft`
+    /// (decremented) is not 0. Spill words are addressed by the operands.
+    mutating func attentionTokenEnd(outputRow: Int, width: Int, queryAddress: Operand, outputAddress: Operand, keys: Operand,
+                                    tokensLeft: Operand, next tokenTop: Label) {
+        li(R.r13, outputRow)
+        emit(.lw, .reg(R.r14), outputAddress)
+        li(R.r15, 4 * width)
+        emit(.dmas, .reg(R.r14), .reg(R.r13), .reg(R.r15), note: "this token's attention output")
+        emit(.dwait, .imm(0))
+        for (slot, step) in [(queryAddress, 4 * width), (outputAddress, 4 * width), (keys, 1)] {
+            emit(.lw, .reg(R.r3), slot)
+            addConstant(R.r3, step, scratch: R.r12)
+            emit(.sw, .reg(R.r3), slot)
+        }
+        emit(.lw, .reg(R.r3), tokensLeft)
+        emit(.addi, .reg(R.r3), .reg(R.r3), .imm(-1))
+        emit(.sw, .reg(R.r3), tokensLeft)
+        emit(.bne, .reg(R.r3), .reg(.zero), .label(tokenTop), note: "next query token")
+    }
+}
+
 /// Activation-SRAM space a kernel needs, checked before code is built.
 func requireActivationSRAM(_ bytes: Int, _ config: MachineConfig, for what: String) throws(CompileError) {
     guard bytes <= config.activationSRAM.size else {
