@@ -232,3 +232,35 @@ struct FP16BaselineTests {
         #expect(!prefill.fp16.simulated && prefill.fp16.operations.isEmpty)
     }
 }
+
+/// A machine whose SRAMs cannot hold the schedules the compiler prefers gets smaller ones,
+/// and the plan says so (`nmp model` prints these as "schedule:" lines): a 48 KiB activation
+/// SRAM brings a 128-token prefill of 2B4T's input in pieces; a weight SRAM with room for
+/// three buffers of 6 rows of the LM head gives it groups of 6 rows and sends attention to
+/// the lane-wise kernel (an fp32 cache uses that kernel by design, with no note).
+struct ScheduleFallbackTests {
+    static let model = try! ModelConfig(json: ModelConfigTests.example("bitnet-b1.58-2B-4T.config.json"), source: "2B-4T")
+
+    @Test func smallActivationSRAMPrefill() throws {
+        var machine = MachineConfig()
+        machine.activationSRAM.size = 48 * 1024
+        let plan = try DecoderPlan(model: Self.model, machine: machine, tokens: 128, context: 0)
+        #expect(plan.scheduleNotes.contains { $0.hasPrefix("q_proj") && $0.contains("pieces") }, "\(plan.scheduleNotes)")
+        let decode = try DecoderPlan(model: Self.model, machine: MachineConfig(), tokens: 1, context: 1024)
+        #expect(decode.scheduleNotes.isEmpty, "\(decode.scheduleNotes)")
+    }
+
+    @Test func smallWeightSRAMHeadAndAttention() throws {
+        var machine = GenerationFixtures.machine
+        let model = DecoderMachineTests.gqa   // hidden 40, FFN 72, head_dim 10
+        // Two buffers of one row block of 72 inputs (2 x 832 bytes): room for the BitLinears,
+        // for three LM head buffers of 6 rows of 80 bytes, but not for three blocks of 32 cached
+        // rows of 20 bytes (1920).
+        machine.weightSRAM.size = 1664
+        let plan = try DecoderPlan(model: model, machine: machine, tokens: 1, context: 3)
+        #expect(plan.scheduleNotes.contains { $0.hasPrefix("attention: the lane-wise kernel") }, "\(plan.scheduleNotes)")
+        #expect(plan.scheduleNotes.contains { $0.hasPrefix("LM head: 6 rows per group") }, "\(plan.scheduleNotes)")
+        let fp32 = try DecoderPlan(model: DecoderSessionTests.mqa, machine: GenerationFixtures.machine, tokens: 1, context: 3, kvFormat: .fp32)
+        #expect(fp32.scheduleNotes.isEmpty, "an fp32 cache uses the lane-wise kernel by design: \(fp32.scheduleNotes)")
+    }
+}
