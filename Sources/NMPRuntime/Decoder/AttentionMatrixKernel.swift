@@ -104,17 +104,9 @@ struct AttentionMatrixKernel {
         let scaling = Float(Foundation.pow(Double(p.headDim), -0.5))   // HF: self.head_dim**-0.5
         b.enterRegion(regions.scores)
         b.comment("attention (matrix products): \(p.heads) query heads over \(p.kvHeads) KV head(s), blocks of \(p.blockKeys) cached rows in a three-buffer ring")
-        b.li(R.r3, p.context + 1); b.emit(.sw, .reg(R.r3), spill(.keys))
-        b.li(R.r3, query, wide: true); b.emit(.sw, .reg(R.r3), spill(.queryAddress))
-        b.li(R.r3, output, wide: true); b.emit(.sw, .reg(R.r3), spill(.outputAddress))
-        b.li(R.r3, p.tokens); b.emit(.sw, .reg(R.r3), spill(.tokensLeft))
-        let tokenTop = b.label("mattn_token")
-        b.place(tokenTop)
-        b.li(R.r13, p.queryRow)
-        b.emit(.lw, .reg(R.r14), spill(.queryAddress))
-        b.li(R.r15, 4 * width)
-        b.emit(.dmaa, .reg(R.r13), .reg(R.r14), .reg(R.r15), note: "this token's rotated queries")
-        b.emit(.dwait, .imm(0))
+        let tokenTop = b.attentionTokenStart(keys: p.context + 1, tokens: p.tokens, query: query, output: output, queryRow: p.queryRow,
+                                             width: width, spills: (spill(.keys), spill(.queryAddress), spill(.outputAddress),
+                                                                    spill(.tokensLeft)), "mattn_token")
         // The producer starts at head 0's keys: 2 * kvHeads ranges of `keys` rows each.
         b.li(R.r3, keyCache, wide: true); b.emit(.sw, .reg(R.r3), spill(.producerAddress))
         b.emit(.lw, .reg(R.r3), spill(.keys)); b.emit(.sw, .reg(R.r3), spill(.producerRowsLeft))

@@ -138,6 +138,27 @@ extension ProgramBuilder {
 }
 
 extension ProgramBuilder {
+    /// The start of an attention kernel: the spill words of its token loop (the keys the
+    /// first token attends, the query and output addresses, the tokens left), then the top of
+    /// the loop, where the token's query row (`width` float32) comes in to asram `queryRow`,
+    /// drained. Returns the loop's label (`attentionTokenEnd` closes it).
+    mutating func attentionTokenStart(keys: Int, tokens: Int, query: Int, output: Int, queryRow: Int, width: Int,
+                                      spills: (keys: Operand, queryAddress: Operand, outputAddress: Operand, tokensLeft: Operand),
+                                      _ name: String) -> Label {
+        li(R.r3, keys); emit(.sw, .reg(R.r3), spills.keys)
+        li(R.r3, query, wide: true); emit(.sw, .reg(R.r3), spills.queryAddress)
+        li(R.r3, output, wide: true); emit(.sw, .reg(R.r3), spills.outputAddress)
+        li(R.r3, tokens); emit(.sw, .reg(R.r3), spills.tokensLeft)
+        let top = label(name)
+        place(top)
+        li(R.r13, queryRow)
+        emit(.lw, .reg(R.r14), spills.queryAddress)
+        li(R.r15, 4 * width)
+        emit(.dmaa, .reg(R.r13), .reg(R.r14), .reg(R.r15), note: "this token's rotated queries")
+        emit(.dwait, .imm(0))
+        return top
+    }
+
     /// The end of an attention kernel's token: its output row (`width` float32 at asram
     /// `outputRow`) to DRAM at the address in `outputAddress`, drained; the query and output
     /// addresses advance a row and the key count one; the next token while `tokensLeft`
