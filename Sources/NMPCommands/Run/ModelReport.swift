@@ -94,7 +94,7 @@ struct ModelReport {
         let base = s.fp16
         let clock = s.machine.clockGHz * 1e9
         let comparisonUnit = EnergyUnit.fitting(max(s.picojoulesPerToken, base.picojoulesPerToken))
-        let bound = s.operations.reduce(0) { $0 + $1.boundCycles(s.machine) } / tokens
+        let bound = s.boundCycles / tokens
         out += Table(header: ["per token", "ternary machine", "FP16 baseline", "ratio"], rows: [
             ["weight bytes (projections)", Format.count(s.packedWeightBytes), Format.count(base.weightBytes),
              Format.ratio(Double(base.weightBytes) / Double(s.packedWeightBytes))],
@@ -106,8 +106,8 @@ struct ModelReport {
             ["energy (\(comparisonUnit.rawValue))", Format.energy(s.picojoulesPerToken, in: comparisonUnit),
              Format.energy(base.picojoulesPerToken, in: comparisonUnit), Format.ratio(base.picojoulesPerToken / s.picojoulesPerToken)],
             ["DRAM traffic (bytes)", Format.count(s.dramBytesPerToken),
-             base.simulated ? Format.count(Double(base.operations.reduce(0) { $0 + $1.dramBytes }) / tokens) : "",
-             base.simulated ? Format.ratio(Double(base.operations.reduce(0) { $0 + $1.dramBytes }) / tokens / s.dramBytesPerToken) : ""],
+             base.simulated ? Format.count(Double(base.dramBytes) / tokens) : "",
+             base.simulated ? Format.ratio(Double(base.dramBytes) / tokens / s.dramBytesPerToken) : ""],
         ], rightAligned: [1, 2, 3]).render()
         out += base.simulated
             ? "(FP16 baseline simulated: the same machine, compiler and schedules; each projection an fp16 GEMV streamed from DRAM through the float unit (fwmachf); bound: the sum of each operation's bound)\n"
@@ -145,7 +145,7 @@ struct ModelReport {
                                            ("bound_cycles_per_token", .number(base.boundCyclesPerToken)),
                                            ("projections_estimated", .bool(!base.simulated)),
                                            ("operations", .array(base.operations.map { operation($0, tokens, s.machine) }))])),
-                ("bound_cycles_per_token", .number(s.operations.reduce(0) { $0 + $1.boundCycles(s.machine) } / tokens)),
+                ("bound_cycles_per_token", .number(s.boundCycles / tokens)),
                 ("schedule_notes", .array(s.plan.scheduleNotes.map { .string($0) })),
                 ("ratios", .object([("memory", .number(Double(base.weightBytes) / Double(s.packedWeightBytes))),
                                     ("latency", .number(base.cyclesPerToken / s.cyclesPerToken)),

@@ -129,19 +129,13 @@ struct AttentionMatrixKernel {
         b.enterRegion(regions.scores)
         blocks(name: "mattn_kblock", keyCache: keyCache, valueCache: valueCache, zeros: zeros, into: &b) { b in
             b.emit(.lw, .reg(R.r4), spill(.groupRow))
-            b.li(R.r5, p.scores)
-            b.emit(.lw, .reg(R.r3), spill(.blockKey))
-            b.emit(.slli, .reg(R.r3), .reg(R.r3), .imm(2))
-            b.emit(.add, .reg(R.r5), .reg(R.r5), .reg(R.r3), note: "this block's first score of head 0")
+            blockScores(into: &b)
             b.li(R.r9, float: scaling, note: "head_dim^-0.5")
             b.li(R.r8, p.rowBytes, note: "row stride")
             b.li(R.r3, p.group)
             b.li(R.r13, rows); b.li(R.r14, vlen)
             b.loop(R.r3, "mattn_sheads") { b in
-                for c in 0..<p.chunks {
-                    setLanes(chunk: c, into: &b)
-                    b.emit(.lda, .reg(.a(1 + c)), .mem(R.r4, 4 * c * vlen), note: "query chunk \(c)")
-                }
+                headChunks(.lda, "query", into: &b)
                 b.emit(.setvl, .reg(.zero), .reg(R.r14))
                 b.emit(.addi, .reg(R.r6), .reg(R.r10), .imm(0), note: "the block's first key")
                 b.emit(.addi, .reg(R.r7), .reg(R.r5), .imm(0))
@@ -189,19 +183,13 @@ struct AttentionMatrixKernel {
             b.emit(.lw, .reg(R.r4), spill(.groupRow))
             b.li(R.r12, p.outputRow - p.queryRow)
             b.emit(.add, .reg(R.r4), .reg(R.r4), .reg(R.r12))
-            b.li(R.r5, p.scores)
-            b.emit(.lw, .reg(R.r3), spill(.blockKey))
-            b.emit(.slli, .reg(R.r3), .reg(R.r3), .imm(2))
-            b.emit(.add, .reg(R.r5), .reg(R.r5), .reg(R.r3), note: "this block's first e of head 0")
+            blockScores(into: &b)
             b.li(R.r8, p.rowBytes, note: "row stride")
             b.li(R.r11, p.inverses)
             b.li(R.r3, p.group)
             b.li(R.r13, rows); b.li(R.r14, vlen)
             b.loop(R.r3, "mattn_vheads") { b in
-                for c in 0..<p.chunks {
-                    setLanes(chunk: c, into: &b)
-                    b.emit(.lda, .reg(.a(1 + c)), .mem(R.r4, 4 * c * vlen), note: "output chunk \(c)")
-                }
+                headChunks(.lda, "output", into: &b)
                 b.emit(.lw, .reg(R.r9), .mem(R.r11, 0), note: "1 / sum of this head")
                 b.emit(.addi, .reg(R.r6), .reg(R.r10), .imm(0), note: "the block's first value row")
                 b.emit(.addi, .reg(R.r7), .reg(R.r5), .imm(0))
@@ -209,10 +197,7 @@ struct AttentionMatrixKernel {
                 b.emit(.sw, .reg(R.r4), spill(.headRow), note: "r4 becomes a tile base")
                 tiles(group: p.scoreGroup, name: "mattn_vtiles", into: &b) { b, n in valueTiles(n, into: &b) }
                 b.emit(.lw, .reg(R.r4), spill(.headRow))
-                for c in 0..<p.chunks {
-                    setLanes(chunk: c, into: &b)
-                    b.emit(.sta, .reg(.a(1 + c)), .mem(R.r4, 4 * c * vlen))
-                }
+                headChunks(.sta, "output", into: &b)
                 b.emit(.addi, .reg(R.r4), .reg(R.r4), .imm(4 * p.headDim))
                 b.addConstant(R.r5, p.scoreStride, scratch: R.r12)
                 b.emit(.addi, .reg(R.r11), .reg(R.r11), .imm(4))
@@ -307,6 +292,23 @@ struct AttentionMatrixKernel {
         b.emit(.setvl, .reg(.zero), .reg(R.r13))
         b.addConstant(R.r6, count * rows * p.rowBytes - 2 * vlen * (p.chunks - 1), scratch: R.r12)
         b.emit(.addi, .reg(R.r7), .reg(R.r7), .imm(4 * rows * count))
+    }
+
+    /// r5 = the first score (or e) of this block in head 0's row: scores + 4 * blockKey.
+    private func blockScores(into b: inout ProgramBuilder) {
+        b.li(R.r5, plan.scores)
+        b.emit(.lw, .reg(R.r3), spill(.blockKey))
+        b.emit(.slli, .reg(R.r3), .reg(R.r3), .imm(2))
+        b.emit(.add, .reg(R.r5), .reg(R.r5), .reg(R.r3), note: "this block's first score of head 0")
+    }
+
+    /// `op` (`lda` or `sta`) of a head's row at x[r4], a chunk of VLEN features per register
+    /// a1, a2, ...
+    private func headChunks(_ op: Opcode, _ what: String, into b: inout ProgramBuilder) {
+        for c in 0..<plan.chunks {
+            setLanes(chunk: c, into: &b)
+            b.emit(op, .reg(.a(1 + c)), .mem(R.r4, 4 * c * plan.config.vlen), note: "\(what) chunk \(c)")
+        }
     }
 
     /// vl = the lanes of chunk `c` of a head (VLEN but for a ragged last chunk).

@@ -20,6 +20,8 @@ public struct FP16Baseline: Sendable {
     public let boundCyclesPerToken: Double
     /// Per operation kind, the whole pass (simulated only).
     public let operations: [OperationCost]
+    /// Its DRAM bytes over the pass (simulated only; 0 otherwise).
+    public var dramBytes: Int { operations.reduce(0) { $0 + $1.dramBytes } }
 }
 
 /// What simulating a decoder pass will take, checked before anything large is built: the
@@ -228,6 +230,9 @@ public struct DecoderSimulation {
         max(Double(dramBytes) / Double(machine.dramBytesPerCycle),
             Double(model.ternaryParameters) * Double(tokens) / Double(machine.peakTritMACsPerCycle))
     }
+    /// The sum of every operation's bound (`OperationCost.boundCycles`) over the pass.
+    public var boundCycles: Double { operations.reduce(0) { $0 + $1.boundCycles(machine) } }
+
     /// `rooflineCycles` / cycles.
     public var rooflineUtilization: Double { rooflineCycles / Double(cycles) }
 
