@@ -22,6 +22,10 @@ public enum CountQuantity: Hashable, Sendable {
     case tileBytes
     /// The byte count x[rn] of a DMA transfer.
     case dmaLength
+    /// The int8 vectors (tokens) an `mgemm` multiplies: 8 - D for accumulator field D.
+    case tokens
+    /// tokens * vl, tokens * ROWS and tokens * ROWS * vl.
+    case tokensVl, tokensRows, tokensRowsVl
 
     /// The quantity as ISA.md writes it.
     public var formula: String {
@@ -37,6 +41,10 @@ public enum CountQuantity: Hashable, Sendable {
         case .rowBytes: "ROWBYTES"
         case .tileBytes: "ROWS*ROWBYTES"
         case .dmaLength: "len"
+        case .tokens: "N"
+        case .tokensVl: "N*vl"
+        case .tokensRows: "N*ROWS"
+        case .tokensRowsVl: "N*ROWS*vl"
         }
     }
 }

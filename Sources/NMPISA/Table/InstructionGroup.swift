@@ -63,6 +63,7 @@ public struct InstructionSpec: Sendable {
         case .memory(_, _, load: true, let unpacks): unpacks ? [.loadLatency, .unpackLatency] : [.loadLatency]
         case .floatMemory: [.loadLatency, .floatLatency]
         case .floatMatrix: [.loadLatency, .reduceLatency]
+        case .tritGEMM: [.aluLatency]
         default: nil
         }
     }
@@ -71,7 +72,7 @@ public struct InstructionSpec: Sendable {
     /// energy counts does, so `vl` is one of its scoreboard sources.
     public var readsVL: Bool {
         energy.contains { count in
-            count.terms.contains { [.vl, .vlTritBytes, .rowsVlTritBytes, .rowsVl].contains($0.quantity) }
+            count.terms.contains { [.vl, .vlTritBytes, .rowsVlTritBytes, .rowsVl, .tokensVl, .tokensRowsVl].contains($0.quantity) }
         }
     }
 

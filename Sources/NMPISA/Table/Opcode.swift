@@ -18,6 +18,8 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case dmaw = 0x50, dmaa, dmas, dwait
     // Ternary compute
     case vmac = 0x60, mmac, sgn, sgnb, thr, tcvt
+    // Ternary matrix product of one weight-SRAM tile with several int8 vectors (prefill)
+    case mgemm = 0x66
     // Accumulator element-wise, reductions and requantization
     case azero = 0x70, abcast, awiden, aadd, asub, amul, arelu, asq, amax, asum, rq
     // Floating-point scale unit (float32 bit patterns in accumulator lanes and scalars)
@@ -165,6 +167,18 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
                           group: .ternary, timing: .pipelined(latency: .vectorLatency),
                           energy: [.count(.registerRead, 1, .vlTritBytes), .count(.registerWrite, 1, .vl), .count(.int8Op, 1, .vl)],
                           summary: "v[vd][l] = t[ts][l] as int8 (l < vl)")
+        // Per token n < 8-D: its accumulator (4*ROWS bytes read and written, ROWS adds),
+        // vl int8 bytes of the activation SRAM, ROWS*vl trit-MACs; once: the tile's bytes
+        // read and unpacked, the two pointers read, advanced (2 adds) and written.
+        case .mgemm: .init(format: .r, operands: [.register(.accumulator, .a), .register(.scalar, .b), .register(.scalar, .c)],
+                           group: .ternary, timing: .tritGEMM,
+                           energy: [.count(.registerRead, [.init(8, .one), .init(4, .tokensRows)]),
+                                    .count(.registerWrite, [.init(8, .one), .init(4, .tokensRows)]),
+                                    .count(.weightSRAMRead, 1, .tileBytes), .count(.tritUnpack, 1, .tileBytes),
+                                    .count(.activationSRAMRead, 1, .tokensVl), EventCount(.tritMACs, [.init(1, .tokensRowsVl)]),
+                                    .count(.int32Add, [.init(2, .one), .init(1, .tokensRows)])],
+                           summary: "for n < 8-D: a[D+n][r] += sum over l < vl of unpack(wsram[x[rw] + r*ROWBYTES ..< +ROWBYTES])[l] * asram.i8[x[rx] + n*VLEN + l], for r < ROWS (wrapping); then x[rw] += ROWS*ROWBYTES, x[rx] += (8-D)*VLEN",
+                           roles: [.accumulates])
 
         case .azero: .init(format: .r, operands: [.register(.accumulator, .a)],
                            group: .accumulator, timing: .pipelined(latency: .vectorLatency),

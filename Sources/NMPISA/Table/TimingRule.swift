@@ -73,6 +73,12 @@ public enum TimingRule: Hashable, Sendable {
     /// multiply per lane per cycle); its result is ready `loadLatency` + `reduceLatency` after
     /// the last of them (ISA.md 6.10).
     case floatMatrix(MemorySpace)
+    /// `mgemm`: holds the issue stage for the larger of the tile's weight-SRAM bank cycles and
+    /// the sum of its N vectors' activation-SRAM bank cycles (one vector per cycle through the
+    /// array); its pointer registers are ready `aluLatency` after the last of them, its N
+    /// accumulators `loadLatency` + `unpackLatency` + `mmacLatency` after it, and it reads
+    /// those accumulators `loadLatency` + `unpackLatency` after it (ISA.md 6.12).
+    case tritGEMM
     /// Enqueues a DMA transfer in one cycle; stalls while the queue is full.
     case dmaEnqueue
     /// Stalls until at most `imm` DMA transfers are outstanding.
@@ -101,6 +107,8 @@ public enum TimingRule: Hashable, Sendable {
             "max(banks(\(space.rawValue), \(size.formula)), ceil(vl/`floatLanes`)) issue, result +`loadLatency`+`floatLatency`"
         case .floatMatrix(let space):
             "max(rowbanks(\(space.rawValue), ROWS, 2*vl), ceil(ROWS*vl/`floatLanes`)) issue, result +`loadLatency`+`reduceLatency`"
+        case .tritGEMM:
+            "max(banks(wsram, ROWS*ROWBYTES), sum over N of banks(asram, vl)) issue, pointers +`aluLatency`, accumulators +`loadLatency`+`unpackLatency`+`mmacLatency` (6.12)"
         case .dmaEnqueue:
             "1 issue, waits for a free DMA queue slot"
         case .dmaWait:

@@ -72,6 +72,14 @@ extension DecodedInstruction {
         let hasResult = spec.resultLatency != nil
         var first = true
         for operand in spec.operands {
+            if case .tritGEMM = spec.timing {
+                // ISA.md 6.12: `mgemm` reads and advances its two pointers (its
+                // accumulators aD ... a7 the step loop scoreboards as a range).
+                let pointers = [Self.slot(.scalar, Int(instruction.b)), Self.slot(.scalar, Int(instruction.c))]
+                sources = pointers
+                destinations = pointers
+                break
+            }
             switch operand {
             case .register(let file, let field):
                 let slot = Self.slot(file, Int(instruction.register(field)))

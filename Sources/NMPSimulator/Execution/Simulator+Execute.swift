@@ -8,6 +8,9 @@ extension Simulator {
     /// chapter 7, then result readiness, retirement, the next issue cycle and the loop check.
     func execute<Observer: RunObserver>(maxCycles: Int, observer: inout Observer) -> (Counters, Trap?) {
         let branchPenalty = config.branchPenalty
+        // ISA.md 6.12: an `mgemm` reads its accumulators this long after its last issue
+        // cycle, and they are ready `mmacLatency` after that.
+        let gemmRead = config.loadLatency + config.unpackLatency, gemmResult = gemmRead + config.mmacLatency
         let code = self.code.baseAddress!, codeCount = self.code.count
         let ready = self.ready, tallies = self.tallies, regionTotals = self.regionTotals
         var core = Core(simulator: self)
@@ -54,6 +57,11 @@ extension Simulator {
             // (Unused sources and the WAW slots of discarded results read the always-ready slot.)
             var issue = max(max(max(c0, ready[Int(ins.s0)]), max(ready[Int(ins.s1)], ready[Int(ins.s2)])),
                             max(ready[Int(ins.s3)], max(ready[Int(ins.w0)], ready[Int(ins.w1)])))
+            if op == .mgemm {
+                // Its accumulators aD ... a7, read gemmRead cycles after its last issue cycle.
+                let last = core.gemmCycles(ins).occupancy - 1 + gemmRead
+                for k in Int(ins.a)..<8 { issue = max(issue, ready[Scoreboard.accumulator + k] - last) }
+            }
             let dataStall = issue &- c0
             stallData &+= dataStall
             let c1 = issue
@@ -101,7 +109,7 @@ extension Simulator {
             case .branch: trap = core.executeBranch(ins)
             case .memory: trap = core.executeMemory(ins)
             case .dma: trap = core.executeDMA(ins)
-            case .ternary: core.executeTernary(ins)
+            case .ternary: trap = core.executeTernary(ins)
             case .accumulator: core.executeAccumulator(ins)
             case .float: trap = core.executeFloat(ins)
             }
@@ -120,6 +128,10 @@ extension Simulator {
             let resultReady = issue &+ occupancy &- 1 &+ Int(ins.latency)
             ready[Int(ins.d0)] = resultReady
             ready[Int(ins.d1)] = resultReady
+            if op == .mgemm {
+                let accumulators = issue &+ occupancy &- 1 &+ gemmResult
+                for k in Int(ins.a)..<8 { ready[Scoreboard.accumulator + k] = accumulators }
+            }
             let sramPort = ideal &- 1, bankConflict = occupancy &- ideal
             stallSRAM &+= sramPort
             stallBank &+= bankConflict

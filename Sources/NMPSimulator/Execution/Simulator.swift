@@ -198,7 +198,7 @@ public final class Simulator {
         if let result { return result }
         var (counters, trap) = execute(maxCycles: maxCycles, observer: &observer)
         var byOpcode = [OpcodeTally](repeating: OpcodeTally(), count: 256)
-        for pc in 0..<code.count { byOpcode[Int(code[pc].opcode.rawValue)].add(tallies[pc]) }
+        for pc in 0..<code.count { byOpcode[Int(code[pc].opcode.rawValue)].add(tallies[pc].instruction(code[pc])) }
         let tallyByOpcode = CaseTable<Opcode, OpcodeTally> { byOpcode[Int($0.rawValue)] }
         counters.retiredByOpcode = tallyByOpcode.mapValues(\.count)
         let events = eventCounts(tallies: tallyByOpcode, counters: counters, config: config)

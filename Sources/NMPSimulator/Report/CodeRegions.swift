@@ -139,7 +139,7 @@ extension Simulator {
         var byRegion = [[Opcode: OpcodeTally]](repeating: [:], count: regionNames.count)
         for pc in 0..<code.count where tallies[pc].count > 0 {
             let ins = code[pc]
-            byRegion[Int(ins.region)][ins.opcode, default: OpcodeTally()].add(tallies[pc])
+            byRegion[Int(ins.region)][ins.opcode, default: OpcodeTally()].add(tallies[pc].instruction(ins))
         }
         return regionNames.indices.map { region in
             let t = regionTotals + region * RegionCounts.fields

@@ -43,6 +43,10 @@ struct OpcodeTally {
     var vlTritBytesSum = 0
     /// Sum of DMA lengths (DMA opcodes only).
     var lengthSum = 0
+    /// Sums of N and N * vl over the issues of an `mgemm` with N vectors (0 for other
+    /// opcodes). N is fixed by the instruction word (8 - D), so the step loop does not keep
+    /// them: `instruction(_:)` fills them in from a pc's tally.
+    var tokensSum = 0, tokensVlSum = 0
 
     /// Adds another tally's sums.
     mutating func add(_ other: OpcodeTally) {
@@ -50,6 +54,18 @@ struct OpcodeTally {
         vlSum += other.vlSum
         vlTritBytesSum += other.vlTritBytesSum
         lengthSum += other.lengthSum
+        tokensSum += other.tokensSum
+        tokensVlSum += other.tokensVlSum
+    }
+
+    /// This pc's tally with the token sums of its instruction (ISA.md 7.8: N = 8 - D).
+    func instruction(_ ins: DecodedInstruction) -> OpcodeTally {
+        guard ins.opcode == .mgemm else { return self }
+        var t = self
+        let n = 8 - Int(ins.a)
+        t.tokensSum = count * n
+        t.tokensVlSum = vlSum * n
+        return t
     }
 }
 
@@ -69,6 +85,10 @@ extension OpcodeTally {
         case .rowBytes: count * config.rowBytes
         case .tileBytes: count * config.tileBytes
         case .dmaLength: lengthSum
+        case .tokens: tokensSum
+        case .tokensVl: tokensVlSum
+        case .tokensRows: config.rows * tokensSum
+        case .tokensRowsVl: config.rows * tokensVlSum
         }
     }
 }

@@ -160,6 +160,24 @@ struct DiffProgramGenerator {
         emit(op, a: int(0...7), b: int(0...7), c: rs, d: rt)
     }
 
+    /// A ternary GEMM step: a tile at x[rw] in the weight SRAM and 8 - D int8 vectors VLEN
+    /// bytes apart from x[rx], both inside their SRAMs (sometimes bank-aligned, sometimes one
+    /// register for both pointers); risky programs sometimes overrun an end.
+    mutating func gemm() {
+        let asize = min(config.activationSRAM.size, 4096), wsize = min(config.weightSRAM.size, 4096)
+        let count = int(1...min(8, asize / VLEN))
+        let span = count * VLEN
+        var tile = int(0...max(0, wsize - ROWS * ROWBYTES)), vectors = int(0...max(0, asize - span))
+        if chance(0.3) { tile -= tile % 8; vectors -= vectors % 8 }
+        if risky && riskAllowed && chance(0.06) {
+            if chance(0.5) { tile = config.weightSRAM.size - int(0...ROWS * ROWBYTES) } else { vectors = config.activationSRAM.size - int(0...span) }
+        }
+        let rw = dataReg(), rx = chance(0.05) ? rw : 8 + (rw - 8 + int(1...7)) % 8
+        li(rw, UInt32(tile))
+        if rx != rw { li(rx, UInt32(vectors)) }
+        emit(.mgemm, a: 8 - count, b: rw, c: rx)
+    }
+
     mutating func memoryOp(_ op: Opcode, reg: Int, maxBytes: Int, space: MemorySpace, aligned: Bool) {
         memoryOp(op, reg: reg, maxBytes: maxBytes, space: space, alignment: aligned ? 4 : 1)
     }
@@ -194,8 +212,9 @@ struct DiffProgramGenerator {
 
     mutating func randomMemoryOp() {
         let op = pick([Opcode.lw, .sw, .lb, .sb, .ldv, .stv, .lda, .sta, .ldt, .stt, .ldm, .ldbf, .stbf, .ldhf, .sthf,
-                       .fwmacbf, .fwmachf, .fmvbf, .fmvhf, .fvmbf, .fvmhf])
+                       .fwmacbf, .fwmachf, .fmvbf, .fmvhf, .fvmbf, .fvmhf, .mgemm])
         switch op {
+        case .mgemm: gemm()
         case .fwmacbf, .fwmachf: floatWeightMAC(op)
         case .fmvbf, .fmvhf, .fvmbf, .fvmhf: floatMatrix(op)
         case .lw: memoryOp(op, reg: scalarDest(), maxBytes: 4, space: .activationSRAM, aligned: true)

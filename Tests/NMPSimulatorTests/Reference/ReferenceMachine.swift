@@ -202,6 +202,13 @@ final class ReferenceMachine {
             let (sources, destinations) = scoreboard(inst)
             var c1 = c0
             for r in sources + destinations { c1 = max(c1, readyCycle(r)) }
+            // 6.12: `mgemm`'s cycles follow from its pointers before it advances them.
+            let gemm = op == .mgemm ? gemmCycles(inst) : nil
+            if let gemm {
+                // It reads aD ... a7 loadLatency + unpackLatency after its last issue cycle.
+                let reads = gemm.cycles - 1 + config.loadLatency + config.unpackLatency
+                for n in Int(inst.a)..<8 { c1 = max(c1, readyCycle(.a(n)) - reads) }
+            }
             stall(.data, c1 - c0)
 
             // c2: DMA queue, dwait, halt.
@@ -254,7 +261,14 @@ final class ReferenceMachine {
             // ceil(vl / floatLanes) for float32 vector instructions (6.10).
             // An instruction with both (fwmacbf, fwmachf: 6.10) holds issue for the larger.
             var k = 1
-            if [.fmvbf, .fmvhf, .fvmbf, .fvmhf].contains(op) {
+            if let (cycles, ideal) = gemm {
+                k = cycles
+                stall(.sramPort, ideal - 1)
+                stall(.bankConflict, k - ideal)
+                for n in Int(inst.a)..<8 {
+                    ready[.a(n)] = issue + k - 1 + config.loadLatency + config.unpackLatency + config.mmacLatency
+                }
+            } else if [.fmvbf, .fmvhf, .fvmbf, .fvmhf].contains(op) {
                 // 6.10: the rows' words per bank, or the float unit's ROWS * vl multiplies.
                 let lanes = max(1, (ROWS * vl + config.floatLanes - 1) / config.floatLanes)
                 k = max(rowBanks(matrixRowAddresses, 2 * vl), lanes)

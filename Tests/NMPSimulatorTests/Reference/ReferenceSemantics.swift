@@ -309,6 +309,30 @@ extension ReferenceMachine {
             }
             count(.registerRead, 4 * ROWS + ROWS * ceilDiv(VL, 4) + VL); count(.registerWrite, 4 * ROWS)
             count(.int32Add, ROWS)
+        case .mgemm:
+            // 7.8: the tile (bounds, then codes), then every vector's bounds, before any change.
+            let tileAddress = u32(X(i.b))
+            try checkAccess(tileAddress, ROWS * ROWBYTES, .weightSRAM, aligned: false)
+            let tile = try unpackRows(at: tileAddress, rows: ROWS)
+            let vectors = (0..<(8 - A)).map { n in u32(wrap32(u32(X(i.c)) + n * VLEN)) }
+            for address in vectors { try checkAccess(address, VL, .activationSRAM, aligned: false) }
+            for (n, address) in vectors.enumerated() {
+                for r in 0..<ROWS {
+                    var s = 0
+                    for l in 0..<VL {
+                        let w = Int(tile[r][l])
+                        s += w * Int(Int8(bitPattern: asram[address + l]))
+                        count(w == 1 ? .tritAdd : w == -1 ? .tritSub : .tritSkip, 1)
+                    }
+                    a[A + n][r] = Int32(bitPattern: wrap32(Int(a[A + n][r]) + s))
+                }
+            }
+            let n = vectors.count
+            setX(i.b, wrap32(tileAddress + ROWS * ROWBYTES))
+            setX(i.c, wrap32(u32(X(i.c)) + n * VLEN))
+            count(.registerRead, 8 + 4 * ROWS * n); count(.registerWrite, 8 + 4 * ROWS * n)
+            count(.weightSRAMRead, ROWS * ROWBYTES); count(.tritUnpack, ROWS * ROWBYTES)
+            count(.activationSRAMRead, n * VL); count(.int32Add, 2 + ROWS * n)
         case .sgn:
             let T = s32(X(i.c))
             for l in 0..<VL {

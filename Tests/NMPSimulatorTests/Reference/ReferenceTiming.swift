@@ -54,6 +54,9 @@ extension ReferenceMachine {
             return ([.a(A), .t(B), .v(C), .vl], [.a(A)])
         case .mmac:
             return ([.a(A), .m(B), .v(C), .vl], [.a(A)])
+        case .mgemm:
+            // Its accumulators aD ... a7 have the timing of 6.12 (gemmTiming).
+            return ([.x(B), .x(C), .vl], [.x(B), .x(C)])
         case .sgn:
             return ([.a(B), .x(C), .vl], [.t(A)])
         case .sgnb:
@@ -129,6 +132,7 @@ extension ReferenceMachine {
         case .ldt, .ldm: return c.loadLatency + c.unpackLatency
         case .vmac: return c.macLatency
         case .mmac: return c.mmacLatency
+        case .mgemm: return c.aluLatency
         case .sgn, .sgnb, .thr, .tcvt, .azero, .abcast, .awiden, .aadd, .asub, .arelu:
             return c.vectorLatency
         case .amul, .asq: return c.vectorMulLatency
@@ -172,6 +176,26 @@ extension ReferenceMachine {
         default:
             return nil
         }
+    }
+
+    /// `mgemm`'s issue cycles and their ideal (6.12): the larger of the tile's banks() in the
+    /// weight SRAM and the sum over its vectors of banks() in the activation SRAM, each
+    /// counted word by word from the current pointer registers.
+    func gemmCycles(_ i: Instruction) -> (cycles: Int, ideal: Int) {
+        let tile = Int(i.b == 0 ? 0 : x[Int(i.b)]), first = Int(i.c == 0 ? 0 : x[Int(i.c)])
+        func count(_ space: MemorySpace, _ address: Int, _ n: Int) -> Int {
+            let saved = lastAccessAddress
+            lastAccessAddress = address
+            defer { lastAccessAddress = saved }
+            return banks(space, n)
+        }
+        var vectors = 0, vectorsIdeal = 0
+        for n in 0..<(8 - Int(i.a)) {
+            vectors += count(.activationSRAM, Int(UInt32(truncatingIfNeeded: first + n * VLEN)), vl)
+            vectorsIdeal += idealBanks(.activationSRAM, vl)
+        }
+        return (max(count(.weightSRAM, tile, ROWS * ROWBYTES), vectors),
+                max(idealBanks(.weightSRAM, ROWS * ROWBYTES), vectorsIdeal))
     }
 
     func sramConfig(_ space: MemorySpace) -> (banks: Int, bankWidth: Int) {

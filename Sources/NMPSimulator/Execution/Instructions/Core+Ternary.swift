@@ -5,7 +5,7 @@ import NMPISA
 
 extension Core {
     @inline(__always)
-    mutating func executeTernary(_ ins: InstructionRef) {
+    mutating func executeTernary(_ ins: InstructionRef) -> Trap? {
         switch ins.opcode {
         case .vmac:
             let sum = acc(ins.a), w = tritRow(ins.b), xs = int8(ins.c)
@@ -51,9 +51,72 @@ extension Core {
             for l in 0..<vl { dst[l] = src[l] > high[l] ? 1 : (src[l] < low[l] ? -1 : 0) }
         case .tcvt:
             int8(ins.a).update(from: tritRow(ins.b), count: vl)
+        case .mgemm:
+            return gemm(ins)
         default:
             break   // not a ternary opcode: the step loop dispatches by group
         }
+        return nil
+    }
+
+    /// The address of `mgemm`'s vector `n`: x[rx] + n * VLEN, wrapping modulo 2^32.
+    @inline(__always)
+    func gemmVector(_ ins: InstructionRef, _ n: Int) -> Int {
+        Int(X(ins.c) &+ UInt32(truncatingIfNeeded: n &* vlen))
+    }
+
+    /// `mgemm`'s issue cycles and their ideal (ISA.md 6.12): the larger of the tile's
+    /// weight-SRAM bank cycles and the sum of its vectors' activation-SRAM bank cycles.
+    @inline(__always)
+    func gemmCycles(_ ins: InstructionRef) -> (occupancy: Int, ideal: Int) {
+        var (occupancy, ideal) = wGeometry.cycles(Int(X(ins.b)), tileBytes)
+        var vectors = 0, vectorsIdeal = 0
+        for n in 0..<(8 - Int(ins.a)) {
+            let (cycles, best) = aGeometry.cycles(gemmVector(ins, n), vl)
+            vectors += cycles
+            vectorsIdeal += best
+        }
+        occupancy = max(occupancy, vectors)
+        ideal = max(ideal, vectorsIdeal)
+        return (occupancy, ideal)
+    }
+
+    /// `mgemm` (ISA.md 7.8): the tile and every vector are checked before anything changes;
+    /// then each vector's ROWS dot products with the tile are added to its accumulator, and
+    /// the pointers advance.
+    @inline(__always)
+    mutating func gemm(_ ins: InstructionRef) -> Trap? {
+        let w = Int(X(ins.b)), count = 8 - Int(ins.a)
+        guard w + tileBytes <= wsramSize else { return wsramTrap(ins, w, tileBytes) }
+        let tile = wsram + w
+        guard trits.allValid(tileBytes, at: tile) else { return invalidTritTrap(ins, w, tile, tileBytes) }
+        for n in 0..<count {
+            let address = gemmVector(ins, n)
+            guard address + vl <= asramSize else { return outOfBoundsTrap(ins, "asram", address, vl, asramSize) }
+        }
+        (occupancy, ideal) = gemmCycles(ins)
+        var plus = 0, minus = 0
+        var unpacked = false
+        for n in 0..<count {
+            let sum = acc(ins.a + Int32(n))
+            let xs = UnsafeRawPointer(asram + gemmVector(ins, n)).assumingMemoryBound(to: Int8.self)
+            if vl == vlen, let tables = vectorTables.tables(for: xs) {
+                (plus, minus) = Self.tableMAC(sum, tile, tables, rows: rows, rowBytes: rowBytes, counts: trits.counts, lastCounts: trits.lastCounts)
+            } else {
+                if !unpacked {
+                    _ = trits.unpack(rows: rows, rowBytes: rowBytes, vlen: vlen, from: tile, to: scratch)
+                    unpacked = true
+                    (plus, minus) = Self.tritCounts(scratch, rows: rows, vlen: vlen, vl: vl)
+                }
+                for r in 0..<rows { sum[r] = sum[r] &+ Self.dot(scratch + r * vlen, xs, vl) }
+            }
+        }
+        tritNonzero += count * (plus + minus)
+        tritSum += count * (plus - minus)
+        tritTotal += count * rows * vl
+        setX(ins.b, UInt32(truncatingIfNeeded: w + tileBytes))
+        setX(ins.c, X(ins.c) &+ UInt32(truncatingIfNeeded: count * vlen))
+        return nil
     }
 
     /// sum over l < n of m[l] * x[l], the adder tree of one `mmac` row.
