@@ -6,13 +6,14 @@ import Testing
 /// Cycle regression anchors for compiled BitLinears: the exact cycles, retired instructions
 /// and DRAM bytes of `BitLinearLayer.compile` + `run` at fixed shapes.
 ///
-/// REGRESSION VALUES, recorded from the schedule of passes of two row blocks (chunk-major
-/// tiles, a software-pipelined `ldm`/`mmac` loop over two chunks per iteration, each pass in
-/// two DMA parts requested a pass ahead, the first pass requested behind a 1-token group's
-/// input, groups of up to 4 tokens) on the pipelined DMA of ISA.md 6.5. They are not derived
-/// from first principles: they pin the current schedule, so that any change to the generated
-/// code's timing shows up here. A deliberate change of schedule (tiling, grouping, DMA
-/// batching, instruction order) must update them in the same commit and say why.
+/// REGRESSION VALUES, recorded from the schedule of passes of two row blocks (block-major
+/// tiles, each block a hardware loop of one `mgemm` per column chunk that streams the
+/// group's tokens past the tile, each pass in two DMA parts requested a pass ahead, the first
+/// pass requested behind a 1-token group's input, groups of up to 8 tokens with their int8
+/// codes chunk-major) on the pipelined DMA of ISA.md 6.5. They are not derived from first
+/// principles: they pin the current schedule, so that any change to the generated code's
+/// timing shows up here. A deliberate change of schedule (tiling, grouping, DMA batching,
+/// instruction order) must update them in the same commit and say why.
 ///
 /// Each number is also checked against bounds computed here from the shape and the machine
 /// alone (not from `BitLinearPlan`), which say why it is plausible:
@@ -24,7 +25,8 @@ import Testing
 ///   cycles > dmaLatency + DRAM bytes / dramBytesPerCycle;
 /// - DRAM traffic >= the packed weights + 4 bytes per input value + 8 bytes (int32 and
 ///   float32) per output value;
-/// - one `mmac` per token, row block and column chunk.
+/// - one `mgemm` per group of up to 8 tokens, row block and column chunk (every case here
+///   fits one group: at most 7 tokens).
 /// Cycles do not depend on the weight and input values (`DecoderSimulation` relies on it):
 /// a second seed must give the same three numbers.
 struct BitLinearCycleRegressionTests {
@@ -51,7 +53,7 @@ struct BitLinearCycleRegressionTests {
 
     // Plausibility of each recorded value (default machine: ROWS 32, VLEN 64, 13 bytes per
     // packed row, a 416-byte tile, DMA 64 B/cycle after a 100-cycle latency that later
-    // transfers overlap). DRAM bytes are packed weights (once per token group of up to 4) +
+    // transfers overlap). DRAM bytes are packed weights (once per token group of up to 8) +
     // float32 inputs (twice when a token's input comes in pieces) + float32 outputs + int32
     // sums ([tokens, out] each; the standalone layer writes both). "DRAM bound" is DRAM
     // bytes / 64 cycles; the small cases are latency-bound (input, then the outputs after the
@@ -59,32 +61,32 @@ struct BitLinearCycleRegressionTests {
     static let cases: [Case] = [
         // 416 + 4 + 4 + 4 = 428 B (DRAM bound 7 cycles); the input and the weights are
         // requested together, the outputs after the product: 378 cycles, two latencies + work.
-        Case(out: 1, inFeatures: 1, tokens: 1, machine: "default", cycles: 378, retired: 137, dramBytes: 428),
+        Case(out: 1, inFeatures: 1, tokens: 1, machine: "default", cycles: 376, retired: 135, dramBytes: 428),
         // One full tile: 416 + 256 + 128 + 128 = 928 B (bound 15 cycles); latency-bound as above.
-        Case(out: 32, inFeatures: 64, tokens: 1, machine: "default", cycles: 385, retired: 134, dramBytes: 928),
+        Case(out: 32, inFeatures: 64, tokens: 1, machine: "default", cycles: 383, retired: 132, dramBytes: 928),
         // 2 x 2 tiles in one pass, both ragged: 1664 + 260 + 132 + 132 = 2188 B (bound 35).
-        Case(out: 33, inFeatures: 65, tokens: 1, machine: "default", cycles: 426, retired: 159, dramBytes: 2188),
+        Case(out: 33, inFeatures: 65, tokens: 1, machine: "default", cycles: 449, retired: 161, dramBytes: 2188),
         // The same over 3 tokens in one group: 1664 + 780 + 396 + 396 = 3236 B (bound 51);
         // three serial input transfers before the weights are requested.
-        Case(out: 33, inFeatures: 65, tokens: 3, machine: "default", cycles: 1020, retired: 294, dramBytes: 3236),
+        Case(out: 33, inFeatures: 65, tokens: 3, machine: "default", cycles: 1038, retired: 295, dramBytes: 3236),
         // k/v projection of 2B-4T: 20 x 40 tiles = 332,800 B + 10,240 + 2 * 2560 = 348,160 B:
-        // DRAM bound 5440 cycles; 6792 is 80.1 % of it (issue-bound: 6 cycles per tile against
-        // 6.5 of DRAM, ~90 cycles per pass of 80 tiles, and ~620 cycles of quantization).
-        Case(out: 640, inFeatures: 2560, tokens: 1, machine: "default", cycles: 6792, retired: 3398, dramBytes: 348_160),
-        // 80 x 10 tiles = 332,800 B + 2560 + 2 * 10,240 = 355,840 B: bound 5560 cycles; 9213
-        // is 60.3 % of it: passes of only 20 tiles pay their ~90 cycles of overhead 40 times.
-        Case(out: 2560, inFeatures: 640, tokens: 1, machine: "default", cycles: 9213, retired: 4953, dramBytes: 355_840),
-        // 7 tokens = groups of 4 and 3: the weights cross twice (665,600 B) + 17,920 B of
-        // input (read twice: with the staging of 4 tokens' outputs and sums it comes in
-        // pieces) + 2 * 71,680 B of outputs and sums = 844,800 B: DRAM bound 13,200 cycles,
-        // trit-MAC bound 5600; 33,005 is 40 % of the DRAM bound: issue-bound on the 5600
-        // mmacs, their ldv (one per token and chunk) and ldm, and 7 tokens of quantization.
-        Case(out: 2560, inFeatures: 640, tokens: 7, machine: "default", cycles: 33_005, retired: 19_502, dramBytes: 844_800),
+        // DRAM bound 5440 cycles; 6081 is 89.5 % of it (an mgemm takes the tile's 4 weight-SRAM
+        // cycles against 6.5 of DRAM; the ~620 cycles of quantization come before the weights).
+        Case(out: 640, inFeatures: 2560, tokens: 1, machine: "default", cycles: 6081, retired: 1888, dramBytes: 348_160),
+        // 80 x 10 tiles = 332,800 B + 2560 + 2 * 10,240 = 355,840 B: bound 5560 cycles; 8773
+        // is 63.4 % of it: passes of only 20 tiles pay their overhead and staging 40 times.
+        Case(out: 2560, inFeatures: 640, tokens: 1, machine: "default", cycles: 8773, retired: 3673, dramBytes: 355_840),
+        // 7 tokens = one group: the weights cross once (332,800 B) + 17,920 B of input + 2 *
+        // 71,680 B of outputs and sums = 494,080 B: DRAM bound 7720 cycles, trit-MAC bound
+        // 5600; 18,809 is 41 % of the DRAM bound: 800 mgemm of max(4, 7) = 7 cycles (5600),
+        // the staging of 7 tokens' outputs and sums after each of the 80 blocks, 7 tokens of
+        // quantization and the output flushes.
+        Case(out: 2560, inFeatures: 640, tokens: 7, machine: "default", cycles: 18_809, retired: 7967, dramBytes: 494_080),
         // VLEN 20, ROWS 20, 2-bit packing (5 B per row, 100 B tiles), 16 B/cycle, latency 30:
-        // groups of 4 and 1 tokens: 2 x 2 x 8 tiles = 3200 B + 3000 B of input + 2 * 740 B of
-        // outputs = 7680 B, DRAM bound 480 cycles; 1660 is 3.5x that bound (5 tokens of
-        // quantization over 8 chunks of 20 lanes each, and 80 mmacs, on a 20-lane machine).
-        Case(out: 37, inFeatures: 150, tokens: 5, machine: "small", cycles: 1660, retired: 892, dramBytes: 7680),
+        // one group of 5 tokens: 2 x 8 tiles = 1600 B + 3000 B of input + 2 * 740 B of outputs
+        // = 6080 B, DRAM bound 380 cycles; 1524 is 4x that bound (5 tokens of quantization
+        // over 8 chunks of 20 lanes each, and 16 mgemm, on a 20-lane machine).
+        Case(out: 37, inFeatures: 150, tokens: 5, machine: "small", cycles: 1524, retired: 692, dramBytes: 6080),
     ]
 
     /// Seeded ternary weights and float inputs of a shape.
@@ -125,8 +127,8 @@ struct BitLinearCycleRegressionTests {
         let retiredByOpcode = result.counters.retiredByOpcode
         let transfers = retiredByOpcode[.dmaw] + retiredByOpcode[.dmaa] + retiredByOpcode[.dmas]
         #expect(cycles > config.dmaLatency + dram / config.dramBytesPerCycle, "DMA bound, \(transfers) transfers")
-        #expect(retiredByOpcode[.mmac] == c.tokens * blocks * chunks)
-        #expect(result.counters.tritMACs == c.tokens * blocks * config.rows * c.inFeatures, "ROWS lanes per mmac over the real columns")
+        #expect(retiredByOpcode[.mgemm] == blocks * chunks, "one mgemm per tile for the group")
+        #expect(result.counters.tritMACs == c.tokens * blocks * config.rows * c.inFeatures, "ROWS lanes per token and tile over the real columns")
     }
 
     /// Other weights and inputs of the same shape take the same cycles, instructions and

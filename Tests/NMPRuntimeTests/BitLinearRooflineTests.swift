@@ -62,7 +62,7 @@ struct BitLinearRooflineTests {
         BitLinearCodegen(plan: plan, weightScale: 0.01, weights: plan.weightAddress, input: plan.inputAddress,
                          output: plan.outputAddress, sums: plan.sumsAddress).emit(into: &b)
         b.emit(.halt)
-        var dram = WeightPacker.tiles(trits, rows: out, columns: inFeatures, config: config, blocksPerPass: plan.blocksPerPass)
+        var dram = WeightPacker.tiles(trits, rows: out, columns: inFeatures, config: config)
         dram += [UInt8](repeating: 0, count: plan.inputAddress - dram.count)
         DRAMImage.appendFloats(x, to: &dram)
         let result = try Simulator(image: b.image(dram: dram), config: config).run()

@@ -53,7 +53,7 @@ struct GEMVProgram {
     /// by row block, each its chunks' tiles in order. `weights` is row-major rows x columns,
     /// values -1/0/+1.
     func packedWeights(_ weights: [Int8]) -> [UInt8] {
-        WeightPacker.tiles(weights, rows: rows, columns: columns, config: config, blocksPerPass: 1)
+        WeightPacker.tiles(weights, rows: rows, columns: columns, config: config)
     }
 
     /// The program text. Registers: r1 DRAM address of the next block, r2 block bytes,

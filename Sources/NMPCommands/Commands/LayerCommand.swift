@@ -12,7 +12,7 @@ enum LayerCommand: Command {
 
         Compiles a BitLinear (BitNet b1.58 linear layer) for the machine, runs it on the
         simulator and writes its outputs. The machine quantizes each token's activations
-        (absmax, int8), multiplies them with the ternary weights (mmac), and dequantizes
+        (absmax, int8), multiplies them with the ternary weights (mgemm), and dequantizes
         (float32 scale unit); the result is compared with nmp's reference implementation of
         the Hugging Face BitNet numerics and must be bit-exact.
 

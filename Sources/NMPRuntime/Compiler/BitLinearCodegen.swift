@@ -3,22 +3,17 @@ import NMPSimulator
 
 /// Emits the microprogram of a `BitLinearPlan` into a `ProgramBuilder`.
 ///
-/// A loop over token groups; per group: (1) for each token, absmax over its float32 input
-/// (`famax`, `fmax`), the scale s = (1 / max(m, 1e-5)) * 127 (`fdiv`, `fmul`, the order
-/// torch computes `127 / t` in), and the int8 codes (`fq`); (2) a hardware loop over the
-/// passes of `blocksPerPass` row blocks: wait for the pass's weights, request the next
-/// pass's, `ldm` + `mmac` over the column chunks for every token and block of the pass, then
-/// stage the float32 outputs Float(acc) / s * gamma (`fcvt`, `fdivs`, `fmuls`) and, every
-/// `outputBatch` passes, write each token's staged rows to DRAM with one DMA.
-///
-/// The tile loop is software-pipelined: per chunk, the tokens' `ldv`, `ldm m0` (block A),
-/// the `mmac`s of the previous chunk's block B, `ldm m1` (block B), the `mmac`s of block A.
-/// Each `mmac` so issues at least 4 cycles after its tile's `ldm` ended, past the load's
-/// result latency, and the `ldm`s (4 cycles of weight-SRAM port each on the default machine)
-/// follow each other with only the `mmac`s between: 11 issue cycles per chunk of two tiles,
-/// and two chunks per loop iteration with immediate offsets, so two pointer updates per four
-/// tiles. The int8 vectors alternate between v0-v3 and v4-v7 by chunk parity, because block
-/// B's `mmac`s read the previous chunk's vectors after the next ones are loaded.
+/// A loop over token groups; per group: (1) for each token (one copy of the code, a loop over
+/// the slots when there are several), absmax over its float32 input (`famax`, `fmax`), the
+/// scale s = (1 / max(m, 1e-5)) * 127 (`fdiv`, `fmul`, the order torch computes `127 / t`
+/// in), and the int8 codes (`fq`), stored chunk-major so that a chunk's codes of all the
+/// group's tokens lie VLEN bytes apart; (2) a hardware loop over the passes of
+/// `blocksPerPass` row blocks: request the next pass's part, wait for this one's, then per
+/// row block a hardware loop of one `mgemm` per column chunk (ISA.md 7.8: the tile read
+/// once, the group's tokens streamed past it into a(8-n) ... a7, both pointers advanced by
+/// the instruction), and the block's float32 outputs Float(acc) / s * gamma staged per token
+/// (`fcvt`, `fdivs`, `fmuls`); every `outputBatch` passes each token's staged rows go to
+/// DRAM with one DMA.
 ///
 /// Waiting for weights: the DMA FIFO completes in order (ISA.md 6.5). At the top of a pass
 /// that follows a flush, the FIFO holds the pass's weights (requested a pass earlier) and
@@ -28,13 +23,14 @@ import NMPSimulator
 /// so the DRAM channel stays busy while the core multiplies. A staging buffer is rewritten
 /// two batches after its flush, by which time a `dwait` has passed that transfer.
 ///
-/// Scalar registers: r1 DRAM address of the next pass to request, r2 its bytes, r3 scratch,
-/// r4 the weight-SRAM buffer of the current pass, r5 tile pointer, r6 int8 activation
-/// pointer, r7 VLEN, r9 loop counts, r10 gamma, r11 staging buffer, r12 staging write
-/// pointer (and input addresses while quantizing), r13-r15 scratch. Counters and addresses
-/// beyond these live in the plan's spill words. Accumulators a0-a3 belong to the group's
-/// tokens for block A of a pass, a4-a7 for block B; int8 vectors v0-v3 and v4-v7 (by chunk
-/// parity) to the tokens. While quantizing, a6 and v6 are scratch.
+/// Scalar registers: r1 DRAM address of the next pass to request, r2 and r8 the next pass's
+/// part sizes, r3 scratch, r4 the weight-SRAM buffer of the current pass, r5 tile pointer,
+/// r6 int8 code pointer, r7 VLEN, r9 loop counts, r10 gamma, r11 staging buffer, r12
+/// staging write pointer (and input addresses while quantizing), r13-r15 scratch; staging a
+/// block loads the group's scales into r2, r3, r6, r8, r9, r13-r15. While a group of several
+/// tokens quantizes, r1, r2 and r4 walk its slots. Counters and addresses beyond these live
+/// in the plan's spill words. Accumulators a(8-n) ... a7 belong to the group's n tokens;
+/// while quantizing, a6, a7, v6 and v7 are scratch.
 struct BitLinearCodegen {
     let plan: BitLinearPlan
     let weightScale: Float
@@ -112,7 +108,21 @@ struct BitLinearCodegen {
             return
         }
         let early = count == 1 && plan.pieces == 1
-        for t in 0..<count { quantize(slot: t, requestWeights: early, into: &b) }
+        if count == 1 {
+            quantize(slot: 0, of: 1, requestWeights: early, into: &b)
+        } else {
+            // One copy of the code for all slots: r1 walks the slots' inputs in DRAM, r2 their
+            // scales, r4 their first codes (registers the multiply sets up afresh).
+            b.emit(.lw, .reg(Self.r1), spill(.groupInput))
+            b.li(Self.r2, plan.scalesAddress)
+            b.li(Self.r4, plan.quantizedAddress)
+            b.repeatLoop(count, counter: Self.r5, "slots") { b in
+                quantize(slot: nil, of: count, requestWeights: false, into: &b)
+                b.addConstant(Self.r1, 4 * plan.inFeatures, scratch: Self.r13, note: "the next slot's input")
+                b.emit(.addi, .reg(Self.r2), .reg(Self.r2), .imm(4))
+                b.emit(.addi, .reg(Self.r4), .reg(Self.r4), .imm(vlen))
+            }
+        }
         multiply(tokens: count, requested: early, into: &b)
     }
 
@@ -126,44 +136,59 @@ struct BitLinearCodegen {
         let n = p.fullPasses > 0 ? p.blocksPerPass : p.lastPassBlocks
         b.li(Self.r1, weights, wide: true)
         b.emit(.addi, .reg(Self.r4), .reg(.zero), .imm(0), note: "weight SRAM buffer 0")
-        b.li(Self.r2, n * partChunks.0 * tile, note: "bytes of the first pass's first part")
+        b.li(Self.r2, parts(blocks: n).0 * tile, note: "bytes of the first pass's first part")
         b.emit(.dmaw, .reg(Self.r4), .reg(Self.r1), .reg(Self.r2), note: "pass 0, part 0")
         b.emit(.add, .reg(Self.r1), .reg(Self.r1), .reg(Self.r2))
         b.emit(.add, .reg(Self.r14), .reg(Self.r4), .reg(Self.r2))
-        b.li(Self.r2, n * partChunks.1 * tile, note: "and of its second part")
+        b.li(Self.r2, parts(blocks: n).1 * tile, note: "and of its second part")
         b.emit(.dmaw, .reg(Self.r14), .reg(Self.r1), .reg(Self.r2), note: "pass 0, part 1")
         b.emit(.add, .reg(Self.r1), .reg(Self.r1), .reg(Self.r2))
     }
 
-    private func quantize(slot: Int, requestWeights: Bool, into b: inout ProgramBuilder) {
+    /// Token slot `slot` of a group of `count`: its absmax, scale and int8 codes, chunk c at
+    /// quantizedAddress + (c * count + slot) * VLEN (chunk-major: `mgemm` reads a chunk's
+    /// vectors of all the group's tokens VLEN bytes apart). A nil slot is the slot of the
+    /// loop over slots: its input's DRAM address in r1, its scale's address in r2 and its
+    /// first codes' in r4.
+    private func quantize(slot: Int?, of count: Int, requestWeights: Bool, into b: inout ProgramBuilder) {
         let p = plan
-        b.comment("-- token slot \(slot)")
+        b.comment(slot.map { "-- token slot \($0)" } ?? "-- the next token slot")
         b.emit(.addi, .reg(Self.r11), .reg(.zero), .imm(0), note: "running max |x| = +0.0")
-        for piece in 0..<p.pieces { inputPiece(slot: slot, piece: piece, absmax: true, requestWeights: requestWeights, into: &b) }
+        for piece in 0..<p.pieces { inputPiece(slot: slot, piece: piece, absmax: true, codeStride: count * vlen, requestWeights: requestWeights, into: &b) }
         b.li(Self.r15, float: 1e-5, note: "clamp(min=1e-5)")
         b.emit(.fmax, .reg(Self.r11), .reg(Self.r11), .reg(Self.r15))
         b.li(Self.r15, float: 1.0)
         b.emit(.fdiv, .reg(Self.r11), .reg(Self.r15), .reg(Self.r11), note: "1 / max: torch computes 127 / t as reciprocal(t) * 127")
         b.li(Self.r15, float: 127.0)
         b.emit(.fmul, .reg(Self.r11), .reg(Self.r11), .reg(Self.r15), note: "s = (1 / max) * 127")
-        b.li(Self.r13, p.scalesAddress + 4 * slot)
-        b.emit(.sw, .reg(Self.r11), .mem(Self.r13, 0), note: "keep s for the dequantization")
-        b.li(Self.r6, p.quantizedAddress + slot * p.quantizedStride, note: "int8 codes of this slot")
-        for piece in 0..<p.pieces { inputPiece(slot: slot, piece: piece, absmax: false, into: &b) }
+        if let slot {
+            b.li(Self.r13, p.scalesAddress + 4 * slot)
+            b.emit(.sw, .reg(Self.r11), .mem(Self.r13, 0), note: "keep s for the dequantization")
+            b.li(Self.r6, p.quantizedAddress + slot * vlen, note: "int8 codes of this slot")
+        } else {
+            b.emit(.sw, .reg(Self.r11), .mem(Self.r2, 0), note: "keep s for the dequantization")
+            b.emit(.addi, .reg(Self.r6), .reg(Self.r4), .imm(0), note: "int8 codes of this slot")
+        }
+        for piece in 0..<p.pieces { inputPiece(slot: slot, piece: piece, absmax: false, codeStride: count * vlen, into: &b) }
     }
 
     /// One piece of a token's float32 input: DMA it in (unless the whole row is one piece
     /// already there from the absmax pass), then run the pass over its chunks.
-    private func inputPiece(slot: Int, piece: Int, absmax: Bool, requestWeights: Bool = false, into b: inout ProgramBuilder) {
+    private func inputPiece(slot: Int?, piece: Int, absmax: Bool, codeStride: Int, requestWeights: Bool = false, into b: inout ProgramBuilder) {
         let p = plan
         let firstChunk = piece * p.pieceChunks
         let chunkCount = min(p.pieceChunks, p.chunks - firstChunk)
         let lastPiece = piece == p.pieces - 1
         let floats = lastPiece ? p.inFeatures - firstChunk * vlen : chunkCount * vlen
         if absmax || p.pieces > 1 {
-            b.emit(.lw, .reg(Self.r12), spill(.groupInput))
-            b.addConstant(Self.r12, 4 * (slot * p.inFeatures + firstChunk * vlen), scratch: Self.r13,
-                          note: "x of slot \(slot) from feature \(firstChunk * vlen)")
+            if let slot {
+                b.emit(.lw, .reg(Self.r12), spill(.groupInput))
+                b.addConstant(Self.r12, 4 * (slot * p.inFeatures + firstChunk * vlen), scratch: Self.r13,
+                              note: "x of slot \(slot) from feature \(firstChunk * vlen)")
+            } else {
+                b.emit(.addi, .reg(Self.r12), .reg(Self.r1), .imm(0))
+                b.addConstant(Self.r12, 4 * firstChunk * vlen, scratch: Self.r13, note: "x of this slot from feature \(firstChunk * vlen)")
+            }
             b.li(Self.r13, p.inputBufferAddress)
             b.li(Self.r14, 4 * floats)
             b.emit(.dmaa, .reg(Self.r13), .reg(Self.r12), .reg(Self.r14))
@@ -183,20 +208,20 @@ struct BitLinearCodegen {
         let pairs = 8 * vlen <= 32767 ? full / 2 : 0
         if absmax && pairs > 0 { b.emit(.addi, .reg(Self.r14), .reg(.zero), .imm(0), note: "second running max |x|") }
         b.repeatLoop(pairs, counter: Self.r9, absmax ? "max" : "quant") { b in
-            pairBody(absmax: absmax, into: &b)
+            pairBody(absmax: absmax, codeStride: codeStride, into: &b)
         }
         b.repeatLoop(full - 2 * pairs, counter: Self.r9, absmax ? "max" : "quant") { b in
-            body(absmax: absmax, advance: true, into: &b)
+            body(absmax: absmax, advance: true, codeStride: codeStride, into: &b)
         }
         if lastPiece && raggedChunk {
             b.li(Self.r9, p.lastChunkColumns, note: "the ragged last chunk")
             b.emit(.setvl, .reg(.zero), .reg(Self.r9))
-            body(absmax: absmax, advance: false, into: &b)
+            body(absmax: absmax, advance: false, codeStride: codeStride, into: &b)
         }
         if absmax && pairs > 0 { b.emit(.fmax, .reg(Self.r11), .reg(Self.r11), .reg(Self.r14)) }
     }
 
-    private func pairBody(absmax: Bool, into b: inout ProgramBuilder) {
+    private func pairBody(absmax: Bool, codeStride: Int, into b: inout ProgramBuilder) {
         b.emit(.lda, .reg(.a(6)), .mem(Self.r13, 0))
         b.emit(.lda, .reg(.a(7)), .mem(Self.r13, 4 * vlen))
         if absmax {
@@ -208,13 +233,13 @@ struct BitLinearCodegen {
             b.emit(.fq, .reg(.v(6)), .reg(.a(6)), .reg(Self.r11), note: "clamp(round_half_even(x * s), -128, 127)")
             b.emit(.fq, .reg(.v(7)), .reg(.a(7)), .reg(Self.r11))
             b.emit(.stv, .reg(.v(6)), .mem(Self.r6, 0))
-            b.emit(.stv, .reg(.v(7)), .mem(Self.r6, vlen))
-            b.emit(.addi, .reg(Self.r6), .reg(Self.r6), .imm(2 * vlen))
+            b.emit(.stv, .reg(.v(7)), .mem(Self.r6, codeStride))
+            b.emit(.addi, .reg(Self.r6), .reg(Self.r6), .imm(2 * codeStride))
         }
         b.emit(.addi, .reg(Self.r13), .reg(Self.r13), .imm(8 * vlen))
     }
 
-    private func body(absmax: Bool, advance: Bool, into b: inout ProgramBuilder) {
+    private func body(absmax: Bool, advance: Bool, codeStride: Int, into b: inout ProgramBuilder) {
         b.emit(.lda, .reg(.a(6)), .mem(Self.r13, 0))
         if absmax {
             b.emit(.famax, .reg(Self.r15), .reg(.a(6)))
@@ -222,12 +247,16 @@ struct BitLinearCodegen {
         } else {
             b.emit(.fq, .reg(.v(6)), .reg(.a(6)), .reg(Self.r11), note: "clamp(round_half_even(x * s), -128, 127)")
             b.emit(.stv, .reg(.v(6)), .mem(Self.r6, 0))
-            if advance { b.emit(.add, .reg(Self.r6), .reg(Self.r6), .reg(Self.r7)) }
+            if advance { b.emit(.addi, .reg(Self.r6), .reg(Self.r6), .imm(codeStride)) }
         }
         if advance { b.emit(.add, .reg(Self.r13), .reg(Self.r13), .reg(Self.r3)) }
     }
 
     // MARK: The ternary product and the outputs
+
+    /// The accumulator of token slot `t` in a group of `count`: `mgemm` writes aD ... a7
+    /// with D = 8 - count.
+    private func accumulator(_ t: Int, of count: Int) -> Reg { .a(8 - count + t) }
 
     private func multiply(tokens count: Int, requested: Bool, into b: inout ProgramBuilder) {
         let p = plan
@@ -251,16 +280,24 @@ struct BitLinearCodegen {
         }
     }
 
-    /// One pass of `n` row blocks in two parts, each one DMA transfer. At the top of part j
-    /// the code requests part j of the next pass (0 bytes after the last pass, so that every
-    /// pass counts the same transfers) into the other buffer, whose pass is done, and then
-    /// waits for its own part j: behind it in the FIFO are the rest of this pass, the last
-    /// flush's transfers if there was one, and the next pass's parts up to j, so
-    /// `dwait 2 (+ flush)`. The DRAM channel so always has a part queued behind the one
+    /// Tiles in the two DMA parts of a pass of `n` row blocks: one block each when there are
+    /// two, else the block's first and last column chunks.
+    private func parts(blocks n: Int) -> (Int, Int) { n == 2 ? (plan.chunks, plan.chunks) : partChunks }
+
+    /// One pass of `n` row blocks (block-major tiles) in two parts, each one DMA transfer. At
+    /// the top of part j the code requests part j of the next pass (0 bytes after the last
+    /// pass, so that every pass counts the same transfers) into the other buffer, whose pass
+    /// is done, and then waits for its own part j: behind it in the FIFO are the rest of this
+    /// pass, the last flush's transfers if there was one, and the next pass's parts up to j,
+    /// so `dwait 2 (+ flush)`. The DRAM channel so always has a part queued behind the one
     /// arriving, and a pass's compute never waits for more than half of it to arrive.
+    /// Each block is a hardware loop of one `mgemm` per column chunk (ISA.md 7.8): the
+    /// group's tokens stream past each tile, the tile and vector pointers advance by
+    /// themselves. Its outputs are staged right after it, before the next block reuses the
+    /// accumulators.
     private func pass(blocks n: Int, tokens count: Int, into b: inout ProgramBuilder) {
         let p = plan, tile = p.config.tileBytes
-        let (chunksA, chunksB) = partChunks
+        let full = parts(blocks: p.blocksPerPass), last = parts(blocks: p.lastPassBlocks)
         b.comment("one pass of \(n) row block(s): the next pass's part sizes (0: no next pass)")
         let none = b.label("nonext")
         b.emit(.lw, .reg(Self.r13), spill(.rowsLeft))
@@ -269,13 +306,13 @@ struct BitLinearCodegen {
         b.emit(.addi, .reg(Self.r2), .reg(.zero), .imm(0))
         b.emit(.addi, .reg(Self.r8), .reg(.zero), .imm(0))
         b.emit(.bge, .reg(.zero), .reg(Self.r13), .label(none))
-        b.li(Self.r2, p.blocksPerPass * chunksA * tile)
-        b.li(Self.r8, p.blocksPerPass * chunksB * tile)
+        b.li(Self.r2, full.0 * tile)
+        b.li(Self.r8, full.1 * tile)
         if p.lastPassBlocks > 0 {
             b.li(Self.r14, (p.blocksPerPass - 1) * rows)
             b.emit(.blt, .reg(Self.r14), .reg(Self.r13), .label(none), note: "the next pass is a full one ...")
-            b.li(Self.r2, p.lastPassBlocks * chunksA * tile, note: "... or the smaller last one")
-            b.li(Self.r8, p.lastPassBlocks * chunksB * tile)
+            b.li(Self.r2, last.0 * tile, note: "... or the smaller last one")
+            b.li(Self.r8, last.1 * tile)
         }
         b.place(none)
         b.li(Self.r3, p.passBytes)
@@ -284,30 +321,36 @@ struct BitLinearCodegen {
         b.emit(.add, .reg(Self.r1), .reg(Self.r1), .reg(Self.r2))
         waitForPart(tokens: count, into: &b)
         b.emit(.addi, .reg(Self.r5), .reg(Self.r4), .imm(0), note: "tiles of this pass")
-        b.emit(.setvl, .reg(.zero), .reg(Self.r7))
-        for t in 0..<count {
-            b.emit(.azero, .reg(.a(t)))
-            if n == 2 { b.emit(.azero, .reg(.a(4 + t))) }
+        let split = parts(blocks: n).0
+        for block in 0..<n {
+            b.comment("row block \(block) of the pass: \(p.chunks) chunk(s), tokens \(count) per tile")
+            b.emit(.setvl, .reg(.zero), .reg(Self.r7))
+            for t in 0..<count { b.emit(.azero, .reg(accumulator(t, of: count))) }
+            b.li(Self.r6, p.quantizedAddress, note: "the group's int8 codes, chunk-major")
+            // The chunks of this block before and after the pass's part boundary.
+            let first = block * p.chunks, before = max(0, min(p.chunks, split - first))
+            gemm(chunks: 0..<before, tokens: count, into: &b)
+            if before > 0 && first + before == split {
+                requestSecondPart(into: &b)
+                if before == p.chunks { stage(block: block, tokens: count, into: &b) }
+                waitForPart(tokens: count, into: &b)
+                b.emit(.sw, .reg(.zero), spill(.pending), note: "the last flush is behind both parts")
+                if before == p.chunks { continue }
+                b.emit(.setvl, .reg(.zero), .reg(Self.r7))
+            }
+            gemm(chunks: before..<p.chunks, tokens: count, into: &b)
+            stage(block: block, tokens: count, into: &b)
         }
-        b.li(Self.r6, p.quantizedAddress)
-        if raggedChunk { b.li(Self.r3, p.lastChunkColumns, note: "lanes of the ragged last chunk") }
-        chunks(from: 0, to: chunksA, blocks: n, tokens: count, advance: true, into: &b)
-        b.comment("part 1 of the pass")
+        outputs(blocks: n, tokens: count, into: &b)
+    }
+
+    /// Requests part 1 of the next pass: behind part 0 in the other buffer.
+    private func requestSecondPart(into b: inout ProgramBuilder) {
+        b.li(Self.r3, plan.passBytes)
+        b.emit(.xor, .reg(Self.r14), .reg(Self.r4), .reg(Self.r3), note: "the other weight buffer")
         b.emit(.add, .reg(Self.r14), .reg(Self.r14), .reg(Self.r2))
         b.emit(.dmaw, .reg(Self.r14), .reg(Self.r1), .reg(Self.r8), note: "request part 1 of the next pass")
         b.emit(.add, .reg(Self.r1), .reg(Self.r1), .reg(Self.r8))
-        waitForPart(tokens: count, into: &b)
-        b.emit(.sw, .reg(.zero), spill(.pending), note: "the last flush is behind both parts")
-        chunks(from: chunksA, to: chunksA + chunksB, blocks: n, tokens: count, advance: false, into: &b)
-        let q = (p.chunks - 1) % 2
-        for t in 0..<count {
-            if n == 2 {
-                b.emit(.mmac, .reg(.a(4 + t)), .reg(.m(1)), .reg(.v(t + 4 * q)))
-            } else {
-                b.emit(.mmac, .reg(.a(t)), .reg(.m(q)), .reg(.v(t + 4 * q)))
-            }
-        }
-        outputs(blocks: n, tokens: count, into: &b)
     }
 
     /// Waits for the current part: two transfers are behind it, plus the last flush's.
@@ -323,107 +366,58 @@ struct BitLinearCodegen {
         b.place(waited)
     }
 
-    /// Chunks c0 ..< c1 of the pass, r5 and r6 pointing at chunk c0 (and, with `advance`, at
-    /// chunk c1 afterwards). Chunk 0 has no `mmac`s pending; every later chunk issues its
-    /// predecessor's.
-    private func chunks(from c0: Int, to c1: Int, blocks n: Int, tokens count: Int, advance: Bool, into b: inout ProgramBuilder) {
+    /// Column chunks `range` of a row block: one `mgemm` each (r5 at the chunk's tile, r6 at
+    /// its vectors; both advance), the ragged last chunk at its own vl. vl is VLEN on entry.
+    private func gemm(chunks range: Range<Int>, tokens count: Int, into b: inout ProgramBuilder) {
         let p = plan
-        guard c1 > c0 else { return }
-        let stepBytes = n * p.config.tileBytes
-        var c = c0, slot = 0
-        if c == 0 {
-            chunk(parity: 0, slot: 0, blocks: n, tokens: count, pending: false, ragged: raggedChunk && p.chunks == 1, into: &b)
-            c = 1; slot = 1
+        guard !range.isEmpty else { return }
+        let ragged = raggedChunk && range.upperBound == p.chunks
+        let acc = accumulator(0, of: count)
+        b.repeatLoop(range.count - (ragged ? 1 : 0), counter: Self.r15, "chunks") { b in
+            b.emit(.mgemm, .reg(acc), .reg(Self.r5), .reg(Self.r6))
         }
-        let raggedHere = raggedChunk && c1 == p.chunks && c < c1
-        let full = c1 - c - (raggedHere ? 1 : 0)
-        let base = slot
-        b.repeatLoop(full / 2, counter: Self.r15, "chunks") { b in
-            chunk(parity: c % 2, slot: base, blocks: n, tokens: count, pending: true, ragged: false, into: &b)
-            chunk(parity: (c + 1) % 2, slot: base + 1, blocks: n, tokens: count, pending: true, ragged: false, into: &b)
-            b.emit(.addi, .reg(Self.r5), .reg(Self.r5), .imm(2 * stepBytes))
-            b.emit(.addi, .reg(Self.r6), .reg(Self.r6), .imm(2 * vlen))
-        }
-        c += 2 * (full / 2)
-        if full % 2 == 1 {
-            chunk(parity: c % 2, slot: slot, blocks: n, tokens: count, pending: true, ragged: false, into: &b)
-            c += 1; slot += 1
-        }
-        if raggedHere {
-            chunk(parity: c % 2, slot: slot, blocks: n, tokens: count, pending: true, ragged: true, into: &b)
-            c += 1; slot += 1
-        }
-        if advance && slot > 0 {
-            b.emit(.addi, .reg(Self.r5), .reg(Self.r5), .imm(slot * stepBytes))
-            b.emit(.addi, .reg(Self.r6), .reg(Self.r6), .imm(slot * vlen))
-        }
-    }
-
-    /// One column chunk at `slot` chunks past the pointers r5 and r6, its vectors in the
-    /// registers of `parity`; with `pending`, the `mmac`s the previous chunk left (block B's,
-    /// or the only block's) issue between this chunk's loads. A ragged chunk expects its lane
-    /// count in r3 and sets vl after the previous chunk's `mmac`s.
-    private func chunk(parity q: Int, slot: Int, blocks n: Int, tokens count: Int, pending: Bool, ragged: Bool, into b: inout ProgramBuilder) {
-        let p = plan
-        let tile = p.config.tileBytes
-        let o5 = slot * n * tile, o6 = slot * vlen
-        func loads() {
-            for t in 0..<count { b.emit(.ldv, .reg(.v(t + 4 * q)), .mem(Self.r6, o6 + t * p.quantizedStride)) }
-        }
-        func previous() {
-            guard pending else { return }
-            for t in 0..<count {
-                if n == 2 {
-                    b.emit(.mmac, .reg(.a(4 + t)), .reg(.m(1)), .reg(.v(t + 4 * (1 - q))))
-                } else {
-                    b.emit(.mmac, .reg(.a(t)), .reg(.m(1 - q)), .reg(.v(t + 4 * (1 - q))))
-                }
-            }
-        }
-        let first: Reg = n == 2 ? .m(0) : .m(q)
         if ragged {
-            b.emit(.ldm, .reg(first), .mem(Self.r5, o5))
-            previous()
-            b.emit(.setvl, .reg(.zero), .reg(Self.r3), note: "the ragged last chunk")
-            loads()
-        } else {
-            loads()
-            b.emit(.ldm, .reg(first), .mem(Self.r5, o5))
-            previous()
-        }
-        if n == 2 {
-            b.emit(.ldm, .reg(.m(1)), .mem(Self.r5, o5 + tile))
-            for t in 0..<count { b.emit(.mmac, .reg(.a(t)), .reg(.m(0)), .reg(.v(t + 4 * q))) }
+            b.li(Self.r3, p.lastChunkColumns, note: "the ragged last chunk")
+            b.emit(.setvl, .reg(.zero), .reg(Self.r3))
+            b.emit(.mgemm, .reg(acc), .reg(Self.r5), .reg(Self.r6))
         }
     }
 
+    /// Stages block `block` of the pass: Float(acc) / s * gamma (and the int32 sums when the
+    /// plan writes them) of each token slot at vl = ROWS, in its slot of the staging buffer.
+    /// The eight scales are loaded into the registers the tile loop does not need here; the
+    /// steps are interleaved over the tokens so that the float latencies overlap. A ragged
+    /// block's extra lanes are zero sums, staged past its rows (inside the slot) and never
+    /// written to DRAM.
+    private func stage(block: Int, tokens count: Int, into b: inout ProgramBuilder) {
+        let p = plan
+        let scales: [Reg] = [Self.r2, Self.r3, Self.r8, Self.r9, Self.r13, Self.r14, Self.r15, Self.r6]
+        let offset = 4 * rows * block, sumsOffset = p.outputBatch * p.blocksPerPass * rows * 4
+        b.comment("outputs of row block \(block): Float(acc) / s * gamma, staged per token")
+        b.li(Self.r3, rows)
+        b.emit(.setvl, .reg(.zero), .reg(Self.r3))
+        b.li(Self.r6, p.scalesAddress)
+        // (r6, the base, is the last one loaded.)
+        for t in 0..<count { b.emit(.lw, .reg(scales[t]), .mem(Self.r6, 4 * t), note: "s of token slot \(t)") }
+        let accs = (0..<count).map { accumulator($0, of: count) }
+        if p.writesSums {
+            for (t, acc) in accs.enumerated() { b.emit(.sta, .reg(acc), .mem(Self.r12, t * p.stagingSlotBytes + sumsOffset + offset), note: "int32 sums") }
+        }
+        for acc in accs { b.emit(.fcvt, .reg(acc), .reg(acc)) }
+        for (t, acc) in accs.enumerated() { b.emit(.fdivs, .reg(acc), .reg(acc), .reg(scales[t]), note: "/ s") }
+        for acc in accs { b.emit(.fmuls, .reg(acc), .reg(acc), .reg(Self.r10), note: "* gamma") }
+        for (t, acc) in accs.enumerated() { b.emit(.sta, .reg(acc), .mem(Self.r12, t * p.stagingSlotBytes + offset), note: "float32 outputs") }
+    }
+
+    /// After the pass's blocks are staged: advance the staging pointer by the pass's rows
+    /// and, every `outputBatch` passes (or at the last rows), write each token's staged rows
+    /// to DRAM with one DMA.
     private func outputs(blocks n: Int, tokens count: Int, into b: inout ProgramBuilder) {
         let p = plan
-        b.comment("outputs of this pass: Float(acc) / s * gamma, staged per token")
+        let sumsOffset = p.outputBatch * p.blocksPerPass * rows * 4
         b.emit(.lw, .reg(Self.r13), spill(.rowsLeft))
         b.li(Self.r14, n * rows)
         b.emit(.min, .reg(Self.r13), .reg(Self.r13), .reg(Self.r14), note: "rows of this pass")
-        b.li(Self.r3, p.scalesAddress)
-        let sumsOffset = p.outputBatch * p.blocksPerPass * rows * 4
-        // Every token and block at vl = ROWS, interleaved so that the float latencies
-        // overlap: a ragged block's extra lanes are zero sums, staged past its rows (inside
-        // the slot) and never written to DRAM.
-        let scales: [Reg] = [Self.r15, Self.r8, Self.r2, Self.r9]
-        var accs: [(acc: Reg, token: Int, offset: Int)] = []
-        for t in 0..<count {
-            accs.append((.a(t), t, 0))
-            if n == 2 { accs.append((.a(4 + t), t, 4 * rows)) }
-        }
-        b.li(Self.r14, rows)
-        b.emit(.setvl, .reg(.zero), .reg(Self.r14))
-        for t in 0..<count { b.emit(.lw, .reg(scales[t]), .mem(Self.r3, 4 * t), note: "s of token slot \(t)") }
-        if p.writesSums {
-            for x in accs { b.emit(.sta, .reg(x.acc), .mem(Self.r12, x.token * p.stagingSlotBytes + sumsOffset + x.offset), note: "int32 sums") }
-        }
-        for x in accs { b.emit(.fcvt, .reg(x.acc), .reg(x.acc)) }
-        for x in accs { b.emit(.fdivs, .reg(x.acc), .reg(x.acc), .reg(scales[x.token]), note: "/ s") }
-        for x in accs { b.emit(.fmuls, .reg(x.acc), .reg(x.acc), .reg(Self.r10), note: "* gamma") }
-        for x in accs { b.emit(.sta, .reg(x.acc), .mem(Self.r12, x.token * p.stagingSlotBytes + x.offset), note: "float32 outputs") }
         b.emit(.slli, .reg(Self.r14), .reg(Self.r13), .imm(2))
         b.emit(.add, .reg(Self.r12), .reg(Self.r12), .reg(Self.r14))
         b.emit(.lw, .reg(Self.r14), spill(.rowsLeft))

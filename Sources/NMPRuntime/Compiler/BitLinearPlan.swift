@@ -10,24 +10,25 @@ public struct CompileError: Error, Equatable, CustomStringConvertible {
 /// Where a BitLinear's data lives on the machine and how its work is tiled (the compiler's
 /// decisions, separate from the code that follows from them).
 ///
-/// - Weights: DRAM, as `WeightPacker` tiles in passes of `blocksPerPass` row blocks
-///   (chunk-major within a pass). A pass is one DMA transfer into one of two weight-SRAM
+/// - Weights: DRAM, as `WeightPacker` tiles (row block by row block, each block's column
+///   chunks in order), streamed in passes of `blocksPerPass` row blocks. A pass is two DMA
+///   transfers (one block each, or a single block's halves) into one of two weight-SRAM
 ///   buffers; the next pass streams into the other buffer while the code multiplies (with
 ///   the pipelined DMA of ISA.md 6.5 the DRAM channel stays busy as long as the next pass is
-///   requested a DMA latency before the current one has arrived). Two blocks per pass let
-///   one activation `ldv` serve two `ldm` + `mmac`, which keeps the issue cycles per tile
-///   (4 for `ldm`, 1 for `mmac`, half an `ldv`, a quarter of the pointer updates: 6 on the
-///   default machine) below the 6.5 cycles the DRAM needs per 416-byte tile. A weight SRAM
-///   too small for two buffers of two blocks falls back to one block per pass (`note`).
+///   requested a DMA latency before the current one has arrived). The multiply is one
+///   `mgemm` per tile (ISA.md 7.8), which streams the group's tokens past the tile while
+///   the array reads the next tile: the issue cycles per tile are the larger of the tile's
+///   weight-SRAM cycles (4 on the default machine, below the 6.5 cycles the DRAM needs per
+///   416-byte tile) and one per token. A weight SRAM too small for two buffers of two
+///   blocks falls back to one block per pass (`note`).
 /// - Input activations: float32 `[tokens, in]` in DRAM, brought into an activation-SRAM
 ///   staging buffer a piece at a time for the per-token absmax and quantization. A group of
 ///   one token whose input is one piece requests the first pass of weights right behind its
 ///   input, so that the weights stream while the core quantizes.
-/// - Tokens run in groups of up to 4 (an accumulator per token and block of the pass, two
-///   int8 vector registers per token for the software-pipelined tile loop); a group's
-///   quantized activations stay in the activation SRAM while all passes stream past them, so
-///   each weight tile is loaded once per group. The code of a group is a loop over the
-///   groups, so the program does not grow with the token count.
+/// - Tokens run in groups of up to 8 (`mgemm`'s accumulators a(8-n) ... a7, one per token);
+///   a group's int8 codes, chunk-major, stay in the activation SRAM while all passes stream
+///   past them, so each weight tile is read from DRAM once per group. The code of a group
+///   is a loop over the groups, so the program does not grow with the token count.
 /// - Outputs: float32 `[tokens, out]` in DRAM (and optionally the int32 sums, same layout).
 ///   The outputs of `outputBatch` passes are staged per token in an activation-SRAM buffer
 ///   (two alternating buffers when one batch does not hold them all) and written with one DMA
@@ -70,8 +71,9 @@ public struct BitLinearPlan: Sendable {
     public let note: String?
 
     // Activation SRAM layout.
+    /// The group's int8 codes, chunk-major: chunk c of token slot t (of a group of n) at
+    /// quantizedAddress + (c * n + t) * VLEN.
     public let quantizedAddress = 32
-    public var quantizedStride: Int { chunks * config.vlen }
     public let scalesAddress: Int
     /// Passes per output DMA; the staging buffers (one when a batch holds every pass);
     /// bytes per token slot in a buffer (outputBatch * blocksPerPass * ROWS float32 values,
@@ -95,8 +97,7 @@ public struct BitLinearPlan: Sendable {
 
     /// Row blocks per pass of a layer of `inFeatures` inputs on `config`: 2 when the weight
     /// SRAM holds two buffers of two row blocks, else 1. It depends on the machine and the
-    /// input width only, so that the weights packed once (`WeightPacker`) serve every token
-    /// count.
+    /// input width only.
     public static func blocksPerPass(inFeatures: Int, config: MachineConfig) -> Int {
         let chunks = inFeatures / config.vlen + (inFeatures % config.vlen == 0 ? 0 : 1)
         guard let blockBytes = Checked.product([chunks, config.tileBytes]), let four = Checked.product([4, blockBytes]) else { return 1 }
@@ -142,7 +143,7 @@ public struct BitLinearPlan: Sendable {
         let kPad = chunks * vlen
         let perValue = writesSums ? 8 : 4
         let passCount = fullPasses + (lastPassBlocks > 0 ? 1 : 0)
-        // The largest group (at most 4 tokens) whose buffers fit in the activation SRAM with
+        // The largest group (at most 8 tokens) whose buffers fit in the activation SRAM with
         // at least one chunk of float32 input, and whose token offsets fit ldv's immediate.
         // Then the largest output batch that still fits (every pass, with one staging buffer,
         // if it can).
@@ -151,10 +152,12 @@ public struct BitLinearPlan: Sendable {
         func fixedBytes(_ g: Int, _ batch: Int) -> Int {
             32 + Self.align(kPad * g) + Self.align(4 * g) + buffers(batch) * Self.align(slot(batch) * g)
         }
+        // The quantization stores a group's codes two chunks apart with 16-bit offsets, and the
+        // staging stores reach each token's slot with them.
         func offsetsFit(_ g: Int, _ batch: Int) -> Bool {
-            (g - 1) * kPad + 2 * vlen <= 32767 && g * slot(batch) <= 32767
+            2 * g * vlen <= 32767 && g * slot(batch) <= 32767
         }
-        let preferred = min(4, tokens)
+        let preferred = min(8, tokens)
         var chosen = 0
         for g in stride(from: preferred, through: 1, by: -1) where fixedBytes(g, 1) + 4 * vlen <= config.activationSRAM.size && offsetsFit(g, 1) {
             chosen = g
@@ -171,7 +174,10 @@ public struct BitLinearPlan: Sendable {
         lastGroupTokens = tokens % group
         // (At most 4096 passes per batch: a batch that size already leaves one flush per
         // 4096 passes, and the search stays short for absurd shapes.)
-        let batch = (1...min(passCount, 4096)).last { fixedBytes(chosen, $0) + 4 * vlen <= config.activationSRAM.size && offsetsFit(chosen, $0) } ?? 1
+        // The input of a token in one piece comes first (a token's row read once, not once
+        // for the absmax and again for the codes), then the largest batch.
+        let inputRoom = fixedBytes(chosen, 1) + 4 * kPad <= config.activationSRAM.size ? 4 * kPad : 4 * vlen
+        let batch = (1...min(passCount, 4096)).last { fixedBytes(chosen, $0) + inputRoom <= config.activationSRAM.size && offsetsFit(chosen, $0) } ?? 1
         outputBatch = batch
         stagingSlotBytes = slot(batch)
         scalesAddress = 32 + Self.align(kPad * chosen)
@@ -212,7 +218,7 @@ public struct BitLinearPlan: Sendable {
     public func sharesQuantization(with previous: BitLinearPlan) -> Bool {
         tokens == previous.tokens && inFeatures == previous.inFeatures && config == previous.config
             && fullGroups + (lastGroupTokens > 0 ? 1 : 0) == 1 && previous.fullGroups + (previous.lastGroupTokens > 0 ? 1 : 0) == 1
-            && group == previous.group && quantizedStride == previous.quantizedStride && scalesAddress == previous.scalesAddress
+            && group == previous.group && scalesAddress == previous.scalesAddress
     }
 
     /// Rows of output block `b`.

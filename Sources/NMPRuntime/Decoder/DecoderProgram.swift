@@ -256,8 +256,7 @@ public struct DecoderProgram {
         guard projections else { return }
         for (address, projection) in zip(layer.projections, w.projections) {
             dram.write(WeightPacker.tiles(projection.weights.trits, rows: projection.weights.rows,
-                                          columns: projection.weights.columns, config: machine,
-                                          blocksPerPass: BitLinearPlan.blocksPerPass(inFeatures: projection.weights.columns, config: machine)),
+                                          columns: projection.weights.columns, config: machine),
                        at: address)
         }
     }
