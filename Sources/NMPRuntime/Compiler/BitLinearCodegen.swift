@@ -14,8 +14,8 @@ import NMPSimulator
 /// The tile loop is software-pipelined: per chunk, the tokens' `ldv`, `ldm m0` (block A),
 /// the `mmac`s of the previous chunk's block B, `ldm m1` (block B), the `mmac`s of block A.
 /// Each `mmac` so issues at least 4 cycles after its tile's `ldm` ended, past the load's
-/// result latency, and the `ldm`s (4 cycles of weight-SRAM port each on the default machine)
-/// follow each other with only the `mmac`s between: 11 issue cycles per chunk of two tiles,
+/// result latency, and the `ldm`s (2 cycles of weight-SRAM port each on the default machine)
+/// follow each other with only the `mmac`s between: 7 issue cycles per chunk of two tiles,
 /// and two chunks per loop iteration with immediate offsets, so two pointer updates per four
 /// tiles. The int8 vectors alternate between v0-v3 and v4-v7 by chunk parity, because block
 /// B's `mmac`s read the previous chunk's vectors after the next ones are loaded.

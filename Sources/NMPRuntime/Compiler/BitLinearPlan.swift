@@ -16,7 +16,7 @@ public struct CompileError: Error, Equatable, CustomStringConvertible {
 ///   the pipelined DMA of ISA.md 6.5 the DRAM channel stays busy as long as the next pass is
 ///   requested a DMA latency before the current one has arrived). Two blocks per pass let
 ///   one activation `ldv` serve two `ldm` + `mmac`, which keeps the issue cycles per tile
-///   (4 for `ldm`, 1 for `mmac`, half an `ldv`, a quarter of the pointer updates: 6 on the
+///   (2 for `ldm`, 1 for `mmac`, half an `ldv`, a quarter of the pointer updates: 4 on the
 ///   default machine) below the 6.5 cycles the DRAM needs per 416-byte tile. A weight SRAM
 ///   too small for two buffers of two blocks falls back to one block per pass (`note`).
 /// - Input activations: float32 `[tokens, in]` in DRAM, brought into an activation-SRAM
