@@ -47,31 +47,32 @@
 ; Cycle count (default machine, ISA.md chapter 6):
 ;    0  addi r1; 1 setvl        vl ready at 2
 ;    2  ldv v0                  5 bytes: 1 cycle; v0 ready at 4
-;    3  ldm m0; 7 ldm m1; 11 ldm m2
+;    3  ldm m0; 5 ldm m1; 7 ldm m2
 ;                               416 bytes each, at 0, 416, 832 (words 0..51, 52..103,
-;                               104..155): at most 4 words per bank = ideal 4, so each
-;                               occupies 4 cycles (sramPort 3 each, 9 in all); ready at
-;                               9, 13 and 17 (last access cycle + loadLatency 2 + unpack 1)
-;   15  azero a0; 16 mmac a0, m0, v0 (m0 ready since 9; a0 ready at 18)
-;   17  azero a1; 18 mmac a1, m1, v0 (a1 ready at 20)
-;   19  sta a0; 20 sta a1       20 bytes each: 1 cycle; a0 ready at 18, a1 at 20: no stall
-;   21  arelu a2                a2 ready at 22
-;   22  asq a2, a2              a2 ready at 22 + vectorMulLatency 2 = 24
-;   24  amul a3, a2, a1         could issue at 23: data 1; a3 ready at 26
-;   26  sta a3                  could issue at 25: data 1
-;   27  amax r2, a3             r2 ready at 27 + reduceLatency 2 = 29
-;   29  bne r2, r0, nonzero     could issue at 28: data 1. Taken (405 != 0): next issue
-;                               at 29 + 1 + branchPenalty 2 = 32 (branch 2)
-;   32  sw r2; 33 lui r4
-;   34  divu r3, r4, r2         r3 ready at 34 + divLatency 16 = 50
-;   50  sw r3                   could issue at 35: data 15
-;   51  addi r5; 52 rq v1       v1 ready at 52 + requantLatency 2 = 54
-;   54  stv v1                  could issue at 53: data 1
-;   55  azero a4; 56 mmac a4, m2, v1 (a4 ready at 58)
-;   58  sta a4                  could issue at 57: data 1
-;   59  halt                    nothing pending: no drain
-; Total = 59 + 1 = 60 cycles = 29 instructions (the skipped guard addi does not count)
-; + 31 stall cycles: data 20 (1 + 1 + 1 + 15 + 1 + 1), sramPort 9, branch 2.
+;                               104..155): 52 words over the weight SRAM's 32 banks, at
+;                               most 2 in a bank = ideal ceil(416 / 256) = 2, so each
+;                               occupies 2 cycles (sramPort 1 each, 3 in all); ready at
+;                               7, 9 and 11 (last access cycle + loadLatency 2 + unpack 1)
+;    9  azero a0; 10 mmac a0, m0, v0 (m0 ready since 7; a0 ready at 12)
+;   11  azero a1; 12 mmac a1, m1, v0 (a1 ready at 14)
+;   13  sta a0; 14 sta a1       20 bytes each: 1 cycle; a0 ready at 12, a1 at 14: no stall
+;   15  arelu a2                a2 ready at 16
+;   16  asq a2, a2              a2 ready at 16 + vectorMulLatency 2 = 18
+;   18  amul a3, a2, a1         could issue at 17: data 1; a3 ready at 20
+;   20  sta a3                  could issue at 19: data 1
+;   21  amax r2, a3             r2 ready at 21 + reduceLatency 2 = 23
+;   23  bne r2, r0, nonzero     could issue at 22: data 1. Taken (405 != 0): next issue
+;                               at 23 + 1 + branchPenalty 2 = 26 (branch 2)
+;   26  sw r2; 27 lui r4
+;   28  divu r3, r4, r2         r3 ready at 28 + divLatency 16 = 44
+;   44  sw r3                   could issue at 29: data 15
+;   45  addi r5; 46 rq v1       v1 ready at 46 + requantLatency 2 = 48
+;   48  stv v1                  could issue at 47: data 1
+;   49  azero a4; 50 mmac a4, m2, v1 (a4 ready at 52)
+;   52  sta a4                  could issue at 51: data 1
+;   53  halt                    nothing pending: no drain
+; Total = 53 + 1 = 54 cycles = 29 instructions (the skipped guard addi does not count)
+; + 25 stall cycles: data 20 (1 + 1 + 1 + 15 + 1 + 1), sramPort 3, branch 2.
 ; Trit-MAC events: 3 mmac x ROWS 32 x vl 5 = 480; the non-zero trits of rows 0..4 are
 ; +1: 9 (Wg) + 9 (Wu) + 10 (Wd) = 28 and -1: 3 + 4 + 5 = 12; the other 440 are skips.
 ;
@@ -106,10 +107,10 @@
 ; expect asram.i32[96] = 405
 ; expect asram.i32[100] = 20550
 ; Cycles, stall cycles by cause and trit-MAC events (default machine, derived above):
-; expect cycles = 60
+; expect cycles = 54
 ; expect retired = 29
 ; expect stall.data = 20
-; expect stall.sramPort = 9
+; expect stall.sramPort = 3
 ; expect stall.bankConflict = 0
 ; expect stall.branch = 2
 ; expect stall.dmaQueue = 0

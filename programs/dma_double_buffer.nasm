@@ -43,30 +43,31 @@
 ;   10: flow max(111, 107) = 111, end 118 ................................... 16 cycles
 ; dwait 1 at 16: 2 outstanding until x lands at 107 (dmaWait 91), issues at 107; ldv v0
 ;   at 108 (5 bytes, 1 cycle) ............................. 91 + 1 + 1 = 93 cycles
-; Compute block (ldm ... bne), the same in every iteration: ldm 4 cycles (416 bytes,
-;   4 words per bank = ideal: sramPort 3; m0 ready 3 cycles after its last access);
-;   azero; mmac waits 1 for m0 (data 1); sta waits 1 for a0 (mmacLatency 2: data 1;
-;   20 bytes, 1 cycle); dmas (the 10th cycle of the block); 5 scalar instructions; bne:
-;   11 instructions + 3 sramPort + 2 data = 16 cycles, + branch 2 when bne is taken.
-; Iteration 1 (tile 0), cycles 109..139: addi, beq (not taken), dmaw tile 1 at 111
+; Compute block (ldm ... bne), the same in every iteration: ldm 2 cycles (416 bytes over
+;   the weight SRAM's 32 banks, at most 2 words per bank = ideal ceil(416 / 256): sramPort
+;   1; m0 ready 3 cycles after its last access); azero; mmac waits 1 for m0 (data 1); sta
+;   waits 1 for a0 (mmacLatency 2: data 1; 20 bytes, 1 cycle); dmas (the 8th cycle of the
+;   block); 5 scalar instructions; bne: 11 instructions + 1 sramPort + 2 data = 14 cycles,
+;   + branch 2 when bne is taken.
+; Iteration 1 (tile 0), cycles 109..137: addi, beq (not taken), dmaw tile 1 at 111
 ;   (flow max(212, 118), end 219), addi; dwait 1 at 113 waits for tile 0 until 118
-;   (dmaWait 5); jal at 119 (branch 2); compute 122..137, its dmas at 131 (flow
-;   max(232, 219), end 233); bne taken (branch 2) ..... 4 + 5 + 1 + (1 + 2) + 16 + 2
-;   = 31 cycles
-; Iterations 2 and 3 (tiles 1, 2), cycles 140..254 and 255..369: the same, but dwait 1
+;   (dmaWait 5); jal at 119 (branch 2); compute 122..135, its dmas at 129 (flow
+;   max(230, 219), end 231); bne taken (branch 2) ..... 4 + 5 + 1 + (1 + 2) + 14 + 2
+;   = 29 cycles
+; Iterations 2 and 3 (tiles 1, 2), cycles 138..250 and 251..363: the same, but dwait 1
 ;   waits 89 cycles: the previous tile's dmas was enqueued before this iteration's
 ;   prefetch, so "all but the newest" includes it, and its 100 cycles of latency began
-;   only at its enqueue (iteration 2: dwait at 144, dmas ends 233; iteration 3: at 259,
-;   348) ................................ 2 x (4 + 89 + 1 + (1 + 2) + 16 + 2) = 230 cycles
-; Iteration 4 (tile 3), cycles 370..479: addi, beq taken (branch 2); dwait 0 at 374 waits
-;   for the tile 2 dmas (end 463; tile 3 ended at 365): dmaWait 89; compute 464..479, its
-;   dmas at 473 (flow 574, end 575); bne not taken ...... (1 + 1 + 2) + 89 + 1 + 16
-;   = 110 cycles
-; End: dwait 0 at 480 waits for the last dmas until 575 (dmaWait 95); halt at 576, with
+;   only at its enqueue (iteration 2: dwait at 142, dmas ends 231; iteration 3: at 255,
+;   344) ................................ 2 x (4 + 89 + 1 + (1 + 2) + 14 + 2) = 226 cycles
+; Iteration 4 (tile 3), cycles 364..471: addi, beq taken (branch 2); dwait 0 at 368 waits
+;   for the tile 2 dmas (end 457; tile 3 ended at 361): dmaWait 89; compute 458..471, its
+;   dmas at 465 (flow 566, end 567); bne not taken ...... (1 + 1 + 2) + 89 + 1 + 14
+;   = 108 cycles
+; End: dwait 0 at 472 waits for the last dmas until 567 (dmaWait 95); halt at 568, with
 ;   nothing left to drain .................................... 95 + 1 + 1 = 97 cycles
-; Total = 16 + 93 + 31 + 230 + 110 + 97 = 577 cycles = 85 instructions (16 + 2 + 3 x 17
-; + 14 + 2) + 492 stall cycles: dmaWait 458 (91 + 5 + 2 x 89 + 89 + 95), branch 14 (jal
-; and bne in iterations 1..3, beq in iteration 4), sramPort 12 (4 x 3), data 8 (4 x 2).
+; Total = 16 + 93 + 29 + 226 + 108 + 97 = 569 cycles = 85 instructions (16 + 2 + 3 x 17
+; + 14 + 2) + 484 stall cycles: dmaWait 458 (91 + 5 + 2 x 89 + 89 + 95), branch 14 (jal
+; and bne in iterations 1..3, beq in iteration 4), sramPort 4 (4 x 1), data 8 (4 x 2).
 ; Trit-MAC events: 4 mmac x ROWS 32 x vl 5 = 640; the non-zero trits of rows 0..4 are
 ; +1: 6 + 7 + 6 + 9 = 28 and -1: 1 + 2 + 6 + 1 = 10 (tiles 0..3); 602 skips.
 ;
@@ -118,10 +119,10 @@
 ; expect asram.i32[88] = 19
 ; expect asram.i32[92] = 20
 ; Cycles, stall cycles by cause and trit-MAC events (default machine, derived above):
-; expect cycles = 577
+; expect cycles = 569
 ; expect retired = 85
 ; expect stall.data = 8
-; expect stall.sramPort = 12
+; expect stall.sramPort = 4
 ; expect stall.bankConflict = 0
 ; expect stall.branch = 14
 ; expect stall.dmaQueue = 0

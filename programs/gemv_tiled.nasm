@@ -34,29 +34,32 @@
 ; Cycle count (default machine, ISA.md chapter 6):
 ; Setup, cycles 0..7: 8 instructions, no stall (ldv: 64 bytes at 0 = words 0..7, one per
 ;   bank, 1 cycle; the loop reads r4, ready at 7) .......................... 8 cycles
-; Tile loop, 2 iterations of 13 cycles (the back-edge is free). First iteration:
-;    8  ldm m0, [r2]            416 bytes: 4 words in the busiest bank = ideal 4, so it
-;                               occupies 8..11 (sramPort 3); m0 ready at 11 + 2 + 1 = 14
-;                               (second tile, at 416 = words 52..103: also 4 per bank)
-;   12  azero a0                a0 ready at 13
-;   14  mmac a0, m0, v0         could issue at 13; m0 ready at 14: data 1; a0 ready at 16
-;   15  setvl r0, r5            vl = 32, ready at 16
-;   16  sta a0, [r3]            a0 and vl ready at 16: no stall. 4 * 32 = 128 bytes at 64
-;                               = words 8..23, 2 in each of the 8 banks: banks() = 2 =
-;                               ideal = ceil(128 / 64), occupies 16..17 (sramPort 1)
-;   18  setvl r0, r1; 19 addi r2; 20 addi r3
-;   per iteration: 8 issue + 3 sramPort + 1 data + 1 sramPort = 13 cycles
-;   x 2 iterations (cycles 8..33) ......................................... 26 cycles
-; Between the loops, cycles 34..37: addi, addi, add, loop ................. 4 cycles
-; Sum loop, 64 iterations of 7 cycles, the first at 38:
+; Tile loop, 2 iterations of 10 cycles (the back-edge is free). First iteration:
+;    8  ldm m0, [r2]            416 bytes at 0 = words 0..51 over the 32 banks of the
+;                               weight SRAM: banks 0..19 hold 2 words each (0 and 32, ...),
+;                               so banks() = 2 = ideal = ceil(416 / 256): it occupies 8..9
+;                               (sramPort 1); m0 ready at 9 + 2 + 1 = 12 (second tile, at
+;                               416 = words 52..103: also at most 2 per bank)
+;   10  azero a0                a0 ready at 11
+;   12  mmac a0, m0, v0         could issue at 11; m0 ready at 12: data 1; a0 ready at 14
+;   13  setvl r0, r5            vl = 32, ready at 14
+;   14  sta a0, [r3]            a0 and vl ready at 14: no stall. 4 * 32 = 128 bytes at 64
+;                               = words 8..23, one in each of the 16 banks of the
+;                               activation SRAM: banks() = 1 = ideal = ceil(128 / 128)
+;                               (second tile, at 192 = words 24..39: also 1)
+;   15  setvl r0, r1; 16 addi r2; 17 addi r3
+;   per iteration: 8 issue + 1 sramPort + 1 data = 10 cycles
+;   x 2 iterations (cycles 8..27) ......................................... 20 cycles
+; Between the loops, cycles 28..31: addi, addi, add, loop ................. 4 cycles
+; Sum loop, 64 iterations of 7 cycles, the first at 32:
 ;   t    lw r7, [r3]            4 bytes, 1 cycle; r7 ready at t + loadLatency 2
 ;   t+2  mul r7, r7, r7         could issue at t+1: data 1; r7 ready at t+2 + mulLatency 3
 ;   t+5  add r6, r6, r7         could issue at t+3: data 2
 ;   t+6  addi r3, r3, 4         (the next lw reads r3 at t+7: ready)
-;   per iteration: 4 issue + 3 data = 7 cycles x 64 (cycles 38..485) ...... 448 cycles
-; End: 486 sw, 487 halt (nothing pending, no drain) ......................... 2 cycles
-; Total = 8 + 26 + 4 + 448 + 2 = 488 cycles = 286 instructions (8 + 2 * 8 + 4 + 64 * 4
-; + 2) + 202 stall cycles: data 194 (2 * 1 + 64 * 3) and sramPort 8 (2 * (3 + 1)).
+;   per iteration: 4 issue + 3 data = 7 cycles x 64 (cycles 32..479) ...... 448 cycles
+; End: 480 sw, 481 halt (nothing pending, no drain) ......................... 2 cycles
+; Total = 8 + 20 + 4 + 448 + 2 = 482 cycles = 286 instructions (8 + 2 * 8 + 4 + 64 * 4
+; + 2) + 196 stall cycles: data 194 (2 * 1 + 64 * 3) and sramPort 2 (2 * 1).
 ; Trit-MAC events: 2 mmac x ROWS 32 x vl 64 = 4096; each of the 64 rows has one +1 and
 ; one -1, so 64 adds, 64 subtracts and 4096 - 128 = 3968 skips.
 ;
@@ -128,10 +131,10 @@
 ; expect asram.i32[312] = 61
 ; expect asram.i32[316] = 63
 ; Cycles, stall cycles by cause and trit-MAC events (default machine, derived above):
-; expect cycles = 488
+; expect cycles = 482
 ; expect retired = 286
 ; expect stall.data = 194
-; expect stall.sramPort = 8
+; expect stall.sramPort = 2
 ; expect stall.bankConflict = 0
 ; expect stall.branch = 0
 ; expect stall.dmaQueue = 0

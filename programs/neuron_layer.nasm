@@ -50,23 +50,23 @@
 ; Cycle count (default machine, ISA.md chapter 6):
 ;    0  addi r1; 1 setvl        vl ready at 2
 ;    2  ldv v0                  vl = 5 bytes at 0: 1 cycle; v0 ready at 4
-;    3  ldm m0, [W]             416 bytes at 0 = words 0..51 over 16 banks: banks 0..3
-;                               hold 4 words each (0, 16, 32, 48 ...), so banks() = 4 =
-;                               ideal = ceil(416 / 128): it occupies cycles 3..6
-;                               (sramPort 3); m0 ready at 6 + loadLatency 2 + unpack 1 = 9
-;    7  azero a0                a0 ready at 8
-;    9  mmac a0, m0, v0         could issue at 8; m0 ready at 9: data 1; a0 ready at 11
-;   11  sta a0                  could issue at 10; a0 ready at 11: data 1
+;    3  ldm m0, [W]             416 bytes at 0 = words 0..51 over 32 banks: banks 0..19
+;                               hold 2 words each (0 and 32, 1 and 33, ...), so banks() =
+;                               2 = ideal = ceil(416 / 256): it occupies cycles 3..4
+;                               (sramPort 1); m0 ready at 4 + loadLatency 2 + unpack 1 = 7
+;    5  azero a0                a0 ready at 6
+;    7  mmac a0, m0, v0         could issue at 6; m0 ready at 7: data 1; a0 ready at 9
+;    9  sta a0                  could issue at 8; a0 ready at 9: data 1
 ;                               (20 bytes at 28 = words 3..5: 1 cycle)
-;   12  ldt t0 (ready 15); 13 ldt t1 (ready 16); 14 addi r2; 15 abcast a1 (ready 16)
-;   16  lda a2                  20 bytes at 8 = words 1..3: 1 cycle; a2 ready at 18
-;   18  thr t0, a0, a1, a2      could issue at 17; a2 ready at 18: data 1 (the pending
-;                               write of t0 by the ldt was done at 15)
-;   19  addi r3; 20 sgn t1 (t1 ready since 16); 21 stt t0; 22 stt t1 (13 bytes each,
-;       1 cycle); 23 tcvt; 24 stv; 25 tcvt; 26 stv
-;   27  halt                    nothing pending: no drain
-; Total = 27 + 1 = 28 cycles = 22 instructions + 6 stall cycles: data 3 (1 + 1 + 1) and
-; sramPort 3 (the ldm).
+;   10  ldt t0 (ready 13); 11 ldt t1 (ready 14); 12 addi r2; 13 abcast a1 (ready 14)
+;   14  lda a2                  20 bytes at 8 = words 1..3: 1 cycle; a2 ready at 16
+;   16  thr t0, a0, a1, a2      could issue at 15; a2 ready at 16: data 1 (the pending
+;                               write of t0 by the ldt was done at 13)
+;   17  addi r3; 18 sgn t1 (t1 ready since 14); 19 stt t0; 20 stt t1 (13 bytes each,
+;       1 cycle); 21 tcvt; 22 stv; 23 tcvt; 24 stv
+;   25  halt                    nothing pending: no drain
+; Total = 25 + 1 = 26 cycles = 22 instructions + 4 stall cycles: data 3 (1 + 1 + 1) and
+; sramPort 1 (the ldm).
 ; Trit-MAC events: the mmac does ROWS * vl = 32 * 5 = 160. Rows 0..4 hold 8 +1 trits
 ; (2 + 2 + 1 + 2 + 1) and 7 -1 trits (1 + 2 + 2 + 1 + 1); the other 145 are 0 (skips).
 ;
@@ -93,10 +93,10 @@
 ; expect asram.i8[59] = 1
 ; expect asram.i8[60] = 0
 ; Cycles, stall cycles by cause and trit-MAC events (default machine, derived above):
-; expect cycles = 28
+; expect cycles = 26
 ; expect retired = 22
 ; expect stall.data = 3
-; expect stall.sramPort = 3
+; expect stall.sramPort = 1
 ; expect stall.bankConflict = 0
 ; expect stall.branch = 0
 ; expect stall.dmaQueue = 0

@@ -70,8 +70,8 @@ struct ConfigCommandTests {
         #expect(value("tile bytes", in: run.out) == "416")
         #expect(value("peak trit-MACs per cycle", in: run.out) == "2,048")
         #expect(value("peak trit-MACs per second", in: run.out) == "2,048,000,000,000")
-        #expect(value("weight SRAM bytes per cycle", in: run.out) == "128")
-        #expect(value("activation SRAM bytes per cycle", in: run.out) == "64")
+        #expect(value("weight SRAM bytes per cycle", in: run.out) == "256")
+        #expect(value("activation SRAM bytes per cycle", in: run.out) == "128")
         // The 7nm-lpddr curve: (20 + 3/5 * 80) * 0.38 / 0.9 / 8 and (20 + 1/5 * 80) * 0.38 / 0.9 / 8.
         #expect(value("weight SRAM pJ per byte", in: run.out) == "3.58889")
         #expect(value("activation SRAM pJ per byte", in: run.out) == "1.9")

@@ -14,16 +14,16 @@ import Testing
 ///
 /// The thresholds are what the schedule reaches today, as regression guards, not the goal
 /// (95 % on the default machine, 85 % elsewhere). Measured (bound / cycles, for q/o, k/v,
-/// gate/up, down): default 87.1, 77.5, 89.5, 96.9 %; vlen 128 / rows 64 95.8, 86.8, 97.9,
-/// 97.5 %; DMA 256 B/cycle with a 512 B/cycle weight SRAM 37.0, 31.2, 38.5, 44.6 % (a tile
+/// gate/up, down): default 96.3, 88.5, 98.1, 97.7 %; vlen 128 / rows 64 96.4, 88.8, 98.2,
+/// 98.0 %; DMA 256 B/cycle with a 512 B/cycle weight SRAM 37.6, 32.6, 38.9, 45.3 % (a tile
 /// arrives every 1.6 cycles, but every tile needs an `ldm` and an `mmac`, two issue cycles
 /// of a single-issue core, so at most 81 % is possible there, before the quantization);
-/// activation SRAM 16 KiB 82.6, 77.5, 78.2, 78.3 % (the input comes in pieces, so the
+/// activation SRAM 16 KiB 90.2, 88.5, 84.1, 79.1 % (the input comes in pieces, so the
 /// weights start streaming only after the quantization, and outputs leave in batches).
-/// What holds the default machine back: 6 issue cycles per tile (ldm 4, mmac 1, half an
-/// ldv, a quarter of the pointer updates) plus ~90 cycles per pass of 80 tiles, against
-/// 6.5 cycles of DRAM per tile, and the quantization (~620 cycles for 2560 inputs), which
-/// the weights' head start covers only in part.
+/// On the default machine the tile loop issues about 4 cycles per tile (ldm 2, mmac 1, half
+/// an ldv, a quarter of the pointer updates) against 6.5 cycles of DRAM per tile, so the
+/// weights set the pace; a projection's fixed costs (the quantization, which the weights'
+/// head start covers only in part, and the outputs) weigh most on the shortest, k/v.
 struct BitLinearRooflineTests {
     struct Machine: Sendable, CustomTestStringConvertible {
         let name: String
@@ -43,7 +43,7 @@ struct BitLinearRooflineTests {
         var small = MachineConfig()
         small.activationSRAM.size = 16384
         return [
-            Machine(name: "default", config: MachineConfig(), threshold: 0.77),
+            Machine(name: "default", config: MachineConfig(), threshold: 0.88),
             Machine(name: "vlen 128, rows 64", config: wide, threshold: 0.85),
             Machine(name: "DMA 256 B/cycle, weight SRAM 64 x 8 B", config: fast, threshold: 0.30),
             Machine(name: "activation SRAM 16 KiB", config: small, threshold: 0.77),

@@ -110,7 +110,9 @@ struct CodeRegionTests {
 
     /// Stalls after issue (bank and port cycles, branch penalty) and waits before it belong
     /// to the instruction's region; trit-MACs split per region by their trits; DMA bytes go
-    /// with the DMA instruction; the drain of `halt` is halt's region's.
+    /// with the DMA instruction; the drain of `halt` is halt's region's. The activation SRAM
+    /// has 8 banks of 8 bytes, so that the 64-byte `ldv` from address 4 (words 0 ... 8) meets
+    /// bank 0 twice: the default's 16 banks would take it in one cycle.
     @Test func stallsTritsAndDMABytesGoToTheirInstructionsRegion() throws {
         let image = try differentialAssemble("""
             addi r1, r0, 16         ; 0  A
@@ -125,7 +127,9 @@ struct CodeRegionTests {
             .byte 0x79, 0x79, 0xF2, 0xF2, 0x00   ; trits + x 10, - x 10, 0 x 5, then zeros
             """)
         let regions = CodeRegions(names: ["A", "D", "T", "B", "H"], regionOfPC: [0, 1, 0, 0, 2, 3, 3, 4])
-        let result = try checkSums(image, regions, config: MachineConfig(), "mixed")
+        var config = MachineConfig()
+        config.activationSRAM.banks = 8
+        let result = try checkSums(image, regions, config: config, "mixed")
         let r = Dictionary(uniqueKeysWithValues: result.regions.map { ($0.name, $0) })
         // Issues: addi 0, dmas 1, ldv 2 (2 cycles), ldt 4, vmac 7, beq 8 (+2), halt at 103.
         #expect(r["A"]!.cycles == 1 + 2 + 1 && r["A"]!.stalls[.bankConflict] == 1)

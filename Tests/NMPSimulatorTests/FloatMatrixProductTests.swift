@@ -71,25 +71,28 @@ struct FloatMatrixProductTests {
         #expect(Self.lane(run, 0, 40) == Float(4).bitPattern)
     }
 
-    /// Hand-derived cycles (ISA.md 6.10): 32 rows of 64 lanes, 128 bytes each, 128 bytes
-    /// apart from address 4: each row touches words 16r ... 16r + 16, bank 0 twice, so
-    /// rowbanks = 64 while ideal(wsram, 4096) = 32 and ceil(32 * 64 / 64) = 32: 64 cycles,
-    /// sramPort 31, bankConflict 32; the result is ready at 2 + 63 + 2 + 2 = 69.
+    /// Hand-derived cycles (ISA.md 6.10) on the default machine's 32 banks of 8 bytes: 32 rows
+    /// of vl = 4 lanes, 8 bytes each, 256 bytes apart from address 0: row r is word 32r, and
+    /// all 32 of them lie in bank 0, so rowbanks = 32 while ideal(wsram, 32 * 8) = 1 and
+    /// ceil(32 * 4 / 64) = 2: 32 cycles, sramPort 1, bankConflict 30; the result is ready at
+    /// 3 + 31 + 2 + 2 = 38.
     @Test func cyclesWithARowBankConflict() throws {
         let run = try Run("""
             addi r1, r0, 4
-            addi r2, r0, 128
-            fmvbf a1, a0, r1, r2    ; 2 ... 65
-            halt                    ; could issue at 66; a1 ready at 69 (drain 3)
+            setvl r0, r1            ; 1: vl ready at 2
+            addi r2, r0, 256
+            fmvbf a1, a0, r0, r2    ; 3 ... 34
+            halt                    ; could issue at 35; a1 ready at 38 (drain 3)
             """)
-        #expect(run.issues == [0, 1, 2, 69])
-        #expect(run.stalls == ([.sramPort: 31, .bankConflict: 32, .drain: 3] as [StallCause: Int]))
-        #expect(run.cycles == 70)
+        #expect(run.issues == [0, 1, 2, 3, 38])
+        #expect(run.stalls == ([.sramPort: 1, .bankConflict: 30, .drain: 3] as [StallCause: Int]))
+        #expect(run.cycles == 39)
     }
 
-    /// Rows 256 bytes apart (a key block with head_dim 128) from address 0: 16 words each, one
-    /// per bank: rowbanks 32 = ideal; the float unit's 32 * 64 / 64 = 32 as well. With
-    /// floatLanes 16 the float unit takes 128 cycles instead.
+    /// Rows 256 bytes apart (a key block with head_dim 128) from address 0: 16 words each, in
+    /// banks 0 ... 15 of the 32: rowbanks 32, twice ideal(wsram, 4096) = 16, but no more than
+    /// the float unit's 32 * 64 / 64 = 32, so the product takes 32 cycles without a
+    /// bankConflict. With floatLanes 16 the float unit takes 128 cycles instead.
     @Test(arguments: [(64, 32), (16, 128)])
     func cyclesOfAStridedBlock(_ floatLanes: Int, _ cycles: Int) throws {
         var config = MachineConfig()

@@ -53,7 +53,7 @@ struct FloatWeightMACTests {
         #expect(run.actual.accumulators[1].prefix(n).contains(Int32(bitPattern: 0x7FC0_0000)), "some lanes are NaN")
     }
 
-    /// Hand-derived from ISA.md 6.2, 6.10 and 7.12 on the default machine (16 banks of 8
+    /// Hand-derived from ISA.md 6.2, 6.10 and 7.12 on the default machine (32 banks of 8
     /// bytes in the weight SRAM, loadLatency 2, floatLatency 3).
     @Test func cyclesOnTheDefaultMachine() throws {
         let run = try Run("""
@@ -63,14 +63,28 @@ struct FloatWeightMACTests {
             fwmacbf a1, a0, r1, r0  ; could issue at 2; accumulates a1: waits until 6 (data 4);
                                     ;    a1 ready at 11
             addi r2, r0, 4          ; 7
-            fwmacbf a2, a0, r2, r0  ; 8: 128 bytes at 4, words 0..16, bank 0 twice: 2 cycles
-                                    ;    (bankConflict 1), 8..9; a2 ready at 9 + 5 = 14
-            halt                    ; could issue at 10; a2 ready at 14 (drain 4)
+            fwmacbf a2, a0, r2, r0  ; 8: 128 bytes at 4, words 0..16: 17 words, one per bank
+                                    ;    of the 32: 1 cycle too; a2 ready at 8 + 5 = 13
+            halt                    ; could issue at 9; a2 ready at 13 (drain 4)
             """)
-        #expect(run.issues == [0, 1, 6, 7, 8, 14])
-        #expect(run.cycles == 15)
-        #expect(run.stalls == ([.data: 4, .bankConflict: 1, .drain: 4] as [StallCause: Int]))
+        #expect(run.issues == [0, 1, 6, 7, 8, 13])
+        #expect(run.cycles == 14)
+        #expect(run.stalls == ([.data: 4, .drain: 4] as [StallCause: Int]))
         #expect(run.result.counters.retired == 6)
+    }
+
+    /// With 16 banks of 8 bytes the unaligned access above meets bank 0 twice (words 0 and
+    /// 16): 2 cycles where the default's 32 banks take 1, the second `bankConflict`.
+    @Test func anUnalignedAccessCanMeetABankTwice() throws {
+        var config = MachineConfig()
+        config.weightSRAM.banks = 16
+        let run = try Run("""
+            addi r2, r0, 4          ; 0
+            fwmacbf a2, a0, r2, r0  ; 1 ... 2 (bankConflict 1); a2 ready at 2 + 5 = 7
+            halt                    ; could issue at 3; a2 ready at 7 (drain 4)
+            """, config: config)
+        #expect(run.issues == [0, 1, 7])
+        #expect(run.stalls == ([.bankConflict: 1, .drain: 4] as [StallCause: Int]))
     }
 
     /// With fewer float lanes than vl the float unit, not the SRAM, sets the issue cycles:

@@ -354,7 +354,7 @@ struct MachineConfigTests {
         let block = try #require(Self.codeBlocks(Self.section("## 3.5"), language: "json").first)
         let config = try Self.parse(block)
         #expect(config.vlen == 128 && config.rows == 64 && config.packing == .twoBit)
-        #expect(config.weightSRAM == SRAMConfig(size: 524_288, banks: 16, bankWidth: 8))
+        #expect(config.weightSRAM == SRAMConfig(size: 524_288, banks: 32, bankWidth: 8))
         #expect(config.activationSRAM == MachineConfig().activationSRAM)
         #expect(config.energy.sramCurve.count == 2)
         #expect(config.energy.tritAdd == MachineConfig().energy.tritAdd)

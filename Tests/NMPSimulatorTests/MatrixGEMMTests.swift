@@ -6,8 +6,9 @@ import Testing
 /// apart, each into its own accumulator, and both pointers advanced. The values and cycles
 /// here are derived by hand; every run also runs on the reference machine.
 struct MatrixGEMMTests {
-    /// The machine of ISA.md 6.12's example: 32 weight-SRAM and 16 activation-SRAM banks of
-    /// 8 bytes (stated, so that the example does not depend on the defaults).
+    /// The machine of ISA.md 6.12's example, the default one: 32 weight-SRAM and 16
+    /// activation-SRAM banks of 8 bytes (stated, so that a change of the defaults does not
+    /// silently change what the example derives).
     static var config: MachineConfig {
         var c = MachineConfig()
         c.weightSRAM.banks = 32

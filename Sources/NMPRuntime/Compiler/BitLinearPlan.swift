@@ -18,7 +18,7 @@ public struct CompileError: Error, Equatable, CustomStringConvertible {
 ///   requested a DMA latency before the current one has arrived). The multiply is one
 ///   `mgemm` per tile (ISA.md 7.8), which streams the group's tokens past the tile while
 ///   the array reads the next tile: the issue cycles per tile are the larger of the tile's
-///   weight-SRAM cycles (4 on the default machine, below the 6.5 cycles the DRAM needs per
+///   weight-SRAM cycles (2 on the default machine, below the 6.5 cycles the DRAM needs per
 ///   416-byte tile) and one per token. A weight SRAM too small for two buffers of two
 ///   blocks falls back to one block per pass (`note`).
 /// - Input activations: float32 `[tokens, in]` in DRAM, brought into an activation-SRAM

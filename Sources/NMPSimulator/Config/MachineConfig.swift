@@ -17,10 +17,12 @@ public struct MachineConfig: Sendable, Equatable {
     public var rows: Int = 32
     /// The weight SRAM's trit layout.
     public var packing: TritPacking = .base3
-    /// The weight SRAM (packed trits).
-    public var weightSRAM = SRAMConfig(size: 262_144, banks: 16, bankWidth: 8)
-    /// The activation SRAM (int8 activations, int32 partial results, scalars).
-    public var activationSRAM = SRAMConfig(size: 65_536, banks: 8, bankWidth: 8)
+    /// The weight SRAM (packed trits): 256 bytes per cycle, 4x the DMA's 64, as on-chip SRAM
+    /// delivers several times the bandwidth of DRAM (ISA.md 3.1).
+    public var weightSRAM = SRAMConfig(size: 262_144, banks: 32, bankWidth: 8)
+    /// The activation SRAM (int8 activations, int32 partial results, scalars): 128 bytes
+    /// per cycle, 2x the DMA's.
+    public var activationSRAM = SRAMConfig(size: 65_536, banks: 16, bankWidth: 8)
     /// DRAM bytes.
     public var dramSize: Int = 1 << 30
     /// DMA bandwidth in bytes per cycle.
