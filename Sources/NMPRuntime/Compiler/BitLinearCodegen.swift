@@ -172,26 +172,45 @@ struct BitLinearCodegen {
         for piece in 0..<p.pieces { inputPiece(slot: slot, piece: piece, absmax: false, codeStride: count * vlen, into: &b) }
     }
 
+    /// The activation-SRAM buffer of input piece `piece`.
+    private func inputBuffer(_ piece: Int) -> Int { plan.inputBufferAddress + (piece % plan.inputBuffers) * plan.pieceChunks * 4 * vlen }
+
+    /// Requests input piece `piece` of a token slot (see `quantize`) into its buffer.
+    private func requestPiece(slot: Int?, piece: Int, into b: inout ProgramBuilder) {
+        let p = plan
+        let firstChunk = piece * p.pieceChunks
+        let floats = piece == p.pieces - 1 ? p.inFeatures - firstChunk * vlen : p.pieceChunks * vlen
+        if let slot {
+            b.emit(.lw, .reg(Self.r12), spill(.groupInput))
+            b.addConstant(Self.r12, 4 * (slot * p.inFeatures + firstChunk * vlen), scratch: Self.r13,
+                          note: "x of slot \(slot) from feature \(firstChunk * vlen)")
+        } else {
+            b.emit(.addi, .reg(Self.r12), .reg(Self.r1), .imm(0))
+            b.addConstant(Self.r12, 4 * firstChunk * vlen, scratch: Self.r13, note: "x of this slot from feature \(firstChunk * vlen)")
+        }
+        b.li(Self.r13, inputBuffer(piece))
+        b.li(Self.r14, 4 * floats)
+        b.emit(.dmaa, .reg(Self.r13), .reg(Self.r12), .reg(Self.r14))
+    }
+
     /// One piece of a token's float32 input: DMA it in (unless the whole row is one piece
-    /// already there from the absmax pass), then run the pass over its chunks.
+    /// already there from the absmax pass; with two buffers the next piece is requested
+    /// before this one is waited for), then run the pass over its chunks.
     private func inputPiece(slot: Int?, piece: Int, absmax: Bool, codeStride: Int, requestWeights: Bool = false, into b: inout ProgramBuilder) {
         let p = plan
         let firstChunk = piece * p.pieceChunks
         let chunkCount = min(p.pieceChunks, p.chunks - firstChunk)
         let lastPiece = piece == p.pieces - 1
-        let floats = lastPiece ? p.inFeatures - firstChunk * vlen : chunkCount * vlen
-        if absmax || p.pieces > 1 {
-            if let slot {
-                b.emit(.lw, .reg(Self.r12), spill(.groupInput))
-                b.addConstant(Self.r12, 4 * (slot * p.inFeatures + firstChunk * vlen), scratch: Self.r13,
-                              note: "x of slot \(slot) from feature \(firstChunk * vlen)")
+        if p.inputBuffers == 2 {
+            if piece == 0 { requestPiece(slot: slot, piece: 0, into: &b) }
+            if !lastPiece {
+                requestPiece(slot: slot, piece: piece + 1, into: &b)
+                b.emit(.dwait, .imm(1), note: "this piece (the next one keeps streaming)")
             } else {
-                b.emit(.addi, .reg(Self.r12), .reg(Self.r1), .imm(0))
-                b.addConstant(Self.r12, 4 * firstChunk * vlen, scratch: Self.r13, note: "x of this slot from feature \(firstChunk * vlen)")
+                b.emit(.dwait, .imm(0))
             }
-            b.li(Self.r13, p.inputBufferAddress)
-            b.li(Self.r14, 4 * floats)
-            b.emit(.dmaa, .reg(Self.r13), .reg(Self.r12), .reg(Self.r14))
+        } else if absmax || p.pieces > 1 {
+            requestPiece(slot: slot, piece: piece, into: &b)
             if requestWeights && absmax {
                 requestFirstPass(into: &b)
                 b.emit(.dwait, .imm(2), note: "the input (the weights behind it keep streaming)")
@@ -199,7 +218,7 @@ struct BitLinearCodegen {
                 b.emit(.dwait, .imm(0))
             }
         }
-        b.li(Self.r13, p.inputBufferAddress)
+        b.li(Self.r13, inputBuffer(piece))
         b.li(Self.r3, 4 * vlen, note: "float32 bytes per chunk")
         b.emit(.setvl, .reg(.zero), .reg(Self.r7))
         let full = lastPiece && raggedChunk ? chunkCount - 1 : chunkCount

@@ -63,9 +63,12 @@ public struct BitLinearPlan: Sendable {
     /// Bytes of one row block of packed tiles, and of one full pass (one weight buffer).
     public let blockBytes: Int
     public var passBytes: Int { blocksPerPass * blockBytes }
-    /// Chunks of float32 input brought in per DMA, and pieces per token row.
+    /// Chunks of float32 input brought in per DMA, pieces per token row, and the input
+    /// buffers they alternate between (2 when there are several pieces, else 1), each
+    /// `pieceChunks` chunks from `inputBufferAddress` on.
     public let pieceChunks: Int
     public let pieces: Int
+    public let inputBuffers: Int
     /// Why the plan is smaller than the compiler's preferred schedule (a fallback for a small
     /// SRAM), for the caller to print; nil when it is the preferred one.
     public let note: String?
@@ -186,10 +189,13 @@ public struct BitLinearPlan: Sendable {
         stagingAddress = buffers(batch) == 1 ? [firstStaging] : [firstStaging, firstStaging + bufferBytes]
         inputBufferAddress = firstStaging + buffers(batch) * bufferBytes
         let room = (config.activationSRAM.size - inputBufferAddress) / (4 * vlen)
-        pieceChunks = max(1, min(chunks, room))
+        // A row that does not fit comes in pieces through two buffers, so that the next piece
+        // streams while the core works on this one (one buffer if there is room for one chunk only).
+        inputBuffers = room < chunks && room >= 2 ? 2 : 1
+        pieceChunks = max(1, min(chunks, room / inputBuffers))
         pieces = (chunks + pieceChunks - 1) / pieceChunks
         if pieces > 1 {
-            notes.append("activation SRAM: the float32 input comes in \(pieces) pieces per token, and the weights start streaming only after the quantization")
+            notes.append("activation SRAM: the float32 input comes in \(pieces) pieces per token (read twice: for the absmax, then for the codes), and the weights start streaming only after the quantization")
         }
         note = notes.isEmpty ? nil : notes.joined(separator: "; ")
         // DRAM: weights, inputs, outputs; sizes checked for overflow (a model config can ask
