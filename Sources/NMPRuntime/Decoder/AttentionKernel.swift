@@ -154,7 +154,7 @@ struct AttentionKernel {
             b.emit(.lw, .reg(R.r10), spill(.keys))
             b.softmaxExponentials(row: row, count: R.r10, vlenReg: R.r7, vlen: vlen, "s")
             b.li(R.r4, row)
-            b.chunks(count: R.r10, vlenReg: R.r7, full: R.r13, rest: R.r14, "snorm") { b in
+            b.chunks(count: R.r10, vlenReg: R.r7, vlen: vlen, full: R.r13, rest: R.r14, "snorm") { b in
                 b.emit(.lda, .reg(.a(0)), .mem(R.r4, 0))
                 b.emit(.fmuls, .reg(.a(0)), .reg(.a(0)), .reg(R.r11))
                 b.emit(.sta, .reg(.a(0)), .mem(R.r4, 0))

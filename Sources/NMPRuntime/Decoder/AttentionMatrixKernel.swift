@@ -155,7 +155,7 @@ struct AttentionMatrixKernel {
             let row = p.scores + h * p.scoreStride
             b.emit(.lw, .reg(R.r2), spill(.keys))
             b.softmaxExponentials(row: row, count: R.r2, vlenReg: R.r7, vlen: vlen, "m")
-            b.emit(.sw, .reg(R.r11), .mem(.zero, p.inverses + 4 * h))
+            // The zeros first: they do not wait for 1 / sum's divide.
             b.li(R.r12, rows)
             b.emit(.setvl, .reg(.zero), .reg(R.r12))
             b.emit(.azero, .reg(.a(0)))
@@ -164,6 +164,7 @@ struct AttentionMatrixKernel {
             b.emit(.add, .reg(R.r4), .reg(R.r4), .reg(R.r13))
             b.emit(.sta, .reg(.a(0)), .mem(R.r4, 0), note: "zeros after the last key")
             b.emit(.setvl, .reg(.zero), .reg(R.r7))
+            b.emit(.sw, .reg(R.r11), .mem(.zero, p.inverses + 4 * h))
         }
 
         // Values: outputs start at +0.0; per block of values, every head of the group.

@@ -25,15 +25,26 @@ extension ProgramBuilder {
         }
     }
 
-    /// `body` over `x[n]` elements (a register), like `chunks`: `divu` for the full chunks, a
-    /// hardware loop (a count of 0 skips it), then the ragged rest if any. Uses `full` and
-    /// `rest` as scratch; ends with vl = VLEN (an instruction after the branch target, so
-    /// the sequence may end a loop body).
-    mutating func chunks(count n: Reg, vlenReg: Reg, full: Reg, rest: Reg, _ name: String,
+    /// full = x[n] / VLEN and rest = x[n] mod VLEN: a shift and a mask when VLEN is a power of
+    /// two (one cycle each, where `divu` takes `divLatency`), else `divu`, `mul` and `sub`.
+    mutating func splitChunks(count n: Reg, vlenReg: Reg, vlen: Int, full: Reg, rest: Reg) {
+        if vlen.nonzeroBitCount == 1 && vlen <= 65536 {
+            emit(.srli, .reg(full), .reg(n), .imm(vlen.trailingZeroBitCount), note: "full chunks")
+            emit(.andi, .reg(rest), .reg(n), .imm(vlen - 1), note: "elements in the ragged last chunk")
+        } else {
+            emit(.divu, .reg(full), .reg(n), .reg(vlenReg))
+            emit(.mul, .reg(rest), .reg(full), .reg(vlenReg))
+            emit(.sub, .reg(rest), .reg(n), .reg(rest), note: "elements in the ragged last chunk")
+        }
+    }
+
+    /// `body` over `x[n]` elements (a register), like `chunks`: the full chunks
+    /// (`splitChunks`) in a hardware loop (a count of 0 skips it), then the ragged rest if
+    /// any. Uses `full` and `rest` as scratch; ends with vl = VLEN (an instruction after the
+    /// branch target, so the sequence may end a loop body).
+    mutating func chunks(count n: Reg, vlenReg: Reg, vlen: Int, full: Reg, rest: Reg, _ name: String,
                          _ body: (inout ProgramBuilder) -> Void) {
-        emit(.divu, .reg(full), .reg(n), .reg(vlenReg))
-        emit(.mul, .reg(rest), .reg(full), .reg(vlenReg))
-        emit(.sub, .reg(rest), .reg(n), .reg(rest), note: "elements in the ragged last chunk")
+        splitChunks(count: n, vlenReg: vlenReg, vlen: vlen, full: full, rest: rest)
         emit(.setvl, .reg(.zero), .reg(vlenReg))
         loop(full, name, body)
         let skip = label(name + "_even")
@@ -93,7 +104,7 @@ extension ProgramBuilder {
         emit(.setvl, .reg(.zero), .reg(vlenReg))
         emit(.abcast, .reg(.a(3)), .reg(R.r12), note: "lane-wise running max = -inf")
         li(R.r4, row)
-        chunks(count: count, vlenReg: vlenReg, full: R.r13, rest: R.r14, name + "max") { b in
+        chunks(count: count, vlenReg: vlenReg, vlen: vlen, full: R.r13, rest: R.r14, name + "max") { b in
             b.emit(.lda, .reg(.a(0)), .mem(R.r4, 0))
             b.emit(.fvmax, .reg(.a(3)), .reg(.a(3)), .reg(.a(0)))
             b.addConstant(R.r4, 4 * vlen, scratch: R.r15)
@@ -114,9 +125,7 @@ extension ProgramBuilder {
         }
         // Full chunks in pairs when the second one's offset fits an immediate, then the rest.
         let paired = 4 * vlen <= 32767
-        emit(.divu, .reg(R.r13), .reg(count), .reg(vlenReg))
-        emit(.mul, .reg(R.r14), .reg(R.r13), .reg(vlenReg))
-        emit(.sub, .reg(R.r14), .reg(count), .reg(R.r14), note: "elements in the ragged last chunk")
+        splitChunks(count: count, vlenReg: vlenReg, vlen: vlen, full: R.r13, rest: R.r14)
         if paired {
             emit(.srli, .reg(R.r11), .reg(R.r13), .imm(1))
             loop(R.r11, name + "exp2") { b in exponentials([.a(0), .a(2)], into: &b) }
