@@ -37,13 +37,8 @@ struct MatrixGEMMTests {
         return try #require(runDifferential(image, config: config, context: "mgemm"))
     }
 
-    /// ISA.md 6.12's example, line by line. Values: a row's sum over 64 lanes of a vector of
-    /// lanes v is +-64v. The first two mgemm give a_n (n < 8) the vectors n + 1 and n + 9, the
-    /// third gives a4 ... a7 also the vectors 17 ... 20: even rows of a_n hold 64(2n + 10) for
-    /// n < 4 and 64(2n + 10 + n + 13) = 64(3n + 23) for n >= 4 (odd rows the negatives); a4
-    /// is then converted to float32. Pointers: r1 = 3 * 416 = 1248, r2 = 64 + (8 + 8 + 4) * 64 = 1344.
-    @Test func theDocumentedExample() throws {
-        let run = try run("""
+    /// ISA.md 6.12's example.
+    static let example = """
             addi r1, r0, 0
             addi r2, r0, 64
             mgemm a0, r1, r2
@@ -51,7 +46,15 @@ struct MatrixGEMMTests {
             mgemm a4, r1, r2
             fcvt a4, a4
             halt
-            """)
+            """
+
+    /// ISA.md 6.12's example, line by line. Values: a row's sum over 64 lanes of a vector of
+    /// lanes v is +-64v. The first two mgemm give a_n (n < 8) the vectors n + 1 and n + 9, the
+    /// third gives a4 ... a7 also the vectors 17 ... 20: even rows of a_n hold 64(2n + 10) for
+    /// n < 4 and 64(2n + 10 + n + 13) = 64(3n + 23) for n >= 4 (odd rows the negatives); a4
+    /// is then converted to float32. Pointers: r1 = 3 * 416 = 1248, r2 = 64 + (8 + 8 + 4) * 64 = 1344.
+    @Test func theDocumentedExample() throws {
+        let run = try run(Self.example)
         let s = run.actual
         #expect(s.trap == nil)
         #expect(s.cycles == 30)
@@ -74,15 +77,7 @@ struct MatrixGEMMTests {
     /// The issue cycles of the example and who waits: the third mgemm's four vectors take 4
     /// cycles, so fcvt a4 waits for a4's 18 + 3 + 5 = 26.
     @Test func issueCyclesOfTheExample() throws {
-        let run = try Run("""
-            addi r1, r0, 0
-            addi r2, r0, 64
-            mgemm a0, r1, r2
-            mgemm a0, r1, r2
-            mgemm a4, r1, r2
-            fcvt a4, a4
-            halt
-            """, config: Self.config)
+        let run = try Run(Self.example, config: Self.config)
         #expect(run.issues == [0, 1, 2, 10, 18, 26, 29])
     }
 
