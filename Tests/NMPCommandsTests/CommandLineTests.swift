@@ -177,7 +177,7 @@ struct CommandLineTests {
         // 68 integer and ternary opcodes, 4 half-width float loads and stores, 8 of the
         // float32 scale unit, 16 of the float32 vector unit, 2 multiply-adds with weights
         // from the weight SRAM and 4 float matrix products.
-        #expect(entries?.count == 103)
+        #expect(entries?.count == 105)
         #expect(entries?.first?["mnemonic"] as? String == "nop")
     }
 }

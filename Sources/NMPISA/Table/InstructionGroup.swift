@@ -60,6 +60,7 @@ public struct InstructionSpec: Sendable {
     public var resultLatency: [LatencyParameter]? {
         switch timing {
         case .pipelined(let latency?), .branch(let latency?), .floatLanes(let latency): [latency]
+        case .floatLanesChain(let latencies): latencies
         case .memory(_, _, load: true, let unpacks): unpacks ? [.loadLatency, .unpackLatency] : [.loadLatency]
         case .floatMemory: [.loadLatency, .floatLatency]
         case .floatMatrix: [.loadLatency, .reduceLatency]
@@ -87,6 +88,8 @@ public struct OperandRoles: OptionSet, Hashable, Sendable {
 
     /// The destination register is also read: the instruction accumulates into it
     /// (`vmac`, `mmac`, `fvmac`, `fmacs`, `fwmacbf`, `fwmachf`, and the float matrix products), so it waits for the register's earlier result.
+    /// `mgemm` and `mgemz` carry it for their pointer registers, which they read and advance
+    /// (their accumulators have the rule of ISA.md 6.12).
     public static let accumulates = OperandRoles(rawValue: 1)
     /// The instruction writes `vl` (`setvl`): later `vl`-dependent instructions wait for it.
     public static let writesVL = OperandRoles(rawValue: 2)

@@ -19,7 +19,7 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     // Ternary compute
     case vmac = 0x60, mmac, sgn, sgnb, thr, tcvt
     // Ternary matrix product of one weight-SRAM tile with several int8 vectors (prefill)
-    case mgemm = 0x66
+    case mgemm = 0x66, mgemz
     // Accumulator element-wise, reductions and requantization
     case azero = 0x70, abcast, awiden, aadd, asub, amul, arelu, asq, amax, asum, rq
     // Floating-point scale unit (float32 bit patterns in accumulator lanes and scalars)
@@ -30,6 +30,8 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case fwmacbf = 0x98, fwmachf
     // Float32 matrix-vector and vector-matrix products with a 16-bit float matrix in the weight SRAM
     case fmvbf = 0x9A, fmvhf, fvmbf, fvmhf
+    // BitNet's dequantization of int32 sums in one float32 instruction
+    case fdq = 0x9E
 
     /// The assembly mnemonic (the case name).
     public var mnemonic: String { String(describing: self) }
@@ -179,6 +181,16 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
                                     .count(.int32Add, [.init(2, .one), .init(1, .tokensRows)])],
                            summary: "for n < 8-D: a[D+n][r] += sum over l < vl of unpack(wsram[x[rw] + r*ROWBYTES ..< +ROWBYTES])[l] * asram.i8[x[rx] + n*VLEN + l], for r < ROWS (wrapping); then x[rw] += ROWS*ROWBYTES, x[rx] += (8-D)*VLEN",
                            roles: [.accumulates])
+        // As mgemm, but each row sum replaces the accumulator lane: no accumulator is read,
+        // and no add into it.
+        case .mgemz: .init(format: .r, operands: [.register(.accumulator, .a), .register(.scalar, .b), .register(.scalar, .c)],
+                           group: .ternary, timing: .tritGEMM,
+                           energy: [.count(.registerRead, 8), .count(.registerWrite, [.init(8, .one), .init(4, .tokensRows)]),
+                                    .count(.weightSRAMRead, 1, .tileBytes), .count(.tritUnpack, 1, .tileBytes),
+                                    .count(.activationSRAMRead, 1, .tokensVl), EventCount(.tritMACs, [.init(1, .tokensRowsVl)]),
+                                    .count(.int32Add, 2)],
+                           summary: "as mgemm, but a[D+n][r] = the sum (the accumulator is overwritten, not added to)",
+                           roles: [.accumulates])
 
         case .azero: .init(format: .r, operands: [.register(.accumulator, .a)],
                            group: .accumulator, timing: .pipelined(latency: .vectorLatency),
@@ -275,6 +287,12 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
                                       "a[ad][r] = bits(f32(a[ad][r]) + tree over l < vl of f32(a[as][l]) * f32(W[r][l])), W[r][l] = wsram.f16[x[rs] + r*x[rt] + 2l] (r < ROWS)")
         case .fvmbf: Self.floatMatrix(reducesLanes: false,
                                       "a[ad][l] = bits(f32(a[ad][l]) + tree over r < ROWS of f32(a[as][r]) * f32(W[r][l])), W[r][l] = wsram.bf16[x[rs] + r*x[rt] + 2l] (l < vl)")
+        case .fdq: .init(format: .r, operands: [.register(.accumulator, .a), .register(.accumulator, .b), .register(.scalar, .c),
+                                                .register(.scalar, .d)],
+                         group: .float, timing: .floatLanesChain([.floatLatency, .divLatency, .floatLatency]),
+                         energy: [.count(.registerRead, [.init(4, .vl), .init(8, .one)]), .count(.registerWrite, 4, .vl),
+                                  .count(.fp32Add, 1, .vl), .count(.fp32Div, 1, .vl), .count(.fp32Mul, 1, .vl)],
+                         summary: "a[ad][l] = bits((f32(s32(a[as][l])) / f32(x[rs])) * f32(x[rg])), each step rounded (l < vl)")
         case .fvmhf: Self.floatMatrix(reducesLanes: false,
                                       "a[ad][l] = bits(f32(a[ad][l]) + tree over r < ROWS of f32(a[as][r]) * f32(W[r][l])), W[r][l] = wsram.f16[x[rs] + r*x[rt] + 2l] (l < vl)")
         }

@@ -57,6 +57,10 @@ public enum TimingRule: Hashable, Sendable {
     /// (at least 1), the float unit processing `floatLanes` lanes per cycle; its result is
     /// ready `latency` cycles after the last of them.
     case floatLanes(latency: LatencyParameter)
+    /// A float32 vector operation like `floatLanes` whose lanes pass through several
+    /// pipelined steps in turn (`fdq`: convert, divide, multiply); its result is ready the
+    /// sum of their latencies after the last issue cycle.
+    case floatLanesChain([LatencyParameter])
     /// Issues like `pipelined`; when taken, the next instruction issues `branchPenalty`
     /// cycles later.
     case branch(latency: LatencyParameter?)
@@ -95,6 +99,8 @@ public enum TimingRule: Hashable, Sendable {
             "1 issue"
         case .floatLanes(let latency):
             "max(1, ceil(vl/`floatLanes`)) issue, result +`\(latency.rawValue)`"
+        case .floatLanesChain(let latencies):
+            "max(1, ceil(vl/`floatLanes`)) issue, result +" + latencies.map { "`\($0.rawValue)`" }.joined(separator: "+")
         case .branch(let latency?):
             "1 issue, result +`\(latency.rawValue)`, taken +`branchPenalty`"
         case .branch(nil):

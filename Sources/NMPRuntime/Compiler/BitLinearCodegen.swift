@@ -11,9 +11,9 @@ import NMPSimulator
 /// `blocksPerPass` row blocks: request the next pass's part, wait for this one's, then per
 /// row block a hardware loop of one `mgemm` per column chunk (ISA.md 7.8: the tile read
 /// once, the group's tokens streamed past it into a(8-n) ... a7, both pointers advanced by
-/// the instruction), and the block's float32 outputs Float(acc) / s * gamma staged per token
-/// (`fcvt`, `fdivs`, `fmuls`); every `outputBatch` passes each token's staged rows go to
-/// DRAM with one DMA.
+/// the instruction; the first chunk an `mgemz`, which overwrites), and the block's float32
+/// outputs Float(acc) / s * gamma staged per token (`fdq`); every `outputBatch` passes each
+/// token's staged rows go to DRAM with one DMA.
 ///
 /// Waiting for weights: the DMA FIFO completes in order (ISA.md 6.5). At the top of a pass
 /// that follows a flush, the FIFO holds the pass's weights (requested a pass earlier) and
@@ -344,7 +344,6 @@ struct BitLinearCodegen {
         for block in 0..<n {
             b.comment("row block \(block) of the pass: \(p.chunks) chunk(s), tokens \(count) per tile")
             b.emit(.setvl, .reg(.zero), .reg(Self.r7))
-            for t in 0..<count { b.emit(.azero, .reg(accumulator(t, of: count))) }
             b.li(Self.r6, p.quantizedAddress, note: "the group's int8 codes, chunk-major")
             // The chunks of this block before and after the pass's part boundary.
             let first = block * p.chunks, before = max(0, min(p.chunks, split - first))
@@ -386,28 +385,35 @@ struct BitLinearCodegen {
     }
 
     /// Column chunks `range` of a row block: one `mgemm` each (r5 at the chunk's tile, r6 at
-    /// its vectors; both advance), the ragged last chunk at its own vl. vl is VLEN on entry.
+    /// its vectors; both advance), the ragged last chunk at its own vl; the block's first
+    /// chunk is an `mgemz`, which overwrites the accumulators (no `azero` before). vl is VLEN
+    /// on entry.
     private func gemm(chunks range: Range<Int>, tokens count: Int, into b: inout ProgramBuilder) {
         let p = plan
         guard !range.isEmpty else { return }
         let ragged = raggedChunk && range.upperBound == p.chunks
         let acc = accumulator(0, of: count)
-        b.repeatLoop(range.count - (ragged ? 1 : 0), counter: Self.r15, "chunks") { b in
+        var full = range.count - (ragged ? 1 : 0)
+        if range.lowerBound == 0 && full > 0 {
+            b.emit(.mgemz, .reg(acc), .reg(Self.r5), .reg(Self.r6), note: "the block's first chunk")
+            full -= 1
+        }
+        b.repeatLoop(full, counter: Self.r15, "chunks") { b in
             b.emit(.mgemm, .reg(acc), .reg(Self.r5), .reg(Self.r6))
         }
         if ragged {
             b.li(Self.r3, p.lastChunkColumns, note: "the ragged last chunk")
             b.emit(.setvl, .reg(.zero), .reg(Self.r3))
-            b.emit(.mgemm, .reg(acc), .reg(Self.r5), .reg(Self.r6))
+            b.emit(range.lowerBound == 0 && range.count == 1 ? .mgemz : .mgemm, .reg(acc), .reg(Self.r5), .reg(Self.r6))
         }
     }
 
-    /// Stages block `block` of the pass: Float(acc) / s * gamma (and the int32 sums when the
-    /// plan writes them) of each token slot at vl = ROWS, in its slot of the staging buffer.
-    /// The eight scales are loaded into the registers the tile loop does not need here; the
-    /// steps are interleaved over the tokens so that the float latencies overlap. A ragged
-    /// block's extra lanes are zero sums, staged past its rows (inside the slot) and never
-    /// written to DRAM.
+    /// Stages block `block` of the pass: Float(acc) / s * gamma (`fdq`; and the int32 sums when
+    /// the plan writes them) of each token slot at vl = ROWS, in its slot of the staging
+    /// buffer. The eight scales are loaded into the registers the tile loop does not need
+    /// here; the `fdq`s of all tokens come before their stores, so that their latencies
+    /// overlap. A ragged block's extra lanes are zero sums, staged past its rows (inside the
+    /// slot) and never written to DRAM.
     private func stage(block: Int, tokens count: Int, into b: inout ProgramBuilder) {
         let p = plan
         let scales: [Reg] = [Self.r2, Self.r3, Self.r8, Self.r9, Self.r13, Self.r14, Self.r15, Self.r6]
@@ -422,9 +428,7 @@ struct BitLinearCodegen {
         if p.writesSums {
             for (t, acc) in accs.enumerated() { b.emit(.sta, .reg(acc), .mem(Self.r12, t * p.stagingSlotBytes + sumsOffset + offset), note: "int32 sums") }
         }
-        for acc in accs { b.emit(.fcvt, .reg(acc), .reg(acc)) }
-        for (t, acc) in accs.enumerated() { b.emit(.fdivs, .reg(acc), .reg(acc), .reg(scales[t]), note: "/ s") }
-        for acc in accs { b.emit(.fmuls, .reg(acc), .reg(acc), .reg(Self.r10), note: "* gamma") }
+        for (t, acc) in accs.enumerated() { b.emit(.fdq, .reg(acc), .reg(acc), .reg(scales[t]), .reg(Self.r10), note: "Float(acc) / s * gamma") }
         for (t, acc) in accs.enumerated() { b.emit(.sta, .reg(acc), .mem(Self.r12, t * p.stagingSlotBytes + offset), note: "float32 outputs") }
     }
 

@@ -113,7 +113,10 @@ extension DecodedInstruction {
         d0 = destination(0); d1 = destination(1)
         w0 = d0 == UInt8(discard) ? UInt8(ready) : d0
         w1 = d1 == UInt8(discard) ? UInt8(ready) : d1
-        if case .floatLanes = spec.timing { floatLanes = true }
+        switch spec.timing {
+        case .floatLanes, .floatLanesChain: floatLanes = true
+        default: break
+        }
         latency = Int32(spec.resultLatency.map { $0.reduce(0) { $0 + config.latency($1) } } ?? 0)
     }
 

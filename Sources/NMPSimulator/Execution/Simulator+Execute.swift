@@ -57,7 +57,7 @@ extension Simulator {
             // (Unused sources and the WAW slots of discarded results read the always-ready slot.)
             var issue = max(max(max(c0, ready[Int(ins.s0)]), max(ready[Int(ins.s1)], ready[Int(ins.s2)])),
                             max(ready[Int(ins.s3)], max(ready[Int(ins.w0)], ready[Int(ins.w1)])))
-            if op == .mgemm {
+            if op == .mgemm || op == .mgemz {
                 // Its accumulators aD ... a7, read gemmRead cycles after its last issue cycle.
                 let last = core.gemmCycles(ins).occupancy - 1 + gemmRead
                 for k in Int(ins.a)..<8 { issue = max(issue, ready[Scoreboard.accumulator + k] - last) }
@@ -128,7 +128,7 @@ extension Simulator {
             let resultReady = issue &+ occupancy &- 1 &+ Int(ins.latency)
             ready[Int(ins.d0)] = resultReady
             ready[Int(ins.d1)] = resultReady
-            if op == .mgemm {
+            if op == .mgemm || op == .mgemz {
                 let accumulators = issue &+ occupancy &- 1 &+ gemmResult
                 for k in Int(ins.a)..<8 { ready[Scoreboard.accumulator + k] = accumulators }
             }

@@ -161,7 +161,7 @@ extension Simulator {
             }
             let floatLaneOps = byRegion[region].reduce(0) { sum, entry in
                 switch entry.key.spec.timing {
-                case .floatLanes, .floatMemory: sum + entry.value.vlSum
+                case .floatLanes, .floatLanesChain, .floatMemory: sum + entry.value.vlSum
                 case .floatMatrix: sum + config.rows * entry.value.vlSum
                 default: sum
                 }

@@ -60,7 +60,7 @@ struct OpcodeTally {
 
     /// This pc's tally with the token sums of its instruction (ISA.md 7.8: N = 8 - D).
     func instruction(_ ins: DecodedInstruction) -> OpcodeTally {
-        guard ins.opcode == .mgemm else { return self }
+        guard ins.opcode == .mgemm || ins.opcode == .mgemz else { return self }
         var t = self
         let n = 8 - Int(ins.a)
         t.tokensSum = count * n

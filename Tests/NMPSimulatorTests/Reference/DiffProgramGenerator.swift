@@ -175,7 +175,7 @@ struct DiffProgramGenerator {
         let rw = dataReg(), rx = chance(0.05) ? rw : 8 + (rw - 8 + int(1...7)) % 8
         li(rw, UInt32(tile))
         if rx != rw { li(rx, UInt32(vectors)) }
-        emit(.mgemm, a: 8 - count, b: rw, c: rx)
+        emit(chance(0.3) ? .mgemz : .mgemm, a: 8 - count, b: rw, c: rx)
     }
 
     mutating func memoryOp(_ op: Opcode, reg: Int, maxBytes: Int, space: MemorySpace, aligned: Bool) {
@@ -249,13 +249,14 @@ struct DiffProgramGenerator {
     mutating func randomVectorOp() {
         let op = pick([Opcode.vmac, .mmac, .sgn, .sgnb, .thr, .tcvt, .azero, .abcast, .awiden,
                        .aadd, .asub, .amul, .arelu, .asq, .amax, .asum, .rq, .vmac, .mmac,
-                       .fcvt, .fmuls, .fdivs, .famax, .fq, .fdiv, .fmax, .fmul,
+                       .fcvt, .fmuls, .fdivs, .fdq, .famax, .fq, .fdiv, .fmax, .fmul,
                        .fvadd, .fvsub, .fvmul, .fvdiv, .fvmax, .fvmac, .fadds, .fsubs, .fmaxs, .fmacs,
                        .fexp, .fsum, .frmax, .fadd, .fsub, .fsqrt])
         let (x, y, z, w) = (int(0...7), int(0...7), int(0...7), int(0...7))
         switch op {
         case .fcvt: emit(op, a: x, b: y)
         case .fmuls, .fdivs, .fq: emit(op, a: x, b: y, c: anyScalar())
+        case .fdq: emit(op, a: x, b: y, c: anyScalar(), d: anyScalar())
         case .famax: emit(op, a: scalarDest(), b: y)
         case .fdiv, .fmax, .fmul, .fadd, .fsub: emit(op, a: scalarDest(), b: anyScalar(), c: anyScalar())
         case .fvadd, .fvsub, .fvmul, .fvdiv, .fvmax, .fvmac: emit(op, a: x, b: y, c: z)

@@ -203,7 +203,7 @@ final class ReferenceMachine {
             var c1 = c0
             for r in sources + destinations { c1 = max(c1, readyCycle(r)) }
             // 6.12: `mgemm`'s cycles follow from its pointers before it advances them.
-            let gemm = op == .mgemm ? gemmCycles(inst) : nil
+            let gemm = op == .mgemm || op == .mgemz ? gemmCycles(inst) : nil
             if let gemm {
                 // It reads aD ... a7 loadLatency + unpackLatency after its last issue cycle.
                 let reads = gemm.cycles - 1 + config.loadLatency + config.unpackLatency

@@ -309,7 +309,7 @@ extension ReferenceMachine {
             }
             count(.registerRead, 4 * ROWS + ROWS * ceilDiv(VL, 4) + VL); count(.registerWrite, 4 * ROWS)
             count(.int32Add, ROWS)
-        case .mgemm:
+        case .mgemm, .mgemz:
             // 7.8: the tile (bounds, then codes), then every vector's bounds, before any change.
             let tileAddress = u32(X(i.b))
             try checkAccess(tileAddress, ROWS * ROWBYTES, .weightSRAM, aligned: false)
@@ -324,15 +324,17 @@ extension ReferenceMachine {
                         s += w * Int(Int8(bitPattern: asram[address + l]))
                         count(w == 1 ? .tritAdd : w == -1 ? .tritSub : .tritSkip, 1)
                     }
-                    a[A + n][r] = Int32(bitPattern: wrap32(Int(a[A + n][r]) + s))
+                    a[A + n][r] = Int32(bitPattern: wrap32((i.opcode == .mgemz ? 0 : Int(a[A + n][r])) + s))
                 }
             }
             let n = vectors.count
             setX(i.b, wrap32(tileAddress + ROWS * ROWBYTES))
             setX(i.c, wrap32(u32(X(i.c)) + n * VLEN))
-            count(.registerRead, 8 + 4 * ROWS * n); count(.registerWrite, 8 + 4 * ROWS * n)
+            // mgemz reads no accumulator and adds nothing into it.
+            let accumulates = i.opcode == .mgemm
+            count(.registerRead, 8 + (accumulates ? 4 * ROWS * n : 0)); count(.registerWrite, 8 + 4 * ROWS * n)
             count(.weightSRAMRead, ROWS * ROWBYTES); count(.tritUnpack, ROWS * ROWBYTES)
-            count(.activationSRAMRead, n * VL); count(.int32Add, 2 + ROWS * n)
+            count(.activationSRAMRead, n * VL); count(.int32Add, 2 + (accumulates ? ROWS * n : 0))
         case .sgn:
             let T = s32(X(i.c))
             for l in 0..<VL {
@@ -415,6 +417,15 @@ extension ReferenceMachine {
             let s = X(i.c)
             for l in 0..<VL { a[A][l] = Int32(bitPattern: RefFloat.divide(UInt32(bitPattern: a[B][l]), s)) }
             count(.registerRead, 4 * VL + 4); count(.registerWrite, 4 * VL); count(.fp32Div, VL)
+        case .fdq:
+            // 7.11: fcvt, fdivs and fmuls in one, each step rounded.
+            let s = X(i.c), g = X(i.d)
+            for l in 0..<VL {
+                let converted = RefFloat.fromInt(Int(a[B][l]))
+                a[A][l] = Int32(bitPattern: RefFloat.multiply(RefFloat.divide(converted, s), g))
+            }
+            count(.registerRead, 4 * VL + 8); count(.registerWrite, 4 * VL)
+            count(.fp32Add, VL); count(.fp32Div, VL); count(.fp32Mul, VL)
         case .famax:
             setX(i.a, RefFloat.absMax((0..<VL).map { UInt32(bitPattern: a[B][$0]) }))
             count(.registerRead, 4 * VL); count(.registerWrite, 4); count(.fp32Add, VL)

@@ -54,7 +54,7 @@ extension ReferenceMachine {
             return ([.a(A), .t(B), .v(C), .vl], [.a(A)])
         case .mmac:
             return ([.a(A), .m(B), .v(C), .vl], [.a(A)])
-        case .mgemm:
+        case .mgemm, .mgemz:
             // Its accumulators aD ... a7 have the timing of 6.12 (gemmTiming).
             return ([.x(B), .x(C), .vl], [.x(B), .x(C)])
         case .sgn:
@@ -83,6 +83,8 @@ extension ReferenceMachine {
             return ([.a(B), .vl], [.a(A)])
         case .fmuls, .fdivs:
             return ([.a(B), .x(C), .vl], [.a(A)])
+        case .fdq:
+            return ([.a(B), .x(C), .x(D), .vl], [.a(A)])
         case .famax:
             return ([.a(B), .vl], [.x(A)])
         case .fq:
@@ -132,7 +134,8 @@ extension ReferenceMachine {
         case .ldt, .ldm: return c.loadLatency + c.unpackLatency
         case .vmac: return c.macLatency
         case .mmac: return c.mmacLatency
-        case .mgemm: return c.aluLatency
+        case .mgemm, .mgemz: return c.aluLatency
+        case .fdq: return c.floatLatency + c.divLatency + c.floatLatency
         case .sgn, .sgnb, .thr, .tcvt, .azero, .abcast, .awiden, .aadd, .asub, .arelu:
             return c.vectorLatency
         case .amul, .asq: return c.vectorMulLatency
@@ -170,7 +173,7 @@ extension ReferenceMachine {
     /// (7.11, 7.12): the unit holds issue for max(1, ceil(vl / floatLanes)) cycles (6.10).
     func floatLaneCycles(_ op: Opcode) -> Int? {
         switch op {
-        case .fcvt, .fmuls, .fdivs, .famax, .fq, .fvadd, .fvsub, .fvmul, .fvdiv, .fvmax, .fvmac,
+        case .fcvt, .fmuls, .fdivs, .fdq, .famax, .fq, .fvadd, .fvsub, .fvmul, .fvdiv, .fvmax, .fvmac,
              .fadds, .fsubs, .fmaxs, .fmacs, .fexp, .fsum, .frmax, .fwmacbf, .fwmachf:
             return max(1, (vl + config.floatLanes - 1) / config.floatLanes)
         default:

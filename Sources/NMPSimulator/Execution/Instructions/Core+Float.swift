@@ -18,6 +18,10 @@ extension Core {
         case .fdivs:
             let dst = acc(ins.a), src = acc(ins.b), s = f32(X(ins.c))
             for l in 0..<vl { dst[l] = lane(f32(src[l]) / s) }
+        case .fdq:
+            // fcvt, fdivs and fmuls in one: three roundings, in that order.
+            let dst = acc(ins.a), src = acc(ins.b), s = f32(X(ins.c)), g = f32(X(ins.d))
+            for l in 0..<vl { dst[l] = lane((Float(src[l]) / s) * g) }
         case .famax:
             let src = acc(ins.b)
             var largest: Float = 0

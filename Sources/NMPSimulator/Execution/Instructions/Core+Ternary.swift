@@ -51,7 +51,7 @@ extension Core {
             for l in 0..<vl { dst[l] = src[l] > high[l] ? 1 : (src[l] < low[l] ? -1 : 0) }
         case .tcvt:
             int8(ins.a).update(from: tritRow(ins.b), count: vl)
-        case .mgemm:
+        case .mgemm, .mgemz:
             return gemm(ins)
         default:
             break   // not a ternary opcode: the step loop dispatches by group
@@ -97,8 +97,10 @@ extension Core {
         (occupancy, ideal) = gemmCycles(ins)
         var plus = 0, minus = 0
         var unpacked = false
+        let overwrites = ins.opcode == .mgemz
         for n in 0..<count {
             let sum = acc(ins.a + Int32(n))
+            if overwrites { sum.update(repeating: 0, count: rows) }
             let xs = UnsafeRawPointer(asram + gemmVector(ins, n)).assumingMemoryBound(to: Int8.self)
             if vl == vlen, let tables = vectorTables.tables(for: xs) {
                 (plus, minus) = Self.tableMAC(sum, tile, tables, rows: rows, rowBytes: rowBytes, counts: trits.counts, lastCounts: trits.lastCounts)
