@@ -63,6 +63,8 @@ struct EnergyAccountingTests {
             switch Instruction.opcode(of: record.word) {
             case .vmac: sum + record.vl
             case .mmac: sum + config.rows * record.vl
+            // N = 8 - D vectors, D in bits 8-11 of the word (ISA.md 5.1, 7.8).
+            case .mgemm, .mgemz: sum + (8 - Int((record.word >> 8) & 0xF)) * config.rows * record.vl
             default: sum
             }
         }
