@@ -300,7 +300,7 @@ struct BitLinearCodegen {
     }
 
     /// Tiles in the two DMA parts of a pass of `n` row blocks: one block each when there are
-    /// two, else the block's first and last column chunks.
+    /// two, else the first and the second half of the block's column chunks.
     private func parts(blocks n: Int) -> (Int, Int) { n == 2 ? (plan.chunks, plan.chunks) : partChunks }
 
     /// One pass of `n` row blocks (block-major tiles) in two parts, each one DMA transfer. At
@@ -310,10 +310,10 @@ struct BitLinearCodegen {
     /// pass, the last flush's transfers if there was one, and the next pass's parts up to j,
     /// so `dwait 2 (+ flush)`. The DRAM channel so always has a part queued behind the one
     /// arriving, and a pass's compute never waits for more than half of it to arrive.
-    /// Each block is a hardware loop of one `mgemm` per column chunk (ISA.md 7.8): the
-    /// group's tokens stream past each tile, the tile and vector pointers advance by
-    /// themselves. Its outputs are staged right after it, before the next block reuses the
-    /// accumulators.
+    /// Each block is an `mgemz` for its first column chunk and a hardware loop of one `mgemm`
+    /// per further chunk (ISA.md 7.8): the group's tokens stream past each tile, the tile and
+    /// vector pointers advance by themselves. Its outputs are staged right after it, before
+    /// the next block reuses the accumulators.
     private func pass(blocks n: Int, tokens count: Int, into b: inout ProgramBuilder) {
         let p = plan, tile = p.config.tileBytes
         let full = parts(blocks: p.blocksPerPass), last = parts(blocks: p.lastPassBlocks)
