@@ -20,6 +20,20 @@ struct DecoderKernelTests {
         return [standard, narrow]
     }
 
+    /// For every query token and head of an attention test: its output (and query) lanes in
+    /// `[tokens][heads][headDim]`, the cache rows `[kvHeads][capacity][headDim]` it attends
+    /// (its KV head's first context + t + 1 positions) and their count.
+    static func attendedRows(tokens: Int, heads: Int, kvHeads: Int, context: Int, capacity: Int, headDim: Int)
+        -> [(token: Int, h: Int, head: Range<Int>, rows: Range<Int>, count: Int)] {
+        (0..<tokens).flatMap { t in
+            (0..<heads).map { h in
+                let g = h / (heads / kvHeads), n = context + t + 1
+                let head = (t * heads + h) * headDim
+                return (t, h, head..<(head + headDim), (g * capacity * headDim)..<((g * capacity + n) * headDim), n)
+            }
+        }
+    }
+
     /// Runs the code `emit` builds over `dram`; the simulator after halt. The kernel starts
     /// with vl = 1 and junk in every register it might wrongly rely on, not the reset state:
     /// in a program a kernel follows other code.
@@ -150,16 +164,10 @@ struct DecoderKernelTests {
                                                  regions: ("scores", "softmax", "values"), into: &b)
             }
             let got = Self.floats(simulator, at: output, count: tokens * heads * headDim)
-            for t in 0..<tokens {
-                for h in 0..<heads {
-                    let g = h / (heads / kvHeads), n = context + t + 1
-                    let rows = (g * capacity * headDim)..<((g * capacity + n) * headDim)
-                    let head = (t * heads + h) * headDim
-                    let want = DecoderReference.attention(query: Array(q[head..<(head + headDim)]), keys: Array(keys[rows]),
-                                                          values: Array(values[rows]), count: n, headDim: headDim, vlen: config.vlen)
-                    #expect(Array(got[head..<(head + headDim)]).map(\.bitPattern) == want.map(\.bitPattern),
-                            "token \(t), head \(h), vlen \(config.vlen)")
-                }
+            for x in Self.attendedRows(tokens: tokens, heads: heads, kvHeads: kvHeads, context: context, capacity: capacity, headDim: headDim) {
+                let want = DecoderReference.attention(query: Array(q[x.head]), keys: Array(keys[x.rows]),
+                                                      values: Array(values[x.rows]), count: x.count, headDim: headDim, vlen: config.vlen)
+                #expect(Array(got[x.head]).map(\.bitPattern) == want.map(\.bitPattern), "token \(x.token), head \(x.h), vlen \(config.vlen)")
             }
         }
     }
@@ -207,17 +215,12 @@ struct DecoderKernelTests {
                                                            zeros: zeros, regions: ("scores", "softmax", "values"), into: &b)
                 }
                 let got = Self.floats(simulator, at: output, count: tokens * heads * headDim)
-                for t in 0..<tokens {
-                    for h in 0..<heads {
-                        let g = h / (heads / kvHeads), n = context + t + 1
-                        let rows = (g * capacity * headDim)..<((g * capacity + n) * headDim)
-                        let head = (t * heads + h) * headDim
-                        let want = DecoderReference.matrixAttention(query: Array(q[head..<(head + headDim)]), keys: Array(keys[rows]),
-                                                                    values: Array(values[rows]), count: n, headDim: headDim,
-                                                                    vlen: config.vlen, matrixRows: config.rows)
-                        #expect(Array(got[head..<(head + headDim)]).map(\.bitPattern) == want.map(\.bitPattern),
-                                "token \(t), head \(h), head_dim \(headDim), vlen \(config.vlen), \(plan.blockKeys) keys per block")
-                    }
+                for x in Self.attendedRows(tokens: tokens, heads: heads, kvHeads: kvHeads, context: context, capacity: capacity, headDim: headDim) {
+                    let want = DecoderReference.matrixAttention(query: Array(q[x.head]), keys: Array(keys[x.rows]),
+                                                                values: Array(values[x.rows]), count: x.count, headDim: headDim,
+                                                                vlen: config.vlen, matrixRows: config.rows)
+                    #expect(Array(got[x.head]).map(\.bitPattern) == want.map(\.bitPattern),
+                            "token \(x.token), head \(x.h), head_dim \(headDim), vlen \(config.vlen), \(plan.blockKeys) keys per block")
                 }
             }
         }

@@ -132,22 +132,19 @@ public struct BitLinearPlan: Sendable {
         guard 2 * blockBytes <= config.weightSRAM.size else {
             throw CompileError("two row blocks of \(inFeatures) packed input features (\(2 * blockBytes) bytes) do not fit the \(config.weightSRAM.size)-byte weight SRAM (field weightSRAM.size); the compiler streams whole row blocks, double-buffered, and needs weightSRAM.size >= \(2 * blockBytes) (largest input width here: \(config.weightSRAM.size / (2 * config.tileBytes) * vlen) features)")
         }
-        guard 5 * config.tileBytes <= 32767 else {
-            throw CompileError("tiles of \(config.tileBytes) bytes (rows x ceil(vlen / trits per byte)): the compiled tile loop reaches five tiles past its pointer with 16-bit memory offsets, so a tile may have at most 6553 bytes")
-        }
         let perPass = Self.blocksPerPass(inFeatures: inFeatures, config: config)
         blocksPerPass = perPass
         fullPasses = blocks / perPass
         lastPassBlocks = blocks % perPass
         var notes: [String] = []
         if perPass == 1 && blocks > 1 {
-            notes.append("weight SRAM: \(config.weightSRAM.size) bytes hold two buffers of one row block (\(2 * blockBytes) bytes) but not of two (\(4 * blockBytes) bytes): one row block per pass, one activation load per tile (weightSRAM.size >= \(4 * blockBytes) for two)")
+            notes.append("weight SRAM: \(config.weightSRAM.size) bytes hold two buffers of one row block (\(2 * blockBytes) bytes) but not of two (\(4 * blockBytes) bytes): one row block per pass (weightSRAM.size >= \(4 * blockBytes) for two)")
         }
         let kPad = chunks * vlen
         let perValue = writesSums ? 8 : 4
         let passCount = fullPasses + (lastPassBlocks > 0 ? 1 : 0)
         // The largest group (at most 8 tokens) whose buffers fit in the activation SRAM with
-        // at least one chunk of float32 input, and whose token offsets fit ldv's immediate.
+        // at least one chunk of float32 input, and whose offsets fit 16-bit immediates.
         // Then the largest output batch that still fits (every pass, with one staging buffer,
         // if it can).
         func buffers(_ batch: Int) -> Int { batch >= passCount ? 1 : 2 }

@@ -12,19 +12,14 @@ public enum WeightPacker {
     public static func tiles(_ trits: [Int8], rows: Int, columns: Int, config: MachineConfig) -> [UInt8] {
         let blocks = (rows + config.rows - 1) / config.rows
         let chunks = (columns + config.vlen - 1) / config.vlen
-        var order: [(block: Int, chunk: Int)] = []
-        order.reserveCapacity(blocks * chunks)
-        for block in 0..<blocks {
-            for chunk in 0..<chunks { order.append((block, chunk)) }
-        }
         var out = [UInt8](repeating: 0, count: blocks * chunks * config.tileBytes)
         var row = [Int8](repeating: 0, count: config.vlen)
         trits.withUnsafeBufferPointer { w in
             out.withUnsafeMutableBufferPointer { bytes in
                 row.withUnsafeMutableBufferPointer { lanes in
                     var offset = 0
-                    for (block, chunk) in order {
-                        do {
+                    for block in 0..<blocks {
+                        for chunk in 0..<chunks {
                             for r in 0..<config.rows {
                                 let matrixRow = block * config.rows + r
                                 let first = chunk * config.vlen

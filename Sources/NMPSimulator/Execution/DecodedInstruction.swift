@@ -71,34 +71,34 @@ extension DecodedInstruction {
         var destinations: [Int] = []
         let hasResult = spec.resultLatency != nil
         var first = true
-        for operand in spec.operands {
-            if case .tritGEMM = spec.timing {
-                // ISA.md 6.12: `mgemm` reads and advances its two pointers (its
-                // accumulators aD ... a7 the step loop scoreboards as a range).
-                let pointers = [Self.slot(.scalar, Int(instruction.b)), Self.slot(.scalar, Int(instruction.c))]
-                sources = pointers
-                destinations = pointers
-                break
-            }
-            switch operand {
-            case .register(let file, let field):
-                let slot = Self.slot(file, Int(instruction.register(field)))
-                if first && hasResult {
-                    // An accumulating destination is also a source (ISA.md 6.1); its WAW
-                    // slot already waits for the same ready cycle, so it needs no RAW slot.
-                    destinations.append(slot)
-                } else {
-                    sources.append(slot)
+        if case .tritGEMM = spec.timing {
+            // ISA.md 6.12: `mgemm` and `mgemz` read and advance their two pointers (their
+            // accumulators aD ... a7 the step loop scoreboards as a range).
+            let pointers = [Self.slot(.scalar, Int(instruction.b)), Self.slot(.scalar, Int(instruction.c))]
+            sources = pointers
+            destinations = pointers
+        } else {
+            for operand in spec.operands {
+                switch operand {
+                case .register(let file, let field):
+                    let slot = Self.slot(file, Int(instruction.register(field)))
+                    if first && hasResult {
+                        // An accumulating destination is also a source (ISA.md 6.1); its WAW
+                        // slot already waits for the same ready cycle, so it needs no RAW slot.
+                        destinations.append(slot)
+                    } else {
+                        sources.append(slot)
+                    }
+                    first = false
+                case .memory:
+                    sources.append(Self.slot(.scalar, Int(instruction.b)))
+                    imm = instruction.imm
+                case .immediate:
+                    imm = instruction.imm
+                case .target:
+                    // Absolute target; a pc outside the code traps when it is fetched.
+                    imm = Int32(clamping: pc + Int(instruction.imm))
                 }
-                first = false
-            case .memory:
-                sources.append(Self.slot(.scalar, Int(instruction.b)))
-                imm = instruction.imm
-            case .immediate:
-                imm = instruction.imm
-            case .target:
-                // Absolute target; a pc outside the code traps when it is fetched.
-                imm = Int32(clamping: pc + Int(instruction.imm))
             }
         }
         if spec.readsVL { sources.append(Scoreboard.vl) }

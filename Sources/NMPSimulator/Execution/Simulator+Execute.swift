@@ -57,9 +57,13 @@ extension Simulator {
             // (Unused sources and the WAW slots of discarded results read the always-ready slot.)
             var issue = max(max(max(c0, ready[Int(ins.s0)]), max(ready[Int(ins.s1)], ready[Int(ins.s2)])),
                             max(ready[Int(ins.s3)], max(ready[Int(ins.w0)], ready[Int(ins.w1)])))
-            if op == .mgemm || op == .mgemz {
-                // Its accumulators aD ... a7, read gemmRead cycles after its last issue cycle.
-                let last = core.gemmCycles(ins).occupancy - 1 + gemmRead
+            // ISA.md 6.12: an `mgemm`'s (`mgemz`'s) issue cycles follow from its pointers before
+            // it advances them; it reads aD ... a7 gemmRead cycles after its last issue cycle.
+            let gemm = op == .mgemm || op == .mgemz
+            var gemmCycles = (occupancy: 1, ideal: 1)
+            if gemm {
+                gemmCycles = core.gemmCycles(ins)
+                let last = gemmCycles.occupancy - 1 + gemmRead
                 for k in Int(ins.a)..<8 { issue = max(issue, ready[Scoreboard.accumulator + k] - last) }
             }
             let dataStall = issue &- c0
@@ -114,6 +118,7 @@ extension Simulator {
             case .float: trap = core.executeFloat(ins)
             }
             if trap != nil { break run }
+            if gemm { (core.occupancy, core.ideal) = gemmCycles }
             if ins.floatLanes {
                 // ISA.md 6.10: floatLanes lanes per cycle; the cycles beyond the first are
                 // counted like an SRAM access's port cycles (ideal = occupancy).
@@ -128,7 +133,7 @@ extension Simulator {
             let resultReady = issue &+ occupancy &- 1 &+ Int(ins.latency)
             ready[Int(ins.d0)] = resultReady
             ready[Int(ins.d1)] = resultReady
-            if op == .mgemm || op == .mgemz {
+            if gemm {
                 let accumulators = issue &+ occupancy &- 1 &+ gemmResult
                 for k in Int(ins.a)..<8 { ready[Scoreboard.accumulator + k] = accumulators }
             }

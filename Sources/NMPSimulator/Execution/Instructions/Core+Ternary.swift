@@ -81,9 +81,10 @@ extension Core {
         return (occupancy, ideal)
     }
 
-    /// `mgemm` (ISA.md 7.8): the tile and every vector are checked before anything changes;
-    /// then each vector's ROWS dot products with the tile are added to its accumulator, and
-    /// the pointers advance.
+    /// `mgemm` and `mgemz` (ISA.md 7.8): the tile and every vector are checked before
+    /// anything changes; then each vector's ROWS dot products with the tile are added to (or
+    /// replace) its accumulator, and the pointers advance. (The step loop takes the issue
+    /// cycles from `gemmCycles`, computed before the pointers move.)
     @inline(__always)
     mutating func gemm(_ ins: InstructionRef) -> Trap? {
         let w = Int(X(ins.b)), count = 8 - Int(ins.a)
@@ -94,7 +95,6 @@ extension Core {
             let address = gemmVector(ins, n)
             guard address + vl <= asramSize else { return outOfBoundsTrap(ins, "asram", address, vl, asramSize) }
         }
-        (occupancy, ideal) = gemmCycles(ins)
         var plus = 0, minus = 0
         var unpacked = false
         let overwrites = ins.opcode == .mgemz
