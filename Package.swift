@@ -32,8 +32,11 @@ let package = Package(
         .target(name: "NMPSimulator", dependencies: ["NMPISA", "NMPTrits", "NMPJSON", "NMPSupport"]),
         // BitNet on the machine: tensors (.npy), reference numerics, model shapes, the compiler.
         .target(name: "NMPRuntime", dependencies: ["NMPSimulator", "NMPAssembler", "NMPISA", "NMPTrits", "NMPJSON", "NMPSupport"]),
+        // Design-space sweeps: the grid of points, shards, and the results files' reader
+        // (resume, merge), kept out of the CLI so that it can be fuzzed.
+        .target(name: "NMPSweep", dependencies: ["NMPJSON", "NMPSupport"]),
         // Command logic behind the CLI, kept in a library so tests can call it.
-        .target(name: "NMPCommands", dependencies: ["NMPRuntime", "NMPSimulator", "NMPAssembler", "NMPISA", "NMPTrits", "NMPSupport"]),
+        .target(name: "NMPCommands", dependencies: ["NMPRuntime", "NMPSimulator", "NMPAssembler", "NMPISA", "NMPTrits", "NMPSweep", "NMPSupport"]),
         // Thin executable: only `main`.
         .executableTarget(name: "nmp", dependencies: ["NMPCommands"]),
 
@@ -46,6 +49,6 @@ let package = Package(
         .testTarget(name: "NMPSimulatorTests", dependencies: ["NMPSimulator", "NMPAssembler", "NMPISA", "NMPTrits", "NMPTestSupport"]),
         .testTarget(name: "NMPRuntimeTests", dependencies: ["NMPRuntime", "NMPSimulator", "NMPTestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "NMPCommandsTests", dependencies: ["NMPCommands", "NMPRuntime"]),
+        .testTarget(name: "NMPCommandsTests", dependencies: ["NMPCommands", "NMPRuntime", "NMPSweep"]),
     ]
 )

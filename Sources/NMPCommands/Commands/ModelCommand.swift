@@ -43,9 +43,32 @@ enum ModelCommand: Command {
 
     /// The decode step's default context: a realistic conversation length.
     static let defaultContext = 1024
+
+    /// The context of a decode step when `--context` is not given: `defaultContext`, or
+    /// max_position_embeddings - 1 when that is smaller.
+    static func defaultContext(_ model: ModelConfig) -> Int { min(defaultContext, max(0, model.maxPositions - 1)) }
     /// The default cycle budget of a pass: compiled passes always halt, and a long prefill
     /// (2048 tokens of a 700M model: about 4 x 10^10 cycles for two layers) must not hit it.
     static let defaultMaxCycles = 100_000_000_000_000
+
+    /// `--kv-cache` (default bf16).
+    static func kvCacheFormat(_ args: Arguments) throws(CommandError) -> KVCacheFormat {
+        guard let text = args.values["--kv-cache"] else { return .bf16 }
+        guard let format = KVCacheFormat(rawValue: text) else {
+            throw .usage("--kv-cache '\(text)' is not a cache format; use one of: \(KVCacheFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return format
+    }
+
+    /// The Hugging Face config at `path`.
+    static func readModel(_ path: String) throws(CommandError) -> ModelConfig {
+        let bytes = try Files.read(path)
+        do {
+            return try ModelConfig(json: bytes, source: path)
+        } catch {
+            throw .failure(error.description)
+        }
+    }
 
     static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
         let args = try Arguments(arguments, flags: ["--json"], values: [["--hf-config"], ["--tech"], ["--prompt-tokens"], ["--context"], ["--kv-cache"],
@@ -55,13 +78,7 @@ enum ModelCommand: Command {
         let prompt = try args.integer("--prompt-tokens", minimum: 1)
         let givenContext = try args.integer("--context", minimum: 0)
         let maxCycles = try args.integer("--max-cycles", minimum: 1) ?? defaultMaxCycles
-        var kvFormat = KVCacheFormat.bf16
-        if let text = args.values["--kv-cache"] {
-            guard let format = KVCacheFormat(rawValue: text) else {
-                throw .usage("--kv-cache '\(text)' is not a cache format; use one of: \(KVCacheFormat.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            kvFormat = format
-        }
+        let kvFormat = try kvCacheFormat(args)
         let choice = try MachineChoice.load(args)
         let machine = choice.config
         let asmPath = args.values["--emit-asm"]
@@ -69,36 +86,22 @@ enum ModelCommand: Command {
             try Files.checkOutputs([("--emit-asm", asmPath)],
                                    inputs: [("--hf-config file", path)] + (args.values["--config"].map { [("--config file", $0)] } ?? []))
         }
-        let model: ModelConfig
-        let bytes = try Files.read(path)
+        let model = try readModel(path)
+        let request = ModelRequest(model: model, context: givenContext ?? defaultContext(model), promptTokens: prompt,
+                                   kvFormat: kvFormat, maxCycles: maxCycles)
+        let plans: (decode: DecoderPlan, prefill: DecoderPlan?)
         do {
-            model = try ModelConfig(json: bytes, source: path)
-        } catch {
-            throw .failure(error.description)
-        }
-        let context = givenContext ?? min(defaultContext, max(0, model.maxPositions - 1))
-        // Every plan before any simulation: a request the machine or the model cannot take
-        // fails at once, not after the decode step has been simulated.
-        let decodePlan: DecoderPlan
-        var prefillPlan: DecoderPlan?
-        do {
-            decodePlan = try DecoderPlan(model: model, machine: machine, tokens: 1, context: context, kvFormat: kvFormat)
-            if let prompt { prefillPlan = try DecoderPlan(model: model, machine: machine, tokens: prompt, context: 0, kvFormat: kvFormat) }
+            plans = try request.plans(on: machine)
         } catch {
             throw .failure("\(path): \(error.description)")
         }
         let terminal = isatty(STDERR_FILENO) == 1
-        func progress(_ what: String) -> ((Int, Int) -> Void)? {
-            guard terminal else { return nil }
-            return { cycle, retired in console.err("\rnmp model: \(what): cycle \(Format.count(cycle)), \(Format.count(retired)) instructions") }
-        }
         let decode: DecoderSimulation
-        var prefill: DecoderSimulation?
+        let prefill: DecoderSimulation?
         do {
-            decode = try DecoderSimulation(plan: decodePlan, maxCycles: maxCycles, progress: progress("decode token"))
-            if let prefillPlan {
-                prefill = try DecoderSimulation(plan: prefillPlan, maxCycles: maxCycles,
-                                                progress: progress("prefill of \(Format.count(prefillPlan.tokens)) tokens"))
+            (decode, prefill) = try request.simulate(plans) { what in
+                guard terminal else { return nil }
+                return { cycle, retired in console.err("\rnmp model: \(what): cycle \(Format.count(cycle)), \(Format.count(retired)) instructions") }
             }
         } catch {
             if terminal { console.err("\n") }

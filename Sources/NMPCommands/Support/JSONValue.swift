@@ -38,6 +38,26 @@ indirect enum JSONValue {
         }
     }
 
+    /// The same value on one line, without spaces between tokens (JSON Lines records).
+    func compact() -> String {
+        switch self {
+        case .array(let items): return "[" + items.map { $0.compact() }.joined(separator: ",") + "]"
+        case .object(let fields): return "{" + fields.map { Self.quote($0.0) + ":" + $0.1.compact() }.joined(separator: ",") + "}"
+        case .raw(let text):
+            // JSON text has line breaks only between tokens (never inside a string), so
+            // dropping them with the next line's indentation keeps the same document.
+            return text.split(separator: "\n").map { String($0.drop { $0 == " " }) }.joined()
+        default: return render()
+        }
+    }
+
+    /// The member at `path` (object keys, outermost first), or nil.
+    func member(_ path: [String]) -> JSONValue? {
+        guard let first = path.first else { return self }
+        guard case .object(let fields) = self, let value = fields.first(where: { $0.0 == first })?.1 else { return nil }
+        return value.member(Array(path.dropFirst()))
+    }
+
     static func quote(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {

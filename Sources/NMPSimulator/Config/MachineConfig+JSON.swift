@@ -68,6 +68,15 @@ extension MachineConfig {
     /// - Parameter source: names the document in errors, e.g. its file name.
     public init(json bytes: [UInt8], source: String) throws(ConfigError) {
         self.init()
+        try merge(json: bytes, source: source)
+        try validate(source: source)
+    }
+
+    /// Replaces every key the JSON document gives (any subset, as `init(json:source:)`
+    /// reads them: the same names, types and errors) and keeps the others; does not
+    /// validate, so that several documents can be merged before one `validate(source:)`.
+    /// `nmp sweep` merges each point's `--set` values over its base config this way.
+    public mutating func merge(json bytes: [UInt8], source: String) throws(ConfigError) {
         let root: StrictJSON
         do {
             root = try StrictJSON.parse(bytes, maxDepth: 64)
@@ -76,7 +85,22 @@ extension MachineConfig {
         }
         let reader = StrictJSONReader(source: source)
         try reader.apply(root, to: &self)
-        try validate(source: source)
+    }
+
+    /// The dotted name of every key that holds one value (a number or the packing string),
+    /// in the documented order: `vlen`, `weightSRAM.size`, `energy.dramRead`, ... (not
+    /// `energy.sramCurve`, an array).
+    public static var scalarKeys: [String] {
+        ConfigKey.all.flatMap { key -> [String] in
+            switch key {
+            case .double(let name, _, _), .int(let name, _, _, _): [name]
+            case .packing: ["packing"]
+            case .sram(let name, _): SRAMKey.all.map { "\(name).\($0.name)" }
+            case .energy: EnergyKey.all.compactMap { field in
+                if case .value(let name, _) = field { "energy.\(name)" } else { nil }
+            }
+            }
+        }
     }
 
     /// Checks the ranges of ISA.md 3.5 (the `ConfigKey` table), then the constraints of
