@@ -49,6 +49,6 @@ let package = Package(
         .testTarget(name: "NMPSimulatorTests", dependencies: ["NMPSimulator", "NMPAssembler", "NMPISA", "NMPTrits", "NMPTestSupport"]),
         .testTarget(name: "NMPRuntimeTests", dependencies: ["NMPRuntime", "NMPSimulator", "NMPTestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "NMPCommandsTests", dependencies: ["NMPCommands", "NMPRuntime", "NMPSweep"]),
+        .testTarget(name: "NMPCommandsTests", dependencies: ["NMPCommands", "NMPRuntime", "NMPSweep", "NMPJSON"]),
     ]
 )

@@ -96,7 +96,14 @@ enum SweepCommand: Command {
                            metrics: SweepMetric.all(prefill: prompt != nil), sweepID: SweepID.of(Array(identity.utf8)))
 
         var outputs = [(file: try SweepOutput(option: "--out", path: out, format: .csv, job: job, shard: shard), csv: true)]
-        if let jsonl { outputs.append((try SweepOutput(option: "--jsonl", path: jsonl, format: .jsonLines, job: job, shard: shard), false)) }
+        if let jsonl {
+            do {
+                outputs.append((try SweepOutput(option: "--jsonl", path: jsonl, format: .jsonLines, job: job, shard: shard), false))
+            } catch {
+                outputs[0].file.close()
+                throw error
+            }
+        }
         for output in outputs where output.file.droppedBytes > 0 {
             console.err("nmp sweep: note: '\(output.file.path)' ended in a line cut short (\(Format.count(output.file.droppedBytes)) bytes): removed\n")
         }
@@ -107,6 +114,7 @@ enum SweepCommand: Command {
         let runner = SweepRunner(job: job, pending: pending, outputs: outputs, progress: terminal ? { done, failed in
             console.err("\rnmp sweep: \(Format.count(done)) of \(Format.count(pending.count)) points" + (failed > 0 ? " (\(Format.count(failed)) failed)" : ""))
         } : nil)
+        defer { for output in outputs { output.file.close() } }
         do {
             try runner.run(jobs: jobs)
         } catch {

@@ -34,7 +34,7 @@ final class SweepOutput {
             regular = fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
             if regular { bytes = try Files.read(path) }
         } catch {
-            close(fd)
+            Foundation.close(fd)
             throw error
         }
         var finished: Set<Int> = []
@@ -47,21 +47,27 @@ final class SweepOutput {
             finished = try job.grid.finishedPoints(file.rows, sweepID: job.sweepID, shard: shard, source: path)
             keep = file.header == nil && format == .csv ? 0 : file.end
         } catch {
-            close(fd)
+            Foundation.close(fd)
             throw .failure(error.message.hasPrefix(path) ? error.message : "\(path): \(error.message)")
         }
         self.finished = finished
         droppedBytes = bytes.count - keep
         if regular && droppedBytes > 0 && ftruncate(fd, off_t(keep)) != 0 {
             let reason = Files.posixReason(errno)
-            close(fd)
+            Foundation.close(fd)
             throw .failure("cannot write '\(path)': \(reason)")
         }
         if regular { lseek(fd, 0, SEEK_END) }
         if format == .csv && (keep == 0 || !regular) { try append(CSV.record(job.header)) }
     }
 
-    deinit { if fd >= 0 { close(fd) } }
+    deinit { close() }
+
+    /// Closes the file, which releases its lock (at once, not when the last reference goes).
+    func close() {
+        if fd >= 0 { Foundation.close(fd) }
+        fd = -1
+    }
 
     /// Appends one line with one write (repeated only if the system writes part of it).
     func append(_ line: String) throws(CommandError) {
