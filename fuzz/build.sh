@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets fuzz/bin/fuzz-asm, fuzz-image, fuzz-sim, fuzz-npy, fuzz-config
-# fuzz-hfconfig, fuzz-weights, fuzz-safetensors, fuzz-gguf and fuzz-tokenizer.
+# fuzz-hfconfig, fuzz-weights, fuzz-safetensors, fuzz-gguf, fuzz-tokenizer and fuzz-sweep.
 #
 # SwiftPM is not used: each library module (NMPSupport, NMPTrits, NMPISA, NMPAssembler,
-# NMPJSON, NMPSimulator, NMPRuntime: every module before the modules that import it) is
+# NMPJSON, NMPSweep, NMPSimulator, NMPRuntime: every module before the modules that import it) is
 # compiled by swiftc, whole-module, into one object file plus a .swiftmodule, with
 # libFuzzer coverage and AddressSanitizer instrumentation; each entry file is then
 # compiled and linked against those objects with -sanitize=fuzzer,address, which also
@@ -35,6 +35,7 @@ module NMPTrits
 module NMPISA
 module NMPAssembler
 module NMPJSON
+module NMPSweep                                # imports NMPJSON and NMPSupport only
 module NMPSimulator
 module NMPRuntime                              # imports all of the above
 
@@ -61,4 +62,5 @@ target FuzzDecoderWeights.swift fuzz-weights "${RUNTIME_OBJS[@]}"
 target FuzzSafeTensors.swift fuzz-safetensors "${RUNTIME_OBJS[@]}"
 target FuzzGGUF.swift fuzz-gguf "${RUNTIME_OBJS[@]}"
 target FuzzTokenizer.swift fuzz-tokenizer "${RUNTIME_OBJS[@]}"
+target FuzzSweepResume.swift fuzz-sweep "$OBJ/NMPSupport.o" "$OBJ/NMPJSON.o" "$OBJ/NMPSweep.o"
 echo "built: $(ls "$OUT" | tr '\n' ' ')"

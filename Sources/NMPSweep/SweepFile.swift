@@ -63,8 +63,8 @@ public struct SweepFile: Sendable, Equatable {
             }
             let f = record.fields
             func integer(_ column: Int, minimum: Int) throws(SweepError) -> Int {
-                guard let value = Int(f[column]), value >= minimum, f[column].allSatisfy(\.isASCII) else {
-                    throw SweepError("line \(record.line): column '\(header[column])' is '\(SweepAxis.quoted(f[column]))', not an integer >= \(minimum)")
+                guard let value = Int(f[column]), value >= minimum, value <= SweepGrid.maxPoints, f[column].allSatisfy(\.isASCII) else {
+                    throw SweepError("line \(record.line): column '\(SweepAxis.quoted(header[column]))' is '\(SweepAxis.quoted(f[column]))', not an integer in \(minimum) ... \(SweepGrid.maxPoints)")
                 }
                 return value
             }
@@ -100,8 +100,8 @@ public struct SweepFile: Sendable, Equatable {
                 throw SweepError("line \(line): not a result of an nmp sweep (an object whose members start with point, points, sweep_id, set)")
             }
             func integer(_ index: Int, minimum: Int) throws(SweepError) -> Int {
-                guard case .success(let value) = members[index].1.integer(), value >= minimum else {
-                    throw SweepError("line \(line): '\(members[index].0)' is \(members[index].1.summary), not an integer >= \(minimum)")
+                guard case .success(let value) = members[index].1.integer(), value >= minimum, value <= SweepGrid.maxPoints else {
+                    throw SweepError("line \(line): '\(members[index].0)' is \(members[index].1.summary), not an integer in \(minimum) ... \(SweepGrid.maxPoints)")
                 }
                 return value
             }
@@ -137,8 +137,11 @@ extension SweepGrid {
             guard row.sweepID == sweepID, row.points == count else {
                 throw SweepError("\(at): written by another sweep (sweep_id \(SweepAxis.quoted(row.sweepID)) of \(row.points) points; this one is \(sweepID) of \(count)): other inputs, options or --set lists; give another output file")
             }
-            guard row.keys == axes.map(\.key), row.values == values(at: row.point) else {
-                throw SweepError("\(at): point \(row.point) has values \(row.values.joined(separator: ",")), not those of point \(row.point) of this sweep (\(values(at: row.point).joined(separator: ",")))")
+            guard row.keys == axes.map(\.key) else {
+                throw SweepError("\(at): its swept keys are not this sweep's (\(axes.map { SweepAxis.quoted($0.key) }.joined(separator: ",")))")
+            }
+            guard row.values == values(at: row.point) else {
+                throw SweepError("\(at): point \(row.point) has the values \(row.values.map(SweepAxis.quoted).joined(separator: ",")), not those of point \(row.point) of this sweep (\(values(at: row.point).map(SweepAxis.quoted).joined(separator: ",")))")
             }
             guard shard.contains(row.point) else { throw SweepError("\(at): point \(row.point) is not in shard \(shard.description)") }
             if let other = lines[row.point] { throw SweepError("\(at): point \(row.point) is there twice (also line \(other))") }
