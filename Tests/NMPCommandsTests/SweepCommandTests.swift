@@ -216,6 +216,17 @@ struct SweepCommandTests {
         if !extra.contains("--out") { #expect(!FileManager.default.fileExists(atPath: out)) }
     }
 
+    /// The README's table names every decode column; the prefill columns are the same names
+    /// with `prefill_` for the eight from cycles to roofline utilization.
+    @Test func theReadmeNamesEveryColumn() throws {
+        let readme = try String(contentsOf: Self.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        for metric in SweepMetric.all(prefill: false) { #expect(readme.contains("`\(metric.name)`"), "\(metric.name)") }
+        let decode = SweepMetric.pass("decode").map(\.name), prefill = SweepMetric.pass("prefill").map(\.name)
+        #expect(prefill == decode.prefix(8).map { "prefill_" + $0.dropFirst("decode_".count) })
+        #expect(prefill.first == "prefill_cycles_per_token" && prefill.last == "prefill_roofline_utilization")
+        #expect(readme.contains("`prefill_cycles_per_token` ... `prefill_roofline_utilization`"))
+    }
+
     @Test func missingOptionsAreUsageErrors() {
         #expect(Run("sweep", "--hf-config", Self.tiny).err.contains("missing --out"))
         #expect(Run("sweep", "--out", "/tmp/x.csv").status == 2)
