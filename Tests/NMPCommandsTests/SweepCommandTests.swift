@@ -150,6 +150,13 @@ struct SweepCommandTests {
         let other = Run("sweep", "--hf-config", Self.tiny, "--context", "9", "--set", "vlen=32,64", "--out", ok)
         #expect(other.status == 1)
         #expect(other.err.contains("written by another sweep"), "\(other.err)")
+        // A --jsonl file that is not a sweep's: nothing runs, and the new --out is not left behind.
+        let bad = dir.appendingPathComponent("bad.jsonl").path, fresh = dir.appendingPathComponent("fresh.csv").path
+        try "[1]\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let jsonl = Run("sweep", "--hf-config", Self.tiny, "--set", "vlen=32,64", "--out", fresh, "--jsonl", bad)
+        #expect(jsonl.status == 1)
+        #expect(jsonl.err.contains("bad.jsonl: line 1: not a result of an nmp sweep"), "\(jsonl.err)")
+        #expect(!FileManager.default.fileExists(atPath: fresh))
     }
 
     /// Two shards merged are the whole sweep, sorted by point.

@@ -100,7 +100,7 @@ enum SweepCommand: Command {
             do {
                 outputs.append((try SweepOutput(option: "--jsonl", path: jsonl, format: .jsonLines, job: job, shard: shard), false))
             } catch {
-                outputs[0].file.close()
+                outputs[0].file.discardIfCreated()
                 throw error
             }
         }

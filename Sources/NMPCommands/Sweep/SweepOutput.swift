@@ -17,11 +17,14 @@ final class SweepOutput {
     let finished: Set<Int>
     /// Bytes of a line cut short that were removed on opening.
     let droppedBytes: Int
+    /// Whether opening created the file (it did not exist).
+    private let created: Bool
     private var fd: Int32
 
     init(option: String, path: String, format: SweepFile.Format, job: SweepJob, shard: Shard) throws(CommandError) {
         self.option = option
         self.path = path
+        created = Files.identity(path) == nil
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw .failure("cannot write '\(path)': \(Files.posixReason(errno))") }
         var regular = false
@@ -62,6 +65,13 @@ final class SweepOutput {
     }
 
     deinit { close() }
+
+    /// Closes the file and removes it if opening created it: a sweep that fails before it
+    /// runs a point leaves no output behind.
+    func discardIfCreated() {
+        close()
+        if created { unlink(path) }
+    }
 
     /// Closes the file, which releases its lock (at once, not when the last reference goes).
     func close() {
