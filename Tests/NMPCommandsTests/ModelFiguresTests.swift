@@ -21,13 +21,19 @@ struct ModelFiguresTests {
         text.components(separatedBy: "\r\n").filter { !$0.isEmpty }.map { $0.components(separatedBy: ",") }
     }
 
-    @Test func csvAddsUpToTheJSONReport() throws {
-        let (dir, config) = try Self.setUp()
-        let csvPath = dir.appendingPathComponent("layers.csv").path
-        let run = Run("model", "--hf-config", config, "--context", "5", "--prompt-tokens", "3", "--json", "--csv", csvPath)
+    /// The JSON report of a decode at context 5 and a 3-token prefill that also wrote
+    /// `option`'s file, and that file's text.
+    static func model(writing option: String) throws -> (report: [String: Any], file: String, config: String, dir: URL) {
+        let (dir, config) = try setUp()
+        let path = dir.appendingPathComponent("out").path
+        let run = Run("model", "--hf-config", config, "--context", "5", "--prompt-tokens", "3", "--json", option, path)
         #expect(run.status == 0, "\(run.err)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any])
-        let text = try String(contentsOfFile: csvPath, encoding: .utf8)
+        return (report, try String(contentsOfFile: path, encoding: .utf8), config, dir)
+    }
+
+    @Test func csvAddsUpToTheJSONReport() throws {
+        let (report, text, _, _) = try Self.model(writing: "--csv")
         #expect(text.hasSuffix("\r\n"))
         let table = Self.rows(text)
         let header = table[0]
@@ -80,12 +86,7 @@ struct ModelFiguresTests {
     }
 
     @Test func plotHasEveryOperationAndTheLabels() throws {
-        let (dir, config) = try Self.setUp()
-        let svgPath = dir.appendingPathComponent("model.svg").path
-        let run = Run("model", "--hf-config", config, "--context", "5", "--prompt-tokens", "3", "--json", "--plot", svgPath)
-        #expect(run.status == 0, "\(run.err)")
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any])
-        let svg = try String(contentsOfFile: svgPath, encoding: .utf8)
+        let (report, svg, config, dir) = try Self.model(writing: "--plot")
         let parsed = try PlotTests.Parsed(svg)
         for fragment in ["operational intensity (work per DRAM byte)", "attained work per cycle", "DRAM roof: 64 B/cycle",
                          "ternary array peak: 2,048 trit-MACs/cycle", "float unit peak: 64 lane-ops/cycle",

@@ -36,6 +36,15 @@ public struct PlotSeries: Sendable {
 /// Points that cannot be placed are left out and counted in a note under the chart, never
 /// drawn at a wrong place: coordinates that are NaN or infinite, and values <= 0 on a log
 /// axis. Lines join the remaining points of a series in the order given.
+///
+/// A metric against one swept parameter, one series per value of a second one:
+///
+///     let chart = LineChart(title: "Decode speed",
+///                           x: AxisSpec(title: "vlen", unit: "lanes", scale: .log10),
+///                           y: AxisSpec(title: "decode", unit: "tokens/s", includesZero: true),
+///                           series: [PlotSeries(name: "rows = 16", points: [(32, 10), (64, 18)]),
+///                                    PlotSeries(name: "rows = 32", points: [(32, 15), (64, 27)], marker: .square)])
+///     try Files.writeAtomically(Array(chart.svg().utf8), to: path)
 public struct LineChart: Sendable {
     public var title: String
     public var x: AxisSpec

@@ -22,7 +22,7 @@ struct ModelPlot {
     func svg() -> String {
         let decode = report.decode
         let rowsHeight = Double(decode.operations.count) * 19 + 120
-        let top = 70.0, rooflineHeight = 600.0
+        let top = 70.0, rooflineHeight = 610.0
         var svg = SVGDocument(width: Self.width, height: top + rooflineHeight + rowsHeight + 10)
         let m = decode.model
         var header = "\(report.source): decode token at context \(Format.count(decode.context))"
@@ -128,7 +128,8 @@ struct ModelPlot {
 
     func energy() -> BarChart {
         let totals = passes.map { ModelReport.energyByCategory($0.simulation) }
-        let unit = EnergyUnit.fitting(passes.map(\.simulation.picojoulesPerToken).max() ?? 0)
+        // The unit that fits the smaller pass, so that its categories do not all read 0.00.
+        let unit = EnergyUnit.fitting(passes.map(\.simulation.picojoulesPerToken).min() ?? 0)
         return BarChart(title: "Energy per token by category",
                         categories: EnergyReport.Category.allCases.map(\.rawValue),
                         series: passes.indices.map { i in
