@@ -33,7 +33,11 @@ struct ModelFiguresTests {
     }
 
     @Test func csvAddsUpToTheJSONReport() throws {
-        let (report, text, _, _) = try Self.model(writing: "--csv")
+        let (report, text, config, dir) = try Self.model(writing: "--csv")
+        // The same bytes from another process.
+        let again = dir.appendingPathComponent("again.csv").path
+        #expect(try ProcessRun(["model", "--hf-config", config, "--context", "5", "--prompt-tokens", "3", "--csv", again]).status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: again)) == Data(text.utf8))
         #expect(text.hasSuffix("\r\n"))
         let table = Self.rows(text)
         let header = table[0]

@@ -54,7 +54,7 @@ struct ModelCSV {
             + StallCause.allCases.map { perToken(op.stalls[$0]) }
             + [CSV.number(bound / tokens), CSV.number(op.utilization(s.machine) * 100),
                CSV.number(op.cycles > 0 ? bound / Double(op.cycles) * 100 : 0),
-               perToken(op.events[.tritAdd] + op.events[.tritSub] + op.events[.tritSkip]), perToken(op.floatLaneOps),
+               perToken(op.tritMACs), perToken(op.floatLaneOps),
                perToken(op.events[.weightSRAMRead]), perToken(op.events[.weightSRAMWrite]),
                perToken(op.events[.activationSRAMRead]), perToken(op.events[.activationSRAMWrite]),
                perToken(op.events[.dramRead]), perToken(op.events[.dramWrite]),

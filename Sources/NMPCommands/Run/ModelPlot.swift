@@ -46,7 +46,7 @@ struct ModelPlot {
     /// unit; nil for DMA-only operations.
     static func work(_ op: OperationCost) -> Double? {
         switch op.operation.unit {
-        case .ternary: Double(op.events[.tritAdd] + op.events[.tritSub] + op.events[.tritSkip])
+        case .ternary: Double(op.tritMACs)
         case .float: Double(op.floatLaneOps)
         case .dma: nil
         }
@@ -148,7 +148,7 @@ struct ModelPlot {
         return BarChart(title: title, categories: s.operations.map(\.operation.rawValue),
                         series: [BarChart.Series(name: "bound (DRAM bytes at the DMA bandwidth, or work at the unit's peak)", values: bound, color: "#0072B2"),
                                  BarChart.Series(name: "above bound", values: above, color: "#E69F00")],
-                        axis: AxisSpec(title: "cycles per token, all \(Format.count(s.model.layers)) layers", unit: "cycles"),
+                        axis: AxisSpec(title: "cycles per token, " + (s.model.layers == 1 ? "1 layer" : "all \(Format.count(s.model.layers)) layers"), unit: "cycles"),
                         notes: ["\(Format.count(s.cyclesPerToken)) cycles per token in all, \(Format.percent(s.boundCycles / tokens, of: s.cyclesPerToken)) of bound"],
                         valueLabel: { Format.count($0) })
     }
