@@ -52,6 +52,18 @@ struct PlotTests {
         #expect(Self.close(negative.ticks, [-12, -10, -8, -6, -4]))
     }
 
+    /// Extreme values end with a few ticks, never an endless or empty list.
+    @Test(arguments: [[-Double.greatestFiniteMagnitude, .greatestFiniteMagnitude], [1e16, 1e16 + 2], [1e300, 1e300],
+                      [.leastNonzeroMagnitude, 1000 * .leastNonzeroMagnitude], [-Double.leastNormalMagnitude, 2 * .leastNormalMagnitude]])
+    func extremeRangesHaveAFewTicks(_ values: [Double]) {
+        for scale in [AxisScale.linear, .log10] {
+            let axis = Axis(AxisSpec(title: "t", scale: scale), values: values)
+            #expect((2...20).contains(axis.ticks.count), "\(scale) \(values): \(axis.ticks)")
+            #expect(axis.lower.isFinite && axis.upper.isFinite && axis.lower < axis.upper)
+            #expect(axis.ticks.allSatisfy { axis.fraction($0).isFinite })
+        }
+    }
+
     /// Log axes: whole decades; 2 ... 9 minor ticks while there are few decades; every
     /// k-th decade labelled when there are many; far decades as powers of ten.
     @Test func logTicks() {

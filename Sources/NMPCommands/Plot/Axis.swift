@@ -58,7 +58,8 @@ struct Axis {
         }
         switch spec.scale {
         case .linear:
-            var lo = low ?? 0, hi = high ?? 1
+            // Beyond 10^300 a span or a step could overflow; no chart needs such values.
+            var lo = max(low ?? 0, -1e300), hi = min(high ?? 1, 1e300)
             if spec.includesZero { lo = min(lo, 0); hi = max(hi, 0) }
             if lo == hi {
                 // One value (or all equal): a range around it (0...1 for zero).
@@ -66,15 +67,23 @@ struct Axis {
                 if lo == 0 { hi = 1 } else { lo -= half; hi += half }
                 if spec.includesZero { lo = min(lo, 0); hi = max(hi, 0) }
             }
-            let step = Self.niceStep((hi - lo) / Double(max(1, target - 1)))
+            // A step of at least 10^-12 of the values' magnitude, so that tick indices stay
+            // exact integers (a span far below the values' precision gets a few ticks).
+            let resolution = Self.niceStep(max(lo.magnitude, hi.magnitude) * 1e-12)
+            let step = max(Self.niceStep((hi - lo) / Double(max(1, target - 1))), resolution)
             let first = (lo / step).rounded(.down), last = (hi / step).rounded(.up)
             lower = first * step
             upper = last * step
-            ticks = stride(from: first, through: last, by: 1).map { ($0 * step).magnitude < step * 1e-9 ? 0 : $0 * step }
+            ticks = (0...Int(last - first)).map { i in
+                let value = (first + Double(i)) * step
+                return value.magnitude < step * 1e-9 ? 0 : value
+            }
             minorTicks = []
             decimals = max(0, -Int((log10(step)).rounded(.down)))
         case .log10:
-            let lo = (log10(low ?? 1)).rounded(.down), hi = max((log10(high ?? 10)).rounded(.up), lo + 1)
+            // Decades 10^-300 ... 10^300: beyond them a power of ten is 0 or infinite.
+            let lo = max(-300, min(299, (log10(low ?? 1)).rounded(.down)))
+            let hi = min(300, max((log10(high ?? 10)).rounded(.up), lo + 1))
             lower = pow(10, lo)
             upper = pow(10, hi)
             let first = Int(lo), last = Int(hi)
