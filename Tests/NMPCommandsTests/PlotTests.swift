@@ -52,6 +52,24 @@ struct PlotTests {
         #expect(Self.close(negative.ticks, [-12, -10, -8, -6, -4]))
     }
 
+    /// Ticks at given values (a sweep's): exactly those, labelled as plain numbers, the
+    /// domain 5 % beyond them (in decades on a log axis).
+    @Test func givenTicks() {
+        let a = Axis(AxisSpec(title: "vlen", scale: .log10, ticks: [256, 32, 64, 128, 64]), values: [40])
+        #expect(a.ticks == [32, 64, 128, 256])
+        #expect(a.ticks.map { a.label($0).text } == ["32", "64", "128", "256"])
+        // log10(32) = 1.50515, log10(256) = 2.40824: 5 % of 0.90309 either side.
+        #expect(abs(log10(a.lower) - (1.50515 - 0.0451545)) < 1e-5 && abs(log10(a.upper) - (2.40824 + 0.0451545)) < 1e-5)
+        #expect(a.minorTicks.isEmpty)
+        let b = Axis(AxisSpec(title: "clock", unit: "GHz", ticks: [0.5, 1, 1.25, 2000]), values: [])
+        #expect(b.ticks.map { b.label($0).text } == ["0.50", "1.00", "1.25", "2,000.00"])
+        // Ticks a log axis cannot place are dropped; none left: the usual decades.
+        let c = Axis(AxisSpec(title: "t", scale: .log10, ticks: [0, -1]), values: [3, 30])
+        #expect(Self.close(c.ticks, [1, 10, 100]))
+        let d = Axis(AxisSpec(title: "t", ticks: [7]), values: [7])
+        #expect(d.ticks == [7] && d.lower < 7 && d.upper > 7)
+    }
+
     /// Extreme values end with a few ticks, never an endless or empty list.
     @Test(arguments: [[-Double.greatestFiniteMagnitude, .greatestFiniteMagnitude], [1e16, 1e16 + 2], [1e300, 1e300],
                       [.leastNonzeroMagnitude, 1000 * .leastNonzeroMagnitude], [-Double.leastNormalMagnitude, 2 * .leastNormalMagnitude]])

@@ -18,13 +18,19 @@ public struct AxisSpec: Sendable {
     public var range: ClosedRange<Double>?
     /// Whether a linear axis fitted to the data reaches down (or up) to zero.
     public var includesZero: Bool
+    /// Labelled ticks at exactly these values (a sweep's parameter values: 32, 64, 128),
+    /// instead of 1-2-5 steps or decades; the axis then spans them and the data with a
+    /// margin of 5 %, and `range` and `includesZero` do not apply.
+    public var ticks: [Double]?
 
-    public init(title: String, unit: String? = nil, scale: AxisScale = .linear, range: ClosedRange<Double>? = nil, includesZero: Bool = false) {
+    public init(title: String, unit: String? = nil, scale: AxisScale = .linear, range: ClosedRange<Double>? = nil, includesZero: Bool = false,
+                ticks: [Double]? = nil) {
         self.title = title
         self.unit = unit
         self.scale = scale
         self.range = range
         self.includesZero = includesZero
+        self.ticks = ticks
     }
 
     /// The title with its unit: "energy per token (uJ)".
@@ -43,14 +49,34 @@ struct Axis {
     let ticks: [Double]
     /// Unlabelled ticks between them (log axes: 2 ... 9 times each decade, when they fit).
     let minorTicks: [Double]
-    /// Decimals of the linear tick labels.
+    /// Decimals of the linear (or given) tick labels.
     private let decimals: Int
+    /// The ticks were given (`AxisSpec.ticks`): labels are plain numbers on either scale.
+    private let given: Bool
 
     /// About `target` labelled ticks over `values` (those the scale accepts; the caller
     /// filters), or over `range` when given.
     init(_ spec: AxisSpec, values: [Double], target: Int = 6) {
         scale = spec.scale
         let accepted = values.filter(spec.accepts)
+        let chosen = Array(Set((spec.ticks ?? []).filter { spec.accepts($0) && $0.magnitude <= 1e300 && $0.magnitude >= 1e-300 })).sorted()
+        given = !chosen.isEmpty
+        if let first = chosen.first, let last = chosen.last {
+            let log = spec.scale == .log10
+            func t(_ v: Double) -> Double { log ? log10(v) : v }
+            let inRange = accepted.filter { $0.magnitude <= 1e300 && (!log || $0 >= 1e-300) }
+            let lo = t(min(first, inRange.min() ?? first)), hi = t(max(last, inRange.max() ?? last))
+            let pad = hi > lo ? (hi - lo) * 0.05 : (log ? 0.5 : max(1, lo.magnitude / 2))
+            lower = log ? pow(10, lo - pad) : lo - pad
+            upper = log ? pow(10, hi + pad) : hi + pad
+            ticks = chosen
+            minorTicks = []
+            decimals = (0...6).first { d in
+                let scale = pow(10, Double(d))
+                return chosen.allSatisfy { (($0 * scale).rounded() / scale - $0).magnitude <= 1e-9 * max(1, $0.magnitude) }
+            } ?? 6
+            return
+        }
         var low = accepted.min(), high = accepted.max()
         if let range = spec.range, spec.accepts(range.lowerBound), spec.accepts(range.upperBound) {
             low = range.lowerBound
@@ -124,6 +150,7 @@ struct Axis {
     /// A tick's label as the README writes numbers: thousands separators, a fixed number of
     /// decimals per axis; decades beyond 10^6 or below 10^-4 as powers of ten (`exponent`).
     func label(_ value: Double) -> (text: String, exponent: Int?) {
+        if given { return (Format.number(value, decimals: decimals), nil) }
         switch scale {
         case .linear:
             return (Format.number(value, decimals: decimals), nil)

@@ -3,7 +3,7 @@ struct Legend {
     enum Swatch {
         case line(dash: String?)
         case marker(MarkerShape)
-        case lineAndMarker(MarkerShape)
+        case lineAndMarker(MarkerShape, dash: String?)
         case bar
     }
 
@@ -58,8 +58,8 @@ struct Legend {
             svg.line(x, middle, x + Self.swatchWidth - 4, middle, stroke: entry.color, width: 2, dash: dash)
         case .marker(let shape):
             svg.marker(shape, x + (Self.swatchWidth - 4) / 2, middle, size: 3.5, fill: entry.color, cssClass: "swatch")
-        case .lineAndMarker(let shape):
-            svg.line(x, middle, x + Self.swatchWidth - 4, middle, stroke: entry.color, width: 1.5)
+        case .lineAndMarker(let shape, let dash):
+            svg.line(x, middle, x + Self.swatchWidth - 4, middle, stroke: entry.color, width: 1.5, dash: dash)
             svg.marker(shape, x + (Self.swatchWidth - 4) / 2, middle, size: 3.5, fill: entry.color, cssClass: "swatch")
         case .bar:
             svg.rect(PlotRect(x: x, y: middle - 5, width: Self.swatchWidth - 4, height: 10), fill: entry.color)

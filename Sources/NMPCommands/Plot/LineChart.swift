@@ -108,7 +108,7 @@ public struct LineChart: Sendable {
             let swatch: Legend.Swatch = switch s.style {
             case .line: .line(dash: s.dash)
             case .markers: .marker(s.marker)
-            case .lineAndMarkers: .lineAndMarker(s.marker)
+            case .lineAndMarkers: .lineAndMarker(s.marker, dash: s.dash)
             }
             return Legend.Entry(name: s.name, color: color(i), swatch: swatch)
         } : [])
