@@ -9,6 +9,7 @@ enum ModelCommand: Command {
     static let help = """
         usage: nmp model --hf-config config.json [--context L] [--prompt-tokens N]
                          [--kv-cache bf16|fp16|fp32] [--config <machine.json>] [--tech NAME] [--max-cycles N] [--json]
+                         [--plot FILE.svg] [--csv FILE.csv] [--emit-asm FILE.nasm]
 
         Compiles the whole decoder the config describes (ISA.md chapter 11) with seeded
         random weights of the exact shapes and simulates a decode token: the embedding row
@@ -37,7 +38,18 @@ enum ModelCommand: Command {
                                 pass always ends; a long prefill takes tens of billions)
           --emit-asm <file>     also write the decode pass's program as .nasm, with comments and
                                 its DRAM data, that 'nmp asm' assembles into the simulated image
+          --plot <file.svg>     also write the report as an SVG figure: the roofline with every
+                                operation on it, the energy per token by category, and each
+                                operation's cycles per token (its bound and the cycles above it);
+                                decode and prefill (README, "Plots and the per-layer CSV")
+          --csv <file.csv>      also write one row per pass, layer and operation, per token:
+                                cycles, stall cycles by cause, unit utilization, of bound, SRAM
+                                and DRAM bytes read and written, energy (columns in the README);
+                                layers after the second repeat its numbers (source_layer says so)
           --json                print the report as JSON (schema in the README)
+
+        A plot or CSV that cannot be written does not lose the report: it is printed, the
+        error follows and the exit status is 1; neither file is written then.
           -h, --help            show this help
         """
 
@@ -72,7 +84,7 @@ enum ModelCommand: Command {
 
     static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
         let args = try Arguments(arguments, flags: ["--json"], values: [["--hf-config"], ["--tech"], ["--prompt-tokens"], ["--context"], ["--kv-cache"],
-                                                                       ["--config"], ["--max-cycles"], ["--emit-asm"]])
+                                                                       ["--config"], ["--max-cycles"], ["--emit-asm"], ["--plot"], ["--csv"]])
         guard args.positional.isEmpty else { throw .usage("unexpected argument '\(args.positional[0])'") }
         guard let path = args.values["--hf-config"] else { throw .usage("missing --hf-config config.json") }
         let prompt = try args.integer("--prompt-tokens", minimum: 1)
@@ -82,9 +94,19 @@ enum ModelCommand: Command {
         let choice = try MachineChoice.load(args)
         let machine = choice.config
         let asmPath = args.values["--emit-asm"]
+        let inputs = [("--hf-config file", path)] + (args.values["--config"].map { [("--config file", $0)] } ?? [])
         if let asmPath {
-            try Files.checkOutputs([("--emit-asm", asmPath)],
-                                   inputs: [("--hf-config file", path)] + (args.values["--config"].map { [("--config file", $0)] } ?? []))
+            try Files.checkOutputs([("--emit-asm", asmPath)], inputs: inputs)
+        }
+        // The plot and the CSV are checked now but a problem is reported after the report,
+        // which is printed anyway: a simulation that took minutes is not thrown away for a
+        // mistyped folder.
+        let figures = ["--plot", "--csv"].compactMap { option in args.values[option].map { (option, $0) } }
+        var figureProblem: CommandError?
+        do throws(CommandError) {
+            try Files.checkOutputs((asmPath.map { [("--emit-asm", $0)] } ?? []) + figures, inputs: inputs)
+        } catch {
+            figureProblem = error
         }
         let model = try readModel(path)
         let request = ModelRequest(model: model, context: givenContext ?? defaultContext(model), promptTokens: prompt,
@@ -125,6 +147,11 @@ enum ModelCommand: Command {
         }
         let report = ModelReport(source: path, energyOrigin: choice.origin, decode: decode, prefill: prefill)
         console.out(args.flags.contains("--json") ? report.json().render() + "\n" : report.text())
+        if let figureProblem { throw figureProblem }
+        // Both staged before either is put in place: all or nothing.
+        try Files.writeAll(figures.map { option, file in
+            (file, Array((option == "--plot" ? ModelPlot(report: report).svg() : ModelCSV(report: report).render()).utf8))
+        })
         return ExitCode.success
     }
 }

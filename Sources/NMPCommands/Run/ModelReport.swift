@@ -81,10 +81,7 @@ struct ModelReport {
         out += stallTable(s.operations, scale: 1 / tokens, machine: s.machine) + "\n"
         out += "one layer (any after the first), per token:\n"
         out += operationTable(s.layerOperations, scale: 1 / tokens, machine: s.machine) + "\n"
-        var categories = CaseTable<EnergyReport.Category, Double>()
-        for op in s.operations {
-            for (category, pJ) in op.energy(s.machine).byCategory { categories[category] += pJ / tokens }
-        }
+        let categories = Self.energyByCategory(s)
         let total = s.picojoulesPerToken
         let unit = EnergyUnit.fitting(total)
         out += Table(header: ["energy per token", unit.rawValue, "share"],
@@ -117,6 +114,11 @@ struct ModelReport {
         return out
     }
 
+    /// A pass's energy per token by category, pJ: what the text, the JSON and the plot show.
+    static func energyByCategory(_ s: DecoderSimulation) -> CaseTable<EnergyReport.Category, Double> {
+        CaseTable { category in s.operations.reduce(0) { $0 + $1.energy(s.machine).byCategory[category] } / Double(s.tokens) }
+    }
+
     func json() -> JSONValue {
         func operation(_ op: OperationCost, _ tokens: Double, _ machine: MachineConfig) -> JSONValue {
             .object([("name", .string(op.operation.rawValue)), ("unit", .string(op.operation.unit.rawValue)),
@@ -137,9 +139,7 @@ struct ModelReport {
                 ("roofline_cycles_per_token", .number(s.rooflineCycles / tokens)), ("simulated_share", .number(s.simulatedShare)),
                 ("operations", .array(s.operations.map { operation($0, tokens, s.machine) })),
                 ("layer_operations", .array(s.layerOperations.map { operation($0, tokens, s.machine) })),
-                ("energy_pj_by_category", .object(EnergyReport.Category.allCases.map { category in
-                    (category.key, .number(s.operations.reduce(0) { $0 + $1.energy(s.machine).byCategory[category] } / tokens))
-                })),
+                ("energy_pj_by_category", .object(Self.energyByCategory(s).map { category, pJ in (category.key, .number(pJ)) })),
                 ("fp16_baseline", .object([("weight_bytes", .int(base.weightBytes)), ("cycles_per_token", .number(base.cyclesPerToken)),
                                            ("energy_pj_per_token", .number(base.picojoulesPerToken)),
                                            ("bound_cycles_per_token", .number(base.boundCyclesPerToken)),

@@ -22,6 +22,8 @@ public struct OperationCost: Sendable {
 
     public var dramBytes: Int { events[.dramRead] + events[.dramWrite] }
     public var stallCycles: Int { stalls.sum() }
+    /// Trit-MACs on the ternary array, whatever their trit (+1, -1 or a skipped 0).
+    public var tritMACs: Int { events[.tritAdd] + events[.tritSub] + events[.tritSkip] }
 
     /// Energy at `config`'s prices, static power over the operation's cycles included.
     public func energy(_ config: MachineConfig) -> EnergyReport { EnergyReport(events: events, cycles: cycles, config: config) }
@@ -41,7 +43,7 @@ public struct OperationCost: Sendable {
     /// win; the stall causes say where they go.
     public func boundCycles(_ config: MachineConfig) -> Double {
         let dram = Double(dramBytes) / Double(config.dramBytesPerCycle)
-        let macs = Double(events[.tritAdd] + events[.tritSub] + events[.tritSkip]) / Double(config.peakTritMACsPerCycle)
+        let macs = Double(tritMACs) / Double(config.peakTritMACsPerCycle)
         let lanes = Double(floatLaneOps) / Double(config.floatLanes)
         return max(dram, macs, lanes)
     }
@@ -53,8 +55,7 @@ public struct OperationCost: Sendable {
         guard cycles > 0 else { return 0 }
         switch operation.unit {
         case .ternary:
-            let macs = events[.tritAdd] + events[.tritSub] + events[.tritSkip]
-            return Double(macs) / (Double(cycles) * Double(config.peakTritMACsPerCycle))
+            return Double(tritMACs) / (Double(cycles) * Double(config.peakTritMACsPerCycle))
         case .float:
             return min(1, Double(floatLaneOps) / (Double(cycles) * Double(config.floatLanes)))
         case .dma:
