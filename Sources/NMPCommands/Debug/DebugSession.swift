@@ -44,9 +44,10 @@ final class DebugSession {
             guard let previous else { return true }
             command = previous
         }
-        previous = command
         do {
-            return try perform(command)
+            let goOn = try perform(command)
+            previous = command   // only a command that worked is worth repeating
+            return goOn
         } catch {
             console.err("error: \(error.message)\n")
             return true
@@ -247,7 +248,8 @@ final class DebugSession {
         let size = run.simulator.size(of: space)
         let bytes = range.count * range.type.size
         guard address >= 0, address <= size, bytes <= size - address else {
-            throw Failure(message: "\(space.rawValue) \(address)...\(address + bytes - 1) (\(bytes) bytes) is beyond the \(Format.count(size))-byte \(space.rawValue)")
+            let range = bytes == 1 ? "\(address) (1 byte)" : "\(address)...\(address + bytes - 1) (\(bytes) bytes)"
+            throw Failure(message: "\(space.rawValue) \(range) is beyond the \(Format.count(size))-byte \(space.rawValue)")
         }
         return (address, bytes)
     }

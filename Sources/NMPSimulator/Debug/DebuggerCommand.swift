@@ -54,12 +54,20 @@ public enum DebuggerCommand: Equatable, Sendable {
         public var location: Location
         public var count: Int
         public var type: ElementType
+
+        public init(space: MemorySpace, location: Location, count: Int, type: ElementType) {
+            self.space = space
+            self.location = location
+            self.count = count
+            self.type = type
+        }
     }
 
     /// An error naming what is wrong with the line.
     public struct ParseError: Error, Equatable, CustomStringConvertible {
         public var message: String
         public var description: String { message }
+        public init(message: String) { self.message = message }
     }
 
     /// One line of every command, for `help`.
@@ -204,9 +212,14 @@ public enum DebuggerCommand: Equatable, Sendable {
     /// `MEM:ADDR[:COUNT][.TYPE]`; COUNT defaults to 1 unless required.
     static func memoryRange(_ text: String, countRequired: Bool) throws(ParseError) -> MemoryRange {
         var body = Substring(text), type = ElementType.hex
-        if let dot = text.lastIndex(of: "."), let parsed = ElementType(rawValue: text[text.index(after: dot)...].lowercased()) {
-            type = parsed
-            body = text[..<dot]
+        if let dot = text.lastIndex(of: ".") {
+            let suffix = text[text.index(after: dot)...].lowercased()
+            if let parsed = ElementType(rawValue: suffix) {
+                type = parsed
+                body = text[..<dot]
+            } else if let letter = suffix.first, letter.isLetter, suffix.dropFirst().allSatisfy(\.isNumber), suffix.count > 1 {
+                throw ParseError(message: "unknown element type '\(quoted(suffix))' (i8, u8, i32, u32 or f32)")
+            }
         }
         let parts = body.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         let form = countRequired ? "MEM:ADDR:COUNT[.TYPE]" : "MEM:ADDR[:COUNT][.TYPE]"

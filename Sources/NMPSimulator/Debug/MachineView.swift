@@ -34,6 +34,12 @@ public struct MachineView {
     /// passes left including the current one.
     public struct Loop: Equatable, Sendable {
         public var start: Int, end: Int, remaining: UInt32
+
+        public init(start: Int, end: Int, remaining: UInt32) {
+            self.start = start
+            self.end = end
+            self.remaining = remaining
+        }
     }
 
     /// The loop stack, outermost first.
@@ -50,6 +56,17 @@ public struct MachineView {
         public var bytes: Int
         /// The cycle its copy takes effect (ISA.md 6.5).
         public var end: Int
+
+        public init(opcode: Opcode, source: MemorySpace, sourceAddress: Int, destination: MemorySpace,
+                    destinationAddress: Int, bytes: Int, end: Int) {
+            self.opcode = opcode
+            self.source = source
+            self.sourceAddress = sourceAddress
+            self.destination = destination
+            self.destinationAddress = destinationAddress
+            self.bytes = bytes
+            self.end = end
+        }
     }
 
     /// The outstanding transfers, oldest first.
