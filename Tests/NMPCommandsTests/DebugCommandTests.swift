@@ -80,11 +80,12 @@ struct DebugCommandTests {
             watch asram:fib.i32
             continue
             break abs_value+3
+            break sum_loop-3
             continue
             info
             """)
         #expect(session.status == 0, "\(session.err)")
-        #expect(session.err.isEmpty, "\(session.err)")
+        #expect(session.err == "error: pc -1 is before the code (112 instructions: pc 0...111)\n")
         let out = session.out
         #expect(out.contains("breakpoint 1 at pc 2 (sum_loop)\n"))
         #expect(out.contains("stopped at breakpoint 1, pc 2 (sum_loop)\npc 2 (sum_loop), cycle 2, 2 retired\n"))
@@ -123,6 +124,9 @@ struct DebugCommandTests {
             x wsram:262143:2
             watch dram:0x40000000
             print r16
+            x asram:prod+9223372036854775807:1
+            x asram:prod-100:1
+            break sum_loop-1
             until 0
             step 0
 
@@ -141,6 +145,9 @@ struct DebugCommandTests {
             "error: wsram 262143...262144 (2 bytes) is beyond the 262,144-byte wsram",
             "error: dram 1073741824 (1 byte) is beyond the 1,073,741,824-byte dram",
             "error: 'r16' is not a register (r0-r15, t0-t7, m0-m3, v0-v7, a0-a7, vl, pc)",
+            "error: prod + 9223372036854775807 is beyond any address",
+            "error: asram -92 (1 byte) is beyond the 65,536-byte asram",
+            "error: no code label 'sum_loop'",
             "error: cycle 0 is not ahead: the machine is at cycle 0",
             "error: step count '0' is not a positive integer",
         ])

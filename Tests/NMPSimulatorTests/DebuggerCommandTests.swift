@@ -1,5 +1,7 @@
+import Foundation
 import NMPISA
 import NMPSimulator
+import NMPTestSupport
 import Testing
 
 /// `nmp debug`'s command lines: every command and its aliases, and bad lines with the
@@ -109,6 +111,23 @@ struct DebuggerCommandTests {
                 #expect(error.message.utf8.count < 200)
                 #expect(!error.message.unicodeScalars.contains { $0.value < 0x20 })
             }
+        }
+    }
+
+    /// The fuzz target's seeds (fuzz/corpus/debug), with its checks: no trap, short messages
+    /// without control characters, accepted commands in range, the same command twice.
+    @Test(arguments: repositoryFiles(in: "fuzz/corpus/debug"))
+    func fuzzSeedReplays(_ name: String) throws {
+        let data = try Data(contentsOf: repositoryRoot.appendingPathComponent("fuzz/corpus/debug").appendingPathComponent(name))
+        let line = String(decoding: data, as: UTF8.self)
+        do {
+            let command = try DebuggerCommand.parse(line)
+            #expect(try DebuggerCommand.parse(line) == command)
+            if case .step(let n) = command { #expect(n >= 1) }
+            if case .examine(let range) = command { #expect((1...DebuggerCommand.maxCount).contains(range.count)) }
+        } catch {
+            #expect(error.message.utf8.count <= 512)
+            #expect(!error.message.unicodeScalars.contains { $0.value < 0x20 })
         }
     }
 

@@ -72,9 +72,9 @@ enum DebugCommand: Command {
         let session = DebugSession(program: input, run: DebugRun(simulator: simulator, maxCycles: maxCycles), console: console)
         session.start()
         while let line = read() {
-            guard session.execute(line) else { break }
+            guard session.execute(line) else { return ExitCode.success }
         }
-        if interactive { console.out("\n") }
+        if interactive { console.out("\n") }   // end the prompt's line after Ctrl-D
         return ExitCode.success
     }
 }

@@ -218,12 +218,19 @@ final class DebugSession {
                 let guess = Suggestion.nearest(to: name, in: image.symbols.filter { $0.space == .code }.map(\.name))
                 throw Failure(message: "no code label '\(Suggestion.quoted(name))'" + (guess.map { "; did you mean '\($0)'?" } ?? ""))
             }
-            pc = Int(symbol.value) + offset
+            pc = try Self.offset(symbol, offset)
         }
         guard (0..<count).contains(pc) else {
-            throw Failure(message: "pc \(pc) is past the code (\(count) instructions: pc 0...\(count - 1))")
+            throw Failure(message: "pc \(pc) is \(pc < 0 ? "before" : "past") the code (\(count) instructions: pc 0...\(count - 1))")
         }
         return pc
+    }
+
+    /// A label's value plus an offset, which a typed offset may make overflow.
+    private static func offset(_ symbol: Symbol, _ offset: Int) throws(Failure) -> Int {
+        let (sum, overflow) = Int(symbol.value).addingReportingOverflow(offset)
+        guard !overflow else { throw Failure(message: "\(symbol.name) + \(offset) is beyond any address") }
+        return sum
     }
 
     /// The address and byte count of a memory range, checked against the memory.
@@ -243,12 +250,13 @@ final class DebugSession {
                 let guess = Suggestion.nearest(to: name, in: image.symbols.filter { $0.space == symbolSpace }.map(\.name))
                 throw Failure(message: "no \(space.rawValue) label '\(Suggestion.quoted(name))'" + (guess.map { "; did you mean '\($0)'?" } ?? ""))
             }
-            address = Int(symbol.value) + offset
+            address = try Self.offset(symbol, offset)
         }
         let size = run.simulator.size(of: space)
         let bytes = range.count * range.type.size
         guard address >= 0, address <= size, bytes <= size - address else {
-            let range = bytes == 1 ? "\(address) (1 byte)" : "\(address)...\(address + bytes - 1) (\(bytes) bytes)"
+            let range = bytes == 1 || address > Int.max - bytes ? "\(address) (\(bytes) byte\(bytes == 1 ? "" : "s"))"
+                : "\(address)...\(address + bytes - 1) (\(bytes) bytes)"
             throw Failure(message: "\(space.rawValue) \(range) is beyond the \(Format.count(size))-byte \(space.rawValue)")
         }
         return (address, bytes)
