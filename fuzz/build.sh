@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets fuzz/bin/fuzz-asm, fuzz-image, fuzz-sim, fuzz-npy, fuzz-config
-# fuzz-hfconfig, fuzz-weights, fuzz-safetensors, fuzz-gguf, fuzz-tokenizer and fuzz-sweep.
+# fuzz-hfconfig, fuzz-weights, fuzz-safetensors, fuzz-gguf, fuzz-tokenizer, fuzz-sweep and fuzz-debug.
 #
 # SwiftPM is not used: each library module (NMPSupport, NMPTrits, NMPISA, NMPAssembler,
 # NMPJSON, NMPSweep, NMPSimulator, NMPRuntime: every module before the modules that import it) is
@@ -53,9 +53,10 @@ target() {
 }
 target FuzzAssembler.swift fuzz-asm fuzz/FuzzRoundTrip.swift "${ASM_OBJS[@]}"
 target FuzzImageLoader.swift fuzz-image fuzz/FuzzRoundTrip.swift "${ASM_OBJS[@]}"
-# The simulator and machine-config targets need neither the assembler nor the round trip.
+# The simulator, machine-config and debug-command targets need neither the assembler nor the round trip.
 target FuzzSimulator.swift fuzz-sim "${SIM_OBJS[@]}"
 target FuzzMachineConfig.swift fuzz-config "${SIM_OBJS[@]}"
+target FuzzDebugCommand.swift fuzz-debug "${SIM_OBJS[@]}"   # nmp debug's command parser
 target FuzzNPY.swift fuzz-npy "${RUNTIME_OBJS[@]}"
 target FuzzModelConfig.swift fuzz-hfconfig "${RUNTIME_OBJS[@]}"
 target FuzzDecoderWeights.swift fuzz-weights "${RUNTIME_OBJS[@]}"

@@ -4,7 +4,7 @@ import NMPSupport
 /// exit statuses. `main` in the executable calls `NMP.run` and nothing else.
 public enum NMP {
     static let version = "0.1.0 (ISA v1)"
-    static var commands: [any Command.Type] { [AssembleCommand.self, DisassembleCommand.self, RunCommand.self, LayerCommand.self, ModelCommand.self, SweepCommand.self, GenerateCommand.self, BenchCommand.self, ISACommand.self, ConfigCommand.self] }
+    static var commands: [any Command.Type] { [AssembleCommand.self, DisassembleCommand.self, RunCommand.self, DebugCommand.self, LayerCommand.self, ModelCommand.self, SweepCommand.self, GenerateCommand.self, BenchCommand.self, ISACommand.self, ConfigCommand.self] }
 
     static var help: String {
         let width = commands.map { $0.name.count }.max() ?? 0

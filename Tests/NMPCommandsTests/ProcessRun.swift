@@ -25,7 +25,9 @@ struct ProcessRun {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }()
 
-    init(_ arguments: [String], in directory: URL? = nil) throws {
+    /// - Parameter input: written to the child's stdin through a pipe, closed after it
+    ///   (nil: the child inherits this process's stdin).
+    init(_ arguments: [String], in directory: URL? = nil, input: String? = nil) throws {
         guard let executable = Self.executable else {
             throw NSError(domain: "nmp-tests", code: 1, userInfo: [NSLocalizedDescriptionKey: "the nmp executable was not built"])
         }
@@ -43,7 +45,17 @@ struct ProcessRun {
         let outHandle = try FileHandle(forWritingTo: outURL), errHandle = try FileHandle(forWritingTo: errURL)
         process.standardOutput = outHandle
         process.standardError = errHandle
+        let stdin = input.map { _ in Pipe() }
+        if let stdin { process.standardInput = stdin }
         try process.run()
+        if let stdin, let input {
+            // A script is small: the pipe's buffer holds it even if the child reads none of it.
+            // A child that already exited (a bad command line) closed its end: the write fails
+            // with EPIPE, which is no error here (SIGPIPE ignored so it cannot end the tests).
+            signal(SIGPIPE, SIG_IGN)
+            try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
+            try? stdin.fileHandleForWriting.close()
+        }
         process.waitUntilExit()
         try outHandle.close()
         try errHandle.close()

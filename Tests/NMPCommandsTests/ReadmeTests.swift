@@ -62,6 +62,20 @@ struct ReadmeTests {
         if command.status == 0 { #expect(!run.out.isEmpty || command.arguments.contains("-o")) }
     }
 
+    /// The sample debugger session is the one `nmp debug` prints for the script shown, which
+    /// is the file in examples/debug.
+    @Test func debugSessionOutputIsCurrent() throws {
+        let text = try Self.readme()
+        let script = try String(contentsOf: Self.repository.appendingPathComponent("examples/debug/dot_product.txt"), encoding: .utf8)
+        #expect(text.contains("```text\n" + script + "```\n"))
+        let command = "$ nmp debug programs/dot_product.nasm --commands examples/debug/dot_product.txt\n"
+        let start = try #require(text.range(of: "```text\n" + command)).upperBound
+        let end = try #require(text.range(of: "```", range: start..<text.endIndex)).lowerBound
+        let run = try ProcessRun(["debug", "programs/dot_product.nasm", "--commands", "examples/debug/dot_product.txt"], in: Self.repository)
+        #expect(run.status == 0)
+        #expect(String(decoding: run.out, as: UTF8.self) == String(text[start..<end]))
+    }
+
     /// The quick start's report is the one `nmp run programs/gemv_tiled.nasm` prints.
     @Test func quickStartOutputIsCurrent() throws {
         let text = try Self.readme()

@@ -32,6 +32,20 @@ public protocol RunObserver {
     mutating func retired(_ record: TraceRecord)
     /// Called every 4,194,304 retired instructions.
     mutating func progress(cycle: Int, retired: Int)
+    /// Whether `willFetch(_:)` and `ended(_:)` are called; a constant so the fast path
+    /// compiles them away. False unless a conforming type says otherwise.
+    static var inspectsMachine: Bool { get }
+    /// Called between two instructions, before the one at `machine.pc` is fetched, when
+    /// `inspectsMachine` is true: a debugger reads the machine here (and may block).
+    mutating func willFetch(_ machine: MachineView)
+    /// Called once when the run stops (halt or trap), when `inspectsMachine` is true.
+    mutating func ended(_ machine: MachineView)
+}
+
+extension RunObserver {
+    public static var inspectsMachine: Bool { false }
+    public mutating func willFetch(_ machine: MachineView) {}
+    public mutating func ended(_ machine: MachineView) {}
 }
 
 /// Observes nothing: the fast path.

@@ -25,6 +25,13 @@ extension Simulator {
         var trap: Trap?
 
         run: while true {
+            if Observer.inspectsMachine {
+                // Transfers ending by now have taken effect (ISA.md 6.5) before anything the
+                // observer reads; the next issue would apply them first anyway.
+                core.completeTransfers(upTo: next)
+                observer.willFetch(MachineView(simulator: self, pc: pc, cycle: next, retired: retired, vl: core.vl,
+                                               loopCount: core.loopCount, dma: core.dma))
+            }
             // Fetch and decode traps, at the cycle the instruction could first issue.
             guard pc >= 0 && pc < codeCount else {
                 trap = Trap(cause: next >= maxCycles ? .cycleLimit : .illegalInstruction, pc: pc, word: nil, cycle: next,
@@ -184,6 +191,10 @@ extension Simulator {
 
         if let trap { counters.cycles = trap.cycle }
         counters.retired = retired
+        if Observer.inspectsMachine {
+            observer.ended(MachineView(simulator: self, pc: pc, cycle: counters.cycles, retired: retired, vl: core.vl,
+                                       loopCount: core.loopCount, dma: core.dma))
+        }
         RegionCounts.close(RegionCounts(cycles: counters.cycles, retired: retired, data: stallData, sramPort: stallSRAM,
                                         bankConflict: stallBank, branch: stallBranch, dmaQueue: stallQueue,
                                         dmaWait: stallWait, drain: stallDrain, tritNonzero: core.tritNonzero,
