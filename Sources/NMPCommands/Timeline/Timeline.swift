@@ -1,0 +1,300 @@
+import NMPISA
+import NMPSimulator
+import NMPSupport
+
+/// `--perfetto`: the timeline of one or more simulated passes as a Trace Event Format file
+/// (`TraceEventFile`). Each pass is a process; its tracks are:
+///
+/// - `issue`: one slice per issue cycle, named by the mnemonic;
+/// - `stalls`: one slice per stall, named by its cause (ISA.md 6.7), where it happens: the
+///   `data` and DMA waits before the issue, the SRAM-port and bank cycles and the branch
+///   penalty after it. `issue` and `stalls` tile the run: their cycles add up to its cycles
+///   (ISA.md 6.6);
+/// - one track per unit (`ExecutionUnit`, from the instruction table): the instruction's
+///   issue cycles, memory and float-unit cycles included;
+/// - `DRAM channel`: each DMA transfer while its data flows (ISA.md 6.5), with its bytes;
+/// - with code regions (`layer`, `model`, `generate`): `operation`, one slice per operation
+///   and layer, and `layer`, one slice per decoder layer;
+/// - counters `MAC utilization` (trit-MACs against ROWS x VLEN per cycle) and `DRAM
+///   bandwidth` (GB/s), in fixed windows.
+///
+/// Size rule: consecutive slices of one track with the same name that touch are merged into
+/// one (with `count` and summed `bytes` in `args`). A pass draws at most
+/// `detailEventsPerPass` slices on its issue, stall, unit and DRAM tracks, and the file at
+/// most `detailEvents`; after that the pass's `issue` track has one `summary` slice per
+/// code-region stretch, cut every `summaryCycles` cycles (with its instructions and stalls
+/// in `args`), and the stall, unit and DRAM tracks stop. Counters are sampled in windows of
+/// 1,024 cycles, doubled until the pass has at most `counterSamples` of them. The
+/// operation and layer tracks are always complete.
+final class Timeline {
+    static let detailEventsPerPass = 200_000
+    static let detailEvents = 500_000
+    static let summaryCycles = 100_000
+    static let counterSamples = 2_000
+
+    private(set) var file: TraceEventFile
+    let config: MachineConfig
+    private var passes = 0
+    /// Detail slices left for the whole file.
+    fileprivate var detailLeft = Timeline.detailEvents
+
+    init(config: MachineConfig) {
+        self.config = config
+        file = TraceEventFile(clockGHz: config.clockGHz)
+    }
+
+    /// A new pass (process) named `name`; `regions` label the code regions of its program
+    /// (region index -> operation and layer; empty: no regions).
+    func pass(_ name: String, regions: [RegionLabel] = []) -> PassTimeline {
+        passes += 1
+        return PassTimeline(timeline: self, pid: passes, name: name, regions: regions)
+    }
+
+    /// The file's bytes.
+    func rendered() -> [UInt8] {
+        file.rendered(otherData: [
+            ("generator", .string("nmp")),
+            ("clock_ghz", .number(config.clockGHz)),
+            ("time_unit", .string("ts and dur in microseconds; args.cycle and args.cycles in machine cycles")),
+            ("size_rule", .string("merged same-name slices; per pass at most \(Self.detailEventsPerPass) detail slices, "
+                                  + "\(Self.detailEvents) per file, then summary slices per code region "
+                                  + "(at most \(Self.summaryCycles) cycles each); counters in at most \(Self.counterSamples) windows")),
+        ])
+    }
+
+    fileprivate func emit(_ body: (inout TraceEventFile) -> Void) { body(&file) }
+}
+
+/// What a code region stands for on the `operation` and `layer` tracks.
+struct RegionLabel {
+    var operation: String
+    /// The decoder layer (nil: a once-per-pass operation).
+    var layer: Int?
+}
+
+/// The tracks of one pass, fed one retired instruction at a time.
+final class PassTimeline {
+    private unowned let timeline: Timeline
+    let pid: Int
+    private let regions: [RegionLabel]
+    private let config: MachineConfig
+
+    // Track ids, in display order.
+    private static let issue = 1, stalls = 2, firstUnit = 3
+    private static let dram = firstUnit + ExecutionUnit.allCases.count
+    private static let operation = dram + 1, layer = dram + 2
+    private static let trackCount = layer + 1
+
+    /// Per opcode byte: the unit track of its instructions (from the instruction table).
+    private static let unitTrack: [Int] = {
+        var tracks = [Int](repeating: firstUnit, count: 256)
+        for op in Opcode.allCases {
+            tracks[Int(op.rawValue)] = firstUnit + ExecutionUnit.allCases.firstIndex(of: op.spec.group.unit)!
+        }
+        return tracks
+    }()
+
+    /// A slice not yet written: a following one that touches it with the same key extends it.
+    private struct Slice {
+        var key: Int
+        var start: Int, end: Int
+        var count = 1
+        var pc: Int
+        var bytes = 0
+    }
+    private var open: [Slice?] = Array(repeating: nil, count: PassTimeline.trackCount)
+    private var detailLeft = Timeline.detailEventsPerPass
+    private var summary: (region: Int, start: Int, end: Int, instructions: Int, stalls: CaseTable<StallCause, Int>)?
+    private var lastNext = 0
+    private var lastMACs = 0
+    // Counters: trit-MACs and DRAM bytes per window of `window` cycles.
+    private var window = 1024
+    private var macs: [Int] = []
+    private var dramBytes: [Int] = []
+
+    fileprivate init(timeline: Timeline, pid: Int, name: String, regions: [RegionLabel]) {
+        self.timeline = timeline
+        self.pid = pid
+        self.regions = regions
+        config = timeline.config
+        timeline.emit { file in
+            file.process(pid, name: name, sortIndex: pid)
+            file.thread(pid, Self.issue, name: "issue")
+            file.thread(pid, Self.stalls, name: "stalls")
+            for (i, unit) in ExecutionUnit.allCases.enumerated() { file.thread(pid, Self.firstUnit + i, name: unit.rawValue) }
+            file.thread(pid, Self.dram, name: "DRAM channel")
+            if !regions.isEmpty {
+                file.thread(pid, Self.operation, name: "operation")
+                file.thread(pid, Self.layer, name: "layer")
+            }
+        }
+    }
+
+    /// Adds one retired instruction (and the DMA transfer it enqueued).
+    func record(_ r: TraceRecord) {
+        let opcode = Int(r.word & 0xFF)
+        let first = r.firstCycle, next = r.nextCycle
+        lastNext = next
+        count(macs: r.tritMACs - lastMACs, at: r.cycle)
+        lastMACs = r.tritMACs
+        if r.dmaEnd >= 0 { count(transfer: r) }
+        if r.region < regions.count {
+            let label = regions[r.region]
+            add(Self.operation, key: r.region, start: first, end: next, pc: r.pc)
+            add(Self.layer, key: label.layer ?? -1 - r.region, start: first, end: next, pc: r.pc)
+        }
+        guard detailLeft > 0 && timeline.detailLeft > 0 else {
+            summarize(r)
+            return
+        }
+        add(Self.issue, key: opcode, start: r.cycle, end: r.cycle + 1, pc: r.pc)
+        let occupancy = 1 + r.sramPortStall + r.bankConflictStall
+        add(Self.unitTrack[opcode], key: opcode, start: r.cycle, end: r.cycle + occupancy, pc: r.pc)
+        var cycle = first
+        for (cause, cycles) in [(StallCause.data, r.dataStall), (r.waitCause, r.waitStall)] where cycles > 0 {
+            add(Self.stalls, key: StallCause.allCases.firstIndex(of: cause)!, start: cycle, end: cycle + cycles, pc: r.pc)
+            cycle += cycles
+        }
+        cycle = r.cycle + 1
+        for (cause, cycles) in [(StallCause.sramPort, r.sramPortStall), (.bankConflict, r.bankConflictStall), (.branch, r.branchStall)]
+            where cycles > 0 {
+            add(Self.stalls, key: StallCause.allCases.firstIndex(of: cause)!, start: cycle, end: cycle + cycles, pc: r.pc)
+            cycle += cycles
+        }
+        if r.dmaEnd >= 0 {
+            let start = r.dmaEnd - (r.dmaBytes + config.dramBytesPerCycle - 1) / config.dramBytesPerCycle
+            add(Self.dram, key: opcode, start: start, end: r.dmaEnd, pc: r.pc, bytes: r.dmaBytes)
+        }
+    }
+
+    /// Writes what is still open and the counters; `cycles` is the run's cycle count (after
+    /// a trap, the cycles the trapping instruction waited before it would have issued get a
+    /// slice of their own on the issue track, so the tracks still add up).
+    func finish(cycles: Int, trap: Trap?) {
+        for track in 0..<Self.trackCount { flush(track) }
+        flushSummary()
+        if let trap, cycles > lastNext {
+            timeline.emit { $0.slice(pid, Self.issue, name: "trap: \(trap.cause.rawValue)", start: lastNext, cycles: cycles - lastNext,
+                                     args: [("pc", .int(trap.pc))]) }
+        }
+        let peak = Double(config.peakTritMACsPerCycle)
+        timeline.emit { file in
+            for (i, (macCount, bytes)) in zip(macs, dramBytes).enumerated() {
+                let start = i * window, span = min(window, max(1, cycles - start))
+                guard start < cycles else { break }
+                file.counter(pid, name: "MAC utilization", cycle: start, series: [("%", 100 * Double(macCount) / (Double(span) * peak))])
+                file.counter(pid, name: "DRAM bandwidth", cycle: start,
+                             series: [("GB/s", Double(bytes) * config.clockGHz / Double(span))])
+            }
+            file.counter(pid, name: "MAC utilization", cycle: cycles, series: [("%", 0)])
+            file.counter(pid, name: "DRAM bandwidth", cycle: cycles, series: [("GB/s", 0)])
+        }
+    }
+
+    // MARK: Slices
+
+    private func add(_ track: Int, key: Int, start: Int, end: Int, pc: Int, bytes: Int = 0) {
+        if var slice = open[track], slice.key == key, slice.end == start {
+            slice.end = end
+            slice.count += 1
+            slice.bytes += bytes
+            open[track] = slice
+            return
+        }
+        flush(track)
+        open[track] = Slice(key: key, start: start, end: end, pc: pc, bytes: bytes)
+    }
+
+    private func flush(_ track: Int) {
+        guard let slice = open[track] else { return }
+        open[track] = nil
+        var args: [(String, TraceEventFile.Arg)] = []
+        let name: String
+        switch track {
+        case Self.stalls:
+            name = StallCause.allCases[slice.key].rawValue
+        case Self.operation, Self.layer:
+            let label = regions[track == Self.operation ? slice.key : (slice.key < 0 ? -1 - slice.key : 0)]
+            if track == Self.layer, slice.key >= 0 {
+                name = "layer \(slice.key)"
+            } else {
+                name = label.operation
+                if let layer = label.layer { args.append(("layer", .int(layer))) }
+            }
+        default:
+            name = Opcode(rawValue: UInt8(slice.key))?.mnemonic ?? "?"
+            args.append(("pc", .int(slice.pc)))
+        }
+        if slice.count > 1 { args.append(("count", .int(slice.count))) }
+        if track == Self.dram { args.append(("bytes", .int(slice.bytes))) }
+        if track != Self.operation && track != Self.layer {
+            detailLeft -= 1
+            timeline.detailLeft -= 1
+        }
+        timeline.emit { $0.slice(pid, track, name: name, start: slice.start, cycles: slice.end - slice.start, args: args) }
+    }
+
+    // MARK: Summary mode
+
+    private func summarize(_ r: TraceRecord) {
+        let first = r.firstCycle
+        if let s = summary, s.region != r.region || first - s.start >= Timeline.summaryCycles { flushSummary() }
+        if summary == nil {
+            for track in 0..<Self.operation { flush(track) }
+            summary = (r.region, first, first, 0, CaseTable())
+        }
+        summary!.end = r.nextCycle
+        summary!.instructions += 1
+        for (cause, cycles) in r.stalls { summary!.stalls[cause] += cycles }
+    }
+
+    private func flushSummary() {
+        guard let s = summary else { return }
+        summary = nil
+        var args: [(String, TraceEventFile.Arg)] = [("instructions", .int(s.instructions))]
+        if s.region < regions.count { args.append(("operation", .string(regions[s.region].operation))) }
+        for cause in StallCause.allCases where s.stalls[cause] > 0 { args.append((cause.rawValue, .int(s.stalls[cause]))) }
+        timeline.emit { $0.slice(pid, Self.issue, name: "summary", start: s.start, cycles: s.end - s.start, args: args) }
+    }
+
+    // MARK: Counters
+
+    private func count(macs n: Int, at cycle: Int) {
+        guard n != 0 else { return }
+        let index = bucket(cycle)
+        macs[index] += n
+    }
+
+    /// Spreads a transfer's bytes over the cycles its data flows: `dramBytesPerCycle` a
+    /// cycle, the rest in its last cycle (ISA.md 6.5).
+    private func count(transfer r: TraceRecord) {
+        let perCycle = config.dramBytesPerCycle
+        let start = r.dmaEnd - (r.dmaBytes + perCycle - 1) / perCycle
+        func delivered(by cycle: Int) -> Int { min(r.dmaBytes, max(0, cycle - start) * perCycle) }
+        guard r.dmaBytes > 0 else { return }
+        _ = bucket(r.dmaEnd - 1)
+        var cycle = start
+        while cycle < r.dmaEnd {
+            let index = bucket(cycle)
+            let end = min(r.dmaEnd, (index + 1) * window)
+            dramBytes[index] += delivered(by: end) - delivered(by: cycle)
+            cycle = end
+        }
+    }
+
+    /// The counter window of `cycle`, coarsening the windows until it is one of at most
+    /// `counterSamples`.
+    private func bucket(_ cycle: Int) -> Int {
+        while cycle / window >= Timeline.counterSamples {
+            macs = stride(from: 0, to: macs.count, by: 2).map { macs[$0] + ($0 + 1 < macs.count ? macs[$0 + 1] : 0) }
+            dramBytes = stride(from: 0, to: dramBytes.count, by: 2).map { dramBytes[$0] + ($0 + 1 < dramBytes.count ? dramBytes[$0 + 1] : 0) }
+            window *= 2
+        }
+        let index = cycle / window
+        if index >= macs.count {
+            macs += Array(repeating: 0, count: index + 1 - macs.count)
+            dramBytes += Array(repeating: 0, count: index + 1 - dramBytes.count)
+        }
+        return index
+    }
+}
