@@ -8,7 +8,8 @@ enum ModelCommand: Command {
     static let summary = "simulate a whole BitNet decoder token (Hugging Face config.json) on the machine, next to an FP16 baseline"
     static let help = """
         usage: nmp model --hf-config config.json [--context L] [--prompt-tokens N]
-                         [--kv-cache bf16|fp16|fp32] [--config <machine.json>] [--tech NAME] [--max-cycles N] [--json]
+                         [--kv-cache bf16|fp16|fp32] [--config <machine.json>] [--tech NAME] [--max-cycles N]
+                         [--emit-asm <file>] [--perfetto <file>] [--json]
 
         Compiles the whole decoder the config describes (ISA.md chapter 11) with seeded
         random weights of the exact shapes and simulates a decode token: the embedding row
@@ -38,6 +39,9 @@ enum ModelCommand: Command {
           --emit-asm <file>     also write the decode pass's program as .nasm, with comments and
                                 its DRAM data, that 'nmp asm' assembles into the simulated image
           --json                print the report as JSON (schema in the README)
+        \(PerfettoOption.help)
+                                One process per simulated pass (decode, prefill); the FP16
+                                baseline is not drawn. Simulating with a timeline is slower.
           -h, --help            show this help
         """
 
@@ -49,7 +53,7 @@ enum ModelCommand: Command {
 
     static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
         let args = try Arguments(arguments, flags: ["--json"], values: [["--hf-config"], ["--tech"], ["--prompt-tokens"], ["--context"], ["--kv-cache"],
-                                                                       ["--config"], ["--max-cycles"], ["--emit-asm"]])
+                                                                       ["--config"], ["--max-cycles"], ["--emit-asm"], [PerfettoOption.name]])
         guard args.positional.isEmpty else { throw .usage("unexpected argument '\(args.positional[0])'") }
         guard let path = args.values["--hf-config"] else { throw .usage("missing --hf-config config.json") }
         let prompt = try args.integer("--prompt-tokens", minimum: 1)
@@ -69,6 +73,8 @@ enum ModelCommand: Command {
             try Files.checkOutputs([("--emit-asm", asmPath)],
                                    inputs: [("--hf-config file", path)] + (args.values["--config"].map { [("--config file", $0)] } ?? []))
         }
+        let perfetto = try PerfettoOption(args, inputs: [("--hf-config file", path)] + (args.values["--config"].map { [("--config file", $0)] } ?? [])
+                                          + (asmPath.map { [("--emit-asm", $0)] } ?? []))
         let model: ModelConfig
         let bytes = try Files.read(path)
         do {
@@ -94,12 +100,18 @@ enum ModelCommand: Command {
         }
         let decode: DecoderSimulation
         var prefill: DecoderSimulation?
+        let timeline = perfetto.map { _ in Timeline(config: machine) }
+        /// Simulates a pass, drawing it on the timeline when there is one.
+        func simulate(_ plan: DecoderPlan, _ what: String) throws(CompileError) -> DecoderSimulation {
+            guard let pass = timeline?.pass(what) else { return try DecoderSimulation(plan: plan, maxCycles: maxCycles, progress: progress(what)) }
+            let simulation = try DecoderSimulation(plan: plan, maxCycles: maxCycles, trace: { pass.record($0) })
+            pass.finish(cycles: simulation.run.result.counters.cycles, trap: nil,
+                        regions: RegionLabel.decoder(simulation.run.program.builder.regions.names))
+            return simulation
+        }
         do {
-            decode = try DecoderSimulation(plan: decodePlan, maxCycles: maxCycles, progress: progress("decode token"))
-            if let prefillPlan {
-                prefill = try DecoderSimulation(plan: prefillPlan, maxCycles: maxCycles,
-                                                progress: progress("prefill of \(Format.count(prefillPlan.tokens)) tokens"))
-            }
+            decode = try simulate(decodePlan, "decode token at context \(Format.count(context))")
+            if let prefillPlan { prefill = try simulate(prefillPlan, "prefill of \(Format.count(prefillPlan.tokens)) tokens") }
         } catch {
             if terminal { console.err("\n") }
             throw .failure("\(path): \(error.description)")
@@ -122,6 +134,8 @@ enum ModelCommand: Command {
         }
         let report = ModelReport(source: path, energyOrigin: choice.origin, decode: decode, prefill: prefill)
         console.out(args.flags.contains("--json") ? report.json().render() + "\n" : report.text())
+        // After the report: a timeline that cannot be written loses nothing else.
+        if let timeline { try perfetto?.write(timeline) }
         return ExitCode.success
     }
 }

@@ -24,6 +24,14 @@ final class TraceWriter {
     /// Transfers enqueued and not yet ended, in FIFO order (their end cycles ascend).
     private var pending: [DMATransfer] = []
 
+    /// Per opcode byte: whether the instruction is the float unit's (its accumulators hold
+    /// float32 bit patterns), from the instruction table.
+    private static let floatOpcodes: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for op in Opcode.allCases where op.spec.group == .float { table[Int(op.rawValue)] = true }
+        return table
+    }()
+
     /// Lanes of a vector register shown before "...".
     static let lanesShown = 8
     /// Bytes of a store shown before "...".
@@ -46,7 +54,7 @@ final class TraceWriter {
         let text = Disassembler.text(ofWord: record.word, pc: Int64(record.pc), labels: labels)
         let stalls = record.stalls.map { "\($0.cause.rawValue) \($0.cycles)" }.joined(separator: ", ")
         output(Self.line(String(record.cycle), String(record.pc), text, stalls))
-        let float = (try? Instruction(decoding: record.word))?.opcode.spec.group == .float
+        let float = Self.floatOpcodes[Int(record.word & 0xFF)]
         for location in simulator.written(by: record) {
             output(Self.detail(describe(location, vl: record.vl, float: float)))
         }

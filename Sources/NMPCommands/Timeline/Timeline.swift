@@ -1,4 +1,5 @@
 import NMPISA
+import NMPRuntime
 import NMPSimulator
 import NMPSupport
 
@@ -43,11 +44,10 @@ final class Timeline {
         file = TraceEventFile(clockGHz: config.clockGHz)
     }
 
-    /// A new pass (process) named `name`; `regions` label the code regions of its program
-    /// (region index -> operation and layer; empty: no regions).
-    func pass(_ name: String, regions: [RegionLabel] = []) -> PassTimeline {
+    /// A new pass (process) named `name`.
+    func pass(_ name: String) -> PassTimeline {
         passes += 1
-        return PassTimeline(timeline: self, pid: passes, name: name, regions: regions)
+        return PassTimeline(timeline: self, pid: passes, name: name)
     }
 
     /// The file's bytes.
@@ -70,14 +70,24 @@ struct RegionLabel {
     var operation: String
     /// The decoder layer (nil: a once-per-pass operation).
     var layer: Int?
+
+    /// The labels of a decoder program's regions ("q_proj@3": operation q_proj of layer 3).
+    static func decoder(_ names: [String]) -> [RegionLabel] {
+        names.map { name in
+            DecoderOperation.parse(region: name).map { RegionLabel(operation: $0.0.rawValue, layer: $0.1) }
+                ?? RegionLabel(operation: name.isEmpty ? "setup" : name, layer: nil)
+        }
+    }
 }
 
 /// The tracks of one pass, fed one retired instruction at a time.
 final class PassTimeline {
     private unowned let timeline: Timeline
     let pid: Int
-    private let regions: [RegionLabel]
     private let config: MachineConfig
+    /// The operation and layer tracks' slices, by region index and by layer, named when
+    /// the pass finishes (a runtime knows its regions' names once it has compiled the pass).
+    private var regionSlices: [Slice] = []
 
     // Track ids, in display order.
     private static let issue = 1, stalls = 2, firstUnit = 3
@@ -112,10 +122,9 @@ final class PassTimeline {
     private var macs: [Int] = []
     private var dramBytes: [Int] = []
 
-    fileprivate init(timeline: Timeline, pid: Int, name: String, regions: [RegionLabel]) {
+    fileprivate init(timeline: Timeline, pid: Int, name: String) {
         self.timeline = timeline
         self.pid = pid
-        self.regions = regions
         config = timeline.config
         timeline.emit { file in
             file.process(pid, name: name, sortIndex: pid)
@@ -123,10 +132,6 @@ final class PassTimeline {
             file.thread(pid, Self.stalls, name: "stalls")
             for (i, unit) in ExecutionUnit.allCases.enumerated() { file.thread(pid, Self.firstUnit + i, name: unit.rawValue) }
             file.thread(pid, Self.dram, name: "DRAM channel")
-            if !regions.isEmpty {
-                file.thread(pid, Self.operation, name: "operation")
-                file.thread(pid, Self.layer, name: "layer")
-            }
         }
     }
 
@@ -138,10 +143,10 @@ final class PassTimeline {
         count(macs: r.tritMACs - lastMACs, at: r.cycle)
         lastMACs = r.tritMACs
         if r.dmaEnd >= 0 { count(transfer: r) }
-        if r.region < regions.count {
-            let label = regions[r.region]
-            add(Self.operation, key: r.region, start: first, end: next, pc: r.pc)
-            add(Self.layer, key: label.layer ?? -1 - r.region, start: first, end: next, pc: r.pc)
+        if let last = regionSlices.last, last.key == r.region, last.end == first {
+            regionSlices[regionSlices.count - 1].end = next
+        } else {
+            regionSlices.append(Slice(key: r.region, start: first, end: next, pc: r.pc))
         }
         guard detailLeft > 0 && timeline.detailLeft > 0 else {
             summarize(r)
@@ -169,10 +174,12 @@ final class PassTimeline {
 
     /// Writes what is still open and the counters; `cycles` is the run's cycle count (after
     /// a trap, the cycles the trapping instruction waited before it would have issued get a
-    /// slice of their own on the issue track, so the tracks still add up).
-    func finish(cycles: Int, trap: Trap?) {
+    /// slice of their own on the issue track, so the tracks still add up). `regions` label
+    /// the program's code regions (empty: no operation and layer tracks).
+    func finish(cycles: Int, trap: Trap?, regions: [RegionLabel] = []) {
         for track in 0..<Self.trackCount { flush(track) }
         flushSummary()
+        if !regions.isEmpty { writeRegions(regions) }
         if let trap, cycles > lastNext {
             timeline.emit { $0.slice(pid, Self.issue, name: "trap: \(trap.cause.rawValue)", start: lastNext, cycles: cycles - lastNext,
                                      args: [("pc", .int(trap.pc))]) }
@@ -213,25 +220,41 @@ final class PassTimeline {
         switch track {
         case Self.stalls:
             name = StallCause.allCases[slice.key].rawValue
-        case Self.operation, Self.layer:
-            let label = regions[track == Self.operation ? slice.key : (slice.key < 0 ? -1 - slice.key : 0)]
-            if track == Self.layer, slice.key >= 0 {
-                name = "layer \(slice.key)"
-            } else {
-                name = label.operation
-                if let layer = label.layer { args.append(("layer", .int(layer))) }
-            }
         default:
             name = Opcode(rawValue: UInt8(slice.key))?.mnemonic ?? "?"
             args.append(("pc", .int(slice.pc)))
         }
         if slice.count > 1 { args.append(("count", .int(slice.count))) }
         if track == Self.dram { args.append(("bytes", .int(slice.bytes))) }
-        if track != Self.operation && track != Self.layer {
-            detailLeft -= 1
-            timeline.detailLeft -= 1
-        }
+        detailLeft -= 1
+        timeline.detailLeft -= 1
         timeline.emit { $0.slice(pid, track, name: name, start: slice.start, cycles: slice.end - slice.start, args: args) }
+    }
+
+    /// The operation track (one slice per region stretch) and the layer track (one per run
+    /// of a decoder layer's operations; a once-per-pass operation under its own name).
+    private func writeRegions(_ regions: [RegionLabel]) {
+        func label(_ region: Int) -> RegionLabel { region < regions.count ? regions[region] : RegionLabel(operation: "region \(region)") }
+        var layers: [(name: String, layer: Int?, start: Int, end: Int)] = []
+        timeline.emit { file in
+            file.thread(pid, Self.operation, name: "operation")
+            file.thread(pid, Self.layer, name: "layer")
+            for slice in regionSlices {
+                let l = label(slice.key)
+                file.slice(pid, Self.operation, name: l.operation, start: slice.start, cycles: slice.end - slice.start,
+                           args: l.layer.map { [("layer", .int($0))] } ?? [])
+                let name = l.layer.map { "layer \($0)" } ?? l.operation
+                if let last = layers.last, last.name == name, last.end == slice.start {
+                    layers[layers.count - 1].end = slice.end
+                } else {
+                    layers.append((name, l.layer, slice.start, slice.end))
+                }
+            }
+            for l in layers {
+                file.slice(pid, Self.layer, name: l.name, start: l.start, cycles: l.end - l.start,
+                           args: l.layer.map { [("layer", .int($0))] } ?? [])
+            }
+        }
     }
 
     // MARK: Summary mode
@@ -252,7 +275,7 @@ final class PassTimeline {
         guard let s = summary else { return }
         summary = nil
         var args: [(String, TraceEventFile.Arg)] = [("instructions", .int(s.instructions))]
-        if s.region < regions.count { args.append(("operation", .string(regions[s.region].operation))) }
+        args.append(("region", .int(s.region)))
         for cause in StallCause.allCases where s.stalls[cause] > 0 { args.append((cause.rawValue, .int(s.stalls[cause]))) }
         timeline.emit { $0.slice(pid, Self.issue, name: "summary", start: s.start, cycles: s.end - s.start, args: args) }
     }
