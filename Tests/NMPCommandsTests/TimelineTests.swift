@@ -1,4 +1,6 @@
 import Foundation
+import NMPAssembler
+import NMPSimulator
 import Testing
 @testable import NMPCommands
 
@@ -95,6 +97,51 @@ struct TimelineTests {
         let samples = trace.events.filter { $0["ph"] as? String == "C" && $0["name"] as? String == "DRAM bandwidth" }
         let gbps = samples.compactMap { TraceEventValidator.number(($0["args"] as? [String: Any])?["GB/s"]) }
         #expect(abs((gbps.first ?? 0) * 111 - 416) < 1e-9)   // one window: the whole 111-cycle run
+    }
+
+    /// A run that traps: the timeline is still written (after the report and before the
+    /// trap message), and its issue and stall tracks add up to the trap's cycle.
+    @Test func trappedRunStillCoversItsCycles() throws {
+        let path = try RunCommandTests.write("addi r1, r0, 3\nmul r2, r1, r1\nlui r3, 1\nlw r4, [r3 + 0]\nhalt\n")
+        let file = try temporaryDirectory().appendingPathComponent("trap.json").path
+        let run = Run("run", path, "--json", "--perfetto", file)
+        #expect(run.status == 1 && run.err.contains("outOfBounds"))
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any])
+        let trace = TraceEventValidator(try Data(contentsOf: URL(fileURLWithPath: file)))
+        #expect(trace.problems.isEmpty)
+        let covered = Self.cycles(trace.slices(pid: 1, tid: try #require(trace.track("issue")))
+                                  + trace.slices(pid: 1, tid: try #require(trace.track("stalls"))))
+        #expect(covered.args == report["cycles"] as? Int)
+    }
+
+    /// The size rule: past the detail budget the issue track turns into summary slices that
+    /// still add up to the run's cycles, the detail tracks stop, and the counters keep to
+    /// their number of windows.
+    @Test func longRunsTurnIntoSummaries() throws {
+        // 3,000 iterations of two alternating instructions (slices that do not merge).
+        let source = "addi r1, r0, 3000\nloop r1, end\naddi r2, r2, 1\nxori r3, r3, 1\nend: halt\n"
+        let image = try #require(Assembler.assemble(source: source, fileName: "long.nasm").image)
+        let simulator = try Simulator(image: image)
+        let timeline = Timeline(config: simulator.config,
+                                limits: .init(detailEventsPerPass: 100, detailEvents: 1000, summaryCycles: 1000, counterSamples: 4))
+        let pass = timeline.pass("long")
+        let result = simulator.run(trace: { pass.record($0) })
+        pass.finish(cycles: result.counters.cycles, trap: result.trap)
+        let trace = TraceEventValidator(Data(timeline.rendered()))
+        #expect(trace.problems.isEmpty, "\(trace.problems.prefix(3))")
+        let issue = trace.slices(pid: 1, tid: try #require(trace.track("issue")))
+        let stalls = trace.slices(pid: 1, tid: try #require(trace.track("stalls")))
+        #expect(Self.cycles(issue + stalls).args == result.counters.cycles)
+        let summaries = issue.filter { $0["name"] as? String == "summary" }
+        // About 6,000 cycles in summaries of at most 1,000 cycles (+ the instruction that ends one).
+        #expect(summaries.count >= 5 && summaries.count <= 8)
+        let summarized = summaries.reduce(0) { $0 + (($1["args"] as! [String: Any])["instructions"] as! Int) }
+        #expect(summarized + (issue.count - summaries.count) <= result.counters.retired)
+        #expect(summarized > 5000)
+        let detail = trace.events.filter { ($0["ph"] as? String) == "X" && ($0["name"] as? String) != "summary" }
+        #expect(detail.count <= 100 + 2)   // the budget, and the slices open when it ran out
+        let counters = trace.events.filter { ($0["ph"] as? String) == "C" && ($0["name"] as? String) == "MAC utilization" }
+        #expect(counters.count <= 4 + 1)
     }
 
     /// The same run gives the same bytes (no hash order anywhere).

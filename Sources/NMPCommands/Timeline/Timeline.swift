@@ -21,26 +21,32 @@ import NMPSupport
 ///
 /// Size rule: consecutive slices of one track with the same name that touch are merged into
 /// one (with `count` and summed `bytes` in `args`). A pass draws at most
-/// `detailEventsPerPass` slices on its issue, stall, unit and DRAM tracks, and the file at
-/// most `detailEvents`; after that the pass's `issue` track has one `summary` slice per
-/// code-region stretch, cut every `summaryCycles` cycles (with its instructions and stalls
-/// in `args`), and the stall, unit and DRAM tracks stop. Counters are sampled in windows of
-/// 1,024 cycles, doubled until the pass has at most `counterSamples` of them. The
-/// operation and layer tracks are always complete.
+/// `Limits.detailEventsPerPass` slices on its issue, stall, unit and DRAM tracks, and the
+/// file at most `detailEvents`; after that the pass's `issue` track has one `summary` slice
+/// per code-region stretch, cut every `summaryCycles` cycles (with its instructions and
+/// stalls in `args`), and the stall, unit and DRAM tracks stop. Counters are sampled in
+/// windows of 1,024 cycles, doubled until the pass has at most `counterSamples` of them.
+/// The operation and layer tracks are always complete.
 final class Timeline {
-    static let detailEventsPerPass = 200_000
-    static let detailEvents = 500_000
-    static let summaryCycles = 100_000
-    static let counterSamples = 2_000
+    /// The size rule's numbers.
+    struct Limits {
+        var detailEventsPerPass = 200_000
+        var detailEvents = 500_000
+        var summaryCycles = 100_000
+        var counterSamples = 2_000
+    }
 
     private(set) var file: TraceEventFile
     let config: MachineConfig
+    let limits: Limits
     private var passes = 0
     /// Detail slices left for the whole file.
-    fileprivate var detailLeft = Timeline.detailEvents
+    fileprivate var detailLeft: Int
 
-    init(config: MachineConfig) {
+    init(config: MachineConfig, limits: Limits = Limits()) {
         self.config = config
+        self.limits = limits
+        detailLeft = limits.detailEvents
         file = TraceEventFile(clockGHz: config.clockGHz)
     }
 
@@ -56,9 +62,9 @@ final class Timeline {
             ("generator", .string("nmp")),
             ("clock_ghz", .number(config.clockGHz)),
             ("time_unit", .string("ts and dur in microseconds; args.cycle and args.cycles in machine cycles")),
-            ("size_rule", .string("merged same-name slices; per pass at most \(Self.detailEventsPerPass) detail slices, "
-                                  + "\(Self.detailEvents) per file, then summary slices per code region "
-                                  + "(at most \(Self.summaryCycles) cycles each); counters in at most \(Self.counterSamples) windows")),
+            ("size_rule", .string("merged same-name slices; per pass at most \(limits.detailEventsPerPass) detail slices, "
+                                  + "\(limits.detailEvents) per file, then summary slices per code region "
+                                  + "(at most \(limits.summaryCycles) cycles each); counters in at most \(limits.counterSamples) windows")),
         ])
     }
 
@@ -113,7 +119,7 @@ final class PassTimeline {
         var bytes = 0
     }
     private var open: [Slice?] = Array(repeating: nil, count: PassTimeline.trackCount)
-    private var detailLeft = Timeline.detailEventsPerPass
+    private var detailLeft: Int
     private var summary: (region: Int, start: Int, end: Int, instructions: Int, stalls: CaseTable<StallCause, Int>)?
     private var lastNext = 0
     private var lastMACs = 0
@@ -126,6 +132,7 @@ final class PassTimeline {
         self.timeline = timeline
         self.pid = pid
         config = timeline.config
+        detailLeft = timeline.limits.detailEventsPerPass
         timeline.emit { file in
             file.process(pid, name: name, sortIndex: pid)
             file.thread(pid, Self.issue, name: "issue")
@@ -261,7 +268,7 @@ final class PassTimeline {
 
     private func summarize(_ r: TraceRecord) {
         let first = r.firstCycle
-        if let s = summary, s.region != r.region || first - s.start >= Timeline.summaryCycles { flushSummary() }
+        if let s = summary, s.region != r.region || first - s.start >= timeline.limits.summaryCycles { flushSummary() }
         if summary == nil {
             for track in 0..<Self.operation { flush(track) }
             summary = (r.region, first, first, 0, CaseTable())
@@ -308,7 +315,7 @@ final class PassTimeline {
     /// The counter window of `cycle`, coarsening the windows until it is one of at most
     /// `counterSamples`.
     private func bucket(_ cycle: Int) -> Int {
-        while cycle / window >= Timeline.counterSamples {
+        while cycle / window >= timeline.limits.counterSamples {
             macs = stride(from: 0, to: macs.count, by: 2).map { macs[$0] + ($0 + 1 < macs.count ? macs[$0 + 1] : 0) }
             dramBytes = stride(from: 0, to: dramBytes.count, by: 2).map { dramBytes[$0] + ($0 + 1 < dramBytes.count ? dramBytes[$0 + 1] : 0) }
             window *= 2
