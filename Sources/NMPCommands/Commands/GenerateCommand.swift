@@ -41,8 +41,7 @@ enum GenerateCommand: Command {
                                 token was taken from, the last prompt position first
           --max-cycles N        cycle budget of each pass (default 10^14)
           --json                print one JSON object at the end (schema in the README)
-        \(PerfettoOption.help)
-                                One process per pass (the prefill, then each decode token).
+        \(PerfettoOption.help(column: 24, ["(one process per pass: the prefill, then each decode token)"]))
           -h, --help            show this help
         """
 

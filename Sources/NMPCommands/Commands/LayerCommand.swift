@@ -29,7 +29,7 @@ enum LayerCommand: Command {
           --emit-asm <file>     also write the generated program as .nasm ('nmp asm' accepts it)
           --max-cycles N        stop the simulated run at N cycles (default 10^9)
           --json                print the report as JSON
-        \(PerfettoOption.help)
+        \(PerfettoOption.help(column: 24))
           -h, --help            show this help
 
         Output files are written whole or not at all, only after the machine's outputs were

@@ -39,9 +39,8 @@ enum ModelCommand: Command {
           --emit-asm <file>     also write the decode pass's program as .nasm, with comments and
                                 its DRAM data, that 'nmp asm' assembles into the simulated image
           --json                print the report as JSON (schema in the README)
-        \(PerfettoOption.help)
-                                One process per simulated pass (decode, prefill); the FP16
-                                baseline is not drawn. Simulating with a timeline is slower.
+        \(PerfettoOption.help(column: 24, ["(one process per simulated pass: decode, prefill; the FP16",
+                                            "baseline is not drawn; simulating with a timeline is slower)"]))
           -h, --help            show this help
         """
 

@@ -32,14 +32,14 @@ enum RunCommand: Command {
                               transfer it enqueued; a transfer's end has its own line
                               (README.md, "Traces")
           --trace-file <file> the same lines into a file (written whole or not at all)
-        \(PerfettoOption.help)
+        \(PerfettoOption.help(column: 22))
           --json              print the report as one JSON object (schema: README.md)
           --dump <what>       after the run, show registers or memory; may repeat:
         \(DumpRequest.syntax.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
           -h, --help          show this help
 
-        exit status: 0 halted, 1 trapped / bad program / bad config / bad dump request,
-        2 bad command line.
+        exit status: 0 halted, 1 trapped / bad program / bad config / bad dump request /
+        --trace-file or --perfetto file not written, 2 bad command line.
         """
 
     static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
@@ -75,25 +75,17 @@ enum RunCommand: Command {
         let result: RunResult
         let timeline = perfetto.map { _ in Timeline(config: config) }
         let pass = timeline?.pass(input)
-        if args.flags.contains("--trace") || traceFile != nil || pass != nil {
-            // The trace never goes to stdout, so it never interleaves with the report.
-            let file = try traceFile.map { path throws(CommandError) in try OutputFile(path) }
-            var writeError: CommandError?
-            let tracer = (args.flags.contains("--trace") || file != nil) ? TraceWriter(write: { text in
-                guard let file else { return console.err(text) }
-                guard writeError == nil else { return }
-                do throws(CommandError) { try file.write(text) } catch { writeError = error }
-            }, labels: labels, simulator: simulator) : nil
+        // The trace never goes to stdout, so it never interleaves with the report.
+        let traceSink = try traceFile.map { path throws(CommandError) in try TraceSink(path) }
+            ?? (args.flags.contains("--trace") ? TraceSink(console: console) : nil)
+        if traceSink != nil || pass != nil {
+            let tracer = traceSink.map { sink in TraceWriter(write: sink.write, labels: labels, simulator: simulator) }
             result = simulator.run(maxCycles: maxCycles, trace: { record in
                 tracer?.write(record)
                 pass?.record(record)
             })
             tracer?.endTransfers(upTo: result.trap?.cycle ?? result.counters.cycles)
             pass?.finish(cycles: result.counters.cycles, trap: result.trap)
-            if let file {
-                if let writeError { throw writeError }
-                try file.commit()
-            }
         } else {
             let progress = ProgressWriter(console: console, enabled: isatty(STDERR_FILENO) == 1)
             result = simulator.run(maxCycles: maxCycles, progress: { progress.show(cycle: $0, retired: $1) })
@@ -112,15 +104,20 @@ enum RunCommand: Command {
                 dump.render(simulator) { console.out($0) }
             }
         }
-        // After the report: a timeline that cannot be written loses nothing else.
-        try perfetto?.write(timeline!)
+        // After the report: a file that cannot be written loses nothing else.
+        var outputError: CommandError?
+        do { try traceSink?.commit() } catch { outputError = error }
+        if let perfetto, let timeline {
+            do { try perfetto.write(timeline) } catch { outputError = outputError ?? error }
+        }
+        if let outputError { console.err("nmp run: error: \(outputError.message)\n") }
         if let trap = result.trap {
             console.err("nmp run: trap: \(trap.cause.rawValue) at pc \(trap.pc), cycle \(trap.cycle): "
                         + (trapText ?? (trap.word.map { "word 0x" + hex($0, digits: 8) } ?? "no instruction")) + "\n"
                         + "  \(trap.detail)\n  note: \(trap.cause.advice)\n")
             return ExitCode.failure
         }
-        return ExitCode.success
+        return outputError == nil ? ExitCode.success : ExitCode.failure
     }
 
     /// The image in `path`: loaded if it starts with the image magic, else assembled.

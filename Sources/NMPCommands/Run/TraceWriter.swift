@@ -121,3 +121,43 @@ final class TraceWriter {
         return line + "\n"
     }
 }
+
+/// Where `--trace` text goes: stderr, or a file written whole or not at all (`--trace-file`)
+/// whose first write error is kept for after the report.
+final class TraceSink {
+    private let console: Console?
+    private let file: OutputFile?
+    private var error: CommandError?
+
+    init(console: Console) {
+        self.console = console
+        file = nil
+    }
+
+    init(_ path: String) throws(CommandError) {
+        console = nil
+        file = try OutputFile(path)
+    }
+
+    /// Text not yet written to the file (written in blocks, not a system call per line).
+    private var buffer: [UInt8] = []
+
+    func write(_ text: String) {
+        guard file != nil else { console?.err(text); return }
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    private func flush() {
+        defer { buffer.removeAll(keepingCapacity: true) }
+        guard let file, error == nil else { return }
+        do throws(CommandError) { try file.write(buffer) } catch { self.error = error }
+    }
+
+    /// Puts the file in place, or throws the first error (the file is then not written).
+    func commit() throws(CommandError) {
+        flush()
+        if let error { throw error }
+        try file?.commit()
+    }
+}

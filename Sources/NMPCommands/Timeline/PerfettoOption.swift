@@ -8,15 +8,20 @@ import NMPSimulator
 /// 1. A path that names one of the command's inputs is refused before anything runs.
 struct PerfettoOption {
     static let name = "--perfetto"
-    /// The option's lines for a command's `--help`.
-    static let help = """
-          --perfetto <file>   also write the run's timeline as Trace Event Format JSON, which
-                              ui.perfetto.dev and chrome://tracing open: tracks for issue,
-                              stalls by cause, each unit, the DRAM channel (DMA transfers
-                              with bytes), operations and layers, MAC utilization and DRAM
-                              bandwidth (README.md, "Timelines"); written after the report,
-                              exit status 1 if it cannot be written
-        """
+    /// The option's lines for a command's `--help`, its description starting at `column`
+    /// (as the command's other options do); `more` lines are appended to the description.
+    static func help(column: Int, _ more: [String] = []) -> String {
+        let lines = ["also write the run's timeline as Trace Event Format JSON, which",
+                     "ui.perfetto.dev and chrome://tracing open: tracks for issue,",
+                     "stalls by cause, each unit, the DRAM channel (DMA transfers",
+                     "with bytes), operations and layers, MAC utilization and DRAM",
+                     "bandwidth (README.md, \"Timelines\"); written after the report,",
+                     "exit status 1 if it cannot be written"] + more
+        let option = "  \(name) <file>"
+        let pad = String(repeating: " ", count: column)
+        return option + String(repeating: " ", count: max(1, column - option.count)) + lines[0] + "\n"
+            + lines.dropFirst().map { pad + $0 }.joined(separator: "\n")
+    }
 
     let path: String
 
