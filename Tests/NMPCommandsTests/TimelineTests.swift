@@ -37,11 +37,15 @@ struct TimelineTests {
               {"ph": "Q", "pid": 1, "tid": 2, "name": "d", "ts": 0},
               {"ph": "X", "pid": 1, "tid": 3, "name": "e"},
               {"ph": "E", "pid": 1, "tid": 4, "name": "f", "ts": 0},
-              {"ph": "M", "pid": 1, "tid": 1, "name": "colour", "args": {}}
+              {"ph": "M", "pid": 1, "tid": 1, "name": "colour", "args": {}},
+              {"ph": "X", "pid": 2, "tid": 1, "name": "g", "ts": 0, "dur": 10},
+              {"ph": "X", "pid": 2, "tid": 1, "name": "h", "ts": 2, "dur": 3},
+              {"ph": "X", "pid": 2, "tid": 1, "name": "i", "ts": 9, "dur": 3}
             ]}
             """#
         let problems = TraceEventValidator(Data(bad.utf8)).problems.joined(separator: "\n")
-        for fragment in ["negative dur", "before", "B without E", "no valid ph", "no numeric ts", "E without B", "unknown metadata"] {
+        for fragment in ["negative dur", "before", "B without E", "no valid ph", "no numeric ts", "E without B", "unknown metadata",
+                         "slice at 9.0 overlaps the one ending at 10.0"] {
             #expect(problems.contains(fragment), "the checker missed '\(fragment)'")
         }
         #expect(!TraceEventValidator(Data("[]".utf8)).problems.isEmpty)

@@ -30,6 +30,10 @@ struct TraceEventValidator {
         }
         var lastTime: [String: Double] = [:]
         var open: [String: [String]] = [:]
+        /// Per track, the ends of the complete slices that enclose the current time: a
+        /// slice must end before the next starts or nest inside it (viewers draw a track's
+        /// slices as a stack).
+        var enclosing: [String: [Double]] = [:]
         for (index, item) in list.enumerated() {
             guard let event = item as? [String: Any] else {
                 problems.append("event \(index) is not an object")
@@ -57,6 +61,11 @@ struct TraceEventValidator {
             case "X":
                 guard let dur = Self.number(event["dur"]) else { problem("X without numeric dur"); break }
                 if dur < 0 { problem("negative dur \(dur)") }
+                var ends = enclosing[track, default: []]
+                while let last = ends.last, last <= ts + 1e-9 { ends.removeLast() }
+                if let last = ends.last, ts + dur > last + 1e-9 { problem("slice at \(ts) overlaps the one ending at \(last) on track \(track)") }
+                ends.append(ts + dur)
+                enclosing[track] = ends
             case "B":
                 open[track, default: []].append(event["name"] as! String)
             case "E":

@@ -110,6 +110,9 @@ final class PassTimeline {
         return tracks
     }()
 
+    /// A stall cause's key on the stall track: its index in `StallCause.allCases`.
+    private static func stallIndex(_ cause: StallCause) -> Int { StallCause.allCases.firstIndex(of: cause)! }
+
     /// A slice not yet written: a following one that touches it with the same key extends it.
     private struct Slice {
         var key: Int
@@ -162,15 +165,11 @@ final class PassTimeline {
         add(Self.issue, key: opcode, start: r.cycle, end: r.cycle + 1, pc: r.pc)
         let occupancy = 1 + r.sramPortStall + r.bankConflictStall
         add(Self.unitTrack[opcode], key: opcode, start: r.cycle, end: r.cycle + occupancy, pc: r.pc)
+        // The stalls where they happen: before the issue cycle, then after it (ISA.md 6.8).
         var cycle = first
-        for (cause, cycles) in [(StallCause.data, r.dataStall), (r.waitCause, r.waitStall)] where cycles > 0 {
-            add(Self.stalls, key: StallCause.allCases.firstIndex(of: cause)!, start: cycle, end: cycle + cycles, pc: r.pc)
-            cycle += cycles
-        }
-        cycle = r.cycle + 1
-        for (cause, cycles) in [(StallCause.sramPort, r.sramPortStall), (.bankConflict, r.bankConflictStall), (.branch, r.branchStall)]
-            where cycles > 0 {
-            add(Self.stalls, key: StallCause.allCases.firstIndex(of: cause)!, start: cycle, end: cycle + cycles, pc: r.pc)
+        for (cause, cycles) in r.stalls {
+            if cause == .sramPort || cause == .bankConflict || cause == .branch { cycle = max(cycle, r.cycle + 1) }
+            add(Self.stalls, key: Self.stallIndex(cause), start: cycle, end: cycle + cycles, pc: r.pc)
             cycle += cycles
         }
         if r.dmaEnd >= 0 {
@@ -226,7 +225,7 @@ final class PassTimeline {
         let name: String
         switch track {
         case Self.stalls:
-            name = StallCause.allCases[slice.key].rawValue
+            name = StallCause.allCases[slice.key].rawValue   // (the inverse of `stallIndex`)
         default:
             name = Opcode(rawValue: UInt8(slice.key))?.mnemonic ?? "?"
             args.append(("pc", .int(slice.pc)))
@@ -275,7 +274,12 @@ final class PassTimeline {
         }
         summary!.end = r.nextCycle
         summary!.instructions += 1
-        for (cause, cycles) in r.stalls { summary!.stalls[cause] += cycles }
+        // (Field by field: `r.stalls` builds an array, and this runs for every instruction.)
+        summary!.stalls[.data] += r.dataStall
+        summary!.stalls[r.waitCause] += r.waitStall
+        summary!.stalls[.sramPort] += r.sramPortStall
+        summary!.stalls[.bankConflict] += r.bankConflictStall
+        summary!.stalls[.branch] += r.branchStall
     }
 
     private func flushSummary() {
