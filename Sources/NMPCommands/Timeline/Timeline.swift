@@ -1,7 +1,6 @@
 import NMPISA
 import NMPRuntime
 import NMPSimulator
-import NMPSupport
 
 /// `--perfetto`: the timeline of one or more simulated passes as a Trace Event Format file
 /// (`TraceEventFile`). Each pass is a process; its tracks are:
@@ -110,8 +109,12 @@ final class PassTimeline {
         return tracks
     }()
 
-    /// A stall cause's key on the stall track: its index in `StallCause.allCases`.
-    private static func stallIndex(_ cause: StallCause) -> Int { StallCause.allCases.firstIndex(of: cause)! }
+    /// The stall causes in declaration order, once (`allCases` builds an array per call).
+    private static let causes = StallCause.allCases
+    /// A stall cause's key on the stall track: its index in `causes`.
+    private static func stallIndex(_ cause: StallCause) -> Int { causes.firstIndex(of: cause)! }
+    private static let dataIndex = stallIndex(.data), sramPortIndex = stallIndex(.sramPort)
+    private static let bankConflictIndex = stallIndex(.bankConflict), branchIndex = stallIndex(.branch)
 
     /// A slice not yet written: a following one that touches it with the same key extends it.
     private struct Slice {
@@ -123,7 +126,10 @@ final class PassTimeline {
     }
     private var open: [Slice?] = Array(repeating: nil, count: PassTimeline.trackCount)
     private var detailLeft: Int
-    private var summary: (region: Int, start: Int, end: Int, instructions: Int, stalls: CaseTable<StallCause, Int>)?
+    /// The summary slice being built: its region, cycles and instructions.
+    private var summary: (region: Int, start: Int, end: Int, instructions: Int)?
+    /// Its stall cycles, by `stallIndex` (a plain array: this runs for every instruction).
+    private var summaryStalls = [Int](repeating: 0, count: PassTimeline.causes.count)
     private var lastNext = 0
     private var lastMACs = 0
     // Counters: trit-MACs and DRAM bytes per window of `window` cycles.
@@ -225,7 +231,7 @@ final class PassTimeline {
         let name: String
         switch track {
         case Self.stalls:
-            name = StallCause.allCases[slice.key].rawValue   // (the inverse of `stallIndex`)
+            name = Self.causes[slice.key].rawValue   // (the inverse of `stallIndex`)
         default:
             name = Opcode(rawValue: UInt8(slice.key))?.mnemonic ?? "?"
             args.append(("pc", .int(slice.pc)))
@@ -270,16 +276,17 @@ final class PassTimeline {
         if let s = summary, s.region != r.region || first - s.start >= timeline.limits.summaryCycles { flushSummary() }
         if summary == nil {
             for track in 0..<Self.operation { flush(track) }
-            summary = (r.region, first, first, 0, CaseTable())
+            summary = (r.region, first, first, 0)
+            summaryStalls = [Int](repeating: 0, count: Self.causes.count)
         }
         summary!.end = r.nextCycle
         summary!.instructions += 1
-        // (Field by field: `r.stalls` builds an array, and this runs for every instruction.)
-        summary!.stalls[.data] += r.dataStall
-        summary!.stalls[r.waitCause] += r.waitStall
-        summary!.stalls[.sramPort] += r.sramPortStall
-        summary!.stalls[.bankConflict] += r.bankConflictStall
-        summary!.stalls[.branch] += r.branchStall
+        // Field by field: `r.stalls` builds an array.
+        summaryStalls[Self.dataIndex] += r.dataStall
+        summaryStalls[Self.stallIndex(r.waitCause)] += r.waitStall
+        summaryStalls[Self.sramPortIndex] += r.sramPortStall
+        summaryStalls[Self.bankConflictIndex] += r.bankConflictStall
+        summaryStalls[Self.branchIndex] += r.branchStall
     }
 
     private func flushSummary() {
@@ -287,7 +294,7 @@ final class PassTimeline {
         summary = nil
         var args: [(String, TraceEventFile.Arg)] = [("instructions", .int(s.instructions))]
         args.append(("region", .int(s.region)))
-        for cause in StallCause.allCases where s.stalls[cause] > 0 { args.append((cause.rawValue, .int(s.stalls[cause]))) }
+        for (cause, cycles) in zip(Self.causes, summaryStalls) where cycles > 0 { args.append((cause.rawValue, .int(cycles))) }
         timeline.emit { $0.slice(pid, Self.issue, name: "summary", start: s.start, cycles: s.end - s.start, args: args) }
     }
 
