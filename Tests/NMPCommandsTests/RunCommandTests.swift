@@ -53,22 +53,72 @@ struct RunCommandTests {
         let path = try Self.write("addi r1, r0, 6\nmul r2, r1, r1\nadd r3, r2, r1\nhalt\n")
         let run = Run("run", path, "--trace")
         #expect(run.status == 0)
-        let lines = run.out.split(separator: "\n").prefix { !$0.hasPrefix("program") }
+        // The trace goes to stderr: stdout is the report alone.
+        #expect(run.out.hasPrefix("program  "))
+        let lines = run.err.split(separator: "\n").filter { !$0.hasPrefix("                    ") }
         #expect(lines.count == 5)  // header + 4 instructions
         #expect(lines[3].contains("r3, r2, r1") && lines[3].contains("data 2") && lines[3].hasPrefix("         4"))
-        // With --json the trace goes to stderr and stdout stays one JSON object.
+        // Each instruction's written register with its new value, on the line below it.
+        #expect(run.err.contains("r2, r1, r1\n                      r2 = 36 (0x00000024)\n"))
+        #expect(run.err.contains("r3 = 42 (0x0000002A)"))
         let json = Run("run", path, "--trace", "--json")
         #expect(json.err.contains("r2, r1, r1"))
         #expect((try? JSONSerialization.jsonObject(with: Data(json.out.utf8))) != nil)
     }
 
-    /// A trace names a code target by a code label, never by a constant of the same value.
-    @Test func traceLabelsCodeTargetsWithCodeLabelsOnly() throws {
-        let path = try Self.write(".equ THREE, 3\n        addi r4, r0, 2\n        loop r4, done\n        nop\ndone:   halt\n")
+    /// A store's memory and bytes, a vector register's lanes, and a DMA transfer's start
+    /// (at its enqueue) and end (before the first instruction issuing at its end cycle: 8
+    /// bytes enqueued at cycle 2 flow at 103 and end at 104, ISA.md 6.5).
+    @Test func traceShowsMemoryVectorsAndDMA() throws {
+        let path = try Self.write("""
+            addi r1, r0, -5
+            sw   r1, [r0 + 8]
+            addi r2, r0, 8
+            dmas r0, r0, r2
+            ldv  v1, [r0 + 8]
+            dwait 0
+            halt
+            """)
         let run = Run("run", path, "--trace")
         #expect(run.status == 0, "\(run.err)")
-        #expect(run.out.contains("loop   r4, done"))
-        #expect(!run.out.contains("THREE"))
+        #expect(run.err.contains("asram[0x8] = FB FF FF FF"))
+        #expect(run.err.contains("v1 = [-5, -1, -1, -1, 0, 0, 0, 0, ...] (64 lanes)"))
+        #expect(run.err.contains("dma start: dmas 8 B asram 0x0 -> dram 0x0, data cycles 104 ..< 105"))
+        let end = try #require(run.err.range(of: "       105          dma end: dmas 8 B asram 0x0 -> dram 0x0 copied\n"))
+        // The end line comes before dwait's line (dwait issues at 105, the end cycle).
+        let dwait = try #require(run.err.range(of: "dwait  0"))
+        #expect(end.upperBound <= dwait.lowerBound)
+    }
+
+    /// `--trace-file`: the same lines into a file, nothing on stderr; not with --trace.
+    @Test func traceFileHoldsTheTrace() throws {
+        let path = try Self.write("addi r1, r0, 6\nhalt\n")
+        let file = try temporaryDirectory().appendingPathComponent("trace.txt").path
+        let run = Run("run", path, "--trace-file", file)
+        #expect(run.status == 0 && run.err.isEmpty && run.out.hasPrefix("program  "))
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(text.contains("r1 = 6 (0x00000006)") && text.contains("halt"))
+        #expect(Run("run", path, "--trace", "--trace-file", file).status == 2)
+        #expect(Run("run", path, "--trace-file", path).status == 1)   // never over the program
+    }
+
+    /// A trace names a code target by a code label, never by a constant or a data label of
+    /// the same value.
+    @Test func traceLabelsCodeTargetsWithCodeLabelsOnly() throws {
+        let path = try Self.write("""
+            .equ THREE, 3
+                    addi r4, r0, 2
+                    loop r4, done
+                    nop
+            done:   halt
+            .adata
+                    .byte 0, 0, 0
+            three:  .byte 1
+            """)
+        let run = Run("run", path, "--trace")
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.err.contains("loop   r4, done"))
+        #expect(!run.err.contains("THREE") && !run.err.contains("three"))
     }
 
     @Test func dumpsRegistersAndMemory() throws {

@@ -9,7 +9,7 @@ enum GenerateCommand: Command {
     static let help = """
         usage: nmp generate --model PATH (--prompt-ids 1,2,3 | --prompt TEXT) [--max-new-tokens N]
                             [--config machine.json] [--tech NAME] [--kv-cache bf16|fp16|fp32] [--ignore-eos]
-                            [--dump-logits LOGITS.npy] [--max-cycles N] [--json]
+                            [--dump-logits LOGITS.npy] [--max-cycles N] [--perfetto <file>] [--json]
 
         Loads a BitNet b1.58 checkpoint and generates tokens greedily on the machine: the
         prompt runs as one prefill pass, then each new token as a decode pass over every layer
@@ -41,6 +41,7 @@ enum GenerateCommand: Command {
                                 token was taken from, the last prompt position first
           --max-cycles N        cycle budget of each pass (default 10^14)
           --json                print one JSON object at the end (schema in the README)
+        \(PerfettoOption.help(column: 24, ["(one process per pass: the prefill, then each decode token)"]))
           -h, --help            show this help
         """
 
@@ -49,7 +50,7 @@ enum GenerateCommand: Command {
     static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
         let args = try Arguments(arguments, flags: ["--json", "--ignore-eos"],
                                  values: [["--model"], ["--prompt-ids"], ["--prompt"], ["--max-new-tokens"], ["--config"], ["--tech"],
-                                          ["--kv-cache"], ["--dump-logits"], ["--max-cycles"]])
+                                          ["--kv-cache"], ["--dump-logits"], ["--max-cycles"], [PerfettoOption.name]])
         guard args.positional.isEmpty else { throw .usage("unexpected argument '\(args.positional[0])'") }
         guard let path = args.values["--model"] else { throw .usage("missing --model PATH (a .gguf file or a safetensors directory)") }
         let newTokens = try args.integer("--max-new-tokens", minimum: 1) ?? defaultNewTokens
@@ -71,6 +72,8 @@ enum GenerateCommand: Command {
             try Files.checkOutputs([("--dump-logits", dumpPath)],
                                    inputs: [("--model", path)] + (args.values["--config"].map { [("--config file", $0)] } ?? []))
         }
+        let perfetto = try PerfettoOption(args, inputs: [("--model", path)] + (args.values["--config"].map { [("--config file", $0)] } ?? [])
+                                          + (dumpPath.map { [("--dump-logits", $0)] } ?? []))
         let choice = try MachineChoice.load(args)
         var machine = choice.config
         let terminal = isatty(STDERR_FILENO) == 1
@@ -146,13 +149,20 @@ enum GenerateCommand: Command {
         var logits: [Float] = []
         var text = checkpoint.tokenizer.map { TokenText(tokenizer: $0) }
         var input = promptIDs
+        let timeline = perfetto.map { _ in Timeline(config: machine) }
         for index in 0..<newTokens {
             let what = index == 0 ? "prefill of \(promptIDs.count) tokens" : "token \(index + 1) of \(newTokens)"
             let progress: ((Int, Int) -> Void)? = terminal ? { cycle, _ in status("nmp generate: \(what): cycle \(Format.count(cycle))") } : nil
             let position = session.position
             let run: DecoderRun
             do {
-                run = try session.step(input, maxCycles: maxCycles, progress: progress)
+                if let pass = timeline?.pass(index == 0 ? "prefill of \(promptIDs.count) token\(promptIDs.count == 1 ? "" : "s")"
+                                                        : "decode token \(index + 1) at position \(position)") {
+                    run = try session.step(input, maxCycles: maxCycles, trace: { pass.record($0) })
+                    pass.finish(cycles: run.result.counters.cycles, trap: nil, regions: RegionLabel.decoder(run.program.builder.regions.names))
+                } else {
+                    run = try session.step(input, maxCycles: maxCycles, progress: progress)
+                }
             } catch {
                 status("")
                 throw .failure("\(path): \(error.description)")
@@ -178,6 +188,8 @@ enum GenerateCommand: Command {
             try Files.writeAll([(dumpPath, NPY.encode(.float32(logits, shape: [report.steps.count, model.vocabSize])))])
         }
         console.out(json ? report.json().render() + "\n" : report.summary())
+        // After the report: a timeline that cannot be written loses nothing else.
+        if let timeline { try perfetto?.write(timeline) }
         return ExitCode.success
     }
 

@@ -8,7 +8,8 @@ enum LayerCommand: Command {
     static let summary = "run one BitLinear layer from .npy files on the machine, bit-exact with the BitNet reference"
     static let help = """
         usage: nmp layer --weights W.npy --input X.npy --output Y.npy [--accumulators A.npy]
-                         [--weight-scale S] [--config <file.json>] [--tech NAME] [--emit-asm <file.nasm>] [--json]
+                         [--weight-scale S] [--config <file.json>] [--tech NAME] [--emit-asm <file.nasm>]
+                         [--perfetto <file>] [--json]
 
         Compiles a BitLinear (BitNet b1.58 linear layer) for the machine, runs it on the
         simulator and writes its outputs. The machine quantizes each token's activations
@@ -28,6 +29,7 @@ enum LayerCommand: Command {
           --emit-asm <file>     also write the generated program as .nasm ('nmp asm' accepts it)
           --max-cycles N        stop the simulated run at N cycles (default 10^9)
           --json                print the report as JSON
+        \(PerfettoOption.help(column: 24))
           -h, --help            show this help
 
         Output files are written whole or not at all, only after the machine's outputs were
@@ -37,7 +39,8 @@ enum LayerCommand: Command {
 
     static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
         let args = try Arguments(arguments, flags: ["--json"], values: [["--weights"], ["--tech"], ["--input"], ["--output"], ["--accumulators"],
-                                                                        ["--weight-scale"], ["--config"], ["--emit-asm"], ["--max-cycles"]])
+                                                                        ["--weight-scale"], ["--config"], ["--emit-asm"], ["--max-cycles"],
+                                                                        [PerfettoOption.name]])
         guard args.positional.isEmpty else { throw .usage("unexpected argument '\(args.positional[0])'") }
         guard let weightsPath = args.values["--weights"] else { throw .usage("missing --weights W.npy") }
         guard let inputPath = args.values["--input"] else { throw .usage("missing --input X.npy") }
@@ -57,6 +60,7 @@ enum LayerCommand: Command {
         let outputs = [("--output", outputPath)] + (args.values["--accumulators"].map { [("--accumulators", $0)] } ?? [])
             + (args.values["--emit-asm"].map { [("--emit-asm", $0)] } ?? [])
         try Files.checkOutputs(outputs, inputs: inputs)
+        let perfetto = try PerfettoOption(args, inputs: inputs + outputs)
 
         let w = try readNPY(weightsPath)
         guard w.shape.count == 2 else { throw .failure("\(weightsPath): weights must be 2-D [out, in]; got shape \(w.shape)") }
@@ -100,9 +104,16 @@ enum LayerCommand: Command {
 
         let compiled: CompiledBitLinear
         let run: BitLinearRun
+        let timeline = perfetto.map { _ in Timeline(config: config) }
         do {
             compiled = try BitLinearLayer.compile(weights: weights, input: input, tokens: tokens, config: config)
-            run = try BitLinearLayer.run(compiled, maxCycles: maxCycles)
+            if let timeline {
+                let pass = timeline.pass("BitLinear \(inFeatures) -> \(out), \(tokens) token\(tokens == 1 ? "" : "s")")
+                run = try BitLinearLayer.run(compiled, maxCycles: maxCycles, trace: { pass.record($0) })
+                pass.finish(cycles: run.result.counters.cycles, trap: nil)
+            } else {
+                run = try BitLinearLayer.run(compiled, maxCycles: maxCycles)
+            }
         } catch {
             throw .failure(error.description)
         }
@@ -125,6 +136,8 @@ enum LayerCommand: Command {
         if let path = args.values["--emit-asm"] { files.append((path, Array(compiled.source.utf8))) }
         try Files.writeAll(files)
         console.out(args.flags.contains("--json") ? report.json().render() + "\n" : report.text())
+        // After the report: a timeline that cannot be written loses nothing else.
+        if let timeline { try perfetto?.write(timeline) }
         return ExitCode.success
     }
 

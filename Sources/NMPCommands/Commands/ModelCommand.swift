@@ -9,7 +9,7 @@ enum ModelCommand: Command {
     static let help = """
         usage: nmp model --hf-config config.json [--context L] [--prompt-tokens N]
                          [--kv-cache bf16|fp16|fp32] [--config <machine.json>] [--tech NAME] [--max-cycles N] [--json]
-                         [--plot FILE.svg] [--csv FILE.csv] [--emit-asm FILE.nasm]
+                         [--plot FILE.svg] [--csv FILE.csv] [--emit-asm FILE.nasm] [--perfetto FILE.json]
 
         Compiles the whole decoder the config describes (ISA.md chapter 11) with seeded
         random weights of the exact shapes and simulates a decode token: the embedding row
@@ -47,9 +47,12 @@ enum ModelCommand: Command {
                                 and DRAM bytes read and written, energy (columns in the README);
                                 layers after the second repeat its numbers (source_layer says so)
           --json                print the report as JSON (schema in the README)
+        \(PerfettoOption.help(column: 24, ["(one process per simulated pass: decode, prefill; the FP16",
+                                            "baseline is not drawn; simulating with a timeline is slower)"]))
 
-        A plot or CSV that cannot be written does not lose the report: it is printed, the
-        error follows and the exit status is 1; neither file is written then.
+        A plot, CSV or timeline that cannot be written does not lose the report: it is
+        printed, the error follows and the exit status is 1; the plot and the CSV are then
+        not written either.
           -h, --help            show this help
         """
 
@@ -84,7 +87,8 @@ enum ModelCommand: Command {
 
     static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
         let args = try Arguments(arguments, flags: ["--json"], values: [["--hf-config"], ["--tech"], ["--prompt-tokens"], ["--context"], ["--kv-cache"],
-                                                                       ["--config"], ["--max-cycles"], ["--emit-asm"], ["--plot"], ["--csv"]])
+                                                                       ["--config"], ["--max-cycles"], ["--emit-asm"], ["--plot"], ["--csv"],
+                                                                       [PerfettoOption.name]])
         guard args.positional.isEmpty else { throw .usage("unexpected argument '\(args.positional[0])'") }
         guard let path = args.values["--hf-config"] else { throw .usage("missing --hf-config config.json") }
         let prompt = try args.integer("--prompt-tokens", minimum: 1)
@@ -108,6 +112,7 @@ enum ModelCommand: Command {
         } catch {
             figureProblem = error
         }
+        let perfetto = try PerfettoOption(args, inputs: inputs + (asmPath.map { [("--emit-asm", $0)] } ?? []) + figures)
         let model = try readModel(path)
         let request = ModelRequest(model: model, context: givenContext ?? defaultContext(model), promptTokens: prompt,
                                    kvFormat: kvFormat, maxCycles: maxCycles)
@@ -120,8 +125,9 @@ enum ModelCommand: Command {
         let terminal = isatty(STDERR_FILENO) == 1
         let decode: DecoderSimulation
         let prefill: DecoderSimulation?
+        let timeline = perfetto.map { _ in Timeline(config: machine) }
         do {
-            (decode, prefill) = try request.simulate(plans) { what in
+            (decode, prefill) = try request.simulate(plans, timeline: timeline) { what in
                 guard terminal else { return nil }
                 return { cycle, retired in console.err("\rnmp model: \(what): cycle \(Format.count(cycle)), \(Format.count(retired)) instructions") }
             }
@@ -147,11 +153,19 @@ enum ModelCommand: Command {
         }
         let report = ModelReport(source: path, energyOrigin: choice.origin, decode: decode, prefill: prefill)
         console.out(args.flags.contains("--json") ? report.json().render() + "\n" : report.text())
+        // After the report: a timeline that cannot be written loses nothing else.
+        var timelineProblem: CommandError?
+        do throws(CommandError) {
+            if let timeline { try perfetto?.write(timeline) }
+        } catch {
+            timelineProblem = error
+        }
         if let figureProblem { throw figureProblem }
         // Both staged before either is put in place: all or nothing.
         try Files.writeAll(figures.map { option, file in
             (file, Array((option == "--plot" ? ModelPlot(report: report).svg() : ModelCSV(report: report).render()).utf8))
         })
+        if let timelineProblem { throw timelineProblem }
         return ExitCode.success
     }
 }

@@ -9,7 +9,7 @@ enum RunCommand: Command {
     static let summary = "run a .nasm program or .nmc image on the cycle-accurate simulator and report"
     static let help = """
         usage: nmp run <prog.nasm | prog.nmc> [--config <file.json>] [--tech NAME] [--max-cycles <N>]
-                       [--trace] [--json] [--dump <what>]...
+                       [--trace | --trace-file <file>] [--perfetto <file>] [--json] [--dump <what>]...
 
         Runs the program to halt on the simulated machine (the default machine of ISA.md
         section 3.1, or --config) and reports cycles, stalls by cause, instructions by
@@ -25,20 +25,32 @@ enum RunCommand: Command {
                               (see 'nmp config')
           --max-cycles <N>    stop with a cycleLimit trap when an instruction would issue
                               at or after cycle N (default \(Simulator.defaultMaxCycles))
-          --trace             print one line per retired instruction: issue cycle, pc,
-                              instruction, stall cycles and cause (to stderr with --json)
+          --trace             print one line per retired instruction to stderr: issue
+                              cycle, pc, instruction (code addresses named by code labels),
+                              stall cycles and cause; then indented lines with each register
+                              or memory range it wrote and the new value, and the DMA
+                              transfer it enqueued; a transfer's end has its own line
+                              (README.md, "Traces")
+          --trace-file <file> the same lines into a file (written whole or not at all)
+        \(PerfettoOption.help(column: 22))
           --json              print the report as one JSON object (schema: README.md)
           --dump <what>       after the run, show registers or memory; may repeat:
         \(DumpRequest.syntax.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
           -h, --help          show this help
 
-        exit status: 0 halted, 1 trapped / bad program / bad config / bad dump request,
-        2 bad command line.
+        exit status: 0 halted, 1 trapped / bad program / bad config / bad dump request /
+        --trace-file or --perfetto file not written, 2 bad command line.
         """
 
     static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
-        let args = try Arguments(arguments, flags: ["--trace", "--json"], values: [["--config"], ["--tech"], ["--max-cycles"], ["--dump"]])
+        let args = try Arguments(arguments, flags: ["--trace", "--json"],
+                                 values: [["--config"], ["--tech"], ["--max-cycles"], ["--dump"], ["--trace-file"], [PerfettoOption.name]])
         let input = try args.single("program (.nasm or .nmc)")
+        let traceFile = args.values["--trace-file"]
+        if traceFile != nil && args.flags.contains("--trace") { throw .usage("give --trace (to stderr) or --trace-file, not both") }
+        let inputs = [("program", input)] + (args.values["--config"].map { [("--config file", $0)] } ?? [])
+        if let traceFile { try Files.checkOutputs([("--trace-file", traceFile)], inputs: inputs) }
+        let perfetto = try PerfettoOption(args, inputs: inputs + (traceFile.map { [("--trace-file", $0)] } ?? []))
         let maxCycles = try args.integer("--max-cycles", minimum: 1) ?? Simulator.defaultMaxCycles
         let choice = try MachineChoice.load(args)
         let config = choice.config
@@ -61,10 +73,19 @@ enum RunCommand: Command {
         // `.equ ROWBYTES, 13`) is no name for instruction 13.
         let labels = Disassembler.labelMap(image.symbols.filter { $0.space == .code })
         let result: RunResult
-        if args.flags.contains("--trace") {
-            let write: (String) -> Void = json ? { console.err($0) } : { console.out($0) }
-            let tracer = TraceWriter(write: write, labels: labels)
-            result = simulator.run(maxCycles: maxCycles, trace: { tracer.write($0) })
+        let timeline = perfetto.map { _ in Timeline(config: config) }
+        let pass = timeline?.pass(input)
+        // The trace never goes to stdout, so it never interleaves with the report.
+        let traceSink = try traceFile.map { path throws(CommandError) in try TraceSink(path) }
+            ?? (args.flags.contains("--trace") ? TraceSink(console: console) : nil)
+        if traceSink != nil || pass != nil {
+            let tracer = traceSink.map { sink in TraceWriter(write: sink.write, labels: labels, simulator: simulator) }
+            result = simulator.run(maxCycles: maxCycles, trace: { record in
+                tracer?.write(record)
+                pass?.record(record)
+            })
+            tracer?.endTransfers(upTo: result.trap?.cycle ?? result.counters.cycles)
+            pass?.finish(cycles: result.counters.cycles, trap: result.trap)
         } else {
             let progress = ProgressWriter(console: console, enabled: isatty(STDERR_FILENO) == 1)
             result = simulator.run(maxCycles: maxCycles, progress: { progress.show(cycle: $0, retired: $1) })
@@ -83,13 +104,20 @@ enum RunCommand: Command {
                 dump.render(simulator) { console.out($0) }
             }
         }
+        // After the report: a file that cannot be written loses nothing else.
+        var outputError: CommandError?
+        do { try traceSink?.commit() } catch { outputError = error }
+        if let perfetto, let timeline {
+            do { try perfetto.write(timeline) } catch { outputError = outputError ?? error }
+        }
+        if let outputError { console.err("nmp run: error: \(outputError.message)\n") }
         if let trap = result.trap {
             console.err("nmp run: trap: \(trap.cause.rawValue) at pc \(trap.pc), cycle \(trap.cycle): "
                         + (trapText ?? (trap.word.map { "word 0x" + hex($0, digits: 8) } ?? "no instruction")) + "\n"
                         + "  \(trap.detail)\n  note: \(trap.cause.advice)\n")
             return ExitCode.failure
         }
-        return ExitCode.success
+        return outputError == nil ? ExitCode.success : ExitCode.failure
     }
 
     /// The image in `path`: loaded if it starts with the image magic, else assembled.
@@ -106,36 +134,6 @@ enum RunCommand: Command {
         if !assembled.diagnostics.isEmpty { console.err(assembled.renderedDiagnostics) }
         guard let image = assembled.image else { throw .failure("'\(path)' has errors; nothing was run") }
         return image
-    }
-}
-
-/// Prints one line per retired instruction: issue cycle, pc, instruction, stalls.
-final class TraceWriter {
-    let output: (String) -> Void
-    let labels: [Int64: [String]]
-    private var headerPrinted = false
-
-    init(write: @escaping (String) -> Void, labels: [Int64: [String]]) {
-        output = write
-        self.labels = labels
-    }
-
-    func write(_ record: TraceRecord) {
-        if !headerPrinted {
-            output(Self.line("cycle", "pc", "instruction", "stalls"))
-            headerPrinted = true
-        }
-        let text = Disassembler.text(ofWord: record.word, pc: Int64(record.pc), labels: labels)
-        let stalls = record.stalls.map { "\($0.cause.rawValue) \($0.cycles)" }.joined(separator: ", ")
-        output(Self.line(String(record.cycle), String(record.pc), text, stalls))
-    }
-
-    private static func line(_ cycle: String, _ pc: String, _ text: String, _ stalls: String) -> String {
-        func left(_ s: String, _ width: Int) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
-        func right(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
-        var line = right(cycle, 10) + "  " + right(pc, 6) + "  " + left(text, 34) + "  " + stalls
-        while line.hasSuffix(" ") { line.removeLast() }
-        return line + "\n"
     }
 }
 

@@ -22,12 +22,19 @@ struct ModelRequest {
     }
 
     /// Simulates planned passes; `progress` gives each pass's progress callback from its name.
-    func simulate(_ plans: (decode: DecoderPlan, prefill: DecoderPlan?),
+    /// With a `timeline`, each pass is also drawn on it (one process per pass; no progress then).
+    func simulate(_ plans: (decode: DecoderPlan, prefill: DecoderPlan?), timeline: Timeline? = nil,
                   progress: (String) -> ((Int, Int) -> Void)? = { _ in nil }) throws(CompileError) -> (decode: DecoderSimulation, prefill: DecoderSimulation?) {
-        let decode = try DecoderSimulation(plan: plans.decode, maxCycles: maxCycles, progress: progress("decode token"))
-        var prefill: DecoderSimulation?
-        if let plan = plans.prefill {
-            prefill = try DecoderSimulation(plan: plan, maxCycles: maxCycles, progress: progress("prefill of \(Format.count(plan.tokens)) tokens"))
+        func simulate(_ plan: DecoderPlan, _ what: String) throws(CompileError) -> DecoderSimulation {
+            guard let pass = timeline?.pass(what) else { return try DecoderSimulation(plan: plan, maxCycles: maxCycles, progress: progress(what)) }
+            let simulation = try DecoderSimulation(plan: plan, maxCycles: maxCycles, trace: { pass.record($0) })
+            pass.finish(cycles: simulation.run.result.counters.cycles, trap: nil,
+                        regions: RegionLabel.decoder(simulation.run.program.builder.regions.names))
+            return simulation
+        }
+        let decode = try simulate(plans.decode, "decode token at context \(Format.count(context))")
+        let prefill = try plans.prefill.map { (plan: DecoderPlan) throws(CompileError) -> DecoderSimulation in
+            try simulate(plan, "prefill of \(Format.count(plan.tokens)) tokens")
         }
         return (decode, prefill)
     }

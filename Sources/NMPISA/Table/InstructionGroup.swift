@@ -25,6 +25,37 @@ public enum InstructionGroup: String, CaseIterable, Sendable {
     }
 }
 
+/// The units of the machine that execute instructions (ISA.md 1.1), one per timeline track:
+/// every instruction holds the issue stage, and its class's unit for its issue cycles.
+public enum ExecutionUnit: String, CaseIterable, Sendable {
+    /// The scalar ALU, branch and loop logic, and control (`nop`, `halt`, `setvl`).
+    case scalar
+    /// The SRAM load/store ports.
+    case loadStore = "load/store"
+    /// The DMA queue's enqueue and `dwait` (the transfers themselves run on the DRAM channel).
+    case dma = "DMA queue"
+    /// The ternary array: trit-vector and trit-matrix MACs, sign and threshold.
+    case ternary = "ternary array"
+    /// The int32 accumulator lanes: element-wise, reductions, requantization.
+    case accumulator
+    /// The float32 scale and vector unit.
+    case float = "float unit"
+}
+
+extension InstructionGroup {
+    /// The unit an instruction of this class runs on.
+    public var unit: ExecutionUnit {
+        switch self {
+        case .control, .scalar, .branch: .scalar
+        case .memory: .loadStore
+        case .dma: .dma
+        case .ternary: .ternary
+        case .accumulator: .accumulator
+        case .float: .float
+        }
+    }
+}
+
 /// Everything the tools know about one opcode.
 public struct InstructionSpec: Sendable {
     /// Bit layout of the word.

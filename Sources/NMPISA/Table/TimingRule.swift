@@ -34,6 +34,17 @@ public enum AccessSize: Hashable, Sendable {
         }
     }
 
+    /// The bytes an access moves with vector length `vl` on a machine of `rows` rows of
+    /// `rowBytes` packed bytes.
+    public func bytes(vl: Int, rows: Int, rowBytes: Int) -> Int {
+        switch self {
+        case .bytes(let n): n
+        case .activeLanes(let n): n * vl
+        case .tritRow: rowBytes
+        case .tritMatrix: rows * rowBytes
+        }
+    }
+
     /// The formula as ISA.md writes it.
     public var formula: String {
         switch self {

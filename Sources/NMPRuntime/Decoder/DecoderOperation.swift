@@ -61,7 +61,7 @@ public enum DecoderOperation: String, CaseIterable, Sendable {
     }
 
     /// The operation and layer a region name stands for.
-    static func parse(region: String) -> (DecoderOperation, Int?)? {
+    public static func parse(region: String) -> (DecoderOperation, Int?)? {
         let parts = region.split(separator: "@")
         guard let op = DecoderOperation(rawValue: String(parts[0])) else { return nil }
         return (op, parts.count > 1 ? Int(parts[1]) : nil)

@@ -77,12 +77,13 @@ public struct DecoderRun {
     /// Cost per operation and layer, in program order.
     public let operations: [OperationCost]
 
-    /// Simulates `program`.
+    /// Simulates `program`; `trace`, when given, is called with every retired instruction
+    /// (instead of `progress`).
     /// - Throws: `CompileError` if the machine cannot load it or the run traps (a compiler
     ///   bug or a cycle limit: the message names the trap).
     public init(_ program: DecoderProgram, maxCycles: Int = Simulator.defaultMaxCycles,
-                progress: ((Int, Int) -> Void)? = nil) throws(CompileError) {
-        try self.init(program, on: try Self.load(program), maxCycles: maxCycles, progress: progress, readsCache: true)
+                progress: ((Int, Int) -> Void)? = nil, trace: ((TraceRecord) -> Void)? = nil) throws(CompileError) {
+        try self.init(program, on: try Self.load(program), maxCycles: maxCycles, progress: progress, trace: trace, readsCache: true)
     }
 
     /// A simulator with `program` loaded (continuing from `previous`'s DRAM when given).
@@ -100,9 +101,10 @@ public struct DecoderRun {
     /// Runs `program`, already loaded on `simulator`; `readsCache` false leaves `cache` empty
     /// (a generation keeps its cache in the machine's DRAM).
     init(_ program: DecoderProgram, on simulator: Simulator, maxCycles: Int, progress: ((Int, Int) -> Void)?,
-         readsCache: Bool) throws(CompileError) {
+         trace: ((TraceRecord) -> Void)? = nil, readsCache: Bool) throws(CompileError) {
         self.program = program
-        let result = progress.map { simulator.run(maxCycles: maxCycles, progress: $0) } ?? simulator.run(maxCycles: maxCycles)
+        let result = if let trace { simulator.run(maxCycles: maxCycles, trace: trace) }
+                     else { progress.map { simulator.run(maxCycles: maxCycles, progress: $0) } ?? simulator.run(maxCycles: maxCycles) }
         if let trap = result.trap {
             throw CompileError("the compiled decoder trapped: \(trap.cause.rawValue) at pc \(trap.pc), cycle \(trap.cycle): \(trap.detail)")
         }

@@ -104,7 +104,7 @@ public final class DecoderSession {
     /// - Throws: `CompileError` for an id outside the vocabulary, more tokens than a pass or
     ///   the cache takes, or a failed run (then the session takes no more passes).
     public func step(_ tokenIDs: [Int], maxCycles: Int = Simulator.defaultMaxCycles,
-                     progress: ((Int, Int) -> Void)? = nil) throws(CompileError) -> DecoderRun {
+                     progress: ((Int, Int) -> Void)? = nil, trace: ((TraceRecord) -> Void)? = nil) throws(CompileError) -> DecoderRun {
         guard !failed else { throw CompileError("an earlier pass of this session failed; its KV cache is incomplete") }
         guard (1...maxTokens).contains(tokenIDs.count) else {
             throw CompileError("a pass of \(tokenIDs.count) token(s); this session takes 1 to \(maxTokens)")
@@ -121,7 +121,7 @@ public final class DecoderSession {
         simulator = next
         var dram = SimulatorDRAM(simulator: next)
         DecoderProgram.writeIDs(tokenIDs, layout: program.layout, into: &dram)
-        let run = try DecoderRun(program, on: next, maxCycles: maxCycles, progress: progress, readsCache: false)
+        let run = try DecoderRun(program, on: next, maxCycles: maxCycles, progress: progress, trace: trace, readsCache: false)
         failed = false
         position += tokenIDs.count
         return run

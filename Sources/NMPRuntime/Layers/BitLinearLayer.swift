@@ -53,8 +53,10 @@ public enum BitLinearLayer {
         return CompiledBitLinear(plan: plan, builder: builder, image: builder.image(dram: dram), header: header)
     }
 
-    /// Runs a compiled layer and collects its outputs from DRAM.
-    public static func run(_ compiled: CompiledBitLinear, maxCycles: Int = Simulator.defaultMaxCycles) throws(CompileError) -> BitLinearRun {
+    /// Runs a compiled layer and collects its outputs from DRAM; `trace`, when given, is
+    /// called with every retired instruction.
+    public static func run(_ compiled: CompiledBitLinear, maxCycles: Int = Simulator.defaultMaxCycles,
+                           trace: ((TraceRecord) -> Void)? = nil) throws(CompileError) -> BitLinearRun {
         let plan = compiled.plan
         let simulator: Simulator
         do {
@@ -62,7 +64,7 @@ public enum BitLinearLayer {
         } catch {
             throw CompileError("cannot load the compiled layer: \(error.description)")
         }
-        let result = simulator.run(maxCycles: maxCycles)
+        let result = trace.map { simulator.run(maxCycles: maxCycles, trace: $0) } ?? simulator.run(maxCycles: maxCycles)
         if let trap = result.trap {
             throw CompileError("the compiled layer trapped: \(trap.cause.rawValue) at pc \(trap.pc), cycle \(trap.cycle): \(trap.detail)")
         }

@@ -142,15 +142,17 @@ public struct DecoderSimulation {
     }
 
     /// Simulates a planned pass.
-    /// - Parameter maxCycles: the cycle budget of the simulated run; reaching it is an error.
+    /// - Parameters:
+    ///   - maxCycles: the cycle budget of the simulated run; reaching it is an error.
+    ///   - trace: called with every retired instruction of the pass (not of the FP16 baseline).
     public init(plan: DecoderPlan, seed: UInt64 = 1, maxCycles: Int = Simulator.defaultMaxCycles,
-                progress: ((Int, Int) -> Void)? = nil) throws(CompileError) {
+                progress: ((Int, Int) -> Void)? = nil, trace: ((TraceRecord) -> Void)? = nil) throws(CompileError) {
         self.plan = plan
         var weights = DecoderWeights.random(plan.model, layers: plan.simulatedLayers, seed: seed, tables: false)
         weights.lmHead = nil
         let program = try DecoderProgram(weights: weights, machine: plan.machine, tokenIDs: Array(repeating: 0, count: plan.tokens),
                                          context: plan.context, kvFormat: plan.kvFormat)
-        run = try DecoderRun(program, maxCycles: maxCycles, progress: progress)
+        run = try DecoderRun(program, maxCycles: maxCycles, progress: progress, trace: trace)
         (operations, layerOperations) = Self.extrapolate(run.operations, layers: plan.model.layers, simulated: plan.simulatedLayers)
         if plan.tokens == 1, Checked.product([3, plan.fp16WeightBytes / max(1, plan.model.layers), plan.simulatedLayers]) ?? Int.max
             <= DecoderPlan.hostMemoryBudget {

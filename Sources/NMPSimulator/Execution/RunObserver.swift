@@ -14,6 +14,20 @@ public struct TraceRecord: Sendable {
     public var sramPortStall: Int, bankConflictStall: Int, branchStall: Int
     /// The vector length the instruction ran with.
     public var vl: Int
+    /// The instruction's code region (`CodeRegions`; 0 when none were given).
+    public var region: Int = 0
+    /// Trit-MACs of the run so far, this instruction's included (ISA.md 3.3).
+    public var tritMACs: Int = 0
+    /// For `dmaw`, `dmaa` and `dmas`: the bytes of the transfer it enqueued and the transfer's
+    /// end cycle (ISA.md 6.5; its data flows over the DRAM channel for the
+    /// ceil(bytes / dramBytesPerCycle) cycles before the end). -1 for other instructions.
+    public var dmaBytes: Int = -1, dmaEnd: Int = -1
+
+    /// The cycle the instruction could first issue (ISA.md 6.8's c0).
+    public var firstCycle: Int { cycle - dataStall - waitStall }
+    /// The cycle the next instruction could first issue: after its issue cycles (memory or
+    /// float-unit cycles beyond the first) and a taken branch's penalty.
+    public var nextCycle: Int { cycle + 1 + sramPortStall + bankConflictStall + branchStall }
 
     /// The non-zero stalls, in the order they happened.
     public var stalls: [(cause: StallCause, cycles: Int)] {

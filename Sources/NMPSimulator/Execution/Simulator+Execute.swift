@@ -157,13 +157,17 @@ extension Simulator {
             tally.pointee.count &+= 1
             tally.pointee.vlSum &+= vl
             tally.pointee.vlTritBytesSum &+= (vl &+ 3) >> 2
-            tally.pointee.lengthSum &+= core.dmaLength
+            let dmaLength = core.dmaLength
+            tally.pointee.lengthSum &+= dmaLength
             core.dmaLength = 0
             retired &+= 1
             if Observer.tracesInstructions {
+                let enqueued = ins.group == .dma && op != .dwait
                 observer.retired(TraceRecord(pc: pc, word: ins.word, cycle: issue, dataStall: dataStall, waitStall: waitStall,
                                              waitCause: waitCause, sramPortStall: sramPort, bankConflictStall: bankConflict,
-                                             branchStall: taken ? branchPenalty : 0, vl: vl))
+                                             branchStall: taken ? branchPenalty : 0, vl: vl, region: Int(ins.region),
+                                             tritMACs: core.tritTotal, dmaBytes: enqueued ? dmaLength : -1,
+                                             dmaEnd: enqueued ? core.dma.lastEnd : -1))
             }
             if retired & 0x3F_FFFF == 0 { observer.progress(cycle: issue, retired: retired) }
             if op == .halt {
@@ -230,6 +234,7 @@ extension Simulator {
     }
 }
 
-func hexAddress(_ address: Int) -> String {
+/// "0x1F": an address in hex, as traps and traces write it.
+public func hexAddress(_ address: Int) -> String {
     "0x" + String(address, radix: 16, uppercase: true)
 }
