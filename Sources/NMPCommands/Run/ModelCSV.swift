@@ -1,3 +1,4 @@
+import NMPSweep
 import NMPRuntime
 import NMPSimulator
 
@@ -21,7 +22,7 @@ struct ModelCSV {
     }
 
     func render() -> String {
-        var csv = CSV(header: Self.header)
+        var csv = CSVTable(header: Self.header)
         for (name, s) in [("decode", report.decode)] + (report.prefill.map { [("prefill", $0)] } ?? []) {
             for (layer, source, op) in Self.rows(s) {
                 csv.rows.append(Self.row(name, s, layer: layer, source: source, op))
@@ -47,17 +48,17 @@ struct ModelCSV {
 
     static func row(_ pass: String, _ s: DecoderSimulation, layer: Int?, source: Int?, _ op: OperationCost) -> [String] {
         let tokens = Double(s.tokens)
-        func perToken(_ n: Int) -> String { CSV.number(Double(n) / tokens) }
+        func perToken(_ n: Int) -> String { CSVTable.number(Double(n) / tokens) }
         let bound = op.boundCycles(s.machine)
         return [pass, String(s.tokens), layer.map(String.init) ?? "", source.map(String.init) ?? "",
                 op.operation.rawValue, op.operation.unit.rawValue, perToken(op.cycles), perToken(op.retired), perToken(op.stallCycles)]
             + StallCause.allCases.map { perToken(op.stalls[$0]) }
-            + [CSV.number(bound / tokens), CSV.number(op.utilization(s.machine) * 100),
-               CSV.number(op.cycles > 0 ? bound / Double(op.cycles) * 100 : 0),
+            + [CSVTable.number(bound / tokens), CSVTable.number(op.utilization(s.machine) * 100),
+               CSVTable.number(op.cycles > 0 ? bound / Double(op.cycles) * 100 : 0),
                perToken(op.tritMACs), perToken(op.floatLaneOps),
                perToken(op.events[.weightSRAMRead]), perToken(op.events[.weightSRAMWrite]),
                perToken(op.events[.activationSRAMRead]), perToken(op.events[.activationSRAMWrite]),
                perToken(op.events[.dramRead]), perToken(op.events[.dramWrite]),
-               CSV.number(op.energy(s.machine).total / tokens / 1e6)]
+               CSVTable.number(op.energy(s.machine).total / tokens / 1e6)]
     }
 }
