@@ -118,21 +118,23 @@ struct SweepPlot {
     }
 
     /// The rows of `file`'s results (`bytes`), read as `columns` says: point, the swept
-    /// values, `metric`'s field and the error, in order of point.
+    /// values, `metric`'s field (empty when there is no such column) and the error, in order
+    /// of point.
     static func rows(_ bytes: [UInt8], file: String, metric: String) throws(CommandError) -> (columns: Columns, rows: [Row]) {
         do throws(SweepError) {
             let records = try CSV.records(bytes).records
             guard let header = records.first?.fields else { throw SweepError("line 1: no header") }
             let columns = try Columns(header: header)
             let lead = SweepFile.leadingColumns.count
-            guard let m = header.firstIndex(of: metric) else { throw SweepError("line 1: no column '\(Suggestion.quoted(metric))'") }
+            // A missing column is `check`'s usage error, with its suggestion.
+            let m = header.firstIndex(of: metric)
             var rows: [Row] = []
             for record in records.dropFirst() {
                 let f = record.fields
                 guard f.count == header.count, let point = Int(f[0]) else {
                     throw SweepError("line \(record.line): not a row of these results (\(f.count) fields for \(header.count) columns, point '\(Suggestion.quoted(f[0]))')")
                 }
-                rows.append(Row(point: point, values: Array(f[lead..<(lead + columns.keys.count)]), metric: f[m], error: f[f.count - 1]))
+                rows.append(Row(point: point, values: Array(f[lead..<(lead + columns.keys.count)]), metric: m.map { f[$0] } ?? "", error: f[f.count - 1]))
             }
             return (columns, rows.sorted { $0.point < $1.point })
         } catch {
