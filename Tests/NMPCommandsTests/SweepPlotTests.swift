@@ -194,4 +194,20 @@ struct SweepPlotTests {
         #expect(run.err.contains(message), "\(run.err)")
         #expect(!FileManager.default.fileExists(atPath: out))
     }
+
+    @Test func helpNamesThePlotOptions() {
+        let help = Run("sweep", "--help").out
+        for option in ["--plot FILE.svg --x KEY --y METRIC", "--series KEY", "--log-x, --log-y"] { #expect(help.contains(option), "\(option)") }
+    }
+
+    /// Three powers of two along x: a log axis, and the title says so.
+    @Test func aLogAxisSaysSo() throws {
+        var text = CSV.record(SweepFile.leadingColumns + ["vlen"] + SweepMetric.all(prefill: false).map(\.name) + ["error"])
+        for (i, vlen) in ["32", "64", "128"].enumerated() {
+            text += CSV.record([String(i), "3", "abc", vlen] + SweepMetric.all(prefill: false).map { $0.name == "decode_cycles_per_token" ? "1000" : "" } + [""])
+        }
+        let (chart, _) = try SweepPlot.chart(SweepPlot.Request(x: "vlen", y: "decode_cycles_per_token"), results: Array(text.utf8), file: "r.csv", model: "")
+        #expect(chart.x.scale == .log10 && chart.x.label == "vlen (lanes, log scale)" && chart.y.scale == .linear && chart.y.label == "decode cycles per token (cycles)")
+        #expect(chart.series.count == 1 && chart.showsLegend == nil)
+    }
 }

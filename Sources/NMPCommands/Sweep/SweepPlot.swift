@@ -84,7 +84,7 @@ struct SweepPlot {
             }
             let guess = Suggestion.nearest(to: request.y, in: columns.metrics)
             throw .usage("--y '\(Suggestion.quoted(request.y))' is not a metric column of the results"
-                         + (guess.map { "; did you mean '\($0)'?" } ?? "; the columns are in the README, \"nmp sweep\""))
+                         + (guess.map { "; did you mean '\($0)'?" } ?? "; the columns: \(columns.metrics.joined(separator: ", "))"))
         }
         guard metric(request.y)?.axis != nil else {
             throw .usage("--y \(request.y) is true or false, not a number to plot; choose a numeric column")
@@ -204,6 +204,13 @@ struct SweepPlot {
         }
     }
 
+    /// The unit as the axis title shows it: a log axis says so, since ticks at the swept
+    /// values (32, 64, 128) evenly spaced do not.
+    static func logLabel(_ unit: String?, _ log: Bool) -> String? {
+        guard log else { return unit }
+        return unit.map { "\($0), log scale" } ?? "log scale"
+    }
+
     /// At most this many x values get a labelled tick each; more get 1-2-5 ticks or decades.
     static let maxGivenTicks = 12
 
@@ -236,9 +243,9 @@ struct SweepPlot {
         }
         if missing > 0 { notes.append("\(Format.count(missing)) point\(missing == 1 ? "" : "s") left out: no value of \(request.y)") }
         let chart = LineChart(title: "\(axis.title) against \(request.x)",
-                              x: AxisSpec(title: request.x, unit: unit(ofKey: request.x), scale: logX ? .log10 : .linear,
+                              x: AxisSpec(title: request.x, unit: logLabel(unit(ofKey: request.x), logX), scale: logX ? .log10 : .linear,
                                           ticks: distinctX.count <= maxGivenTicks ? distinctX : nil),
-                              y: AxisSpec(title: axis.title, unit: axis.unit, scale: logY ? .log10 : .linear),
+                              y: AxisSpec(title: axis.title, unit: logLabel(axis.unit, logY), scale: logY ? .log10 : .linear),
                               series: plotted, notes: notes)
         return (chart, xs.count)
     }
