@@ -152,12 +152,14 @@ enum SweepCommand: Command {
             + (skipped > 0 ? ", \(Format.count(skipped)) already in the results" : "")
             + (runner.failed > 0 ? "; \(Format.count(runner.failed)) failed (their rows give the error)" : "") + "\n"
         text += "results  \(outputs.map(\.file.path).joined(separator: ", "))\n"
+        // The summary first: a plot that cannot be written (its folder removed during a long
+        // sweep) is an error after it, and the results are in the files anyway.
+        console.out(text)
         if let plot {
             // From the whole file as it now is: earlier runs' rows and other shards' merged ones too.
             for output in outputs { output.file.close() }
-            text += try writePlot(plot, results: try Files.read(out), file: out, model: path)
+            console.out(try writePlot(plot, results: try Files.read(out), file: out, model: path))
         }
-        console.out(text)
         return ExitCode.success
     }
 
