@@ -14,7 +14,8 @@ enum SweepCommand: Command {
                          --out results.csv [--jsonl results.jsonl] [--jobs N] [--shard I/N]
                          [--config <machine.json>] [--tech NAME] [--context L] [--prompt-tokens N]
                          [--kv-cache bf16|fp16|fp32] [--max-cycles N]
-               nmp sweep merge (--out all.csv | --jsonl all.jsonl) [--partial] FILE...
+                         [--plot FILE.svg --x KEY --y METRIC [--series KEY] [--log-x] [--log-y]]
+               nmp sweep merge (--out all.csv | --jsonl all.jsonl) [--partial] [--plot FILE.svg --x KEY --y METRIC ...] FILE...
 
         Runs 'nmp model' (the decode token, and the prefill with --prompt-tokens) on every
         point of the cartesian product of the --set values: the machine is the default one
@@ -42,11 +43,26 @@ enum SweepCommand: Command {
           --shard I/N           only the points whose index modulo N is I - 1 (1 <= I <= N,
                                 as SLURM_ARRAY_TASK_ID with --array=1-N; see examples/sweep/)
           --config, --tech, --context, --prompt-tokens, --kv-cache, --max-cycles: as 'nmp model'
+          --plot <file.svg>     after the sweep, an SVG chart of every row of --out (earlier
+                                runs and merged shards included): --y against --x, one marker
+                                per point; checked before anything runs
+          --x KEY               the swept key along the x axis (numeric values; ticks at them;
+                                a log axis when they span 2 decades or are 3+ powers of two)
+          --y METRIC            the results column along the y axis (names in the README; a log
+                                axis when the values span 2 decades)
+          --series KEY          one line per value of this swept key (default: the first other
+                                key with more than one value); any further key with more than
+                                one value splits the lines too, the legend naming each value
+          --log-x, --log-y      a log axis whatever the values
+
+        Points with an error, or without a value of --y, are left out of the plot and counted
+        in a note on it.
 
         merge: joins results files of one sweep (its shards, or runs of it): checks that they
         have the same header and sweep_id, drops rows given twice, sorts by point and writes
         one file; points no file holds are an error, unless --partial (then listed, and the
-        file written).
+        file written). With --out, --plot (and its options) charts the merged file, which is
+        then written only if the chart is too.
 
         Progress goes to stderr when it is a terminal. Exit status 0 when every point ran
         (failed points included: their rows say why).
@@ -55,9 +71,9 @@ enum SweepCommand: Command {
 
     static func run(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
         if arguments.first == "merge" { return try merge(Array(arguments.dropFirst()), console: console) }
-        let args = try Arguments(arguments, flags: [], values: [["--hf-config"], ["--set"], ["--out", "-o"], ["--jsonl"], ["--jobs", "-j"],
+        let args = try Arguments(arguments, flags: ["--log-x", "--log-y"], values: [["--hf-config"], ["--set"], ["--out", "-o"], ["--jsonl"], ["--jobs", "-j"],
                                                                 ["--shard"], ["--config"], ["--tech"], ["--context"], ["--prompt-tokens"],
-                                                                ["--kv-cache"], ["--max-cycles"]])
+                                                                ["--kv-cache"], ["--max-cycles"], ["--plot"], ["--x"], ["--y"], ["--series"]])
         guard args.positional.isEmpty else { throw .usage("unexpected argument '\(args.positional[0])'") }
         guard let path = args.values["--hf-config"] else { throw .usage("missing --hf-config config.json") }
         guard let out = args.values["--out"] else { throw .usage("missing --out results.csv") }
@@ -83,8 +99,14 @@ enum SweepCommand: Command {
         }
         let choice = try MachineChoice.load(args)
         try SweepJob.checkAxes(grid.axes, base: choice.config)
+        let metrics = SweepMetric.all(prefill: prompt != nil)
+        let plot = try SweepPlot.request(args)
+        if let plot {
+            _ = try SweepPlot.check(plot.request, columns: SweepPlot.Columns(keys: grid.axes.map(\.key), metrics: metrics.map(\.name)),
+                                    values: grid.axes.map(\.values))
+        }
         let inputs = [("--hf-config file", path)] + (args.values["--config"].map { [("--config file", $0)] } ?? [])
-        try Files.checkOutputs([("--out", out)] + (jsonl.map { [("--jsonl", $0)] } ?? []), inputs: inputs)
+        try Files.checkOutputs([("--out", out)] + (jsonl.map { [("--jsonl", $0)] } ?? []) + (plot.map { [("--plot", $0.path)] } ?? []), inputs: inputs)
         let model = try ModelCommand.readModel(path)
         let request = ModelRequest(model: model, context: givenContext ?? ModelCommand.defaultContext(model), promptTokens: prompt,
                                    kvFormat: kvFormat, maxCycles: maxCycles)
@@ -93,7 +115,7 @@ enum SweepCommand: Command {
         identity += "\ncontext \(request.context) prompt \(prompt.map(String.init) ?? "-") kv \(kvFormat.rawValue) max-cycles \(maxCycles)\n"
         for axis in grid.axes { identity += CSV.record([axis.key] + axis.values) }
         let job = SweepJob(grid: grid, base: choice, request: request, source: path,
-                           metrics: SweepMetric.all(prefill: prompt != nil), sweepID: SweepID.of(Array(identity.utf8)))
+                           metrics: metrics, sweepID: SweepID.of(Array(identity.utf8)))
 
         var outputs = [(file: try SweepOutput(option: "--out", path: out, format: .csv, job: job, shard: shard), csv: true)]
         if let jsonl {
@@ -130,8 +152,27 @@ enum SweepCommand: Command {
             + (skipped > 0 ? ", \(Format.count(skipped)) already in the results" : "")
             + (runner.failed > 0 ? "; \(Format.count(runner.failed)) failed (their rows give the error)" : "") + "\n"
         text += "results  \(outputs.map(\.file.path).joined(separator: ", "))\n"
+        // The summary first: a plot that cannot be written (its folder removed during a long
+        // sweep) is an error after it, and the results are in the files anyway.
         console.out(text)
+        if let plot {
+            // From the whole file as it now is: earlier runs' rows and other shards' merged ones too.
+            for output in outputs { output.file.close() }
+            console.out(try writePlot(plot, results: try Files.read(out), file: out, model: path))
+        }
         return ExitCode.success
+    }
+
+    /// Writes the chart of `plot` over the results `bytes` (whole or not at all), and says so.
+    static func writePlot(_ plot: (path: String, request: SweepPlot.Request), results bytes: [UInt8], file: String, model: String) throws(CommandError) -> String {
+        let (chart, points) = try SweepPlot.chart(plot.request, results: bytes, file: file, model: model)
+        try Files.writeAtomically(Array(chart.svg().utf8), to: plot.path)
+        return plotLine(plot, chart: chart, points: points)
+    }
+
+    /// The report's line about a plot written.
+    static func plotLine(_ plot: (path: String, request: SweepPlot.Request), chart: LineChart, points: Int) -> String {
+        "plot     \(plot.path): \(plot.request.y) against \(plot.request.x), \(Format.count(points)) point\(points == 1 ? "" : "s") in \(Format.count(chart.series.count)) series\n"
     }
 
     /// The cores, at most one point per 2 x dramSize bytes of physical memory (the largest
@@ -148,7 +189,8 @@ enum SweepCommand: Command {
 
     /// `nmp sweep merge`.
     static func merge(_ arguments: [String], console: Console) throws(CommandError) -> Int32 {
-        let args = try Arguments(arguments, flags: ["--partial"], values: [["--out", "-o"], ["--jsonl"]])
+        let args = try Arguments(arguments, flags: ["--partial", "--log-x", "--log-y"],
+                                 values: [["--out", "-o"], ["--jsonl"], ["--plot"], ["--x"], ["--y"], ["--series"]])
         let csv: Bool
         let out: String
         switch (args.values["--out"], args.values["--jsonl"]) {
@@ -158,7 +200,10 @@ enum SweepCommand: Command {
         case (nil, nil): throw .usage("merge: missing --out all.csv (or --jsonl all.jsonl)")
         }
         guard !args.positional.isEmpty else { throw .usage("merge: missing the files to merge") }
-        try Files.checkOutputs([(csv ? "--out" : "--jsonl", out)], inputs: args.positional.map { ("input", $0) })
+        let plot = try SweepPlot.request(args)
+        if plot != nil && !csv { throw .usage("merge: --plot charts CSV results; give --out all.csv") }
+        try Files.checkOutputs([(csv ? "--out" : "--jsonl", out)] + (plot.map { [("--plot", $0.path)] } ?? []),
+                               inputs: args.positional.map { ("input", $0) })
         var files: [(source: String, file: SweepFile)] = []
         var rowCount = 0
         for path in args.positional {
@@ -191,10 +236,18 @@ enum SweepCommand: Command {
         var bytes: [UInt8] = []
         if csv, let header = files.lazy.compactMap(\.file.header).first { bytes += Array(CSV.record(header).utf8) }
         for row in merged.rows { bytes += row.bytes }
-        try Files.writeAtomically(bytes, to: out)
+        var plotText = ""
+        if let plot {
+            let (chart, points) = try SweepPlot.chart(plot.request, results: bytes, file: out, model: "")
+            try Files.writeAll([(out, bytes), (plot.path, Array(chart.svg().utf8))])
+            plotText = plotLine(plot, chart: chart, points: points)
+        } else {
+            try Files.writeAtomically(bytes, to: out)
+        }
         console.out("merged   \(Format.count(merged.rows.count)) of \(Format.count(merged.points)) points from \(files.count) file\(files.count == 1 ? "" : "s") into \(out)"
                     + (rowCount > merged.rows.count ? " (\(Format.count(rowCount - merged.rows.count)) rows given twice dropped)" : "") + "\n")
         if !missingText.isEmpty { console.out("missing  \(missingText)\n") }
+        console.out(plotText)
         return ExitCode.success
     }
 }
