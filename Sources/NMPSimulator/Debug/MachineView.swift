@@ -74,11 +74,7 @@ public struct MachineView {
         (0..<dma.count).map { offset in
             let slot = (dma.head + offset) % dma.depth
             let op = dma.opcode[slot]
-            let (from, to): (MemorySpace, MemorySpace) = switch op {
-            case .dmaw: (.dram, .weightSRAM)
-            case .dmaa: (.dram, .activationSRAM)
-            default: (.activationSRAM, .dram)
-            }
+            let (from, to) = DMATransfer.direction(of: op)
             return Transfer(opcode: op, source: from, sourceAddress: dma.source[slot], destination: to,
                             destinationAddress: dma.destination[slot], bytes: dma.length[slot], end: dma.end[slot])
         }

@@ -61,6 +61,16 @@ public struct DMATransfer: Equatable, Sendable {
     /// The cycles its data flows over the DRAM channel, `flowStart ..< end`; the copy takes
     /// effect at the start of cycle `end`.
     public var flowStart: Int, end: Int
+
+    /// The memories a DMA instruction copies from and to (ISA.md 6.5): `dmaw` DRAM to the
+    /// weight SRAM, `dmaa` DRAM to the activation SRAM, `dmas` the activation SRAM to DRAM.
+    public static func direction(of opcode: Opcode) -> (source: MemorySpace, destination: MemorySpace) {
+        switch opcode {
+        case .dmaw: (.dram, .weightSRAM)
+        case .dmaa: (.dram, .activationSRAM)
+        default: (.activationSRAM, .dram)
+        }
+    }
 }
 
 extension Simulator {
@@ -70,11 +80,7 @@ extension Simulator {
     public func transfer(of record: TraceRecord) -> DMATransfer? {
         guard record.dmaEnd >= 0, record.pc >= 0 && record.pc < code.count else { return nil }
         let ins = code[record.pc]
-        let (source, destination): (MemorySpace, MemorySpace) = switch ins.opcode {
-        case .dmaw: (.dram, .weightSRAM)
-        case .dmaa: (.dram, .activationSRAM)
-        default: (.activationSRAM, .dram)
-        }
+        let (source, destination) = DMATransfer.direction(of: ins.opcode)
         let dataCycles = (record.dmaBytes + config.dramBytesPerCycle - 1) / config.dramBytesPerCycle
         return DMATransfer(opcode: ins.opcode, source: source, sourceAddress: Int(registers.x[Int(ins.b)]),
                            destination: destination, destinationAddress: Int(registers.x[Int(ins.a)]),
