@@ -252,7 +252,7 @@ struct DebugCommandTests {
         let run = try ProcessRun(["debug", "--help"], in: Self.repository)
         let out = String(decoding: run.out, as: UTF8.self)
         #expect(run.status == 0)
-        for word in ["usage: nmp debug", "watch MEM:ADDR", "x MEM:ADDR:COUNT", "until CYCLE", "--commands", "rlwrap"] {
+        for word in ["usage: nmp debug", "watch MEM:ADDR", "x MEM:ADDR:COUNT", "until CYCLE", "--commands", "history"] {
             #expect(out.contains(word), "\(word)")
         }
     }

@@ -19,9 +19,10 @@ enum DebugCommand: Command {
             last instruction changed (registers, vl, stored bytes, DMA transfers enqueued or
             completed, the loop stack) and the disassembly around the pc. A bad command gets a
             message on stderr and the session goes on; an empty line repeats the last command;
-            '#' starts a comment. The end of the input quits. On a terminal the prompt is
-            '(nmp) ' and lines are read as the terminal edits them (backspace, Ctrl-U; no
-            history: 'rlwrap nmp debug ...' adds it); from a pipe there is no prompt.
+            '#' starts a comment. The end of the input (Ctrl-D) quits. On a terminal the
+            prompt is '(nmp) ' with line editing and a history of the session's commands
+            (readline's emacs keys: arrows, Home/End, Ctrl-A/E/B/F/P/N, Ctrl-U/K/W, Ctrl-C
+            abandons the line); from a pipe or --commands there is no prompt.
 
             commands:
             \(commands.joined(separator: "\n"))
@@ -64,9 +65,10 @@ enum DebugCommand: Command {
         }
         let interactive = script == nil && isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
         var lines = script?.makeIterator()
+        let terminal = interactive ? TerminalLineReader(write: console.out) : nil
         let read: () -> String? = {
             if lines != nil { return lines!.next() }
-            if interactive { console.out("(nmp) ") }
+            if let terminal { return terminal.readLine(prompt: "(nmp) ") }
             return console.readLine()
         }
         let session = DebugSession(program: input, run: DebugRun(simulator: simulator, maxCycles: maxCycles), console: console)
@@ -74,7 +76,6 @@ enum DebugCommand: Command {
         while let line = read() {
             guard session.execute(line) else { return ExitCode.success }
         }
-        if interactive { console.out("\n") }   // end the prompt's line after Ctrl-D
         return ExitCode.success
     }
 }
