@@ -7,7 +7,9 @@ import NMPSimulator
 /// the slots when there are several), absmax over its float32 input (`famax`, `fmax`), the
 /// scale s = (1 / max(m, 1e-5)) * 127 (`fdiv`, `fmul`, the order torch computes `127 / t`
 /// in), and the int8 codes (`fq`), stored chunk-major so that a chunk's codes of all the
-/// group's tokens lie VLEN bytes apart; (2) a hardware loop over the passes of
+/// group's tokens lie VLEN bytes apart (with two row buffers, each slot's row streams in
+/// while the slot before it is quantized, and the first pass of weights behind the last
+/// row: `prefetchingSlots`); (2) a hardware loop over the passes of
 /// `blocksPerPass` row blocks: request the next pass's part, wait for this one's, then per
 /// row block a hardware loop of one `mgemm` per column chunk (ISA.md 7.8: the tile read
 /// once, the group's tokens streamed past it into a(8-n) ... a7, both pointers advanced by
@@ -28,7 +30,8 @@ import NMPSimulator
 /// r6 int8 code pointer, r7 VLEN, r9 loop counts, r10 gamma, r11 staging buffer, r12
 /// staging write pointer (and input addresses while quantizing), r13-r15 scratch; staging a
 /// block loads the group's scales into r2, r3, r6, r8, r9, r13-r15. While a group of several
-/// tokens quantizes, r1, r2 and r4 walk its slots. Counters and addresses beyond these live
+/// tokens quantizes, r1, r2 and r4 walk its slots (and the `cursor` spill word holds the
+/// slot's row buffer when there are two). Counters and addresses beyond these live
 /// in the plan's spill words. Accumulators a(8-n) ... a7 belong to the group's n tokens;
 /// while quantizing, a6, a7, v6 and v7 are scratch.
 struct BitLinearCodegen {
@@ -110,6 +113,12 @@ struct BitLinearCodegen {
         let early = count == 1 && plan.pieces == 1
         if count == 1 {
             quantize(slot: 0, of: 1, requestWeights: early, into: &b)
+        } else if plan.prefetchesSlots {
+            prefetchingSlots(count, into: &b)
+            b.li(Self.r1, weights + firstPassBytes, wide: true, note: "the DRAM address of the second pass")
+            b.emit(.addi, .reg(Self.r4), .reg(.zero), .imm(0), note: "weight SRAM buffer 0")
+            multiply(tokens: count, requested: true, into: &b)
+            return
         } else {
             // One copy of the code for all slots: r1 walks the slots' inputs in DRAM, r2 their
             // scales, r4 their first codes (registers the multiply sets up afresh).
@@ -126,23 +135,86 @@ struct BitLinearCodegen {
         multiply(tokens: count, requested: early, into: &b)
     }
 
+    /// The slots of a group of `count` >= 2 tokens whose rows alternate between the plan's
+    /// two row buffers (the current one's address in the `cursor` spill word, free until the
+    /// multiply): slot 0's row is requested first, and each slot requests the next slot's row
+    /// before it waits for its own, so that the row streams while the slot before it is
+    /// quantized. The last-but-one slot requests the first pass of weights behind the last
+    /// row (the FIFO then holds at most this row, the next, and the pass's two parts: the
+    /// queue depth of 4 is not exceeded by the code's own transfers), so that the weights
+    /// stream during the last two quantizations. The FIFO completes in order: behind this
+    /// slot's row are the next slot's (`dwait 1`), plus the two parts of the pass at the
+    /// last-but-one slot (`dwait 3`), only those at the last (`dwait 2`). Anything older,
+    /// such as the last group's output flush, is ahead of the row and done when it is.
+    private func prefetchingSlots(_ count: Int, into b: inout ProgramBuilder) {
+        let p = plan
+        let rowBytes = 4 * p.inFeatures, toggle = p.inputBufferAddress ^ (p.secondInputAddress ?? p.inputBufferAddress)
+        b.emit(.lw, .reg(Self.r1), spill(.groupInput))
+        b.li(Self.r2, p.scalesAddress)
+        b.li(Self.r4, p.quantizedAddress)
+        b.li(Self.r13, p.inputBufferAddress, note: "slot 0's row into the first row buffer")
+        b.emit(.sw, .reg(Self.r13), spill(.cursor))
+        b.li(Self.r14, rowBytes)
+        b.emit(.dmaa, .reg(Self.r13), .reg(Self.r1), .reg(Self.r14))
+        b.repeatLoop(count, counter: Self.r5, "slots") { b in
+            b.comment("-- the next token slot: request the next slot's row, then wait for this one's")
+            let last = b.label("lastslot"), weightsToo = b.label("weightstoo"), ready = b.label("rowready")
+            b.li(Self.r13, p.scalesAddress + 4 * (count - 1))
+            b.emit(.beq, .reg(Self.r2), .reg(Self.r13), .label(last), note: "the last slot: no next row")
+            b.emit(.lw, .reg(Self.r13), spill(.cursor))
+            b.li(Self.r14, toggle)
+            b.emit(.xor, .reg(Self.r13), .reg(Self.r13), .reg(Self.r14), note: "the other row buffer")
+            b.emit(.addi, .reg(Self.r12), .reg(Self.r1), .imm(0))
+            b.addConstant(Self.r12, rowBytes, scratch: Self.r14, note: "the next slot's row")
+            b.li(Self.r14, rowBytes)
+            b.emit(.dmaa, .reg(Self.r13), .reg(Self.r12), .reg(Self.r14))
+            b.li(Self.r13, p.scalesAddress + 4 * (count - 2))
+            b.emit(.beq, .reg(Self.r2), .reg(Self.r13), .label(weightsToo), note: "the last-but-one slot: the weights too")
+            b.emit(.dwait, .imm(1), note: "this slot's row (the next one keeps streaming)")
+            b.emit(.jal, .reg(.zero), .label(ready))
+            b.place(weightsToo)
+            requestFirstPass(pointers: false, into: &b)
+            b.emit(.dwait, .imm(3), note: "this slot's row (the next one and the first pass keep streaming)")
+            b.emit(.jal, .reg(.zero), .label(ready))
+            b.place(last)
+            b.emit(.dwait, .imm(2), note: "this slot's row (the first pass keeps streaming)")
+            b.place(ready)
+            quantize(slot: nil, of: count, requestWeights: false, prefetched: true, into: &b)
+            b.emit(.lw, .reg(Self.r13), spill(.cursor))
+            b.li(Self.r14, toggle)
+            b.emit(.xor, .reg(Self.r13), .reg(Self.r13), .reg(Self.r14))
+            b.emit(.sw, .reg(Self.r13), spill(.cursor), note: "the next slot's row buffer")
+            b.addConstant(Self.r1, rowBytes, scratch: Self.r13, note: "the next slot's input")
+            b.emit(.addi, .reg(Self.r2), .reg(Self.r2), .imm(4))
+            b.emit(.addi, .reg(Self.r4), .reg(Self.r4), .imm(vlen))
+        }
+    }
+
+    /// Bytes of the first pass of weights (both parts).
+    private var firstPassBytes: Int {
+        let n = plan.fullPasses > 0 ? plan.blocksPerPass : plan.lastPassBlocks
+        return (parts(blocks: n).0 + parts(blocks: n).1) * plan.config.tileBytes
+    }
+
     /// Column chunks of a pass's first part (the second has the rest; each part is one DMA).
     private var partChunks: (Int, Int) { let a = (plan.chunks + 1) / 2; return (a, plan.chunks - a) }
 
-    /// Requests both parts of the first pass of weights into buffer 0 (r4 = 0, r1 = the DRAM
-    /// address after it).
-    private func requestFirstPass(into b: inout ProgramBuilder) {
+    /// Requests both parts of the first pass of weights into buffer 0 (with r12-r14 as
+    /// scratch); with `pointers`, then r4 = 0 and r1 = the DRAM address after the pass.
+    private func requestFirstPass(pointers: Bool = true, into b: inout ProgramBuilder) {
         let p = plan, tile = p.config.tileBytes
         let n = p.fullPasses > 0 ? p.blocksPerPass : p.lastPassBlocks
-        b.li(Self.r1, weights, wide: true)
-        b.emit(.addi, .reg(Self.r4), .reg(.zero), .imm(0), note: "weight SRAM buffer 0")
-        b.li(Self.r2, parts(blocks: n).0 * tile, note: "bytes of the first pass's first part")
-        b.emit(.dmaw, .reg(Self.r4), .reg(Self.r1), .reg(Self.r2), note: "pass 0, part 0")
-        b.emit(.add, .reg(Self.r1), .reg(Self.r1), .reg(Self.r2))
-        b.emit(.add, .reg(Self.r14), .reg(Self.r4), .reg(Self.r2))
-        b.li(Self.r2, parts(blocks: n).1 * tile, note: "and of its second part")
-        b.emit(.dmaw, .reg(Self.r14), .reg(Self.r1), .reg(Self.r2), note: "pass 0, part 1")
-        b.emit(.add, .reg(Self.r1), .reg(Self.r1), .reg(Self.r2))
+        b.li(Self.r12, weights, wide: true)
+        b.li(Self.r14, parts(blocks: n).0 * tile, note: "bytes of the first pass's first part")
+        b.emit(.dmaw, .reg(.zero), .reg(Self.r12), .reg(Self.r14), note: "pass 0, part 0 (weight SRAM buffer 0)")
+        b.emit(.add, .reg(Self.r12), .reg(Self.r12), .reg(Self.r14))
+        b.emit(.addi, .reg(Self.r13), .reg(Self.r14), .imm(0))
+        b.li(Self.r14, parts(blocks: n).1 * tile, note: "and of its second part")
+        b.emit(.dmaw, .reg(Self.r13), .reg(Self.r12), .reg(Self.r14), note: "pass 0, part 1")
+        if pointers {
+            b.emit(.add, .reg(Self.r1), .reg(Self.r12), .reg(Self.r14), note: "the DRAM address of the second pass")
+            b.emit(.addi, .reg(Self.r4), .reg(.zero), .imm(0), note: "weight SRAM buffer 0")
+        }
     }
 
     /// Token slot `slot` of a group of `count`: its absmax, scale and int8 codes, chunk c at
@@ -150,11 +222,11 @@ struct BitLinearCodegen {
     /// vectors of all the group's tokens VLEN bytes apart). A nil slot is the slot of the
     /// loop over slots: its input's DRAM address in r1, its scale's address in r2 and its
     /// first codes' in r4.
-    private func quantize(slot: Int?, of count: Int, requestWeights: Bool, into b: inout ProgramBuilder) {
+    private func quantize(slot: Int?, of count: Int, requestWeights: Bool, prefetched: Bool = false, into b: inout ProgramBuilder) {
         let p = plan
-        b.comment(slot.map { "-- token slot \($0)" } ?? "-- the next token slot")
+        if !prefetched { b.comment(slot.map { "-- token slot \($0)" } ?? "-- the next token slot") }
         b.emit(.addi, .reg(Self.r11), .reg(.zero), .imm(0), note: "running max |x| = +0.0")
-        for piece in 0..<p.pieces { inputPiece(slot: slot, piece: piece, absmax: true, codeStride: count * vlen, requestWeights: requestWeights, into: &b) }
+        for piece in 0..<p.pieces { inputPiece(slot: slot, piece: piece, absmax: true, codeStride: count * vlen, requestWeights: requestWeights, prefetched: prefetched, into: &b) }
         b.li(Self.r15, float: 1e-5, note: "clamp(min=1e-5)")
         b.emit(.fmax, .reg(Self.r11), .reg(Self.r11), .reg(Self.r15))
         b.li(Self.r15, float: 1.0)
@@ -169,7 +241,7 @@ struct BitLinearCodegen {
             b.emit(.sw, .reg(Self.r11), .mem(Self.r2, 0), note: "keep s for the dequantization")
             b.emit(.addi, .reg(Self.r6), .reg(Self.r4), .imm(0), note: "int8 codes of this slot")
         }
-        for piece in 0..<p.pieces { inputPiece(slot: slot, piece: piece, absmax: false, codeStride: count * vlen, into: &b) }
+        for piece in 0..<p.pieces { inputPiece(slot: slot, piece: piece, absmax: false, codeStride: count * vlen, prefetched: prefetched, into: &b) }
     }
 
     /// The activation-SRAM buffer of input piece `piece`.
@@ -196,12 +268,14 @@ struct BitLinearCodegen {
     /// One piece of a token's float32 input: DMA it in (unless the whole row is one piece
     /// already there from the absmax pass; with two buffers the next piece is requested
     /// before this one is waited for), then run the pass over its chunks.
-    private func inputPiece(slot: Int?, piece: Int, absmax: Bool, codeStride: Int, requestWeights: Bool = false, into b: inout ProgramBuilder) {
+    private func inputPiece(slot: Int?, piece: Int, absmax: Bool, codeStride: Int, requestWeights: Bool = false, prefetched: Bool = false, into b: inout ProgramBuilder) {
         let p = plan
         let firstChunk = piece * p.pieceChunks
         let chunkCount = min(p.pieceChunks, p.chunks - firstChunk)
         let lastPiece = piece == p.pieces - 1
-        if p.inputBuffers == 2 {
+        if prefetched {
+            // The slot's row is in and waited for (`prefetchingSlots`); its buffer alternates.
+        } else if p.inputBuffers == 2 {
             if piece == 0 { requestPiece(slot: slot, piece: 0, into: &b) }
             if !lastPiece {
                 requestPiece(slot: slot, piece: piece + 1, into: &b)
@@ -218,7 +292,11 @@ struct BitLinearCodegen {
                 b.emit(.dwait, .imm(0))
             }
         }
-        b.li(Self.r13, inputBuffer(piece))
+        if prefetched {
+            b.emit(.lw, .reg(Self.r13), spill(.cursor), note: "this slot's row buffer")
+        } else {
+            b.li(Self.r13, inputBuffer(piece))
+        }
         b.li(Self.r3, 4 * vlen, note: "float32 bytes per chunk")
         b.emit(.setvl, .reg(.zero), .reg(Self.r7))
         let full = lastPiece && raggedChunk ? chunkCount - 1 : chunkCount

@@ -24,7 +24,10 @@ public struct CompileError: Error, Equatable, CustomStringConvertible {
 /// - Input activations: float32 `[tokens, in]` in DRAM, brought into an activation-SRAM
 ///   staging buffer a piece at a time for the per-token absmax and quantization. A group of
 ///   one token whose input is one piece requests the first pass of weights right behind its
-///   input, so that the weights stream while the core quantizes.
+///   input, so that the weights stream while the core quantizes. A group of several tokens
+///   whose rows fit twice (`prefetchesSlots`) alternates two row buffers: the next slot's
+///   row streams while this one is quantized, and the first pass of weights is requested
+///   behind the last slot's row, one slot before the quantization ends.
 /// - Tokens run in groups of up to 8 (`mgemm`'s accumulators a(8-n) ... a7, one per token);
 ///   a group's int8 codes, chunk-major, stay in the activation SRAM while all passes stream
 ///   past them, so each weight tile is read from DRAM once per group. The code of a group
@@ -69,6 +72,16 @@ public struct BitLinearPlan: Sendable {
     public let pieceChunks: Int
     public let pieces: Int
     public let inputBuffers: Int
+    /// For a group of several tokens whose rows come in one piece each: the second row
+    /// buffer its token slots alternate with the one at `inputBufferAddress`, so that the
+    /// next slot's row streams in while this one is quantized (nil: one row buffer). It
+    /// follows the first when the SRAM has room, else it lies in the staging buffers, just
+    /// below the first: rows are only needed while a group quantizes, before its multiply
+    /// stages anything, and a row transfer into that space is enqueued after the group
+    /// before's last flush, so it takes effect after the flush has read its staged outputs
+    /// (transfers take effect in FIFO order, ISA.md 6.5).
+    public let secondInputAddress: Int?
+    public var prefetchesSlots: Bool { secondInputAddress != nil }
     /// Why the plan is smaller than the compiler's preferred schedule (a fallback for a small
     /// SRAM), for the caller to print; nil when it is the preferred one.
     public let note: String?
@@ -191,6 +204,17 @@ public struct BitLinearPlan: Sendable {
         inputBuffers = room < chunks && room >= 2 ? 2 : 1
         pieceChunks = max(1, min(chunks, room / inputBuffers))
         pieces = (chunks + pieceChunks - 1) / pieceChunks
+        let rowBytes = 4 * kPad
+        if chosen == 1 || pieces > 1 {
+            secondInputAddress = nil
+        } else if inputBufferAddress + 2 * rowBytes <= config.activationSRAM.size {
+            secondInputAddress = inputBufferAddress + rowBytes
+        } else if inputBufferAddress - firstStaging >= rowBytes {
+            secondInputAddress = inputBufferAddress - rowBytes
+        } else {
+            secondInputAddress = nil
+            notes.append("activation SRAM: room for one float32 input row, not two: each token slot's row is waited for before it is quantized, and the weights start streaming only after the quantization")
+        }
         if pieces > 1 {
             notes.append("activation SRAM: the float32 input comes in \(pieces) pieces per token (read twice: for the absmax, then for the codes), and the weights start streaming only after the quantization")
         }
