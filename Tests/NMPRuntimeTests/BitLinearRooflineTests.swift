@@ -19,8 +19,10 @@ import Testing
 /// arrives every 1.6 cycles and its `mgemm` takes 1, but every row block's outputs are
 /// staged through a dependent chain of `fcvt`, `fdivs` (16 cycles) and `fmuls` before the
 /// next block may reuse the accumulator, about as long as the block's 40 tiles of DRAM);
-/// activation SRAM 16 KiB 96.7, 89.7, 98.3, 80.2 % (down_proj's input comes in pieces, so
-/// its weights start streaming only after the quantization).
+/// activation SRAM 16 KiB 96.7, 89.7, 98.3, 96.3 % (down_proj's input comes in pieces
+/// through three buffers, two streaming while the core works on one; its weights start
+/// streaming only after the quantization; 80.2 % when the pieces came through two buffers
+/// after the staging buffers, each waited for a DMA latency).
 /// On the default machine an `mgemm` takes the tile's 2 weight-SRAM cycles against 6.5
 /// cycles of DRAM per tile, so the weights set the pace; a projection's fixed costs (the
 /// quantization, which the weights' head start covers only in part, and the outputs) weigh
@@ -47,7 +49,7 @@ struct BitLinearRooflineTests {
             Machine(name: "default", config: MachineConfig(), threshold: 0.88),
             Machine(name: "vlen 128, rows 64", config: wide, threshold: 0.85),
             Machine(name: "DMA 256 B/cycle, weight SRAM 64 x 8 B", config: fast, threshold: 0.30),
-            Machine(name: "activation SRAM 16 KiB", config: small, threshold: 0.77),
+            Machine(name: "activation SRAM 16 KiB", config: small, threshold: 0.88),
         ]
     }()
 

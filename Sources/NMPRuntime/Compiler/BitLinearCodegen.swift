@@ -245,11 +245,14 @@ struct BitLinearCodegen {
     }
 
     /// The activation-SRAM buffer of input piece `piece`.
-    private func inputBuffer(_ piece: Int) -> Int { plan.inputBufferAddress + (piece % plan.inputBuffers) * plan.pieceChunks * 4 * vlen }
+    /// The activation-SRAM buffer of a token's `read`-th piece transfer: its rows' pieces are
+    /// read twice, for the absmax (reads 0 ..< pieces) and for the codes (pieces ..< 2 * pieces),
+    /// and the buffers rotate over the reads.
+    private func inputBuffer(_ read: Int) -> Int { plan.inputBufferAddress + (read % plan.inputBuffers) * plan.pieceChunks * 4 * vlen }
 
-    /// Requests input piece `piece` of a token slot (see `quantize`) into its buffer.
-    private func requestPiece(slot: Int?, piece: Int, into b: inout ProgramBuilder) {
-        let p = plan
+    /// Requests a token slot's `read`-th piece transfer (see `quantize` and `inputBuffer`).
+    private func requestPiece(slot: Int?, read: Int, into b: inout ProgramBuilder) {
+        let p = plan, piece = read % p.pieces
         let firstChunk = piece * p.pieceChunks
         let floats = piece == p.pieces - 1 ? p.inFeatures - firstChunk * vlen : p.pieceChunks * vlen
         if let slot {
@@ -260,7 +263,7 @@ struct BitLinearCodegen {
             b.emit(.addi, .reg(Self.r12), .reg(Self.r1), .imm(0))
             b.addConstant(Self.r12, 4 * firstChunk * vlen, scratch: Self.r13, note: "x of this slot from feature \(firstChunk * vlen)")
         }
-        b.li(Self.r13, inputBuffer(piece))
+        b.li(Self.r13, inputBuffer(read))
         b.li(Self.r14, 4 * floats)
         b.emit(.dmaa, .reg(Self.r13), .reg(Self.r12), .reg(Self.r14))
     }
@@ -273,18 +276,19 @@ struct BitLinearCodegen {
         let firstChunk = piece * p.pieceChunks
         let chunkCount = min(p.pieceChunks, p.chunks - firstChunk)
         let lastPiece = piece == p.pieces - 1
+        let read = absmax ? piece : p.pieces + piece, reads = 2 * p.pieces
         if prefetched {
             // The slot's row is in and waited for (`prefetchingSlots`); its buffer alternates.
-        } else if p.inputBuffers == 2 {
-            if piece == 0 { requestPiece(slot: slot, piece: 0, into: &b) }
-            if !lastPiece {
-                requestPiece(slot: slot, piece: piece + 1, into: &b)
-                b.emit(.dwait, .imm(1), note: "this piece (the next one keeps streaming)")
-            } else {
-                b.emit(.dwait, .imm(0))
-            }
+        } else if p.inputBuffers > 1 {
+            // Up to `ahead` reads stream behind this one (the codes pass's first ones behind the
+            // absmax pass's last); read + ahead goes into the buffer of read - 1, which is done.
+            let ahead = p.inputBuffers - 1
+            let requests = read == 0 ? Array(0...min(ahead, reads - 1)) : read + ahead < reads ? [read + ahead] : []
+            for next in requests { requestPiece(slot: slot, read: next, into: &b) }
+            let behind = min(ahead, reads - 1 - read)
+            b.emit(.dwait, .imm(behind), note: behind > 0 ? "this piece (the next ones keep streaming)" : nil)
         } else if absmax || p.pieces > 1 {
-            requestPiece(slot: slot, piece: piece, into: &b)
+            requestPiece(slot: slot, read: read, into: &b)
             if requestWeights && absmax {
                 requestFirstPass(into: &b)
                 b.emit(.dwait, .imm(2), note: "the input (the weights behind it keep streaming)")
@@ -295,7 +299,7 @@ struct BitLinearCodegen {
         if prefetched {
             b.emit(.lw, .reg(Self.r13), spill(.cursor), note: "this slot's row buffer")
         } else {
-            b.li(Self.r13, inputBuffer(piece))
+            b.li(Self.r13, inputBuffer(read))
         }
         b.li(Self.r3, 4 * vlen, note: "float32 bytes per chunk")
         b.emit(.setvl, .reg(.zero), .reg(Self.r7))

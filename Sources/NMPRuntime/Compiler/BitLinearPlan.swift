@@ -67,7 +67,7 @@ public struct BitLinearPlan: Sendable {
     public let blockBytes: Int
     public var passBytes: Int { blocksPerPass * blockBytes }
     /// Chunks of float32 input brought in per DMA, pieces per token row, and the input
-    /// buffers they alternate between (2 when there are several pieces, else 1), each
+    /// buffers they rotate through (up to 3 when there are several pieces, else 1), each
     /// `pieceChunks` chunks from `inputBufferAddress` on.
     public let pieceChunks: Int
     public let pieces: Int
@@ -197,11 +197,16 @@ public struct BitLinearPlan: Sendable {
         let firstStaging = scalesAddress + Self.align(4 * chosen)
         let bufferBytes = Self.align(chosen * stagingSlotBytes)
         stagingAddress = buffers(batch) == 1 ? [firstStaging] : [firstStaging, firstStaging + bufferBytes]
-        inputBufferAddress = firstStaging + buffers(batch) * bufferBytes
+        let afterStaging = firstStaging + buffers(batch) * bufferBytes
+        // A row that does not fit after the staging buffers comes in pieces through buffers
+        // that start at the staging buffers (rows are only needed before the multiply stages
+        // anything; see `secondInputAddress` for why a transfer into that space is safe), up
+        // to three of them, so that two more pieces stream while the core works on one (one
+        // buffer if there is room for one chunk only).
+        let rowFits = (config.activationSRAM.size - afterStaging) / (4 * vlen) >= chunks
+        inputBufferAddress = rowFits ? afterStaging : firstStaging
         let room = (config.activationSRAM.size - inputBufferAddress) / (4 * vlen)
-        // A row that does not fit comes in pieces through two buffers, so that the next piece
-        // streams while the core works on this one (one buffer if there is room for one chunk only).
-        inputBuffers = room < chunks && room >= 2 ? 2 : 1
+        inputBuffers = room < chunks ? max(1, min(3, room)) : 1
         pieceChunks = max(1, min(chunks, room / inputBuffers))
         pieces = (chunks + pieceChunks - 1) / pieceChunks
         let rowBytes = 4 * kPad
