@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets fuzz/bin/fuzz-asm, fuzz-image, fuzz-sim, fuzz-npy, fuzz-config
-# fuzz-hfconfig, fuzz-weights, fuzz-safetensors, fuzz-gguf, fuzz-tokenizer, fuzz-sweep and fuzz-debug.
+# fuzz-hfconfig, fuzz-weights, fuzz-safetensors, fuzz-gguf, fuzz-tokenizer, fuzz-sweep, fuzz-debug and fuzz-lineedit.
 #
 # SwiftPM is not used: each library module (NMPSupport, NMPTrits, NMPISA, NMPAssembler,
 # NMPJSON, NMPSweep, NMPSimulator, NMPRuntime: every module before the modules that import it) is
@@ -57,6 +57,7 @@ target FuzzImageLoader.swift fuzz-image fuzz/FuzzRoundTrip.swift "${ASM_OBJS[@]}
 target FuzzSimulator.swift fuzz-sim "${SIM_OBJS[@]}"
 target FuzzMachineConfig.swift fuzz-config "${SIM_OBJS[@]}"
 target FuzzDebugCommand.swift fuzz-debug "${SIM_OBJS[@]}"   # nmp debug's command parser
+target FuzzLineEditor.swift fuzz-lineedit "${SIM_OBJS[@]}"   # nmp debug's keys at a terminal
 target FuzzNPY.swift fuzz-npy "${RUNTIME_OBJS[@]}"
 target FuzzModelConfig.swift fuzz-hfconfig "${RUNTIME_OBJS[@]}"
 target FuzzDecoderWeights.swift fuzz-weights "${RUNTIME_OBJS[@]}"

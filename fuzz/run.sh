@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs one fuzz target for a while:
-#   fuzz/run.sh <asm|image|sim|npy|config|hfconfig|weights|safetensors|gguf|tokenizer|sweep|debug> <seconds> [libFuzzer options...]
+#   fuzz/run.sh <asm|image|sim|npy|config|hfconfig|weights|safetensors|gguf|tokenizer|sweep|debug|lineedit> <seconds> [libFuzzer options...]
 #
 # New inputs go to a scratch corpus, fuzz/artifacts/corpus-<target>/, which starts from the
 # committed seeds in fuzz/corpus/<target>/ (only read, so the seeds stay small).
@@ -9,7 +9,7 @@
 # Build first with fuzz/build.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."                                # repository root
-usage="usage: fuzz/run.sh <asm|image|sim|npy|config|hfconfig|weights|safetensors|gguf|tokenizer|sweep|debug> <seconds> [libFuzzer options...]"
+usage="usage: fuzz/run.sh <asm|image|sim|npy|config|hfconfig|weights|safetensors|gguf|tokenizer|sweep|debug|lineedit> <seconds> [libFuzzer options...]"
 target=${1:?$usage}
 seconds=${2:?$usage}
 shift 2
@@ -28,7 +28,8 @@ case $target in
     tokenizer) max_len=16384; extra=(-dict=fuzz/tokenizer.dict -malloc_limit_mb=128) ;;
     sweep)    max_len=8192; extra=(-dict=fuzz/json.dict -malloc_limit_mb=128) ;;
     debug)    max_len=1024; extra=(-dict=fuzz/debug.dict -malloc_limit_mb=128) ;;
-    *) echo "unknown target '$target' (asm, image, sim, npy, config, hfconfig, weights, safetensors, gguf, tokenizer, sweep or debug)" >&2; exit 2 ;;
+    lineedit) max_len=4096; extra=(-dict=fuzz/debug.dict -malloc_limit_mb=128) ;;
+    *) echo "unknown target '$target' (asm, image, sim, npy, config, hfconfig, weights, safetensors, gguf, tokenizer, sweep, debug or lineedit)" >&2; exit 2 ;;
 esac
 [[ ${KEEP_GOING:-0} == 1 ]] && extra+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
 work=fuzz/artifacts/corpus-$target

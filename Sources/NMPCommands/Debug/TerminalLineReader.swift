@@ -1,3 +1,4 @@
+import NMPSimulator
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

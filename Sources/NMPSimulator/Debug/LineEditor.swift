@@ -1,7 +1,7 @@
 /// The editing state of one input line at a terminal prompt, with a history of earlier
 /// lines: the keys of readline's emacs mode that a debugger session needs, fed one byte at a
 /// time (terminal escape sequences are assembled here). Pure state, no I/O, so it is tested
-/// by feeding bytes; `TerminalLineReader` puts the terminal in non-canonical mode and draws it.
+/// by feeding bytes; `nmp debug`'s `TerminalLineReader` puts the terminal in non-canonical mode and draws it.
 ///
 /// Keys: printable ASCII inserts; Backspace (DEL or Ctrl-H) deletes left; Delete (ESC [3~)
 /// deletes right; Left/Right (ESC [D/[C, Ctrl-B/F) and Home/End (ESC [H/[F, ESC [1~/[4~,
@@ -9,9 +9,9 @@
 /// Ctrl-K kill to the start and to the end; Ctrl-W kills the word before the cursor; Ctrl-C
 /// abandons the line; Ctrl-D deletes right, or ends the input on an empty line; Enter accepts.
 /// Other bytes (non-ASCII, unknown escapes) are ignored.
-struct LineEditor {
+public struct LineEditor {
     /// What a byte did.
-    enum Outcome: Equatable {
+    public enum Outcome: Equatable, Sendable {
         /// The line changed or the cursor moved (or nothing visible happened): redraw.
         case editing
         /// Enter: the line is complete (and was added to the history when not empty).
@@ -23,11 +23,11 @@ struct LineEditor {
     }
 
     /// The line being edited, as ASCII bytes.
-    private(set) var line: [UInt8] = []
+    public private(set) var line: [UInt8] = []
     /// The cursor, 0 ... line.count.
-    private(set) var cursor = 0
+    public private(set) var cursor = 0
     /// Earlier accepted lines, oldest first.
-    private(set) var history: [[UInt8]] = []
+    public private(set) var history: [[UInt8]] = []
     /// The history entry shown (history.count: the line being typed).
     private var historyIndex = 0
     /// The line being typed while the history is browsed.
@@ -35,13 +35,15 @@ struct LineEditor {
     /// The bytes of an escape sequence so far (empty: none in progress).
     private var escape: [UInt8] = []
     /// At most this many history entries are kept.
-    static let historyLimit = 1000
+    public static let historyLimit = 1000
+
+    public init() {}
 
     /// The text of the line being edited.
-    var text: String { String(decoding: line, as: UTF8.self) }
+    public var text: String { String(decoding: line, as: UTF8.self) }
 
     /// Starts a new line (keeping the history).
-    mutating func reset() {
+    public mutating func reset() {
         line = []
         cursor = 0
         draft = []
@@ -50,7 +52,7 @@ struct LineEditor {
     }
 
     /// Applies one input byte.
-    mutating func feed(_ byte: UInt8) -> Outcome {
+    public mutating func feed(_ byte: UInt8) -> Outcome {
         if !escape.isEmpty { return continueEscape(byte) }
         switch byte {
         case 0x1B: escape = [byte]

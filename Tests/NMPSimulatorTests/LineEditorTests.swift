@@ -1,5 +1,6 @@
+import Foundation
+import NMPSimulator
 import Testing
-@testable import NMPCommands
 
 /// `nmp debug`'s line editor, fed the bytes a terminal sends; each expected line is worked out
 /// by hand from the keys.
@@ -61,5 +62,26 @@ struct LineEditorTests {
         for n in 0..<(LineEditor.historyLimit + 5) { _ = Self.type("step \(n)\r", into: &editor) }
         #expect(editor.history.count == LineEditor.historyLimit)
         #expect(String(decoding: editor.history[0], as: UTF8.self) == "step 5")
+    }
+}
+
+/// The fuzz target's seeds (fuzz/corpus/lineedit), fed as the target feeds them, with its checks.
+struct LineEditorSeedTests {
+    static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../fuzz/corpus/lineedit").standardized
+
+    @Test func seedsKeepTheEditorsInvariants() throws {
+        let seeds = try FileManager.default.contentsOfDirectory(atPath: Self.corpus.path).sorted()
+        #expect(seeds.count >= 3)
+        for name in seeds {
+            var editor = LineEditor()
+            for byte in try Data(contentsOf: Self.corpus.appendingPathComponent(name)) {
+                if case .accepted(let line) = editor.feed(byte) {
+                    #expect(line.utf8.allSatisfy { (0x20...0x7E).contains($0) }, "\(name)")
+                    _ = try? DebuggerCommand.parse(line)
+                }
+                #expect(editor.cursor >= 0 && editor.cursor <= editor.line.count, "\(name)")
+            }
+        }
     }
 }
