@@ -126,6 +126,7 @@
 ; expect stall.dmaQueue = 0
 ; expect stall.dmaWait = 0
 ; expect stall.drain = 0
+; expect stall.array = 0
 ; expect trit.add = 3
 ; expect trit.sub = 3
 ; expect trit.skip = 2

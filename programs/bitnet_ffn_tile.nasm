@@ -116,6 +116,7 @@
 ; expect stall.dmaQueue = 0
 ; expect stall.dmaWait = 0
 ; expect stall.drain = 0
+; expect stall.array = 0
 ; expect trit.add = 28
 ; expect trit.sub = 12
 ; expect trit.skip = 440

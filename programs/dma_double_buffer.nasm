@@ -128,6 +128,7 @@
 ; expect stall.dmaQueue = 0
 ; expect stall.dmaWait = 458
 ; expect stall.drain = 0
+; expect stall.array = 0
 ; expect trit.add = 28
 ; expect trit.sub = 10
 ; expect trit.skip = 602

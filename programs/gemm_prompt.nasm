@@ -3,15 +3,16 @@
 ;
 ; Decoding one token multiplies each tile with one vector (`mmac`, or `mgemm` with N = 1).
 ; A prompt has many tokens, and re-reading every tile for each of them would waste the
-; weight SRAM's port. `mgemm ad, rw, rx` (ISA.md 7.8, timing 6.12) multiplies the tile at
-; x[rw] with N = 8 - d int8 vectors at x[rx], x[rx] + VLEN, ... and adds each vector's ROWS
-; sums into its own accumulator, ad ... a7; then it advances rw to the next tile and rx to
-; the next N vectors. `mgemz` is the same but overwrites the accumulators, for a row block's
+; weight SRAM's port. `mgemm ad, ae, rw, rx` (ISA.md 7.8, timing 6.12) multiplies the tile
+; at x[rw] with N = e - d + 1 int8 vectors at x[rx], x[rx] + VLEN, ... and adds each vector's
+; ROWS sums into its own accumulator, ad ... ae; then it advances rw to the next tile and rx
+; to the next N vectors. It holds the issue stage for one cycle: the ternary array works on
+; the products from its queue while the core goes on. `mgemz` is the same but overwrites the accumulators, for a row block's
 ; first column chunk. So the int8 codes are stored chunk-major: chunk c of token t at
 ; (c * N + t) * VLEN, and the tiles of a row block one after the other.
 ;
-;     mgemz a4, r1, r2:   a(4+t)[r] = tile0[r] . x_t[0..63]       (t = 0..3, r = 0..31)
-;     mgemm a4, r1, r2:   a(4+t)[r] += tile1[r] . x_t[64..127]
+;     mgemz a4, a7, r1, r2: a(4+t)[r] = tile0[r] . x_t[0..63]       (t = 0..3, r = 0..31)
+;     mgemm a4, a7, r1, r2: a(4+t)[r] += tile1[r] . x_t[64..127]
 ;
 ; The numbers: W is 32 x 128, row r with +1 in column r and -1 in column 64 + r; token t
 ; has x_t[l] = l for l < 64 and x_t[64 + l] = 10 t, so y_t[r] = x_t[r] - x_t[64 + r] = r - 10 t.
@@ -25,21 +26,25 @@
 ;
 ; Cycle count (default machine, ISA.md chapter 6 and 6.12):
 ;    0  addi r1; 1 addi r2        r2 ready at 2
-;    2  mgemz a4, r1, r2          tile 0: 416 bytes at 0 = words 0..51 over 32 banks, banks
+;    2  mgemz a4, a7, r1, r2      tile 0: 416 bytes at 0 = words 0..51 over 32 banks, banks
 ;                                 0..19 twice: 2 cycles; 4 vectors of 64 aligned bytes (8
-;                                 words over 16 banks): 1 cycle each, 4; k = max(2, 4) = 4,
-;                                 cycles 2..5, ideal max(2, 4) = 4 (sramPort 3); r1 = 416,
-;                                 r2 = 256 ready at 6; a4..a7 ready at 5 + 2 + 1 + 2 = 10
-;    6  mgemm a4, r1, r2          reads a4..a7 at 6 + 3 + 3 = 12 >= 10: no stall; tile 1 at
-;                                 416 = words 52..103, at most 2 per bank: 2; vectors at 256,
-;                                 320, 384, 448: 4; k = 4, cycles 6..9 (sramPort 3); r1 = 832,
-;                                 r2 = 512 ready at 10; a4..a7 ready at 9 + 5 = 14
-;   10  addi r3; 11 setvl         vl = 32 ready at 12
-;   14  sta a4, [y]               could issue at 12; a4 ready at 14 (data 2); 128 bytes at
-;                                 512 = words 64..79, one per bank: 1 cycle
+;                                 words over 16 banks): 1 cycle each, 4; k = max(2, 4) = 4;
+;                                 the array starts it at 2 (idle, a4..a7 ready): cycles
+;                                 2..5, end 6; r1 = 416, r2 = 256 ready at 3; a4..a7 ready
+;                                 at 5 + 2 + 1 + 2 = 10
+;    3  mgemm a4, a7, r1, r2      one issue cycle; tile 1 at 416 = words 52..103, at most 2
+;                                 per bank: 2; vectors at 256, 320, 384, 448: 4; k = 4; the
+;                                 array starts it at max(3, end 6, a4..a7 ready 10 - (3 + 3))
+;                                 = 6: cycles 6..9, end 10; r1 = 832, r2 = 512 ready at 4;
+;                                 a4..a7 ready at 9 + 5 = 14
+;    4  addi r3; 5 setvl          vl = 32 ready at 6
+;   14  sta a4, [y]               could issue at 6; a4 ready at 14 (data 8); 128 bytes at
+;                                 512 = words 64..79, one per bank: 1 cycle; no product
+;                                 reads them (the last one read asram 256..511)
 ;   15  sta a5; 16 sta a6; 17 sta a7 (1 cycle each)
-;   18  halt                      everything ready: no drain
-; Total = 18 + 1 = 19 cycles = 11 instructions + 8 stall cycles: sramPort 6, data 2.
+;   18  halt                      everything ready, the array done at 10: no drain
+; Total = 18 + 1 = 19 cycles = 11 instructions + 8 stall cycles: data 8. The array was busy
+; in cycles 2..9 while the core issued the products and set up the stores.
 ; Trit-MAC events: 2 instructions x N 4 x ROWS 32 x vl 64 = 16,384: tile 0 meets each token
 ; with one +1 per row (4 x 32 = 128 adds), tile 1 with one -1 per row (128 subtracts), and
 ; 16,384 - 256 = 16,128 skips.
@@ -59,13 +64,14 @@
 ; Cycles, stall cycles by cause and trit-MAC events (default machine, derived above):
 ; expect cycles = 19
 ; expect retired = 11
-; expect stall.data = 2
-; expect stall.sramPort = 6
+; expect stall.data = 8
+; expect stall.sramPort = 0
 ; expect stall.bankConflict = 0
 ; expect stall.branch = 0
 ; expect stall.dmaQueue = 0
 ; expect stall.dmaWait = 0
 ; expect stall.drain = 0
+; expect stall.array = 0
 ; expect trit.add = 128
 ; expect trit.sub = 128
 ; expect trit.skip = 16128
@@ -79,8 +85,8 @@
 
         addi  r1, r0, W             ; r1 -> tile 0 of the row block
         addi  r2, r0, x             ; r2 -> chunk 0 of the 4 tokens
-        mgemz a4, r1, r2            ; a4..a7 = tile 0 . chunk 0 of tokens 0..3
-        mgemm a4, r1, r2            ; a4..a7 += tile 1 . chunk 1 (the pointers moved on)
+        mgemz a4, a7, r1, r2           ; a4..a7 = tile 0 . chunk 0 of tokens 0..3
+        mgemm a4, a7, r1, r2           ; a4..a7 += tile 1 . chunk 1 (the pointers moved on)
         addi  r3, r0, ROWS
         setvl r0, r3                ; vl = 32: the row sums are in lanes 0..31
         sta   a4, [r0 + y]          ; token 0

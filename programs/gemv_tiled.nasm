@@ -140,6 +140,7 @@
 ; expect stall.dmaQueue = 0
 ; expect stall.dmaWait = 0
 ; expect stall.drain = 0
+; expect stall.array = 0
 ; expect trit.add = 64
 ; expect trit.sub = 64
 ; expect trit.skip = 3968

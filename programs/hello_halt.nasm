@@ -35,6 +35,7 @@
 ; expect stall.dmaQueue = 0
 ; expect stall.dmaWait = 0
 ; expect stall.drain = 0
+; expect stall.array = 0
 ; expect trit.add = 0
 ; expect trit.sub = 0
 ; expect trit.skip = 0

@@ -102,6 +102,7 @@
 ; expect stall.dmaQueue = 0
 ; expect stall.dmaWait = 0
 ; expect stall.drain = 0
+; expect stall.array = 0
 ; expect trit.add = 8
 ; expect trit.sub = 7
 ; expect trit.skip = 145

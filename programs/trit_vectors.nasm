@@ -114,6 +114,7 @@
 ; expect stall.dmaQueue = 0
 ; expect stall.dmaWait = 0
 ; expect stall.drain = 0
+; expect stall.array = 0
 ; expect trit.add = 6
 ; expect trit.sub = 4
 ; expect trit.skip = 0

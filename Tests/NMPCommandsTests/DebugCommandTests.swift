@@ -173,7 +173,7 @@ struct DebugCommandTests {
         let session = try Self.debug(["programs/dma_double_buffer.nasm"], script: "break 16\ncontinue\ndma\nstep\nstalls\nx asram:x:5.u8\n")
         #expect(session.status == 0 && session.err.isEmpty, "\(session.err)")
         let out = session.out
-        #expect(out.contains("2 of 4 transfers outstanding at cycle 16\n"))
+        #expect(out.contains("2 of 16 transfers outstanding at cycle 16\n"))
         #expect(out.contains("1  dmaa  dram 0x0   asram 0x0      8            107           91\n"))
         #expect(out.contains("2  dmaw  dram 0x10  wsram 0x0    416            118          102\n"))
         #expect(out.contains("last: pc 16  dwait  1  (issued at cycle 107, dmaWait 91)\n"

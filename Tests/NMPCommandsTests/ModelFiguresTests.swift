@@ -43,7 +43,7 @@ struct ModelFiguresTests {
         let header = table[0]
         #expect(header == ["pass", "tokens", "layer", "source_layer", "operation", "unit", "cycles", "instructions", "stall_cycles",
                            "stall_data_cycles", "stall_sramPort_cycles", "stall_bankConflict_cycles", "stall_branch_cycles",
-                           "stall_dmaQueue_cycles", "stall_dmaWait_cycles", "stall_drain_cycles", "bound_cycles",
+                           "stall_dmaQueue_cycles", "stall_dmaWait_cycles", "stall_drain_cycles", "stall_array_cycles", "bound_cycles",
                            "unit_utilization_pct", "of_bound_pct", "trit_macs", "float_lane_ops",
                            "weight_sram_read_bytes", "weight_sram_write_bytes", "activation_sram_read_bytes", "activation_sram_write_bytes",
                            "dram_read_bytes", "dram_write_bytes", "energy_uJ"])

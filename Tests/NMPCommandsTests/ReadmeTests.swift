@@ -57,6 +57,15 @@ struct ReadmeTests {
                                 "--input", "examples/bitlinear/X.npy", "--output", "/tmp/nmp-tour/Yq.npy",
                                 "--emit-asm", "/tmp/nmp-tour/layer.nasm"], in: Self.repository)
         }
+        if command.arguments.first == "sweep" {
+            // A sweep resumes its results file, and refuses one of another sweep (one left by
+            // an earlier nmp, whose config keys differ): start each tour sweep afresh.
+            for flag in ["--out", "--jsonl"] {
+                if let i = command.arguments.firstIndex(of: flag), i + 1 < command.arguments.count {
+                    try? FileManager.default.removeItem(atPath: command.arguments[i + 1])
+                }
+            }
+        }
         let run = try ProcessRun(command.arguments, in: Self.repository)
         #expect(run.status == command.status, "\(String(decoding: run.err, as: UTF8.self))")
         if command.status == 0 { #expect(!run.out.isEmpty || command.arguments.contains("-o")) }

@@ -17,6 +17,8 @@ struct EncodingTests {
         (Instruction(.thr, a: 7, b: 6, c: 5, d: 4), UInt32(0x0045_6764)),
         (Instruction(.rq, a: 1, b: 2, c: 14, d: 15), UInt32(0x00FE_217A)),
         (Instruction(.dwait, imm: 65535), UInt32(0xFFFF_0053)),
+        // mgemm a2, a5, r9, r10: A = 2, B = 9, C = 10, D = 5.
+        (Instruction(.mgemm, a: 2, b: 9, c: 10, d: 5), UInt32(0x005A_9266)),
     ])
     func knownEncodings(_ instruction: Instruction, _ word: UInt32) throws {
         #expect(instruction.word == word)
@@ -50,6 +52,15 @@ struct EncodingTests {
             }
         }
         #expect(valid > 100_000)
+    }
+
+    /// ISA.md 7.8: `mgemm`'s accumulators aD ... aE need E >= D; N = 1 (E = D) is legal.
+    @Test(arguments: [Opcode.mgemm, .mgemz])
+    func rejectsAnEmptyAccumulatorRange(_ op: Opcode) throws {
+        let backwards = Instruction(op, a: 3, b: 1, c: 2, d: 2).word
+        #expect(throws: DecodeError.emptyAccumulatorRange(op, first: 3, last: 2)) { try Instruction(decoding: backwards) }
+        let single = Instruction(op, a: 7, b: 1, c: 2, d: 7)
+        #expect(try Instruction(decoding: single.word) == single)
     }
 
     @Test func rejectsUnknownOpcodes() {

@@ -128,7 +128,7 @@ struct DebugRunTests {
             .init(opcode: .dmaa, source: .dram, sourceAddress: 0, destination: .activationSRAM, destinationAddress: 0, bytes: 8, end: 107),
             .init(opcode: .dmaw, source: .dram, sourceAddress: 16, destination: .weightSRAM, destinationAddress: 0, bytes: 416, end: 118),
         ])
-        #expect(stop.machine.dmaQueueDepth == 4)
+        #expect(stop.machine.dmaQueueDepth == 16)
         stop = run.resume(.steps(1))
         #expect(stop.machine.pc == 17 && stop.machine.cycle == 108 && stop.stalls[.dmaWait] == 91)
         #expect(stop.last?.waitStall == 91 && stop.last?.waitCause == .dmaWait)

@@ -57,7 +57,7 @@ struct DequantizeTests {
                 abcast a6, r3
                 abcast a7, r3
                 addi r2, r0, 64
-                \(op) a6, r0, r2
+                \(op) a6, a7, r0, r2
                 halt
                 """)
             image.weightData = MatrixGEMMTests.tiles(1)

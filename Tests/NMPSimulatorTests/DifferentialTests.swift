@@ -16,7 +16,7 @@ import Testing
 
 enum DifferentialConfig: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case standard, vlen7rows3, vlen5rows5twoBit, vlen65rows33, oddBanks, dmaLatency0, dmaQueue1,
-         loopDepth1, zeroLatency, largeLatency
+         loopDepth1, zeroLatency, largeLatency, arrayQueue1
 
     var testDescription: String { rawValue }
 
@@ -47,6 +47,9 @@ enum DifferentialConfig: String, CaseIterable, CustomTestStringConvertible, Send
             c.dmaLatency = 9
         case .loopDepth1:
             c.loopDepth = 1
+        case .arrayQueue1:
+            c.arrayQueueDepth = 1
+            c.dmaLatency = 3
         case .zeroLatency:
             c.aluLatency = 0; c.mulLatency = 0; c.divLatency = 0; c.loadLatency = 0; c.unpackLatency = 0
             c.vectorLatency = 0; c.vectorMulLatency = 0; c.macLatency = 0; c.mmacLatency = 0
@@ -57,7 +60,7 @@ enum DifferentialConfig: String, CaseIterable, CustomTestStringConvertible, Send
             c.vectorLatency = 6; c.vectorMulLatency = 11; c.macLatency = 8; c.mmacLatency = 13
             c.reduceLatency = 10; c.requantLatency = 12; c.floatLatency = 14; c.expLatency = 23; c.branchPenalty = 7
             c.floatLanes = 7
-            c.dmaLatency = 333; c.dramBytesPerCycle = 5; c.dmaQueueDepth = 2; c.loopDepth = 2
+            c.dmaLatency = 333; c.dramBytesPerCycle = 5; c.dmaQueueDepth = 2; c.loopDepth = 2; c.arrayQueueDepth = 2
         }
         return c
     }
@@ -136,7 +139,7 @@ func differentialMismatchReport(_ image: MicrocodeImage, config: MachineConfig, 
             lines.append("traces (pc, issue cycle) agree for all \(n) retired instructions")
         }
     }
-    lines.append("config: vlen \(config.vlen) rows \(config.rows) packing \(config.packing.rawValue) wsram \(config.weightSRAM) asram \(config.activationSRAM) dmaLatency \(config.dmaLatency) dramBytesPerCycle \(config.dramBytesPerCycle) queue \(config.dmaQueueDepth) loopDepth \(config.loopDepth) branchPenalty \(config.branchPenalty)")
+    lines.append("config: vlen \(config.vlen) rows \(config.rows) packing \(config.packing.rawValue) wsram \(config.weightSRAM) asram \(config.activationSRAM) dmaLatency \(config.dmaLatency) dramBytesPerCycle \(config.dramBytesPerCycle) queue \(config.dmaQueueDepth) arrayQueue \(config.arrayQueueDepth) loopDepth \(config.loopDepth) branchPenalty \(config.branchPenalty)")
     lines.append("program (entry \(image.entry)):")
     lines.append(Disassembler.disassemble(MicrocodeImage(entry: image.entry, packing: image.packing, code: image.code), name: context))
     return lines.joined(separator: "\n")

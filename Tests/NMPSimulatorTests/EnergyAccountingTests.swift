@@ -63,8 +63,8 @@ struct EnergyAccountingTests {
             switch Instruction.opcode(of: record.word) {
             case .vmac: sum + record.vl
             case .mmac: sum + config.rows * record.vl
-            // N = 8 - D vectors, D in bits 8-11 of the word (ISA.md 5.1, 7.8).
-            case .mgemm, .mgemz: sum + (8 - Int((record.word >> 8) & 0xF)) * config.rows * record.vl
+            // N = E - D + 1 vectors, D in bits 8-11 and E in bits 20-23 of the word (ISA.md 5.1, 7.8).
+            case .mgemm, .mgemz: sum + (Int((record.word >> 20) & 0xF) - Int((record.word >> 8) & 0xF) + 1) * config.rows * record.vl
             default: sum
             }
         }

@@ -66,7 +66,7 @@ struct TraceDetailTests {
 
     /// `mgemm a4` writes a4 ... a7 and advances both pointers (ISA.md 6.12).
     @Test func gemmWritesItsAccumulatorsAndPointers() throws {
-        let (_, _, d) = try Self.traced("addi r1, r0, 0\naddi r2, r0, 64\nmgemm a4, r1, r2\nhalt\n")
+        let (_, _, d) = try Self.traced("addi r1, r0, 0\naddi r2, r0, 64\nmgemm a4, a7, r1, r2\nhalt\n")
         #expect(d.written[2] == [.scalar(1), .scalar(2), .accumulator(4), .accumulator(5), .accumulator(6), .accumulator(7)])
     }
 

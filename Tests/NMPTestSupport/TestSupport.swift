@@ -8,8 +8,9 @@ public let repositoryRoot = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 extension Instruction {
-    /// A random instruction whose every field is in range (a `loop` gets a non-empty body),
-    /// so that it encodes to a valid word.
+    /// A random instruction whose every field is in range (a `loop` gets a non-empty body, an
+    /// `mgemm` an accumulator range whose last register is not before its first), so that it
+    /// encodes to a valid word.
     public static func random(using rng: inout SplitMix64) -> Instruction {
         let op = Opcode.allCases[Int(rng.next() % UInt64(Opcode.allCases.count))]
         var instruction = Instruction(op)
@@ -28,6 +29,7 @@ extension Instruction {
                 instruction.imm = Int32(range.lowerBound + Int64(rng.next() % UInt64(range.count)))
             }
         }
+        if case .tritGEMM = op.spec.timing, instruction.d < instruction.a { (instruction.a, instruction.d) = (instruction.d, instruction.a) }
         return instruction
     }
 }

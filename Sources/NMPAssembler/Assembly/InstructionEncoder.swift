@@ -55,6 +55,10 @@ extension AssemblyState {
         } catch .emptyLoopBody {
             log.error("'loop' body is empty: its end label must come after at least one instruction", at: operands[1].location)
             return 0
+        } catch .emptyAccumulatorRange(_, let first, let last) {
+            log.error("'\(mnemonic)' accumulators a\(first) ... a\(last): the last must not come before the first",
+                      at: operands[1].location, notes: [.init("usage: \(usage)")])
+            return 0
         } catch {
             log.error("'\(mnemonic)' does not encode: \(error)", at: at)
             return 0

@@ -199,6 +199,7 @@ struct SweepPlot {
         case "dramBytesPerCycle", "weightSRAM.bankWidth", "activationSRAM.bankWidth": return "bytes per cycle"
         case "weightSRAM.banks", "activationSRAM.banks": return "banks"
         case "dmaQueueDepth": return "transfers"
+        case "arrayQueueDepth": return "products"
         case "loopDepth": return "loops"
         default: return key.hasSuffix("Latency") || key == "branchPenalty" ? "cycles" : nil
         }

@@ -156,7 +156,11 @@ final class PassTimeline {
         let opcode = Int(r.word & 0xFF)
         let first = r.firstCycle, next = r.nextCycle
         lastNext = next
-        count(macs: r.tritMACs - lastMACs, at: r.cycle)
+        if r.arrayEnd >= 0 {
+            count(macs: r.tritMACs - lastMACs, from: r.arrayStart, to: r.arrayEnd)
+        } else {
+            count(macs: r.tritMACs - lastMACs, at: r.cycle)
+        }
         lastMACs = r.tritMACs
         if r.dmaEnd >= 0 { count(transfer: r) }
         if let last = regionSlices.last, last.key == r.region, last.end == first {
@@ -169,8 +173,13 @@ final class PassTimeline {
             return
         }
         add(Self.issue, key: opcode, start: r.cycle, end: r.cycle + 1, pc: r.pc)
-        let occupancy = 1 + r.sramPortStall + r.bankConflictStall
-        add(Self.unitTrack[opcode], key: opcode, start: r.cycle, end: r.cycle + occupancy, pc: r.pc)
+        if r.arrayEnd >= 0 {
+            // A matrix product occupies the array while it works, after its issue (ISA.md 6.12).
+            add(Self.unitTrack[opcode], key: opcode, start: r.arrayStart, end: r.arrayEnd, pc: r.pc)
+        } else {
+            let occupancy = 1 + r.sramPortStall + r.bankConflictStall
+            add(Self.unitTrack[opcode], key: opcode, start: r.cycle, end: r.cycle + occupancy, pc: r.pc)
+        }
         // The stalls where they happen: before the issue cycle, then after it (ISA.md 6.8).
         var cycle = first
         for (cause, cycles) in r.stalls {
@@ -304,6 +313,22 @@ final class PassTimeline {
         guard n != 0 else { return }
         let index = bucket(cycle)
         macs[index] += n
+    }
+
+    /// Spreads a matrix product's trit-MACs evenly over the cycles [start, end) the array
+    /// works on it, the rest in its last cycle.
+    private func count(macs n: Int, from start: Int, to end: Int) {
+        guard n != 0 else { return }
+        let cycles = max(1, end - start)
+        func done(by cycle: Int) -> Int { cycle >= end ? n : max(0, cycle - start) * (n / cycles) }
+        _ = bucket(end - 1)
+        var cycle = start
+        while cycle < end {
+            let index = bucket(cycle)
+            let stop = min(end, (index + 1) * window)
+            macs[index] += done(by: stop) - done(by: cycle)
+            cycle = stop
+        }
     }
 
     /// Spreads a transfer's bytes over the cycles its data flows: `dramBytesPerCycle` a

@@ -10,6 +10,8 @@ public enum DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
     case immediateOutOfRange(Opcode, Int64)
     /// A `loop` whose end is not after its first body instruction (offset below 2).
     case emptyLoopBody(offset: Int32)
+    /// An `mgemm` or `mgemz` whose last accumulator comes before its first (ISA.md 7.8).
+    case emptyAccumulatorRange(Opcode, first: Int, last: Int)
 
     public var description: String {
         switch self {
@@ -23,6 +25,8 @@ public enum DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
             "'\(op.mnemonic)' immediate \(value) is out of range"
         case .emptyLoopBody(let offset):
             "'loop' with end offset \(offset) has an empty body (the offset must be at least 2)"
+        case .emptyAccumulatorRange(let op, let first, let last):
+            "'\(op.mnemonic)' accumulators a\(first) ... a\(last) are no range (the last must not come before the first)"
         }
     }
 }
@@ -93,6 +97,9 @@ extension Instruction {
             }
         }
         if opcode == .loop, instruction.imm < 2 { throw .emptyLoopBody(offset: instruction.imm) }
+        if case .tritGEMM = opcode.spec.timing, instruction.d < instruction.a {
+            throw .emptyAccumulatorRange(opcode, first: Int(instruction.a), last: Int(instruction.d))
+        }
         self = instruction
     }
 }

@@ -22,7 +22,7 @@ public enum CountQuantity: Hashable, Sendable {
     case tileBytes
     /// The byte count x[rn] of a DMA transfer.
     case dmaLength
-    /// The int8 vectors (tokens) an `mgemm` multiplies: 8 - D for accumulator field D.
+    /// The int8 vectors (tokens) an `mgemm` multiplies: N = E - D + 1 for its accumulators aD ... aE.
     case tokens
     /// tokens * vl, tokens * ROWS and tokens * ROWS * vl.
     case tokensVl, tokensRows, tokensRowsVl

@@ -169,21 +169,21 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
                           group: .ternary, timing: .pipelined(latency: .vectorLatency),
                           energy: [.count(.registerRead, 1, .vlTritBytes), .count(.registerWrite, 1, .vl), .count(.int8Op, 1, .vl)],
                           summary: "v[vd][l] = t[ts][l] as int8 (l < vl)")
-        // Per token n < 8-D: its accumulator (4*ROWS bytes read and written, ROWS adds),
+        // Per token n < N = E-D+1 (accumulators aD ... aE): its accumulator (4*ROWS bytes read and written, ROWS adds),
         // vl int8 bytes of the activation SRAM, ROWS*vl trit-MACs; once: the tile's bytes
         // read and unpacked, the two pointers read, advanced (2 adds) and written.
-        case .mgemm: .init(format: .r, operands: [.register(.accumulator, .a), .register(.scalar, .b), .register(.scalar, .c)],
+        case .mgemm: .init(format: .r, operands: [.register(.accumulator, .a), .register(.accumulator, .d), .register(.scalar, .b), .register(.scalar, .c)],
                            group: .ternary, timing: .tritGEMM,
                            energy: [.count(.registerRead, [.init(8, .one), .init(4, .tokensRows)]),
                                     .count(.registerWrite, [.init(8, .one), .init(4, .tokensRows)]),
                                     .count(.weightSRAMRead, 1, .tileBytes), .count(.tritUnpack, 1, .tileBytes),
                                     .count(.activationSRAMRead, 1, .tokensVl), EventCount(.tritMACs, [.init(1, .tokensRowsVl)]),
                                     .count(.int32Add, [.init(2, .one), .init(1, .tokensRows)])],
-                           summary: "for n < 8-D: a[D+n][r] += sum over l < vl of unpack(wsram[x[rw] + r*ROWBYTES ..< +ROWBYTES])[l] * asram.i8[x[rx] + n*VLEN + l], for r < ROWS (wrapping); then x[rw] += ROWS*ROWBYTES, x[rx] += (8-D)*VLEN",
+                           summary: "for n < N = E-D+1: a[D+n][r] += sum over l < vl of unpack(wsram[x[rw] + r*ROWBYTES ..< +ROWBYTES])[l] * asram.i8[x[rx] + n*VLEN + l], for r < ROWS (wrapping); then x[rw] += ROWS*ROWBYTES, x[rx] += N*VLEN",
                            roles: [.accumulates])
         // As mgemm, but each row sum replaces the accumulator lane: no accumulator is read,
         // and no add into it.
-        case .mgemz: .init(format: .r, operands: [.register(.accumulator, .a), .register(.scalar, .b), .register(.scalar, .c)],
+        case .mgemz: .init(format: .r, operands: [.register(.accumulator, .a), .register(.accumulator, .d), .register(.scalar, .b), .register(.scalar, .c)],
                            group: .ternary, timing: .tritGEMM,
                            energy: [.count(.registerRead, 8), .count(.registerWrite, [.init(8, .one), .init(4, .tokensRows)]),
                                     .count(.weightSRAMRead, 1, .tileBytes), .count(.tritUnpack, 1, .tileBytes),

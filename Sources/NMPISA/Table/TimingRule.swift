@@ -88,11 +88,12 @@ public enum TimingRule: Hashable, Sendable {
     /// multiply per lane per cycle); its result is ready `loadLatency` + `reduceLatency` after
     /// the last of them (ISA.md 6.10).
     case floatMatrix(MemorySpace)
-    /// `mgemm`: holds the issue stage for the larger of the tile's weight-SRAM bank cycles and
-    /// the sum of its N vectors' activation-SRAM bank cycles (one vector per cycle through the
-    /// array); its pointer registers are ready `aluLatency` after the last of them, its N
-    /// accumulators `loadLatency` + `unpackLatency` + `mmacLatency` after it, and it reads
-    /// those accumulators `loadLatency` + `unpackLatency` after it (ISA.md 6.12).
+    /// `mgemm`: holds the issue stage for one cycle and queues the product for the ternary
+    /// array, which works on it for the larger of the tile's weight-SRAM bank cycles and the
+    /// sum of its N vectors' activation-SRAM bank cycles (one vector per cycle); its pointer
+    /// registers are ready `aluLatency` after issue, its N accumulators `loadLatency` +
+    /// `unpackLatency` + `mmacLatency` after the array's last cycle on it, and the array reads
+    /// those accumulators `loadLatency` + `unpackLatency` after that cycle (ISA.md 6.12).
     case tritGEMM
     /// Enqueues a DMA transfer in one cycle; stalls while the queue is full.
     case dmaEnqueue
@@ -125,7 +126,7 @@ public enum TimingRule: Hashable, Sendable {
         case .floatMatrix(let space):
             "max(rowbanks(\(space.rawValue), ROWS, 2*vl), ceil(ROWS*vl/`floatLanes`)) issue, result +`loadLatency`+`reduceLatency`"
         case .tritGEMM:
-            "max(banks(wsram, ROWS*ROWBYTES), sum over N of banks(asram, vl)) issue, pointers +`aluLatency`, accumulators +`loadLatency`+`unpackLatency`+`mmacLatency` (6.12)"
+            "1 issue (waits for a place in the array's queue), pointers +`aluLatency`; array max(banks(wsram, ROWS*ROWBYTES), sum over N of banks(asram, vl)), accumulators +`loadLatency`+`unpackLatency`+`mmacLatency` after its last array cycle (6.12)"
         case .dmaEnqueue:
             "1 issue, waits for a free DMA queue slot"
         case .dmaWait:

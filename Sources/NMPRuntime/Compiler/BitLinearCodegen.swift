@@ -15,7 +15,9 @@ import NMPSimulator
 /// once, the group's tokens streamed past it into a(8-n) ... a7, both pointers advanced by
 /// the instruction; the first chunk an `mgemz`, which overwrites), and the block's float32
 /// outputs Float(acc) / s * gamma staged per token (`fdq`); every `outputBatch` passes each
-/// token's staged rows go to DRAM with one DMA.
+/// token's staged rows go to DRAM with one DMA. A group that `splits` multiplies each block in
+/// two halves with their own accumulators and codes (`splitPass`), so that the asynchronous
+/// array (ISA.md 6.12) works on one half's products while the core stages the other's sums.
 ///
 /// Waiting for weights: the DMA FIFO completes in order (ISA.md 6.5). At the top of a pass
 /// that follows a flush, the FIFO holds the pass's weights (requested a pass earlier) and
@@ -128,8 +130,8 @@ struct BitLinearCodegen {
             b.repeatLoop(count, counter: Self.r5, "slots") { b in
                 quantize(slot: nil, of: count, requestWeights: false, into: &b)
                 b.addConstant(Self.r1, 4 * plan.inFeatures, scratch: Self.r13, note: "the next slot's input")
+                nextSlotCodes(of: count, into: &b)
                 b.emit(.addi, .reg(Self.r2), .reg(Self.r2), .imm(4))
-                b.emit(.addi, .reg(Self.r4), .reg(Self.r4), .imm(vlen))
             }
         }
         multiply(tokens: count, requested: early, into: &b)
@@ -185,9 +187,22 @@ struct BitLinearCodegen {
             b.emit(.xor, .reg(Self.r13), .reg(Self.r13), .reg(Self.r14))
             b.emit(.sw, .reg(Self.r13), spill(.cursor), note: "the next slot's row buffer")
             b.addConstant(Self.r1, rowBytes, scratch: Self.r13, note: "the next slot's input")
+            nextSlotCodes(of: count, into: &b)
             b.emit(.addi, .reg(Self.r2), .reg(Self.r2), .imm(4))
-            b.emit(.addi, .reg(Self.r4), .reg(Self.r4), .imm(vlen))
         }
+    }
+
+    /// r4 to the next slot's first code (r2 still at this slot's scale): VLEN on, and at the
+    /// first slot of a split group's second half, on to that half's codes.
+    private func nextSlotCodes(of count: Int, into b: inout ProgramBuilder) {
+        if splits(count) {
+            let h = count / 2, within = b.label("samehalf")
+            b.li(Self.r13, plan.scalesAddress + 4 * (h - 1))
+            b.emit(.bne, .reg(Self.r2), .reg(Self.r13), .label(within), note: "not the first half's last slot")
+            b.addConstant(Self.r4, (h * plan.chunks - h) * vlen, scratch: Self.r14, note: "the second half's codes")
+            b.place(within)
+        }
+        b.emit(.addi, .reg(Self.r4), .reg(Self.r4), .imm(vlen), note: "the next slot's codes")
     }
 
     /// Bytes of the first pass of weights (both parts).
@@ -226,7 +241,7 @@ struct BitLinearCodegen {
         let p = plan
         if !prefetched { b.comment(slot.map { "-- token slot \($0)" } ?? "-- the next token slot") }
         b.emit(.addi, .reg(Self.r11), .reg(.zero), .imm(0), note: "running max |x| = +0.0")
-        for piece in 0..<p.pieces { inputPiece(slot: slot, piece: piece, absmax: true, codeStride: count * vlen, requestWeights: requestWeights, prefetched: prefetched, into: &b) }
+        for piece in 0..<p.pieces { inputPiece(slot: slot, piece: piece, absmax: true, codeStride: codeStride(count), requestWeights: requestWeights, prefetched: prefetched, into: &b) }
         b.li(Self.r15, float: 1e-5, note: "clamp(min=1e-5)")
         b.emit(.fmax, .reg(Self.r11), .reg(Self.r11), .reg(Self.r15))
         b.li(Self.r15, float: 1.0)
@@ -236,12 +251,12 @@ struct BitLinearCodegen {
         if let slot {
             b.li(Self.r13, p.scalesAddress + 4 * slot)
             b.emit(.sw, .reg(Self.r11), .mem(Self.r13, 0), note: "keep s for the dequantization")
-            b.li(Self.r6, p.quantizedAddress + slot * vlen, note: "int8 codes of this slot")
+            b.li(Self.r6, firstCode(slot: slot, of: count), note: "int8 codes of this slot")
         } else {
             b.emit(.sw, .reg(Self.r11), .mem(Self.r2, 0), note: "keep s for the dequantization")
             b.emit(.addi, .reg(Self.r6), .reg(Self.r4), .imm(0), note: "int8 codes of this slot")
         }
-        for piece in 0..<p.pieces { inputPiece(slot: slot, piece: piece, absmax: false, codeStride: count * vlen, prefetched: prefetched, into: &b) }
+        for piece in 0..<p.pieces { inputPiece(slot: slot, piece: piece, absmax: false, codeStride: codeStride(count), prefetched: prefetched, into: &b) }
     }
 
     /// The activation-SRAM buffer of input piece `piece`.
@@ -355,9 +370,50 @@ struct BitLinearCodegen {
 
     // MARK: The ternary product and the outputs
 
-    /// The accumulator of token slot `t` in a group of `count`: `mgemm` writes aD ... a7
-    /// with D = 8 - count.
-    private func accumulator(_ t: Int, of count: Int) -> Reg { .a(8 - count + t) }
+    /// Whether a group of `count` tokens multiplies in two halves of count / 2 tokens, each
+    /// with its own accumulators (a0 ... and a4 ...), so that the array works on one half's
+    /// products while the core stages the other's sums (ISA.md 6.12): when a half has at
+    /// least as many tokens as a tile takes weight-SRAM cycles, so that the array stays at
+    /// its peak (k = max(tile cycles, tokens)), and its products keep the array busy for at
+    /// least 32 cycles, about what the staging of the other half and a row block's set-up
+    /// take (shorter halves leave the array idle in between: 3 chunks of 4 tokens measured
+    /// 9 % slower split than whole).
+    private func splits(_ count: Int) -> Bool {
+        let port = plan.config.weightSRAM.banks * plan.config.weightSRAM.bankWidth
+        return count >= 4 && count % 2 == 0 && (plan.config.tileBytes + port - 1) / port <= count / 2 && plan.chunks * (count / 2) >= 32
+    }
+
+    /// The tokens of half `half` of a group of `count` (the whole group when it does not split).
+    private func tokens(ofHalf half: Int, of count: Int) -> Range<Int> {
+        guard splits(count) else { return 0..<count }
+        return half == 0 ? 0..<(count / 2) : (count / 2)..<count
+    }
+
+    /// Bytes from one chunk's code of a token to its next chunk's: the tokens of its half
+    /// (or group) lie VLEN apart within a chunk.
+    private func codeStride(_ count: Int) -> Int { (splits(count) ? count / 2 : count) * vlen }
+
+    /// The first code of half `half`: a split group keeps each half's codes chunk-major on
+    /// their own, the first half's before the second's, so that `mgemm` walks a half's chunks
+    /// N * VLEN bytes at a time.
+    private func codes(half: Int, of count: Int) -> Int {
+        plan.quantizedAddress + (half == 0 ? 0 : (count / 2) * plan.chunks * vlen)
+    }
+
+    /// The code of chunk 0 of token slot `t`.
+    private func firstCode(slot t: Int, of count: Int) -> Int {
+        guard splits(count) else { return plan.quantizedAddress + t * vlen }
+        let h = count / 2
+        return codes(half: t / h, of: count) + (t % h) * vlen
+    }
+
+    /// The accumulator of token slot `t` in a group of `count`: the tokens of a half take
+    /// a0 ... and a4 ...; a group that does not split takes a(8 - count) ... a7.
+    private func accumulator(_ t: Int, of count: Int) -> Reg {
+        guard splits(count) else { return .a(8 - count + t) }
+        let h = count / 2
+        return t < h ? .a(t) : .a(4 + t - h)
+    }
 
     private func multiply(tokens count: Int, requested: Bool, into b: inout ProgramBuilder) {
         let p = plan
@@ -372,6 +428,27 @@ struct BitLinearCodegen {
         b.emit(.sw, .reg(.zero), spill(.pending))
         b.li(Self.r11, p.stagingAddress[0], note: "staging buffer 0")
         b.emit(.addi, .reg(Self.r12), .reg(Self.r11), .imm(0))
+        if splits(count) {
+            // Each pass stages the last half of the pass before it and writes its outputs
+            // after its own first products (`splitPass`): the first pass is on its own, and
+            // the last pass's last half and outputs follow the passes.
+            let first = p.fullPasses > 0 ? p.blocksPerPass : p.lastPassBlocks
+            splitPass(blocks: first, after: nil, tokens: count, into: &b)
+            if p.fullPasses >= 2 {
+                b.repeatLoop(p.fullPasses - 1, counter: Self.r9, "passes") { b in
+                    splitPass(blocks: p.blocksPerPass, after: p.blocksPerPass, tokens: count, into: &b)
+                }
+            }
+            if p.fullPasses > 0 && p.lastPassBlocks > 0 {
+                b.comment("the last pass, of \(p.lastPassBlocks) row block(s)")
+                splitPass(blocks: p.lastPassBlocks, after: p.blocksPerPass, tokens: count, into: &b)
+            }
+            let last = p.lastPassBlocks > 0 ? p.lastPassBlocks : p.blocksPerPass
+            b.comment("the last pass's last half and outputs")
+            stage(block: last - 1, tokens: count, half: 1, into: &b)
+            outputs(blocks: last, tokens: count, into: &b)
+            return
+        }
         b.repeatLoop(p.fullPasses, counter: Self.r9, "passes") { b in
             pass(blocks: p.blocksPerPass, tokens: count, into: &b)
         }
@@ -397,12 +474,108 @@ struct BitLinearCodegen {
     /// vector pointers advance by themselves. Its outputs are staged right after it, before
     /// the next block reuses the accumulators.
     private func pass(blocks n: Int, tokens count: Int, into b: inout ProgramBuilder) {
+        nextPassSizes(blocks: n, into: &b)
+        requestNextFirstPart(into: &b)
+        waitForPart(tokens: count, into: &b)
+        b.emit(.addi, .reg(Self.r5), .reg(Self.r4), .imm(0), note: "tiles of this pass")
+        let split = parts(blocks: n).0
+        for block in 0..<n {
+            b.comment("row block \(block) of the pass: \(plan.chunks) chunk(s), tokens \(count) per tile")
+            b.emit(.setvl, .reg(.zero), .reg(Self.r7))
+            b.li(Self.r6, plan.quantizedAddress, note: "the group's int8 codes, chunk-major")
+            // The chunks of this block before and after the pass's part boundary.
+            let first = block * plan.chunks, before = max(0, min(plan.chunks, split - first))
+            gemm(chunks: 0..<before, tokens: count, into: &b)
+            if before > 0 && first + before == split {
+                requestSecondPart(into: &b)
+                if before == plan.chunks { stage(block: block, tokens: count, into: &b) }
+                waitForPart(tokens: count, into: &b)
+                b.emit(.sw, .reg(.zero), spill(.pending), note: "the last flush is behind both parts")
+                if before == plan.chunks { continue }
+                b.emit(.setvl, .reg(.zero), .reg(Self.r7))
+            }
+            gemm(chunks: before..<plan.chunks, tokens: count, into: &b)
+            stage(block: block, tokens: count, into: &b)
+        }
+        outputs(blocks: n, tokens: count, into: &b)
+    }
+
+    /// A pass of a group that multiplies in halves (`splits`): per row block, the first
+    /// half's products, then the second's, each half's sums staged after the next half's
+    /// products are issued, while the array works on those (ISA.md 6.12). After the pass's
+    /// first products come the last half of the pass before (of `previous` blocks; nil for the
+    /// first pass) and that pass's outputs, then the request of the next pass's first part:
+    /// by then the array has finished the products that read the buffer it goes to (a
+    /// transfer into bytes a queued product still reads would wait for them), and a flush is
+    /// ahead of it in the FIFO. So the pass waits for its own first part with one transfer
+    /// behind it, and the flush is behind the second part's wait as before.
+    private func splitPass(blocks n: Int, after previous: Int?, tokens count: Int, into b: inout ProgramBuilder) {
+        let p = plan
+        nextPassSizes(blocks: n, uncounted: previous ?? 0, into: &b)
+        waitForPart(tokens: count, behind: 1, into: &b)
+        b.emit(.addi, .reg(Self.r5), .reg(Self.r4), .imm(0), note: "tiles of this pass")
+        let split = parts(blocks: n).0
+        var staged: (block: Int, half: Int)?
+        var requested = false
+        /// Requests the next pass's second part and waits for this pass's.
+        func crossing(_ b: inout ProgramBuilder) {
+            requestSecondPart(into: &b)
+            waitForPart(tokens: count, into: &b)
+            b.emit(.sw, .reg(.zero), spill(.pending), note: "the last flush is behind both parts")
+        }
+        for block in 0..<n {
+            // The pass's part boundary inside this block (its first half waits for the second
+            // part there, the second half finds it in), or right after it.
+            let first = block * p.chunks, before = max(0, min(p.chunks, split - first))
+            let crossesInside = before > 0 && before < p.chunks && first + before == split
+            let crossesAfter = before == p.chunks && first + before == split
+            for half in 0..<2 {
+                b.comment("row block \(block) of the pass, tokens \(tokens(ofHalf: half, of: count)) of the group: \(p.chunks) chunk(s)")
+                b.emit(.setvl, .reg(.zero), .reg(Self.r7))
+                b.li(Self.r6, codes(half: half, of: count), note: "this half's int8 codes, chunk-major")
+                if half == 1 {
+                    b.li(Self.r3, block * p.blockBytes)
+                    b.emit(.add, .reg(Self.r5), .reg(Self.r4), .reg(Self.r3), note: "the block's first tile again")
+                }
+                let splitHere = crossesInside && half == 0
+                gemm(chunks: 0..<(splitHere ? before : p.chunks), tokens: count, half: half, into: &b)
+                if !requested {
+                    if let previous {
+                        b.comment("the last half of the pass before, and its outputs")
+                        stage(block: previous - 1, tokens: count, half: 1, into: &b)
+                        outputs(blocks: previous, tokens: count, switchBuffer: false, into: &b)
+                    }
+                    requestNextFirstPart(into: &b)
+                    requested = true
+                }
+                if splitHere {
+                    crossing(&b)
+                    b.emit(.setvl, .reg(.zero), .reg(Self.r7))
+                    gemm(chunks: before..<p.chunks, tokens: count, half: half, into: &b)
+                }
+                if let staged { stage(block: staged.block, tokens: count, half: staged.half, into: &b) }
+                staged = (block, half)
+                if crossesAfter && half == 1 { crossing(&b) }
+            }
+        }
+        switchWeightBuffer(into: &b)
+    }
+
+    /// r4 to the other weight buffer, the next pass's.
+    private func switchWeightBuffer(into b: inout ProgramBuilder) {
+        b.li(Self.r3, plan.passBytes)
+        b.emit(.xor, .reg(Self.r4), .reg(Self.r4), .reg(Self.r3), note: "the next pass's weight buffer")
+    }
+
+    /// Sets r2 and r8 to the sizes of the next pass's two parts (0: no next pass); `uncounted`
+    /// blocks of the pass before have not been taken off the rows left yet.
+    private func nextPassSizes(blocks n: Int, uncounted: Int = 0, into b: inout ProgramBuilder) {
         let p = plan, tile = p.config.tileBytes
         let full = parts(blocks: p.blocksPerPass), last = parts(blocks: p.lastPassBlocks)
         b.comment("one pass of \(n) row block(s): the next pass's part sizes (0: no next pass)")
         let none = b.label("nonext")
         b.emit(.lw, .reg(Self.r13), spill(.rowsLeft))
-        b.li(Self.r14, n * rows)
+        b.li(Self.r14, (n + uncounted) * rows)
         b.emit(.sub, .reg(Self.r13), .reg(Self.r13), .reg(Self.r14), note: "rows after this pass")
         b.emit(.addi, .reg(Self.r2), .reg(.zero), .imm(0))
         b.emit(.addi, .reg(Self.r8), .reg(.zero), .imm(0))
@@ -416,32 +589,14 @@ struct BitLinearCodegen {
             b.li(Self.r8, last.1 * tile)
         }
         b.place(none)
-        b.li(Self.r3, p.passBytes)
+    }
+
+    /// Requests part 0 of the next pass into the other buffer (r2 bytes; 0 after the last).
+    private func requestNextFirstPart(into b: inout ProgramBuilder) {
+        b.li(Self.r3, plan.passBytes)
         b.emit(.xor, .reg(Self.r14), .reg(Self.r4), .reg(Self.r3), note: "the other weight buffer")
         b.emit(.dmaw, .reg(Self.r14), .reg(Self.r1), .reg(Self.r2), note: "request part 0 of the next pass")
         b.emit(.add, .reg(Self.r1), .reg(Self.r1), .reg(Self.r2))
-        waitForPart(tokens: count, into: &b)
-        b.emit(.addi, .reg(Self.r5), .reg(Self.r4), .imm(0), note: "tiles of this pass")
-        let split = parts(blocks: n).0
-        for block in 0..<n {
-            b.comment("row block \(block) of the pass: \(p.chunks) chunk(s), tokens \(count) per tile")
-            b.emit(.setvl, .reg(.zero), .reg(Self.r7))
-            b.li(Self.r6, p.quantizedAddress, note: "the group's int8 codes, chunk-major")
-            // The chunks of this block before and after the pass's part boundary.
-            let first = block * p.chunks, before = max(0, min(p.chunks, split - first))
-            gemm(chunks: 0..<before, tokens: count, into: &b)
-            if before > 0 && first + before == split {
-                requestSecondPart(into: &b)
-                if before == p.chunks { stage(block: block, tokens: count, into: &b) }
-                waitForPart(tokens: count, into: &b)
-                b.emit(.sw, .reg(.zero), spill(.pending), note: "the last flush is behind both parts")
-                if before == p.chunks { continue }
-                b.emit(.setvl, .reg(.zero), .reg(Self.r7))
-            }
-            gemm(chunks: before..<p.chunks, tokens: count, into: &b)
-            stage(block: block, tokens: count, into: &b)
-        }
-        outputs(blocks: n, tokens: count, into: &b)
     }
 
     /// Requests part 1 of the next pass: behind part 0 in the other buffer.
@@ -453,16 +608,17 @@ struct BitLinearCodegen {
         b.emit(.add, .reg(Self.r1), .reg(Self.r1), .reg(Self.r8))
     }
 
-    /// Waits for the current part: two transfers are behind it, plus the last flush's.
-    private func waitForPart(tokens count: Int, into b: inout ProgramBuilder) {
+    /// Waits for the current part: `behind` transfers are behind it (the rest of the pass
+    /// and the next pass's parts requested so far), plus the last flush's.
+    private func waitForPart(tokens count: Int, behind: Int = 2, into b: inout ProgramBuilder) {
         let flushTransfers = count * transfersPerFlush
         let noFlush = b.label("wait"), waited = b.label("waited")
         b.emit(.lw, .reg(Self.r13), spill(.pending))
         b.emit(.beq, .reg(Self.r13), .reg(.zero), .label(noFlush))
-        b.emit(.dwait, .imm(2 + flushTransfers), note: "behind this part: the rest of the pass, the last flush, the next pass's parts")
+        b.emit(.dwait, .imm(behind + flushTransfers), note: "behind this part: the rest of the pass, the last flush, the next pass's parts")
         b.emit(.jal, .reg(.zero), .label(waited))
         b.place(noFlush)
-        b.emit(.dwait, .imm(2), note: "behind this part: the rest of the pass and the next pass's parts")
+        b.emit(.dwait, .imm(behind), note: "behind this part: the rest of the pass and the next pass's parts")
         b.place(waited)
     }
 
@@ -470,23 +626,24 @@ struct BitLinearCodegen {
     /// its vectors; both advance), the ragged last chunk at its own vl; the block's first
     /// chunk is an `mgemz`, which overwrites the accumulators (no `azero` before). vl is VLEN
     /// on entry.
-    private func gemm(chunks range: Range<Int>, tokens count: Int, into b: inout ProgramBuilder) {
+    private func gemm(chunks range: Range<Int>, tokens count: Int, half: Int = 0, into b: inout ProgramBuilder) {
         let p = plan
         guard !range.isEmpty else { return }
         let ragged = raggedChunk && range.upperBound == p.chunks
-        let acc = accumulator(0, of: count)
+        let slots = tokens(ofHalf: half, of: count)
+        let acc = accumulator(slots.lowerBound, of: count), last = accumulator(slots.upperBound - 1, of: count)
         var full = range.count - (ragged ? 1 : 0)
         if range.lowerBound == 0 && full > 0 {
-            b.emit(.mgemz, .reg(acc), .reg(Self.r5), .reg(Self.r6), note: "the block's first chunk")
+            b.emit(.mgemz, .reg(acc), .reg(last), .reg(Self.r5), .reg(Self.r6), note: "the block's first chunk")
             full -= 1
         }
         b.repeatLoop(full, counter: Self.r15, "chunks") { b in
-            b.emit(.mgemm, .reg(acc), .reg(Self.r5), .reg(Self.r6))
+            b.emit(.mgemm, .reg(acc), .reg(last), .reg(Self.r5), .reg(Self.r6))
         }
         if ragged {
             b.li(Self.r3, p.lastChunkColumns, note: "the ragged last chunk")
             b.emit(.setvl, .reg(.zero), .reg(Self.r3))
-            b.emit(range.lowerBound == 0 && range.count == 1 ? .mgemz : .mgemm, .reg(acc), .reg(Self.r5), .reg(Self.r6))
+            b.emit(range.lowerBound == 0 && range.count == 1 ? .mgemz : .mgemm, .reg(acc), .reg(last), .reg(Self.r5), .reg(Self.r6))
         }
     }
 
@@ -496,28 +653,40 @@ struct BitLinearCodegen {
     /// here; the `fdq`s of all tokens come before their stores, so that their latencies
     /// overlap. A ragged block's extra lanes are zero sums, staged past its rows (inside the
     /// slot) and never written to DRAM.
-    private func stage(block: Int, tokens count: Int, into b: inout ProgramBuilder) {
+    private func stage(block: Int, tokens count: Int, half: Int? = nil, into b: inout ProgramBuilder) {
         let p = plan
-        let scales: [Reg] = [Self.r2, Self.r3, Self.r8, Self.r9, Self.r13, Self.r14, Self.r15, Self.r6]
         let offset = 4 * rows * block, sumsOffset = p.outputBatch * p.blocksPerPass * rows * 4
-        b.comment("outputs of row block \(block): Float(acc) / s * gamma, staged per token")
         b.li(Self.r3, rows)
         b.emit(.setvl, .reg(.zero), .reg(Self.r3))
-        b.li(Self.r6, p.scalesAddress)
-        // (r6, the base, is the last one loaded.)
-        for t in 0..<count { b.emit(.lw, .reg(scales[t]), .mem(Self.r6, 4 * t), note: "s of token slot \(t)") }
-        let accs = (0..<count).map { accumulator($0, of: count) }
-        if p.writesSums {
-            for (t, acc) in accs.enumerated() { b.emit(.sta, .reg(acc), .mem(Self.r12, t * p.stagingSlotBytes + sumsOffset + offset), note: "int32 sums") }
+        let slots: Range<Int>, scales: [Reg]
+        if let half {
+            // Four scale registers the products and the next pass's requests do not need
+            // (r2, r8: the next pass's part sizes; r5, r6: the product pointers).
+            slots = tokens(ofHalf: half, of: count)
+            scales = [Self.r13, Self.r14, Self.r15, Self.r9]
+            b.comment("outputs of row block \(block), tokens \(slots): Float(acc) / s * gamma, staged per token")
+            b.li(Self.r3, p.scalesAddress + 4 * slots.lowerBound)
+            for (i, t) in slots.enumerated() { b.emit(.lw, .reg(scales[i]), .mem(Self.r3, 4 * i), note: "s of token slot \(t)") }
+        } else {
+            slots = 0..<count
+            scales = [Self.r2, Self.r3, Self.r8, Self.r9, Self.r13, Self.r14, Self.r15, Self.r6]
+            b.comment("outputs of row block \(block): Float(acc) / s * gamma, staged per token")
+            b.li(Self.r6, p.scalesAddress)
+            // (r6, the base, is the last one loaded.)
+            for t in slots { b.emit(.lw, .reg(scales[t]), .mem(Self.r6, 4 * t), note: "s of token slot \(t)") }
         }
-        for (t, acc) in accs.enumerated() { b.emit(.fdq, .reg(acc), .reg(acc), .reg(scales[t]), .reg(Self.r10), note: "Float(acc) / s * gamma") }
-        for (t, acc) in accs.enumerated() { b.emit(.sta, .reg(acc), .mem(Self.r12, t * p.stagingSlotBytes + offset), note: "float32 outputs") }
+        let accs = slots.map { (slot: $0, acc: accumulator($0, of: count)) }
+        if p.writesSums {
+            for (t, acc) in accs { b.emit(.sta, .reg(acc), .mem(Self.r12, t * p.stagingSlotBytes + sumsOffset + offset), note: "int32 sums") }
+        }
+        for (i, (_, acc)) in accs.enumerated() { b.emit(.fdq, .reg(acc), .reg(acc), .reg(scales[i]), .reg(Self.r10), note: "Float(acc) / s * gamma") }
+        for (t, acc) in accs { b.emit(.sta, .reg(acc), .mem(Self.r12, t * p.stagingSlotBytes + offset), note: "float32 outputs") }
     }
 
     /// After the pass's blocks are staged: advance the staging pointer by the pass's rows
     /// and, every `outputBatch` passes (or at the last rows), write each token's staged rows
     /// to DRAM with one DMA.
-    private func outputs(blocks n: Int, tokens count: Int, into b: inout ProgramBuilder) {
+    private func outputs(blocks n: Int, tokens count: Int, switchBuffer: Bool = true, into b: inout ProgramBuilder) {
         let p = plan
         let sumsOffset = p.outputBatch * p.blocksPerPass * rows * 4
         b.emit(.lw, .reg(Self.r13), spill(.rowsLeft))
@@ -564,7 +733,6 @@ struct BitLinearCodegen {
         b.emit(.addi, .reg(Self.r12), .reg(Self.r11), .imm(0))
         // Not a branch target at the loop's end: a taken branch there would skip the loop check.
         b.place(done)
-        b.li(Self.r3, p.passBytes)
-        b.emit(.xor, .reg(Self.r4), .reg(Self.r4), .reg(Self.r3), note: "the next pass's weight buffer")
+        if switchBuffer { switchWeightBuffer(into: &b) }
     }
 }

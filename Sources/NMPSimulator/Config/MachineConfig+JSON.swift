@@ -22,7 +22,7 @@ extension MachineConfig {
     public static let maxLatency = 1_000_000
     /// Largest `dmaLatency`, in cycles.
     public static let maxDMALatency = 1_000_000_000
-    /// Largest `banks`, `dmaQueueDepth` and `loopDepth`.
+    /// Largest `banks`, `dmaQueueDepth`, `arrayQueueDepth` and `loopDepth`.
     public static let maxCount = 65_536
     /// Largest `bankWidth` and `dramBytesPerCycle`, in bytes: a DMA transfer copies at most
     /// this many bytes per simulated cycle.
@@ -257,6 +257,7 @@ private enum ConfigKey {
             .int("dramBytesPerCycle", \.dramBytesPerCycle, 1...M.maxBytesPerCycle, true),
             .int("dmaLatency", \.dmaLatency, 0...M.maxDMALatency, true),
             .int("dmaQueueDepth", \.dmaQueueDepth, 1...M.maxCount, true),
+            .int("arrayQueueDepth", \.arrayQueueDepth, 1...M.maxCount, true),
             .int("loopDepth", \.loopDepth, 1...M.maxCount, true),
             .int("aluLatency", \.aluLatency, latency, true),
             .int("mulLatency", \.mulLatency, latency, true),

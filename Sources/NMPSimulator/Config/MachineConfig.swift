@@ -29,8 +29,16 @@ public struct MachineConfig: Sendable, Equatable {
     public var dramBytesPerCycle: Int = 64
     /// Cycles from a DMA request to its first data (ISA.md 6.5: overlapped with earlier transfers' data).
     public var dmaLatency: Int = 100
-    /// Outstanding DMA transfers before a DMA instruction stalls.
-    public var dmaQueueDepth: Int = 4
+    /// Outstanding DMA transfers before a DMA instruction stalls. 16: a prompt's BitLinear
+    /// writes one output row per token behind the weights in flight (Gemmini's default
+    /// configuration allows 64 memory requests in flight, `max_in_flight_mem_reqs` in its
+    /// src/main/scala/gemmini/Configs.scala).
+    public var dmaQueueDepth: Int = 16
+    /// Matrix products (`mgemm`, `mgemz`) the ternary array holds, running or waiting, before
+    /// the next one stalls (ISA.md 6.12): the array works through them while the core issues
+    /// other instructions. 16, the execute entries of Gemmini's default reservation station
+    /// (`reservation_station_entries_ex` in its src/main/scala/gemmini/Configs.scala).
+    public var arrayQueueDepth: Int = 16
     /// Hardware loop stack entries.
     public var loopDepth: Int = 4
     /// Result latencies in cycles (ISA.md 3.1), keyed like the config file.

@@ -179,11 +179,7 @@ public final class DebugRun: @unchecked Sendable {
     }
 
     private func retired(_ record: TraceRecord) {
-        stallCounts[0] += record.dataStall   // StallCause order: data, sramPort, bankConflict, branch, dmaQueue, dmaWait, drain
-        stallCounts[1] += record.sramPortStall
-        stallCounts[2] += record.bankConflictStall
-        stallCounts[3] += record.branchStall
-        stallCounts[record.waitCause == .dmaQueue ? 4 : record.waitCause == .dmaWait ? 5 : 6] += record.waitStall
+        for (cause, cycles) in record.stalls { stallCounts[StallCause.allCases.firstIndex(of: cause)!] += cycles }
         lastRecord = record
         if enqueuesDMA[record.pc] { enqueued += 1 }
     }

@@ -51,6 +51,7 @@ struct Core {
     let matrixPlus: UnsafeMutablePointer<Int>
     let matrixMinus: UnsafeMutablePointer<Int>
     var dma: DMAQueue
+    var array: ArrayQueue
 
     // MARK: Architectural state the handlers change
 
@@ -95,6 +96,7 @@ struct Core {
         loops = s.loops; trits = s.trits; scratch = s.scratch; floatScratch = s.floatScratch; bankScratch = s.bankScratch
         matrixCountVL = s.matrixCountVL; matrixPlus = s.matrixPlus; matrixMinus = s.matrixMinus
         dma = s.dma
+        array = s.array
         vl = s.vl
     }
 

@@ -23,6 +23,11 @@ struct DecodedInstruction {
     var latency: Int32
     /// Whether the float32 unit holds issue for ceil(vl / floatLanes) cycles (ISA.md 6.10).
     var floatLanes: Bool
+    /// For a store: the SRAM it writes (1 activation, 2 weight; 0 for every other
+    /// instruction) and its bytes, `storeFixed` + `storeLaneBytes` * vl, so that the step loop
+    /// can find products that still read them (ISA.md 6.12).
+    var storeSpace: UInt8 = 0
+    var storeFixed: Int32 = 0, storeLaneBytes: Int32 = 0
     /// The word, for traps and traces.
     var word: UInt32
     /// The code region the instruction belongs to (`CodeRegions`; 0 when none were given).
@@ -73,7 +78,7 @@ extension DecodedInstruction {
         var first = true
         if case .tritGEMM = spec.timing {
             // ISA.md 6.12: `mgemm` and `mgemz` read and advance their two pointers (their
-            // accumulators aD ... a7 the step loop scoreboards as a range).
+            // accumulators aD ... aE the step loop scoreboards as a range).
             let pointers = [Self.slot(.scalar, Int(instruction.b)), Self.slot(.scalar, Int(instruction.c))]
             sources = pointers
             destinations = pointers
@@ -115,6 +120,12 @@ extension DecodedInstruction {
         w1 = d1 == UInt8(discard) ? UInt8(ready) : d1
         switch spec.timing {
         case .floatLanes, .floatLanesChain: floatLanes = true
+        case .memory(let space, let size, load: false, _):
+            storeSpace = space == .weightSRAM ? 2 : 1
+            switch size {
+            case .activeLanes(let laneBytes): storeLaneBytes = Int32(laneBytes)
+            default: storeFixed = Int32(size.bytes(vl: 0, rows: config.rows, rowBytes: config.rowBytes))
+            }
         default: break
         }
         latency = Int32(spec.resultLatency.map { $0.reduce(0) { $0 + config.latency($1) } } ?? 0)
@@ -157,6 +168,9 @@ struct InstructionRef {
     @inline(__always) var w1: UInt8 { pointer.pointee.w1 }
     @inline(__always) var latency: Int32 { pointer.pointee.latency }
     @inline(__always) var floatLanes: Bool { pointer.pointee.floatLanes }
+    @inline(__always) var storeSpace: UInt8 { pointer.pointee.storeSpace }
+    @inline(__always) var storeFixed: Int32 { pointer.pointee.storeFixed }
+    @inline(__always) var storeLaneBytes: Int32 { pointer.pointee.storeLaneBytes }
     @inline(__always) var word: UInt32 { pointer.pointee.word }
     @inline(__always) var region: UInt16 { pointer.pointee.region }
 }

@@ -6,7 +6,8 @@ public struct TraceRecord: Sendable {
     public var word: UInt32
     /// The cycle it issued.
     public var cycle: Int
-    /// Stall cycles before issue and their cause (`data`, then `dmaQueue`, `dmaWait` or `drain`).
+    /// Stall cycles before issue and their cause (`data`, then `dmaQueue`, `dmaWait`, `drain`
+    /// or `array`).
     public var dataStall: Int
     public var waitStall: Int
     public var waitCause: StallCause
@@ -22,6 +23,9 @@ public struct TraceRecord: Sendable {
     /// end cycle (ISA.md 6.5; its data flows over the DRAM channel for the
     /// ceil(bytes / dramBytesPerCycle) cycles before the end). -1 for other instructions.
     public var dmaBytes: Int = -1, dmaEnd: Int = -1
+    /// For `mgemm` and `mgemz`: the cycles its work occupies the ternary array, [start, end)
+    /// (ISA.md 6.12; the instruction itself holds the issue stage for one cycle). -1 otherwise.
+    public var arrayStart: Int = -1, arrayEnd: Int = -1
 
     /// The cycle the instruction could first issue (ISA.md 6.8's c0).
     public var firstCycle: Int { cycle - dataStall - waitStall }

@@ -8,9 +8,10 @@ extension Simulator {
     /// chapter 7, then result readiness, retirement, the next issue cycle and the loop check.
     func execute<Observer: RunObserver>(maxCycles: Int, observer: inout Observer) -> (Counters, Trap?) {
         let branchPenalty = config.branchPenalty
-        // ISA.md 6.12: an `mgemm` reads its accumulators this long after its last issue
-        // cycle, and they are ready `mmacLatency` after that.
+        // ISA.md 6.12: a product reads its accumulators this long after the last cycle of its
+        // array work, and they are ready `mmacLatency` after that.
         let gemmRead = config.loadLatency + config.unpackLatency, gemmResult = gemmRead + config.mmacLatency
+        let vlen = config.vlen, tileBytes = config.tileBytes
         let code = self.code.baseAddress!, codeCount = self.code.count
         let ready = self.ready, tallies = self.tallies, regionTotals = self.regionTotals
         var core = Core(simulator: self)
@@ -20,7 +21,7 @@ extension Simulator {
         var next = 0                      // earliest issue cycle of the next instruction
         var counters = Counters()
         var stallData = 0, stallSRAM = 0, stallBank = 0, stallBranch = 0
-        var stallQueue = 0, stallWait = 0, stallDrain = 0
+        var stallQueue = 0, stallWait = 0, stallDrain = 0, stallArray = 0
         var retired = 0
         var trap: Trap?
 
@@ -46,7 +47,7 @@ extension Simulator {
                 RegionCounts.pass(RegionCounts(cycles: next, retired: retired, data: stallData, sramPort: stallSRAM,
                                                bankConflict: stallBank, branch: stallBranch, dmaQueue: stallQueue,
                                                dmaWait: stallWait, drain: stallDrain, tritNonzero: core.tritNonzero,
-                                               tritSum: core.tritSum, tritTotal: core.tritTotal),
+                                               tritSum: core.tritSum, tritTotal: core.tritTotal, array: stallArray),
                                   from: region, to: Int(ins.region), totals: regionTotals)
                 region = Int(ins.region)
             }
@@ -64,41 +65,71 @@ extension Simulator {
             // (Unused sources and the WAW slots of discarded results read the always-ready slot.)
             var issue = max(max(max(c0, ready[Int(ins.s0)]), max(ready[Int(ins.s1)], ready[Int(ins.s2)])),
                             max(ready[Int(ins.s3)], max(ready[Int(ins.w0)], ready[Int(ins.w1)])))
-            // ISA.md 6.12: an `mgemm`'s (`mgemz`'s) issue cycles follow from its pointers before
-            // it advances them; it reads aD ... a7 gemmRead cycles after its last issue cycle.
             let gemm = op == .mgemm || op == .mgemz
-            var gemmCycles = (occupancy: 1, ideal: 1)
-            if gemm {
-                gemmCycles = core.gemmCycles(ins)
-                let last = gemmCycles.occupancy - 1 + gemmRead
-                for k in Int(ins.a)..<8 { issue = max(issue, ready[Scoreboard.accumulator + k] - last) }
-            }
             let dataStall = issue &- c0
             stallData &+= dataStall
             let c1 = issue
             var waitCause = StallCause.dmaQueue
+            // A product's array cycles and operands, from its pointers before it advances them.
+            var gemmCycles = 0, gemmTile = 0, gemmVectors = 0, gemmVectorBytes = 0
 
-            // DMA queue, dwait and halt wait after the scoreboard.
+            // DMA queue, dwait, halt and the ternary array's waits after the scoreboard
+            // (ISA.md 6.8, 6.12); a wait counts as the cause that set the issue cycle.
             switch op {
             case .dmaw, .dmaa, .dmas:
                 if core.dma.count == core.dma.depth && core.dma.end(at: 0) > issue { issue = core.dma.end(at: 0) }
-                stallQueue += issue - c1
+                if op != .dmas && core.array.count > 0 {
+                    // A transfer into SRAM bytes a queued product still reads waits for it.
+                    let until = core.array.readersEnd(weights: op == .dmaw, low: Int(core.X(ins.a)), bytes: Int(core.X(ins.c)))
+                    if until > issue { issue = until; waitCause = .array }
+                }
             case .dwait:
                 waitCause = .dmaWait
                 let allowed = Int(ins.imm)
                 if core.dma.count > allowed {
                     issue = max(issue, core.dma.end(at: core.dma.count - allowed - 1))
                 }
-                stallWait += issue - c1
             case .halt:
                 waitCause = .drain
-                issue = max(issue, core.dma.lastEnd)
+                issue = max(max(issue, core.dma.lastEnd), core.array.lastEnd)
                 for slot in 0..<Scoreboard.alwaysReady { issue = max(issue, ready[slot]) }
-                stallDrain += issue - c1
+            case .mgemm, .mgemz:
+                // A free place in the array's queue, then the transfers into its operands.
+                waitCause = .array
+                core.array.retire(upTo: issue)
+                if core.array.count == core.array.depth {
+                    issue = max(issue, core.array.oldestEnd)
+                    core.array.retire(upTo: issue)
+                }
+                gemmCycles = core.gemmCycles(ins)
+                gemmTile = Int(core.X(ins.b)); gemmVectors = Int(core.X(ins.c))
+                gemmVectorBytes = (core.gemmCount(ins) &- 1) &* vlen &+ core.vl
+                let until = max(core.dma.writersEnd(weights: true, low: gemmTile, bytes: tileBytes),
+                                core.dma.writersEnd(weights: false, low: gemmVectors, bytes: gemmVectorBytes))
+                if until > issue { issue = until; waitCause = .dmaWait }
             default:
-                break
+                if core.array.count > 0 {
+                    if ins.storeSpace != 0 {
+                        // A store into bytes a queued product still reads waits for it.
+                        let bytes = Int(ins.storeFixed) &+ Int(ins.storeLaneBytes) &* core.vl
+                        let until = core.array.readersEnd(weights: ins.storeSpace == 2, low: core.effectiveAddress(ins), bytes: bytes)
+                        if until > issue { issue = until; waitCause = .array }
+                    } else if ins.group == .ternary && core.array.lastEnd > issue {
+                        // The array's other instructions wait until its queue has drained.
+                        issue = core.array.lastEnd
+                        waitCause = .array
+                    }
+                }
             }
             let waitStall = issue &- c1
+            if waitStall > 0 {
+                switch waitCause {
+                case .dmaQueue: stallQueue &+= waitStall
+                case .dmaWait: stallWait &+= waitStall
+                case .drain: stallDrain &+= waitStall
+                default: stallArray &+= waitStall
+                }
+            }
             if issue >= maxCycles {
                 trap = Trap(cause: .cycleLimit, pc: pc, word: ins.word, cycle: issue,
                             detail: "the instruction would issue at cycle \(issue); the limit is \(maxCycles) cycles")
@@ -125,7 +156,6 @@ extension Simulator {
             case .float: trap = core.executeFloat(ins)
             }
             if trap != nil { break run }
-            if gemm { (core.occupancy, core.ideal) = gemmCycles }
             if ins.floatLanes {
                 // ISA.md 6.10: floatLanes lanes per cycle; the cycles beyond the first are
                 // counted like an SRAM access's port cycles (ideal = occupancy).
@@ -140,9 +170,18 @@ extension Simulator {
             let resultReady = issue &+ occupancy &- 1 &+ Int(ins.latency)
             ready[Int(ins.d0)] = resultReady
             ready[Int(ins.d1)] = resultReady
+            var arrayStart = -1, arrayEnd = -1
             if gemm {
-                let accumulators = issue &+ occupancy &- 1 &+ gemmResult
-                for k in Int(ins.a)..<8 { ready[Scoreboard.accumulator + k] = accumulators }
+                // ISA.md 6.12: the product holds the issue stage for one cycle; the array takes
+                // it when it has finished the one before and its accumulators will be ready
+                // when it reads them, and works on it for its k SRAM cycles.
+                var start = max(issue, core.array.lastEnd)
+                let reads = gemmCycles &- 1 &+ gemmRead
+                for a in Int(ins.a)...Int(ins.d) { start = max(start, ready[Scoreboard.accumulator + a] &- reads) }
+                let end = start &+ gemmCycles
+                core.array.push(end: end, tile: gemmTile, tileBytes: tileBytes, vectors: gemmVectors, vectorBytes: gemmVectorBytes)
+                for a in Int(ins.a)...Int(ins.d) { ready[Scoreboard.accumulator + a] = end &- 1 &+ gemmResult }
+                arrayStart = start; arrayEnd = end
             }
             let sramPort = ideal &- 1, bankConflict = occupancy &- ideal
             stallSRAM &+= sramPort
@@ -167,7 +206,7 @@ extension Simulator {
                                              waitCause: waitCause, sramPortStall: sramPort, bankConflictStall: bankConflict,
                                              branchStall: taken ? branchPenalty : 0, vl: vl, region: Int(ins.region),
                                              tritMACs: core.tritTotal, dmaBytes: enqueued ? dmaLength : -1,
-                                             dmaEnd: enqueued ? core.dma.lastEnd : -1))
+                                             dmaEnd: enqueued ? core.dma.lastEnd : -1, arrayStart: arrayStart, arrayEnd: arrayEnd))
             }
             if retired & 0x3F_FFFF == 0 { observer.progress(cycle: issue, retired: retired) }
             if op == .halt {
@@ -202,7 +241,7 @@ extension Simulator {
         RegionCounts.close(RegionCounts(cycles: counters.cycles, retired: retired, data: stallData, sramPort: stallSRAM,
                                         bankConflict: stallBank, branch: stallBranch, dmaQueue: stallQueue,
                                         dmaWait: stallWait, drain: stallDrain, tritNonzero: core.tritNonzero,
-                                        tritSum: core.tritSum, tritTotal: core.tritTotal),
+                                        tritSum: core.tritSum, tritTotal: core.tritTotal, array: stallArray),
                            in: region, totals: regionTotals)
         counters.stalls = CaseTable { cause in
             switch cause {
@@ -213,6 +252,7 @@ extension Simulator {
             case .dmaQueue: stallQueue
             case .dmaWait: stallWait
             case .drain: stallDrain
+            case .array: stallArray
             }
         }
         // nonzero = add + sub, sum = add - sub.

@@ -31,6 +31,8 @@ public final class Simulator {
     let ready: UnsafeMutablePointer<Int>
     let loops: LoopStack
     let dma: DMAQueue
+    /// The ternary array's queue of matrix products (ISA.md 6.12).
+    let array: ArrayQueue
     let trits: TritCodec
     /// `mmac`'s lookup tables per int8 vector.
     let vectorTables: VectorTables
@@ -134,6 +136,7 @@ public final class Simulator {
         ready.initialize(repeating: 0, count: Scoreboard.count)
         loops = LoopStack(depth: config.loopDepth)
         dma = DMAQueue(depth: config.dmaQueueDepth)
+        array = ArrayQueue(depth: config.arrayQueueDepth)
         trits = TritCodec(packing: config.packing, vlen: config.vlen)
         vectorTables = VectorTables(packing: config.packing, vlen: config.vlen, rows: config.rows)
         scratch = .allocate(capacity: config.rows * config.vlen + 8)
@@ -168,6 +171,7 @@ public final class Simulator {
         regionTotals.deallocate()
         loops.deallocate()
         dma.deallocate()
+        array.deallocate()
         trits.deallocate()
         vectorTables.deallocate()
     }

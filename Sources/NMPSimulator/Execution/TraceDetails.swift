@@ -12,7 +12,7 @@ public enum WrittenLocation: Equatable, Sendable {
 extension Simulator {
     /// What the instruction of `record` wrote: its destination registers (ISA.md 6.1's
     /// destinations, as the scoreboard has them: `r0` is never written; `mgemm` and `mgemz`
-    /// also write their accumulators aD ... a7) and, for a store, the memory range.
+    /// also write their accumulators aD ... aE) and, for a store, the memory range.
     ///
     /// Read while the trace callback runs (right after the instruction retired), the
     /// locations hold the values the instruction wrote; DMA copies are not included (they
@@ -36,7 +36,7 @@ extension Simulator {
         let spec = ins.opcode.spec
         switch spec.timing {
         case .tritGEMM:
-            for k in Int(ins.a)..<RegisterFiles.accumulatorCount { locations.append(.accumulator(k)) }
+            for k in Int(ins.a)...Int(ins.d) { locations.append(.accumulator(k)) }
         case .memory(let space, let size, load: false, _):
             // A store writes no register, so its base register still holds the address's base.
             let address = Int(registers.x[Int(ins.b)] &+ UInt32(bitPattern: ins.imm))

@@ -168,6 +168,20 @@ struct DMAQueue {
         lastEnd = e
     }
 
+    /// The latest end cycle of the queued transfers into the weight SRAM (`dmaw`, when
+    /// `weights`) or the activation SRAM (`dmaa`) that write any byte of [low, low + bytes);
+    /// 0 when none does (ISA.md 6.12: a product waits for the transfers into its operands).
+    @inline(__always)
+    func writersEnd(weights: Bool, low: Int, bytes: Int) -> Int {
+        let high = low + bytes, into: Opcode = weights ? .dmaw : .dmaa
+        var latest = 0
+        for i in 0..<count {
+            let slot = head + i < depth ? head + i : head + i - depth
+            if opcode[slot] == into && destination[slot] < high && low < destination[slot] + length[slot] { latest = end[slot] }
+        }
+        return latest
+    }
+
     /// Copies every transfer whose end cycle is at or before `cycle`, oldest first
     /// (ISA.md 6.5: atomically at the start of the end cycle).
     @inline(__always)

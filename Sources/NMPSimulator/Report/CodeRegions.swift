@@ -95,8 +95,10 @@ struct RegionCounts {
     var data = 0, sramPort = 0, bankConflict = 0, branch = 0, dmaQueue = 0, dmaWait = 0, drain = 0
     /// Trit-MACs: add + sub, add - sub, all.
     var tritNonzero = 0, tritSum = 0, tritTotal = 0
+    /// Stalls waiting on the ternary array (`StallCause.array`, after `drain`).
+    var array = 0
 
-    static let fields = 12
+    static let fields = 13
 
     /// The fields in a fixed order.
     @inline(__always)
@@ -113,7 +115,8 @@ struct RegionCounts {
         case 8: drain
         case 9: tritNonzero
         case 10: tritSum
-        default: tritTotal
+        case 11: tritTotal
+        default: array
         }
     }
 
@@ -157,6 +160,7 @@ extension Simulator {
                 case .dmaQueue: t[6]
                 case .dmaWait: t[7]
                 case .drain: t[8]
+                case .array: t[12]
                 }
             }
             let floatLaneOps = byRegion[region].reduce(0) { sum, entry in

@@ -4,6 +4,10 @@ import NMPSupport
 /// Why an instruction issued later than the cycle after its predecessor (ISA.md 6.7).
 public enum StallCause: String, CaseIterable, Sendable, Codable {
     case data, sramPort, bankConflict, branch, dmaQueue, dmaWait, drain
+    /// Waiting for the ternary array (ISA.md 6.12): its queue of products is full, or a
+    /// store or DMA transfer would overwrite bytes a queued product still reads, or another
+    /// instruction of the array waits for its queue to drain.
+    case array
 }
 
 /// What a run counted: cycles, retired instructions, stalls and trit operations; the
@@ -44,7 +48,7 @@ struct OpcodeTally {
     /// Sum of DMA lengths (DMA opcodes only).
     var lengthSum = 0
     /// Sums of N and N * vl over the issues of an `mgemm` with N vectors (0 for other
-    /// opcodes). N is fixed by the instruction word (8 - D), so the step loop does not keep
+    /// opcodes). N is fixed by the instruction word (E - D + 1), so the step loop does not keep
     /// them: `instruction(_:)` fills them in from a pc's tally.
     var tokensSum = 0, tokensVlSum = 0
 
@@ -58,11 +62,11 @@ struct OpcodeTally {
         tokensVlSum += other.tokensVlSum
     }
 
-    /// This pc's tally with the token sums of its instruction (ISA.md 7.8: N = 8 - D).
+    /// This pc's tally with the token sums of its instruction (ISA.md 7.8: N = E - D + 1).
     func instruction(_ ins: DecodedInstruction) -> OpcodeTally {
         guard ins.opcode == .mgemm || ins.opcode == .mgemz else { return self }
         var t = self
-        let n = 8 - Int(ins.a)
+        let n = Int(ins.d - ins.a) + 1
         t.tokensSum = count * n
         t.tokensVlSum = vlSum * n
         return t

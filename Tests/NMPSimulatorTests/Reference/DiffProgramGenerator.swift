@@ -160,22 +160,29 @@ struct DiffProgramGenerator {
         emit(op, a: int(0...7), b: int(0...7), c: rs, d: rt)
     }
 
-    /// A ternary GEMM step: a tile at x[rw] in the weight SRAM and 8 - D int8 vectors VLEN
-    /// bytes apart from x[rx], both inside their SRAMs (sometimes bank-aligned, sometimes one
-    /// register for both pointers); risky programs sometimes overrun an end.
+    /// Ternary GEMM steps: a tile at x[rw] in the weight SRAM and N int8 vectors VLEN bytes
+    /// apart from x[rx], both inside their SRAMs (sometimes bank-aligned, sometimes one
+    /// register for both pointers); sometimes a burst of up to 5 on advancing pointers, as a
+    /// row block's loop issues them, so that the array's queue fills; risky programs
+    /// sometimes overrun an end.
     mutating func gemm() {
         let asize = min(config.activationSRAM.size, 4096), wsize = min(config.weightSRAM.size, 4096)
         let count = int(1...min(8, asize / VLEN))
         let span = count * VLEN
-        var tile = int(0...max(0, wsize - ROWS * ROWBYTES)), vectors = int(0...max(0, asize - span))
+        var burst = chance(0.3) ? int(2...5) : 1
+        while burst > 1 && (burst * ROWS * ROWBYTES > wsize || burst * span > asize) { burst -= 1 }
+        var tile = int(0...max(0, wsize - burst * ROWS * ROWBYTES)), vectors = int(0...max(0, asize - burst * span))
         if chance(0.3) { tile -= tile % 8; vectors -= vectors % 8 }
         if risky && riskAllowed && chance(0.06) {
             if chance(0.5) { tile = config.weightSRAM.size - int(0...ROWS * ROWBYTES) } else { vectors = config.activationSRAM.size - int(0...span) }
         }
-        let rw = dataReg(), rx = chance(0.05) ? rw : 8 + (rw - 8 + int(1...7)) % 8
+        let rw = dataReg(), rx = chance(0.05) && burst == 1 ? rw : 8 + (rw - 8 + int(1...7)) % 8
         li(rw, UInt32(tile))
         if rx != rw { li(rx, UInt32(vectors)) }
-        emit(chance(0.3) ? .mgemz : .mgemm, a: 8 - count, b: rw, c: rx)
+        let first = int(0...(8 - count))
+        for _ in 0..<burst {
+            emit(chance(0.3) ? .mgemz : .mgemm, a: first, b: rw, c: rx, d: first + count - 1)
+        }
     }
 
     mutating func memoryOp(_ op: Opcode, reg: Int, maxBytes: Int, space: MemorySpace, aligned: Bool) {

@@ -16,7 +16,7 @@ import NMPSimulator
 
 /// Stall causes of section 6.7 (raw values are the names ISA.md uses).
 enum RefStall: String, CaseIterable {
-    case data, sramPort, bankConflict, branch, dmaQueue, dmaWait, drain
+    case data, sramPort, bankConflict, branch, dmaQueue, dmaWait, drain, array
 }
 
 /// Trap causes of section 7.10.
@@ -87,6 +87,9 @@ final class ReferenceMachine {
     var dram: [UInt8]
     var loopStack: [(start: Int, end: Int, remaining: Int)] = []
     var transfers: [RefTransfer] = []   // every transfer ever enqueued, in FIFO order
+    /// Every matrix product the ternary array was given (6.12), in order: the cycle its work
+    /// ends and the wsram and asram bytes it reads.
+    var products: [(end: Int, tile: Range<Int>, vectors: Range<Int>)] = []
 
     // Timing state (chapter 6).
     var ready: [RefReg: Int] = [:]      // missing = 0 (every register is ready at cycle 0)
@@ -202,23 +205,50 @@ final class ReferenceMachine {
             let (sources, destinations) = scoreboard(inst)
             var c1 = c0
             for r in sources + destinations { c1 = max(c1, readyCycle(r)) }
-            // 6.12: `mgemm`'s cycles follow from its pointers before it advances them.
+            // 6.12: a product's array cycles and operands follow from its pointers before it
+            // advances them.
             let gemm = op == .mgemm || op == .mgemz ? gemmCycles(inst) : nil
-            if let gemm {
-                // It reads aD ... a7 loadLatency + unpackLatency after its last issue cycle.
-                let reads = gemm.cycles - 1 + config.loadLatency + config.unpackLatency
-                for n in Int(inst.a)..<8 { c1 = max(c1, readyCycle(.a(n)) - reads) }
-            }
+            let operands = gemm == nil ? nil : gemmOperands(inst)
             stall(.data, c1 - c0)
 
-            // c2: DMA queue, dwait, halt.
+            // c2: DMA queue, dwait, halt, the ternary array (6.8, 6.12). A wait counts as the
+            // cause of the last condition that moved the issue cycle.
             var c2 = c1
+            /// The latest end of the products unfinished at c that read bytes of `range`.
+            func readers(_ range: Range<Int>, weights: Bool) -> Int {
+                products.filter { c2 < $0.end && (weights ? $0.tile : $0.vectors).overlaps(range) }.map(\.end).max() ?? 0
+            }
             switch op {
             case .dmaw, .dmaa, .dmas:
                 while outstanding(at: c2).count >= config.dmaQueueDepth {
                     c2 = outstanding(at: c2)[0].end
                 }
-                stall(.dmaQueue, c2 - c1)
+                let queued = c2
+                if op != .dmas {
+                    let low = Int(X(inst.a)), range = low..<(low + Int(X(inst.c)))
+                    if !range.isEmpty { c2 = max(c2, readers(range, weights: op == .dmaw)) }
+                }
+                stall(c2 > queued ? .array : .dmaQueue, c2 - c1)
+            case .mgemm, .mgemz:
+                while products.filter({ c2 < $0.end }).count >= config.arrayQueueDepth {
+                    c2 = products.first { c2 < $0.end }!.end
+                }
+                let queued = c2
+                for tr in outstanding(at: c2) {
+                    let range = tr.dst..<(tr.dst + tr.len)
+                    if (tr.kind == .dmaw && range.overlaps(operands!.tile)) || (tr.kind == .dmaa && range.overlaps(operands!.vectors)) {
+                        c2 = max(c2, tr.end)
+                    }
+                }
+                stall(c2 > queued ? .dmaWait : .array, c2 - c1)
+            case .sw, .sb, .stv, .sta, .stbf, .sthf, .stt:
+                let (space, n) = memoryAccess(inst)!
+                let low = Int(UInt32(truncatingIfNeeded: Int(X(inst.b)) + Int(inst.imm)))
+                if n > 0 { c2 = max(c2, readers(low..<(low + n), weights: space == .weightSRAM)) }
+                stall(.array, c2 - c1)
+            case .vmac, .mmac, .sgn, .sgnb, .thr, .tcvt:
+                c2 = max(c2, products.last?.end ?? 0)
+                stall(.array, c2 - c1)
             case .dwait:
                 let n = Int(inst.imm)
                 while outstanding(at: c2).count > n {
@@ -226,7 +256,7 @@ final class ReferenceMachine {
                 }
                 stall(.dmaWait, c2 - c1)
             case .halt:
-                c2 = max(c1, transfers.last?.end ?? 0)
+                c2 = max(c1, transfers.last?.end ?? 0, products.last?.end ?? 0)
                 for r in allRegisters { c2 = max(c2, readyCycle(r)) }
                 stall(.drain, c2 - c1)
             default:
@@ -261,12 +291,17 @@ final class ReferenceMachine {
             // ceil(vl / floatLanes) for float32 vector instructions (6.10).
             // An instruction with both (fwmacbf, fwmachf: 6.10) holds issue for the larger.
             var k = 1
-            if let (cycles, ideal) = gemm {
-                k = cycles
-                stall(.sramPort, ideal - 1)
-                stall(.bankConflict, k - ideal)
-                for n in Int(inst.a)..<8 {
-                    ready[.a(n)] = issue + k - 1 + config.loadLatency + config.unpackLatency + config.mmacLatency
+            if let cycles = gemm, let operands {
+                // 6.12: one issue cycle; the array starts the product when the one before has
+                // ended and its accumulators are ready by the time it reads them (cycles - 1 +
+                // loadLatency + unpackLatency after its start), and works for `cycles`.
+                let reads = cycles - 1 + config.loadLatency + config.unpackLatency
+                var start = max(issue, products.last?.end ?? 0)
+                for n in Int(inst.a)...Int(inst.d) { start = max(start, readyCycle(.a(n)) - reads) }
+                let end = start + cycles
+                products.append((end: end, tile: operands.tile, vectors: operands.vectors))
+                for n in Int(inst.a)...Int(inst.d) {
+                    ready[.a(n)] = end - 1 + config.loadLatency + config.unpackLatency + config.mmacLatency
                 }
             } else if [.fmvbf, .fmvhf, .fvmbf, .fvmhf].contains(op) {
                 // 6.10: the rows' words per bank, or the float unit's ROWS * vl multiplies.

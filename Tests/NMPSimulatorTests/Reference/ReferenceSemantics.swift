@@ -314,7 +314,7 @@ extension ReferenceMachine {
             let tileAddress = u32(X(i.b))
             try checkAccess(tileAddress, ROWS * ROWBYTES, .weightSRAM, aligned: false)
             let tile = try unpackRows(at: tileAddress, rows: ROWS)
-            let vectors = (0..<(8 - A)).map { n in u32(wrap32(u32(X(i.c)) + n * VLEN)) }
+            let vectors = (0..<(D - A + 1)).map { n in u32(wrap32(u32(X(i.c)) + n * VLEN)) }
             for address in vectors { try checkAccess(address, VL, .activationSRAM, aligned: false) }
             for (n, address) in vectors.enumerated() {
                 for r in 0..<ROWS {

@@ -55,7 +55,7 @@ extension ReferenceMachine {
         case .mmac:
             return ([.a(A), .m(B), .v(C), .vl], [.a(A)])
         case .mgemm, .mgemz:
-            // Its accumulators aD ... a7 have the timing of 6.12 (gemmTiming).
+            // Its accumulators aD ... aE have the timing of 6.12 (gemmTiming).
             return ([.x(B), .x(C), .vl], [.x(B), .x(C)])
         case .sgn:
             return ([.a(B), .x(C), .vl], [.t(A)])
@@ -181,10 +181,17 @@ extension ReferenceMachine {
         }
     }
 
-    /// `mgemm`'s issue cycles and their ideal (6.12): the larger of the tile's banks() in the
-    /// weight SRAM and the sum over its vectors of banks() in the activation SRAM, each
-    /// counted word by word from the current pointer registers.
-    func gemmCycles(_ i: Instruction) -> (cycles: Int, ideal: Int) {
+    /// The bytes a product reads (6.12): the tile, ROWS * ROWBYTES bytes at x[rw], and the
+    /// vectors, from x[rx] to the end of the last one, (N - 1) * VLEN + vl bytes.
+    func gemmOperands(_ i: Instruction) -> (tile: Range<Int>, vectors: Range<Int>) {
+        let tile = Int(X(i.b)), first = Int(X(i.c)), n = Int(i.d) - Int(i.a) + 1
+        return (tile..<(tile + ROWS * ROWBYTES), first..<(first + (n - 1) * VLEN + vl))
+    }
+
+    /// A product's array cycles (6.12): the larger of the tile's banks() in the weight SRAM
+    /// and the sum over its vectors of banks() in the activation SRAM, each counted word by
+    /// word from the current pointer registers.
+    func gemmCycles(_ i: Instruction) -> Int {
         let tile = Int(i.b == 0 ? 0 : x[Int(i.b)]), first = Int(i.c == 0 ? 0 : x[Int(i.c)])
         func count(_ space: MemorySpace, _ address: Int, _ n: Int) -> Int {
             let saved = lastAccessAddress
@@ -192,13 +199,11 @@ extension ReferenceMachine {
             defer { lastAccessAddress = saved }
             return banks(space, n)
         }
-        var vectors = 0, vectorsIdeal = 0
-        for n in 0..<(8 - Int(i.a)) {
+        var vectors = 0
+        for n in 0..<(Int(i.d) - Int(i.a) + 1) {
             vectors += count(.activationSRAM, Int(UInt32(truncatingIfNeeded: first + n * VLEN)), vl)
-            vectorsIdeal += idealBanks(.activationSRAM, vl)
         }
-        return (max(count(.weightSRAM, tile, ROWS * ROWBYTES), vectors),
-                max(idealBanks(.weightSRAM, ROWS * ROWBYTES), vectorsIdeal))
+        return max(count(.weightSRAM, tile, ROWS * ROWBYTES), vectors)
     }
 
     func sramConfig(_ space: MemorySpace) -> (banks: Int, bankWidth: Int) {

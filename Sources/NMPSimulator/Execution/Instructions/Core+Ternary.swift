@@ -59,35 +59,32 @@ extension Core {
         return nil
     }
 
+    /// `mgemm`'s N: its accumulators aD ... aE (fields A and D, E >= D by decoding).
+    @inline(__always)
+    func gemmCount(_ ins: InstructionRef) -> Int { Int(ins.d &- ins.a) &+ 1 }
+
     /// The address of `mgemm`'s vector `n`: x[rx] + n * VLEN, wrapping modulo 2^32.
     @inline(__always)
     func gemmVector(_ ins: InstructionRef, _ n: Int) -> Int {
         Int(X(ins.c) &+ UInt32(truncatingIfNeeded: n &* vlen))
     }
 
-    /// `mgemm`'s issue cycles and their ideal (ISA.md 6.12): the larger of the tile's
-    /// weight-SRAM bank cycles and the sum of its vectors' activation-SRAM bank cycles.
+    /// `mgemm`'s array cycles k (ISA.md 6.12): the larger of the tile's weight-SRAM bank
+    /// cycles and the sum of its vectors' activation-SRAM bank cycles.
     @inline(__always)
-    func gemmCycles(_ ins: InstructionRef) -> (occupancy: Int, ideal: Int) {
-        var (occupancy, ideal) = wGeometry.cycles(Int(X(ins.b)), tileBytes)
-        var vectors = 0, vectorsIdeal = 0
-        for n in 0..<(8 - Int(ins.a)) {
-            let (cycles, best) = aGeometry.cycles(gemmVector(ins, n), vl)
-            vectors += cycles
-            vectorsIdeal += best
-        }
-        occupancy = max(occupancy, vectors)
-        ideal = max(ideal, vectorsIdeal)
-        return (occupancy, ideal)
+    func gemmCycles(_ ins: InstructionRef) -> Int {
+        var vectors = 0
+        for n in 0..<gemmCount(ins) { vectors += aGeometry.cycles(gemmVector(ins, n), vl).0 }
+        return max(wGeometry.cycles(Int(X(ins.b)), tileBytes).0, vectors)
     }
 
     /// `mgemm` and `mgemz` (ISA.md 7.8): the tile and every vector are checked before
     /// anything changes; then each vector's ROWS dot products with the tile are added to (or
-    /// replace) its accumulator, and the pointers advance. (The step loop takes the issue
+    /// replace) its accumulator, and the pointers advance. (The step loop takes the array
     /// cycles from `gemmCycles`, computed before the pointers move.)
     @inline(__always)
     mutating func gemm(_ ins: InstructionRef) -> Trap? {
-        let w = Int(X(ins.b)), count = 8 - Int(ins.a)
+        let w = Int(X(ins.b)), count = gemmCount(ins)
         guard w + tileBytes <= wsramSize else { return wsramTrap(ins, w, tileBytes) }
         let tile = wsram + w
         guard trits.allValid(tileBytes, at: tile) else { return invalidTritTrap(ins, w, tile, tileBytes) }
