@@ -42,9 +42,6 @@ struct BitLinearCodegen {
     /// DRAM addresses of the packed weights, the float32 inputs `[tokens, in]`, the float32
     /// outputs `[tokens, out]` and (if the plan writes them) the int32 sums.
     let weights: Int, input: Int, output: Int, sums: Int
-    /// The input's int8 codes and scales are already in the activation SRAM, left by the
-    /// layer before on the same input (`BitLinearPlan.sharesQuantization(with:)`).
-    var reusesQuantization = false
 
     private var vlen: Int { plan.config.vlen }
     private var rows: Int { plan.config.rows }
@@ -53,6 +50,7 @@ struct BitLinearCodegen {
 
     private enum Spill: Int { case groupInput, groupOutput, cursor, groupSums, groupsLeft, rowsLeft, batchLeft, pending }
     private func spill(_ slot: Spill) -> Operand { .mem(.zero, plan.spillAddress + 4 * slot.rawValue) }
+
 
     private static let r1 = Reg.r(1), r2 = Reg.r(2), r3 = Reg.r(3), r4 = Reg.r(4), r5 = Reg.r(5), r6 = Reg.r(6)
     private static let r7 = Reg.r(7), r8 = Reg.r(8), r9 = Reg.r(9), r10 = Reg.r(10), r11 = Reg.r(11), r12 = Reg.r(12)
@@ -104,14 +102,16 @@ struct BitLinearCodegen {
     // MARK: A group of tokens
 
     private func group(tokens count: Int, into b: inout ProgramBuilder) {
+        let requested = quantizeGroup(tokens: count, into: &b)
+        multiply(tokens: count, requested: requested, into: &b)
+    }
+
+    /// A group's absmax, scales and int8 codes; returns whether the first pass of weights
+    /// was requested on the way (then r1 and r4 are set for the multiply).
+    private func quantizeGroup(tokens count: Int, into b: inout ProgramBuilder) -> Bool {
         b.comment("==== a group of \(count) token(s): absmax, scale, int8 codes")
         // One token whose input is one piece: the first pass of weights streams behind the
         // input while the core quantizes.
-        if reusesQuantization {
-            b.comment("the int8 codes and scales of the layer before, on the same input")
-            multiply(tokens: count, requested: false, into: &b)
-            return
-        }
         let early = count == 1 && plan.pieces == 1
         if count == 1 {
             quantize(slot: 0, of: 1, requestWeights: early, into: &b)
@@ -119,8 +119,7 @@ struct BitLinearCodegen {
             prefetchingSlots(count, into: &b)
             b.li(Self.r1, weights + firstPassBytes, wide: true, note: "the DRAM address of the second pass")
             b.emit(.addi, .reg(Self.r4), .reg(.zero), .imm(0), note: "weight SRAM buffer 0")
-            multiply(tokens: count, requested: true, into: &b)
-            return
+            return true
         } else {
             // One copy of the code for all slots: r1 walks the slots' inputs in DRAM, r2 their
             // scales, r4 their first codes (registers the multiply sets up afresh).
@@ -134,7 +133,85 @@ struct BitLinearCodegen {
                 b.emit(.addi, .reg(Self.r2), .reg(Self.r2), .imm(4))
             }
         }
-        multiply(tokens: count, requested: early, into: &b)
+        return early
+    }
+
+    // MARK: Layers that share their input
+
+    /// BitLinears on one input (q, k and v; gate and up) in one loop over token groups: the
+    /// first quantizes each group and multiplies it, the others multiply the same int8 codes
+    /// and scales (one quantization per group instead of one per layer). Each layer's code
+    /// is in its region of `regions`; a layer's outputs for group g start at its output
+    /// address + g * group * 4 * outFeatures. The plans must share the quantization
+    /// (`BitLinearPlan.sharesQuantization(with:)`).
+    static func emitShared(_ layers: [BitLinearCodegen], regions: [String], into b: inout ProgramBuilder) {
+        let first = layers[0], p = first.plan
+        precondition(layers.count == regions.count && layers.dropFirst().allSatisfy { $0.plan.sharesQuantization(with: p) },
+                     "layers that do not share their quantization")
+        precondition(p.spillAddress + 32 <= 32767, "spill words beyond a 16-bit offset")
+        b.enterRegion(regions[0])
+        b.comment("BitLinears \(layers.map { "\($0.plan.inFeatures) -> \($0.plan.outFeatures)" }.joined(separator: ", ")) on one input over \(p.tokens) token(s), groups of \(p.group) token(s): one quantization per group")
+        for layer in layers { if let note = layer.plan.note { b.comment("fallback: \(note)") } }
+        b.li(r7, p.config.vlen, note: "VLEN: lanes per column chunk")
+        b.li(r3, first.input, wide: true); b.emit(.sw, .reg(r3), first.spill(.groupInput))
+        func group(_ index: Int?, tokens count: Int, into b: inout ProgramBuilder) {
+            for (layer, region) in zip(layers, regions) {
+                b.enterRegion(region)
+                layer.setGroupOutput(index, into: &b)
+                b.li(r10, float: layer.weightScale, note: "gamma, the weight scale (float32 bits)")
+                if region == regions[0] {
+                    let requested = layer.quantizeGroup(tokens: count, into: &b)
+                    layer.multiply(tokens: count, requested: requested, into: &b)
+                } else {
+                    b.comment("the int8 codes and scales of \(regions[0]), on the same input")
+                    layer.multiply(tokens: count, requested: false, into: &b)
+                }
+            }
+        }
+        func advance(_ b: inout ProgramBuilder) {
+            b.emit(.lw, .reg(r3), first.spill(.groupInput))
+            b.addConstant(r3, 4 * p.inFeatures * p.group, scratch: r13)
+            b.emit(.sw, .reg(r3), first.spill(.groupInput))
+        }
+        if p.fullGroups > 1 {
+            b.li(r3, p.fullGroups); b.emit(.sw, .reg(r3), first.spill(.groupsLeft))
+            let top = b.label("sharedgroup")
+            b.place(top)
+            group(nil, tokens: p.group, into: &b)
+            b.enterRegion(regions[regions.count - 1])
+            b.comment("next group: advance the input address")
+            advance(&b)
+            b.emit(.lw, .reg(r3), first.spill(.groupsLeft))
+            b.emit(.addi, .reg(r3), .reg(r3), .imm(-1))
+            b.emit(.sw, .reg(r3), first.spill(.groupsLeft))
+            b.emit(.bne, .reg(r3), .reg(.zero), .label(top), note: "more full groups")
+        } else if p.fullGroups == 1 {
+            group(0, tokens: p.group, into: &b)
+            if p.lastGroupTokens > 0 { advance(&b) }
+        }
+        if p.lastGroupTokens > 0 {
+            b.comment("the last, partial group of \(p.lastGroupTokens) token(s)")
+            group(p.fullGroups, tokens: p.lastGroupTokens, into: &b)
+        }
+        b.emit(.dwait, .imm(0), note: "the last outputs reach DRAM")
+    }
+
+    /// The `groupOutput` spill word for group `index`, or (nil) for the group that the
+    /// `groupsLeft` spill word counts down: g = fullGroups - groupsLeft.
+    private func setGroupOutput(_ index: Int?, into b: inout ProgramBuilder) {
+        let stride = plan.group * 4 * plan.outFeatures
+        if let index {
+            b.li(Self.r3, output + index * stride, wide: true)
+        } else {
+            b.emit(.lw, .reg(Self.r3), spill(.groupsLeft))
+            b.li(Self.r13, plan.fullGroups)
+            b.emit(.sub, .reg(Self.r3), .reg(Self.r13), .reg(Self.r3), note: "this group's index")
+            b.li(Self.r13, stride, wide: true)
+            b.emit(.mul, .reg(Self.r3), .reg(Self.r3), .reg(Self.r13))
+            b.li(Self.r13, output, wide: true)
+            b.emit(.add, .reg(Self.r3), .reg(Self.r3), .reg(Self.r13), note: "this layer's outputs of the group")
+        }
+        b.emit(.sw, .reg(Self.r3), spill(.groupOutput))
     }
 
     /// The slots of a group of `count` >= 2 tokens whose rows alternate between the plan's

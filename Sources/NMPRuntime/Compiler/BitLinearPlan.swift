@@ -242,15 +242,15 @@ public struct BitLinearPlan: Sendable {
     /// code (at most 128 in magnitude) and a trit, 128 * 16,777,215 < 2^31.
     public static let maxInFeatures = Int(Int32.max) / 128
 
-    /// Whether a layer compiled with this plan, run right after one compiled with `previous`
-    /// on the same input, can use the int8 codes and scales that one left in the activation
-    /// SRAM instead of quantizing again (q, k and v share their input, as do gate and up):
-    /// one group of tokens (so the codes of every token are still there) at the same
-    /// addresses, and nothing this plan writes before its multiply overlapping them.
+    /// Whether a layer compiled with this plan can multiply each token group with the int8
+    /// codes and scales that `previous`, on the same input, left in the activation SRAM
+    /// (q, k and v share their input, as do gate and up; `BitLinearCodegen.emitShared`):
+    /// the same groups, codes and scales at the same addresses, and nothing this plan writes
+    /// during its multiply (staging buffers after the scales) overlapping them.
     public func sharesQuantization(with previous: BitLinearPlan) -> Bool {
         tokens == previous.tokens && inFeatures == previous.inFeatures && config == previous.config
-            && fullGroups + (lastGroupTokens > 0 ? 1 : 0) == 1 && previous.fullGroups + (previous.lastGroupTokens > 0 ? 1 : 0) == 1
-            && group == previous.group && scalesAddress == previous.scalesAddress
+            && group == previous.group && quantizedAddress == previous.quantizedAddress
+            && scalesAddress == previous.scalesAddress && stagingAddress[0] >= scalesAddress + 4 * group
     }
 
     /// Rows of output block `b`.

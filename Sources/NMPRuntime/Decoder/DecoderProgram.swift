@@ -84,9 +84,6 @@ public struct DecoderProgram {
         return plan.map { _ in machine.rows }
     }
 
-    /// For each projection (q, k, v, o, gate, up, down), the one emitted right before it on
-    /// the same input, whose int8 codes it may reuse.
-    static let sharedInput: [Int?] = [nil, 0, 1, nil, nil, 4, nil]
 
     /// Every id inside the vocabulary.
     static func checkIDs(_ tokenIDs: [Int], vocabulary: Int) throws(CompileError) {
@@ -151,17 +148,29 @@ public struct DecoderProgram {
         try kernels.embed(tokens: tokens, ids: L.ids, table: L.embedding, format: tableFormat, hidden: hidden, out: L.x, into: &b)
         for (l, layer) in L.layers.enumerated() {
             func region(_ op: DecoderOperation) { b.enterRegion(op.region(layer: l)) }
-            func project(_ index: Int, _ op: DecoderOperation, from input: Int, to output: Int) {
-                region(op)
+            /// Projections of one input (q, k and v; gate and up; o; down): with the ternary
+            /// projections, one loop over token groups quantizes each group once for all of
+            /// them (`BitLinearCodegen.emitShared`) when their plans allow it.
+            func project(_ projections: [(index: Int, op: DecoderOperation, output: Int)], from input: Int) {
                 if !fp16Plans.isEmpty {
-                    LMHeadKernel(plan: fp16Plans[index]).emit(input: input, head: layer.projections[index], logits: output, into: &b)
+                    for (index, op, output) in projections {
+                        region(op)
+                        LMHeadKernel(plan: fp16Plans[index]).emit(input: input, head: layer.projections[index], logits: output, into: &b)
+                    }
                     return
                 }
-                var codegen = BitLinearCodegen(plan: plans[index], weightScale: weightScales[l][index],
-                                               weights: layer.projections[index], input: input, output: output, sums: 0)
-                // k and v follow q on the same input, up follows gate: one quantization each.
-                if let previous = Self.sharedInput[index] { codegen.reusesQuantization = plans[index].sharesQuantization(with: plans[previous]) }
-                codegen.emit(into: &b)
+                let codegens = projections.map { index, _, output in
+                    BitLinearCodegen(plan: plans[index], weightScale: weightScales[l][index],
+                                     weights: layer.projections[index], input: input, output: output, sums: 0)
+                }
+                if codegens.count > 1 && codegens.dropFirst().allSatisfy({ $0.plan.sharesQuantization(with: codegens[0].plan) }) {
+                    BitLinearCodegen.emitShared(codegens, regions: projections.map { $0.op.region(layer: l) }, into: &b)
+                } else {
+                    for (codegen, projection) in zip(codegens, projections) {
+                        region(projection.op)
+                        codegen.emit(into: &b)
+                    }
+                }
             }
             b.blank()
             b.comment("======== layer \(l)")
@@ -169,9 +178,7 @@ public struct DecoderProgram {
             // The norms leave their last DMA in flight: the BitLinear (or LM head) after each
             // starts with its input's DMA and waits for it before writing the activation SRAM.
             try kernels.rmsNorm(tokens: tokens, input: L.x, output: L.h, weight: layer.inputNorm, n: hidden, epsilon: eps, drains: false, into: &b)
-            project(0, .qProj, from: L.h, to: L.q)
-            project(1, .kProj, from: L.h, to: L.k)
-            project(2, .vProj, from: L.h, to: L.v)
+            project([(0, .qProj, L.q), (1, .kProj, L.k), (2, .vProj, L.v)], from: L.h)
             region(.rope)
             // rope(q), rope(k) and the k half of the cache write leave their last DMA in flight:
             // each next kernel starts with its own DMA in and a dwait 0.
@@ -195,19 +202,18 @@ public struct DecoderProgram {
             }
             region(.attentionSubNorm)
             try kernels.rmsNorm(tokens: tokens, input: L.attention, output: L.h, weight: layer.attentionSubNorm, n: qWidth, epsilon: eps, drains: false, into: &b)
-            project(3, .oProj, from: L.h, to: L.projected)
+            project([(3, .oProj, L.projected)], from: L.h)
             region(.residual)
             try kernels.elementwise(.add, count: tokens * hidden, a: L.x, b: L.projected, out: L.x, into: &b)
             region(.postAttentionNorm)
             try kernels.rmsNorm(tokens: tokens, input: L.x, output: L.h, weight: layer.postAttentionNorm, n: hidden, epsilon: eps, drains: false, into: &b)
-            project(4, .gateProj, from: L.h, to: L.gate)
-            project(5, .upProj, from: L.h, to: L.up)
+            project([(4, .gateProj, L.gate), (5, .upProj, L.up)], from: L.h)
             region(.activation)
             try kernels.elementwise(m.activation == .relu2 ? .relu2Times : .siluTimes, count: tokens * m.intermediateSize,
                                     a: L.gate, b: L.up, out: L.gate, into: &b)
             region(.ffnSubNorm)
             try kernels.rmsNorm(tokens: tokens, input: L.gate, output: L.h, weight: layer.ffnSubNorm, n: m.intermediateSize, epsilon: eps, drains: false, into: &b)
-            project(6, .downProj, from: L.h, to: L.projected)
+            project([(6, .downProj, L.projected)], from: L.h)
             region(.residual)
             try kernels.elementwise(.add, count: tokens * hidden, a: L.x, b: L.projected, out: L.x, into: &b)
         }
