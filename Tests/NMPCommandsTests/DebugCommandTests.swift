@@ -167,6 +167,14 @@ struct DebugCommandTests {
         #expect(session.out.hasSuffix("vl = 8 (VLEN 64)\n"))
     }
 
+    /// gemm_prompt.nasm: `info` shows the ternary array's queue, two products at pc 4 (cycle 4),
+    /// the second ending at cycle 10 (the program's derivation, ISA.md 6.12).
+    @Test func infoShowsTheArrayQueue() throws {
+        let session = try Self.debug(["programs/gemm_prompt.nasm"], script: "break 4\ncontinue\ninfo\n")
+        #expect(session.status == 0 && session.err.isEmpty, "\(session.err)")
+        #expect(session.out.contains("array     2 of 16 products unfinished (the last ends at cycle 10)\n"))
+    }
+
     /// dma_double_buffer.nasm: the queue after setup (dmaa of x ends at 107, dmaw of tile 0
     /// at 118), then dwait 1 waits 91 cycles for x, which lands.
     @Test func dmaSession() throws {

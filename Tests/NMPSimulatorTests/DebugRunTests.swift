@@ -115,6 +115,25 @@ struct DebugRunTests {
         #expect(stop.changes == [.memory(space: .activationSRAM, address: 4, old: [0, 0, 0, 0], new: [144, 0, 0, 0])])
     }
 
+    /// gemm_prompt.nasm (its derivation): the two products issue at 2 and 3; at pc 4 (cycle 4)
+    /// the array works on the first (tile 0 ..< 416, vectors 0 ..< 256, until 6) with the
+    /// second queued (tile 416 ..< 832, vectors 256 ..< 512, until 10); by the first sta (pc
+    /// 6, cycle 14) both have ended.
+    @Test func theArrayQueue() throws {
+        let run = try Self.debugRun("gemm_prompt.nasm")
+        run.resume(.steps(0))
+        _ = try #require(run.addBreakpoint(pc: 4))
+        var stop = run.resume(.toEnd)
+        #expect(stop.machine.cycle == 4)
+        #expect(stop.machine.products == [.init(tile: 0..<416, vectors: 0..<256, end: 6), .init(tile: 416..<832, vectors: 256..<512, end: 10)])
+        #expect(stop.machine.arrayQueueDepth == 16)
+        stop = run.resume(.steps(2))
+        #expect(stop.machine.pc == 6 && stop.machine.cycle == 6)
+        #expect(stop.machine.products == [.init(tile: 416..<832, vectors: 256..<512, end: 10)])
+        stop = run.resume(.steps(1))
+        #expect(stop.machine.cycle == 15 && stop.machine.products.isEmpty)
+    }
+
     /// dma_double_buffer.nasm: setup issues 16 instructions in cycles 0..15, the dmaa of x at
     /// 5 (ends 107) and the dmaw of tile 0 at 10 (ends 118); dwait 1 then waits for x until
     /// 107 (dmaWait 91).

@@ -191,6 +191,9 @@ final class DebugSession {
         text += "vl        \(machine.vl) of VLEN \(run.simulator.config.vlen)\n"
         text += "loops     " + (machine.loops.isEmpty ? "none" : machine.loops.map(DebugText.loop).joined(separator: ", ")) + "\n"
         text += "dma       \(machine.transfers.count) of \(machine.dmaQueueDepth) transfers outstanding\n"
+        let products = machine.products
+        text += "array     \(products.count) of \(machine.arrayQueueDepth) products unfinished"
+            + (products.last.map { " (the last ends at cycle \(Format.count($0.end)))" } ?? "") + "\n"
         for breakpoint in run.breakpoints {
             text += "break \(breakpoint.number)   pc \(breakpoint.pc)\(labelSuffix(breakpoint.pc))\n"
         }

@@ -26,7 +26,7 @@ public enum DebuggerCommand: Equatable, Sendable {
     case dma
     /// Stall cycles by cause so far.
     case stalls
-    /// Where the run is: pc, cycle, breakpoints, watchpoints, loop stack.
+    /// Where the run is: pc, cycle, breakpoints, watchpoints, loop stack, DMA and array queues.
     case info
     /// The disassembly around a location (default: the pc).
     case list(Location?)
@@ -83,7 +83,7 @@ public enum DebuggerCommand: Equatable, Sendable {
         ("x MEM:ADDR:COUNT[.TYPE]", "memory: COUNT elements, TYPE i8, u8, i32, u32, f32 (default hex bytes)"),
         ("dma", "the DMA queue: outstanding transfers"),
         ("stalls", "stall cycles by cause so far"),
-        ("info", "pc, cycle, breakpoints, watchpoints, loop stack"),
+        ("info", "pc, cycle, breakpoints, watchpoints, loop stack, DMA and array queues"),
         ("list [PC|LABEL]", "the disassembly around the pc (or a location); also l"),
         ("help", "this list"),
         ("quit", "leave the debugger; also q (end of input too)"),

@@ -1,7 +1,8 @@
 import NMPISA
 
 /// The machine between two instructions, as a debugger sees it (`RunObserver.willFetch`):
-/// the next pc, the cycle, `vl`, the loop stack and the DMA queue, and through the simulator
+/// the next pc, the cycle, `vl`, the loop stack, the DMA queue and the ternary array's queue
+/// of products, and through the simulator
 /// the registers and memories. It reads the live machine, so it is valid only while the run
 /// is stopped at the point it describes (inside `willFetch`/`ended`, or while a `DebugRun`
 /// is paused there).
@@ -19,8 +20,9 @@ public struct MachineView {
     public let vl: Int
     let loopCount: Int
     let dma: DMAQueue
+    let array: ArrayQueue
 
-    init(simulator: Simulator, pc: Int, cycle: Int, retired: Int, vl: Int, loopCount: Int, dma: DMAQueue) {
+    init(simulator: Simulator, pc: Int, cycle: Int, retired: Int, vl: Int, loopCount: Int, dma: DMAQueue, array: ArrayQueue) {
         self.simulator = simulator
         self.pc = pc
         self.cycle = cycle
@@ -28,6 +30,7 @@ public struct MachineView {
         self.vl = vl
         self.loopCount = loopCount
         self.dma = dma
+        self.array = array
     }
 
     /// One hardware loop (ISA.md 2.4): body `start ..< end` (instruction indices), `remaining`
@@ -82,4 +85,30 @@ public struct MachineView {
 
     /// The DMA queue's capacity (`dmaQueueDepth`).
     public var dmaQueueDepth: Int { dma.depth }
+
+    /// A matrix product the ternary array has not finished (ISA.md 6.12): the weight-SRAM and
+    /// activation-SRAM bytes it reads and the cycle its work ends.
+    public struct Product: Equatable, Sendable {
+        public var tile: Range<Int>, vectors: Range<Int>
+        public var end: Int
+
+        public init(tile: Range<Int>, vectors: Range<Int>, end: Int) {
+            self.tile = tile
+            self.vectors = vectors
+            self.end = end
+        }
+    }
+
+    /// The products unfinished at `cycle`, oldest first.
+    public var products: [Product] {
+        (0..<array.count).compactMap { offset in
+            let slot = (array.head + offset) % array.depth
+            guard array.end[slot] > cycle else { return nil }
+            return Product(tile: array.tileLow[slot]..<array.tileHigh[slot],
+                           vectors: array.vectorsLow[slot]..<array.vectorsHigh[slot], end: array.end[slot])
+        }
+    }
+
+    /// The array queue's capacity (`arrayQueueDepth`).
+    public var arrayQueueDepth: Int { array.depth }
 }

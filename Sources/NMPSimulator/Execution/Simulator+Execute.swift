@@ -31,7 +31,7 @@ extension Simulator {
                 // observer reads; the next issue would apply them first anyway.
                 core.completeTransfers(upTo: next)
                 observer.willFetch(MachineView(simulator: self, pc: pc, cycle: next, retired: retired, vl: core.vl,
-                                               loopCount: core.loopCount, dma: core.dma))
+                                               loopCount: core.loopCount, dma: core.dma, array: core.array))
             }
             // Fetch and decode traps, at the cycle the instruction could first issue.
             guard pc >= 0 && pc < codeCount else {
@@ -236,7 +236,7 @@ extension Simulator {
         counters.retired = retired
         if Observer.inspectsMachine {
             observer.ended(MachineView(simulator: self, pc: pc, cycle: counters.cycles, retired: retired, vl: core.vl,
-                                       loopCount: core.loopCount, dma: core.dma))
+                                       loopCount: core.loopCount, dma: core.dma, array: core.array))
         }
         RegionCounts.close(RegionCounts(cycles: counters.cycles, retired: retired, data: stallData, sramPort: stallSRAM,
                                         bankConflict: stallBank, branch: stallBranch, dmaQueue: stallQueue,
