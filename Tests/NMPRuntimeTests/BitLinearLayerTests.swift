@@ -33,6 +33,10 @@ struct BitLinearLayerTests {
     static let shapes: [(out: Int, in: Int, tokens: Int)] = [
         (1, 1, 1), (7, 13, 1), (13, 7, 2), (31, 63, 1), (32, 64, 1), (33, 65, 3), (32, 63, 2), (31, 65, 1),
         (64, 128, 4), (65, 129, 7), (3, 200, 13), (96, 192, 6),
+        // Groups that multiply in two halves (ISA.md 6.12; at least 32 vectors per half and
+        // block): 8 tokens of 10 chunks; groups of 8 (halves) and 4 (whole: 20 vectors per
+        // half) of 10 chunks, the last ragged; groups of 8, 8 and 4, all in halves, 17 chunks.
+        (96, 640, 8), (33, 577, 12), (70, 1030, 20),
     ]
 
     @Test(arguments: shapes.indices)
@@ -59,21 +63,28 @@ struct BitLinearLayerTests {
 
     /// Other machines: odd lanes and rows, 2-bit packing, small SRAMs that force several
     /// input pieces and one-token groups.
-    @Test(arguments: [0, 1, 2, 3])
+    /// (Variants 4 and 5: groups of 8 and 4 tokens of 10 chunks, which split into halves where a
+    /// half has at least a tile's weight-SRAM cycles of tokens: on 16-bank ports (4 cycles)
+    /// only the group of 8; with an array queue of one product, every product waits for the
+    /// one before.)
+    @Test(arguments: [0, 1, 2, 3, 4, 5])
     func matchesTheReferenceOnOtherMachines(_ variant: Int) throws {
         var config = MachineConfig()
+        var (out, inFeatures, tokens) = (37, 150, 5)
         switch variant {
         case 0: config.vlen = 7; config.rows = 3
         case 1: config.vlen = 20; config.rows = 20; config.packing = .twoBit
         case 2: config.activationSRAM.size = 2048
-        default: config.vlen = 65; config.rows = 33; config.dmaLatency = 0; config.dmaQueueDepth = 2
+        case 3: config.vlen = 65; config.rows = 33; config.dmaLatency = 0; config.dmaQueueDepth = 2
+        case 4: config.weightSRAM.banks = 16; config.activationSRAM.banks = 8; (out, inFeatures, tokens) = (70, 640, 12)
+        default: config.arrayQueueDepth = 1; config.dmaQueueDepth = 4; (out, inFeatures, tokens) = (70, 640, 12)
         }
-        let (weights, x) = Self.case_(out: 37, in: 150, tokens: 5, seed: UInt64(100 + variant))
-        let run = try BitLinearLayer.run(try BitLinearLayer.compile(weights: weights, input: x, tokens: 5, config: config))
-        let (q, scales) = BitNetReference.quantizeActivations(x, tokens: 5, features: 150)
-        let acc = BitNetReference.accumulate(q, tokens: 5, weights)
+        let (weights, x) = Self.case_(out: out, in: inFeatures, tokens: tokens, seed: UInt64(100 + variant))
+        let run = try BitLinearLayer.run(try BitLinearLayer.compile(weights: weights, input: x, tokens: tokens, config: config))
+        let (q, scales) = BitNetReference.quantizeActivations(x, tokens: tokens, features: inFeatures)
+        let acc = BitNetReference.accumulate(q, tokens: tokens, weights)
         #expect(run.accumulators == acc)
-        let y = BitNetReference.dequantize(acc, tokens: 5, rows: 37, activationScales: scales, weightScale: weights.scale)
+        let y = BitNetReference.dequantize(acc, tokens: tokens, rows: out, activationScales: scales, weightScale: weights.scale)
         #expect(run.outputs.map(\.bitPattern) == y.map(\.bitPattern))
     }
 

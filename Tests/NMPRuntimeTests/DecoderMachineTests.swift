@@ -26,6 +26,14 @@ struct DecoderMachineTests {
                 c.activationSRAM.size = 8192
                 c.floatLanes = 3
                 c.dramSize = 1 << 24
+            case "halves":
+                // VLEN 4: 40 features are 10 chunks, so a group of 8 tokens multiplies in two
+                // halves (40 vectors per half and block), and q, k and v (gate and up) share
+                // one quantization per group (BitLinearCodegen.emitShared).
+                c.vlen = 4
+                c.rows = 4
+                c.floatLanes = 4
+                c.dramSize = 1 << 24
             case "wide":
                 c.vlen = 128
                 c.rows = 16
@@ -52,6 +60,7 @@ struct DecoderMachineTests {
     static let cases: [Tiny] = [
         Tiny(name: "2 layers, GQA 4/2, relu2", model: gqa, machine: "default"),
         Tiny(name: "2 layers, GQA 4/2, relu2", model: gqa, machine: "narrow"),
+        Tiny(name: "2 layers, GQA 4/2, relu2", model: gqa, machine: "halves"),
         Tiny(name: "3 layers, MQA 6/1, untied", model: mqa, machine: "default"),
         Tiny(name: "3 layers, MQA 6/1, untied", model: mqa, machine: "wide"),
         Tiny(name: "1 layer, SiLU", model: silu, machine: "narrow"),
