@@ -150,21 +150,22 @@ struct AttentionMatrixKernel {
         // Softmax of each head's row: e = exp(s - max) in place, 1 / sum kept; zeros after
         // the last key up to a multiple of ROWS (the value products read whole tiles).
         b.enterRegion(regions.softmax)
+        // The rows of up to four heads at a time, their latencies overlapping.
         b.li(R.r7, vlen)
-        for h in 0..<p.group {
-            let row = p.scores + h * p.scoreStride
+        for first in stride(from: 0, to: p.group, by: 4) {
+            let heads = min(4, p.group - first), row = p.scores + first * p.scoreStride
             b.emit(.lw, .reg(R.r2), spill(.keys))
-            b.softmaxExponentials(row: row, count: R.r2, vlenReg: R.r7, vlen: vlen, "m")
-            // The zeros first: they do not wait for 1 / sum's divide.
+            let inverses = b.softmaxExponentials(rows: heads, row: row, stride: p.scoreStride, count: R.r2, vlenReg: R.r7, vlen: vlen, "m")
+            // The zeros before the stores of 1 / sum: they do not wait for the divides.
             b.li(R.r12, rows)
             b.emit(.setvl, .reg(.zero), .reg(R.r12))
             b.emit(.azero, .reg(.a(0)))
             b.emit(.slli, .reg(R.r13), .reg(R.r2), .imm(2))
             b.li(R.r4, row)
             b.emit(.add, .reg(R.r4), .reg(R.r4), .reg(R.r13))
-            b.emit(.sta, .reg(.a(0)), .mem(R.r4, 0), note: "zeros after the last key")
+            for h in 0..<heads { b.emit(.sta, .reg(.a(0)), .mem(R.r4, h * p.scoreStride), note: "zeros after the last key") }
             b.emit(.setvl, .reg(.zero), .reg(R.r7))
-            b.emit(.sw, .reg(R.r11), .mem(.zero, p.inverses + 4 * h))
+            for (h, inverse) in inverses.enumerated() { b.emit(.sw, .reg(inverse), .mem(.zero, p.inverses + 4 * (first + h))) }
         }
 
         // Values: outputs start at +0.0; per block of values, every head of the group.

@@ -116,15 +116,8 @@ struct FloatKernels {
                 b.addConstant(R.r4, 2 * vlen * count, scratch: R.r11)
             }
             for piece in pieces {
-                let full = piece.count / vlen, paired = 4 * vlen <= 32767
-                b.emit(.setvl, .reg(.zero), .reg(R.r7))
-                b.repeatLoop(paired ? full / 2 : 0, counter: R.r9, "scale2") { b in scale(2, into: &b) }
-                b.repeatLoop(paired ? full % 2 : full, counter: R.r9, "scale") { b in scale(1, into: &b) }
-                if piece.count % vlen != 0 {
-                    b.li(R.r10, piece.count % vlen, note: "the ragged last chunk")
-                    b.emit(.setvl, .reg(.zero), .reg(R.r10))
-                    scale(1, into: &b)
-                    b.emit(.setvl, .reg(.zero), .reg(R.r7))
+                b.chunkGroups(piece.count, group: 2, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r10, "scale") { b, k in
+                    scale(k, into: &b)
                 }
                 b.emit(.addi, .reg(R.r12), .reg(R.r2), .imm(0))
                 b.addConstant(R.r12, 4 * piece.start, scratch: R.r11)
@@ -141,6 +134,11 @@ struct FloatKernels {
 
     /// Rotates every head of `buffer` (`[tokens, heads * headDim]` float32, in place) by
     /// the angles of its position: `cos`, `sin` are `[tokens][headDim / 2]` (ISA.md 11.2 step 3).
+    ///
+    /// With two buffer sets (row, cos and sin) in the activation SRAM, each token's inputs are
+    /// requested while the token before it is rotated, and its result leaves without a wait;
+    /// an SRAM without room for two sets gets one, each token waiting for its inputs (the
+    /// schedule notes say so).
     /// - Parameter drains: `false` leaves the last result's DMA in flight, for a next kernel
     ///   that starts with its own DMA in and a `dwait 0` before it touches the activation SRAM
     ///   (`storeKV`, `rope`): the FIFO orders the copies, and the latencies overlap.
@@ -151,20 +149,19 @@ struct FloatKernels {
         let width = heads * headDim
         try requireActivationSRAM(row + 4 * width, config, for: "RoPE over \(heads) heads of \(headDim)")
         guard 4 * headDim <= 32767 else { throw CompileError("head_dim \(headDim) is too large for the compiler's 16-bit offsets") }
+        // The second set of buffers, `set` bytes after the first.
+        let set = Self.align(row + 4 * width) - Self.base
+        let buffered = tokens > 1 && Self.base + 2 * set <= config.activationSRAM.size
+        if tokens > 1 && !buffered {
+            b.note("RoPE: the activation SRAM has no room for a second row of \(width) floats: each token waits for its row")
+        }
         b.comment("RoPE: y1 = x1 cos - x2 sin, y2 = x2 cos + x1 sin per head, angles of the token's position")
         b.li(R.r7, vlen)
         b.li(R.r1, buffer, wide: true)
         b.li(R.r2, cos, wide: true)
         b.li(R.r3, sin, wide: true)
-        b.li(R.r6, cosBuffer)
-        b.li(R.r8, sinBuffer)
-        b.repeatLoop(tokens, counter: R.r4, "rope") { b in
-            b.transfer(.dmaa, dram: R.r1, sram: row, bytes: 4 * width)
-            b.li(R.r15, 4 * half)
-            b.emit(.dmaa, .reg(R.r6), .reg(R.r2), .reg(R.r15), note: "cos of this position")
-            b.emit(.dmaa, .reg(R.r8), .reg(R.r3), .reg(R.r15), note: "sin of this position")
-            b.emit(.dwait, .imm(0))
-            b.li(R.r5, row)
+        // Rotates the row at x[r5] with the angles at x[r6], x[r8].
+        func rotate(_ b: inout ProgramBuilder) {
             // One chunk per half: cos and sin stay in a2, a3 for every head.
             let oneChunk = half <= vlen
             if oneChunk {
@@ -196,11 +193,63 @@ struct FloatKernels {
                 b.addConstant(R.r5, 4 * headDim, scratch: R.r11)
             }
             b.emit(.setvl, .reg(.zero), .reg(R.r7), note: "vl = VLEN again (a ragged half set it lower)")
-            b.transfer(.dmas, dram: R.r1, sram: row, bytes: 4 * width)
-            b.addConstant(R.r1, 4 * width, scratch: R.r11)
-            b.addConstant(R.r2, 4 * half, scratch: R.r11)
-            b.addConstant(R.r3, 4 * half, scratch: R.r11)
         }
+        guard buffered else {
+            b.li(R.r6, cosBuffer)
+            b.li(R.r8, sinBuffer)
+            b.repeatLoop(tokens, counter: R.r4, "rope") { b in
+                b.transfer(.dmaa, dram: R.r1, sram: row, bytes: 4 * width)
+                b.li(R.r15, 4 * half)
+                b.emit(.dmaa, .reg(R.r6), .reg(R.r2), .reg(R.r15), note: "cos of this position")
+                b.emit(.dmaa, .reg(R.r8), .reg(R.r3), .reg(R.r15), note: "sin of this position")
+                b.emit(.dwait, .imm(0))
+                b.li(R.r5, row)
+                rotate(&b)
+                b.transfer(.dmas, dram: R.r1, sram: row, bytes: 4 * width)
+                b.addConstant(R.r1, 4 * width, scratch: R.r11)
+                b.addConstant(R.r2, 4 * half, scratch: R.r11)
+                b.addConstant(R.r3, 4 * half, scratch: R.r11)
+            }
+            if drains { b.emit(.dwait, .imm(0)) }
+            return
+        }
+        // Requests the next token's row, cos and sin (x[r1], x[r2], x[r3], which advance) into
+        // the set at offset x[r12] ^ set.
+        func request(_ b: inout ProgramBuilder) {
+            b.li(R.r13, set)
+            b.emit(.xor, .reg(R.r11), .reg(R.r12), .reg(R.r13), note: "the other set")
+            for (sram, dram, bytes, what) in [(row, R.r1, 4 * width, "the next token's row"), (cosBuffer, R.r2, 4 * half, "its cos"),
+                                              (sinBuffer, R.r3, 4 * half, "its sin")] {
+                b.li(R.r13, sram)
+                b.emit(.add, .reg(R.r13), .reg(R.r13), .reg(R.r11))
+                b.li(R.r15, bytes)
+                b.emit(.dmaa, .reg(R.r13), .reg(dram), .reg(R.r15), note: what)
+                b.addConstant(dram, bytes, scratch: R.r13)
+            }
+        }
+        // A token: behind its inputs in the FIFO, the last token's result (or, for the first,
+        // an empty transfer) and the next token's three requests, if any.
+        func token(next: Bool, _ b: inout ProgramBuilder) {
+            if next { request(&b) }
+            b.emit(.dwait, .imm(next ? 4 : 1), note: "this token's row, cos and sin are in")
+            b.li(R.r5, row); b.emit(.add, .reg(R.r5), .reg(R.r5), .reg(R.r12))
+            b.li(R.r6, cosBuffer); b.emit(.add, .reg(R.r6), .reg(R.r6), .reg(R.r12))
+            b.li(R.r8, sinBuffer); b.emit(.add, .reg(R.r8), .reg(R.r8), .reg(R.r12))
+            rotate(&b)
+            b.li(R.r13, row); b.emit(.add, .reg(R.r13), .reg(R.r13), .reg(R.r12))
+            b.li(R.r15, 4 * width)
+            b.emit(.dmas, .reg(R.r14), .reg(R.r13), .reg(R.r15), note: "this token's rotated row (no wait)")
+            b.addConstant(R.r14, 4 * width, scratch: R.r13)
+            b.li(R.r13, set)
+            b.emit(.xor, .reg(R.r12), .reg(R.r12), .reg(R.r13), note: "the other set")
+        }
+        b.li(R.r14, buffer, wide: true)
+        b.li(R.r12, set)
+        request(&b)
+        b.emit(.dmaa, .reg(.zero), .reg(.zero), .reg(.zero), note: "empty: the first token's inputs have one transfer behind them, as the last token's")
+        b.li(R.r12, 0)
+        b.repeatLoop(tokens - 1, counter: R.r4, "rope") { b in token(next: true, &b) }
+        token(next: false, &b)
         if drains { b.emit(.dwait, .imm(0)) }
     }
 
@@ -292,29 +341,33 @@ struct FloatKernels {
             b.emit(.add, .reg(R.r1), .reg(R.r1), .reg(R.r15))
             b.emit(.add, .reg(R.r2), .reg(R.r2), .reg(R.r15))
         }
+        // Chunks in groups (three, or two for SiLU's three registers a chunk): each stage of
+        // the group's chunks back to back, so one chunk's latencies pass during the others'.
+        let group = op == .siluTimes ? 2 : 3
         func compute(_ n: Int, _ b: inout ProgramBuilder) {
             b.emit(.addi, .reg(R.r10), .reg(R.r5), .imm(0))
             b.emit(.addi, .reg(R.r11), .reg(R.r6), .imm(0))
-            b.chunks(n, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r13, "elementwise") { b in
-                b.emit(.lda, .reg(.a(0)), .mem(R.r10, 0))
-                b.emit(.lda, .reg(.a(1)), .mem(R.r11, 0))
+            b.chunkGroups(n, group: group, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r13, "elementwise") { b, k in
+                let x = (0..<k).map { Reg.a($0) }, y = (0..<k).map { Reg.a(k + $0) }, t = (0..<k).map { Reg.a(2 * k + $0) }
+                for (i, a) in x.enumerated() { b.emit(.lda, .reg(a), .mem(R.r10, 4 * vlen * i)) }
+                for (i, a) in y.enumerated() { b.emit(.lda, .reg(a), .mem(R.r11, 4 * vlen * i)) }
                 switch op {
                 case .add:
-                    b.emit(.fvadd, .reg(.a(0)), .reg(.a(0)), .reg(.a(1)))
+                    for (g, u) in zip(x, y) { b.emit(.fvadd, .reg(g), .reg(g), .reg(u)) }
                 case .relu2Times:
-                    b.emit(.fmaxs, .reg(.a(0)), .reg(.a(0)), .reg(.zero), note: "relu: max(g, +0.0)")
-                    b.emit(.fvmul, .reg(.a(0)), .reg(.a(0)), .reg(.a(0)), note: "squared")
-                    b.emit(.fvmul, .reg(.a(0)), .reg(.a(0)), .reg(.a(1)), note: "* up")
+                    for g in x { b.emit(.fmaxs, .reg(g), .reg(g), .reg(.zero), note: "relu: max(g, +0.0)") }
+                    for g in x { b.emit(.fvmul, .reg(g), .reg(g), .reg(g), note: "squared") }
+                    for (g, u) in zip(x, y) { b.emit(.fvmul, .reg(g), .reg(g), .reg(u), note: "* up") }
                 case .siluTimes:
-                    b.emit(.fmuls, .reg(.a(2)), .reg(.a(0)), .reg(R.r12), note: "-g")
-                    b.emit(.fexp, .reg(.a(2)), .reg(.a(2)))
-                    b.emit(.fadds, .reg(.a(2)), .reg(.a(2)), .reg(R.r4), note: "1 + exp(-g)")
-                    b.emit(.fvdiv, .reg(.a(0)), .reg(.a(0)), .reg(.a(2)), note: "silu(g) = g / (1 + exp(-g))")
-                    b.emit(.fvmul, .reg(.a(0)), .reg(.a(0)), .reg(.a(1)), note: "* up")
+                    for (g, e) in zip(x, t) { b.emit(.fmuls, .reg(e), .reg(g), .reg(R.r12), note: "-g") }
+                    for e in t { b.emit(.fexp, .reg(e), .reg(e)) }
+                    for e in t { b.emit(.fadds, .reg(e), .reg(e), .reg(R.r4), note: "1 + exp(-g)") }
+                    for (g, e) in zip(x, t) { b.emit(.fvdiv, .reg(g), .reg(g), .reg(e), note: "silu(g) = g / (1 + exp(-g))") }
+                    for (g, u) in zip(x, y) { b.emit(.fvmul, .reg(g), .reg(g), .reg(u), note: "* up") }
                 }
-                b.emit(.sta, .reg(.a(0)), .mem(R.r10, 0))
-                b.addConstant(R.r10, 4 * vlen, scratch: R.r13)
-                b.addConstant(R.r11, 4 * vlen, scratch: R.r13)
+                for (i, a) in x.enumerated() { b.emit(.sta, .reg(a), .mem(R.r10, 4 * vlen * i)) }
+                b.addConstant(R.r10, 4 * vlen * k, scratch: R.r13)
+                b.addConstant(R.r11, 4 * vlen * k, scratch: R.r13)
             }
             b.li(R.r15, 4 * n)
             b.emit(.dmas, .reg(R.r3), .reg(R.r5), .reg(R.r15), note: "this piece's result")
