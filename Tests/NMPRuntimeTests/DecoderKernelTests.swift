@@ -121,6 +121,50 @@ struct DecoderKernelTests {
         }
     }
 
+    /// An activation SRAM (2 KiB) with room for one row but not two: RMSNorm and RoPE fall
+    /// back to one buffer (each token waits for its row), say so in the schedule notes, and
+    /// compute what the reference does, as the two-buffer schedule on the default machine does
+    /// (which adds no note).
+    @Test func oneRowBufferFallback() throws {
+        var small = Self.machines[0]
+        small.activationSRAM.size = 2048
+        let n = 200, heads = 20, headDim = 16, tokens = 3, context = 2
+        for config in [small, Self.machines[0]] {
+            var rng = SplitMix64(seed: 31)
+            let x = Self.random(tokens * n, &rng)
+            let weight = Self.random(n, &rng, scale: 1).map { BFloat16.bits(1 + $0 / 2) }
+            let emitNorm = { (b: inout ProgramBuilder) throws in
+                try FloatKernels(config: config).rmsNorm(tokens: tokens, input: 0, output: 1 << 16, weight: 1 << 17, n: n, epsilon: 1e-5, into: &b)
+            }
+            let normed = Self.floats(try Self.run(config, dram: Self.image([(0, x)], halves: [(1 << 17, weight)]), emitNorm),
+                                     at: 1 << 16, count: tokens * n)
+            for t in 0..<tokens {
+                let want = DecoderReference.rmsNorm(Array(x[(t * n)..<((t + 1) * n)]), weight: weight, eps: 1e-5, vlen: config.vlen)
+                #expect(Array(normed[(t * n)..<((t + 1) * n)]).map(\.bitPattern) == want.map(\.bitPattern), "token \(t)")
+            }
+            let width = heads * headDim
+            let q = Self.random(tokens * width, &rng)
+            let reference = DecoderReference.ropeTables(theta: 10_000, headDim: headDim, positions: context + tokens)
+            let tables = RopeTables(theta: 10_000, headDim: headDim, positions: context ..< context + tokens)
+            let emitRope = { (b: inout ProgramBuilder) throws in
+                try FloatKernels(config: config).rope(tokens: tokens, buffer: 0, heads: heads, headDim: headDim, cos: 1 << 16, sin: 1 << 17, into: &b)
+            }
+            let rotated = Self.floats(try Self.run(config, dram: Self.image([(0, q), (1 << 16, tables.cos), (1 << 17, tables.sin)]), emitRope),
+                                      at: 0, count: q.count)
+            for t in 0..<tokens {
+                let want = DecoderReference.rope(Array(q[(t * width)..<((t + 1) * width)]), position: context + t,
+                                                 cos: reference.cos, sin: reference.sin, headDim: headDim)
+                #expect(Array(rotated[(t * width)..<((t + 1) * width)]).map(\.bitPattern) == want.map(\.bitPattern), "token \(t)")
+            }
+            var b = ProgramBuilder(packing: config.packing)
+            try emitNorm(&b)
+            try emitRope(&b)
+            let fallback = config.activationSRAM.size == 2048
+            #expect(b.scheduleNotes.contains { $0.hasPrefix("RMSNorm over 200 features") } == fallback, "\(b.scheduleNotes)")
+            #expect(b.scheduleNotes.contains { $0.hasPrefix("RoPE:") } == fallback, "\(b.scheduleNotes)")
+        }
+    }
+
     /// Element-wise operations over one piece, several (1000 on the narrow machine, 2049 and
     /// 5000 on both: double-buffered pieces of up to 1024 floats) and a ragged last one.
     @Test(arguments: [1, 7, 65, 1000, 2049, 5000])

@@ -70,27 +70,56 @@ struct FloatKernels {
         let pieces: [(start: Int, count: Int)] = stride(from: 0, to: chunks, by: pieceChunks).map { c in
             (c * vlen, min(n, (c + pieceChunks) * vlen) - c * vlen)
         }
+        // Two row buffers when they fit: each token's row is requested while the token before
+        // it is scaled, so its pieces are in when its sum of squares starts.
+        let set = Self.align(row + 4 * n) - row
+        let buffered = tokens > 1 && row + 2 * set <= config.activationSRAM.size
+        if tokens > 1 && !buffered {
+            b.note("RMSNorm over \(n) features: the activation SRAM has no room for a second row: each token's row comes in while it waits")
+        }
         b.comment("RMSNorm over \(n) features in \(pieces.count) piece(s): sum of squares (lane partials, then the fsum tree), 1 / sqrt(mean + eps), x * r * w")
         b.dma(.dmaa, to: weights, from: weight, bytes: 2 * n, note: "the bf16 norm weight")
         b.li(R.r7, vlen)
         b.li(R.r1, input, wide: true)
         b.li(R.r2, output, wide: true)
-        b.repeatLoop(tokens, counter: R.r3, "norm") { b in
+        // Requests a row's pieces from x[r1] (which advances a row) into the buffer at row +
+        // x[offset].
+        func request(offset: Reg?, _ b: inout ProgramBuilder) {
             for piece in pieces {
                 b.emit(.addi, .reg(R.r12), .reg(R.r1), .imm(0))
                 b.addConstant(R.r12, 4 * piece.start, scratch: R.r11)
-                b.transfer(.dmaa, dram: R.r12, sram: row + 4 * piece.start, bytes: 4 * piece.count, note: "a piece of the row")
+                if let offset {
+                    b.li(R.r13, row + 4 * piece.start)
+                    b.emit(.add, .reg(R.r13), .reg(R.r13), .reg(offset))
+                    b.li(R.r15, 4 * piece.count)
+                    b.emit(.dmaa, .reg(R.r13), .reg(R.r12), .reg(R.r15), note: "a piece of the next row")
+                } else {
+                    b.transfer(.dmaa, dram: R.r12, sram: row + 4 * piece.start, bytes: 4 * piece.count, note: "a piece of the row")
+                }
             }
+            if offset != nil { b.addConstant(R.r1, 4 * n, scratch: R.r11) }
+        }
+        // A token whose row is at row + x[r14] (buffered) or row. Behind each of its pieces
+        // in the FIFO: its later pieces, then (buffered) the last token's result pieces or as
+        // many empty transfers; `next` requests the next row into the other buffer.
+        func token(next: Bool, _ b: inout ProgramBuilder) {
+            if !buffered { request(offset: nil, &b) }
             b.li(R.r5, row)
+            if buffered { b.emit(.add, .reg(R.r5), .reg(R.r5), .reg(R.r14)) }
             b.emit(.setvl, .reg(.zero), .reg(R.r7))
             b.emit(.azero, .reg(.a(1)))
             for (i, piece) in pieces.enumerated() {
-                b.emit(.dwait, .imm(pieces.count - 1 - i), note: "piece \(i) is in")
+                b.emit(.dwait, .imm((buffered ? 2 * pieces.count : pieces.count) - 1 - i), note: "piece \(i) is in")
                 b.chunks(piece.count, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r10, "sumsq") { b in
                     b.emit(.lda, .reg(.a(0)), .mem(R.r5, 0))
                     b.emit(.fvmac, .reg(.a(1)), .reg(.a(0)), .reg(.a(0)), note: "lane partial sums of x^2")
                     b.addConstant(R.r5, 4 * vlen, scratch: R.r11)
                 }
+            }
+            if next {
+                b.li(R.r13, set)
+                b.emit(.xor, .reg(R.r6), .reg(R.r14), .reg(R.r13), note: "the other buffer")
+                request(offset: R.r6, &b)
             }
             b.li(R.r4, min(n, vlen))
             b.emit(.setvl, .reg(.zero), .reg(R.r4))
@@ -103,6 +132,7 @@ struct FloatKernels {
             b.li(R.r8, float: 1)
             b.emit(.fdiv, .reg(R.r6), .reg(R.r8), .reg(R.r6), note: "r = 1 / sqrt(mean + eps)")
             b.li(R.r5, row)
+            if buffered { b.emit(.add, .reg(R.r5), .reg(R.r5), .reg(R.r14)) }
             b.li(R.r4, weights)
             // x * r * w, chunks in pairs (each one's latencies behind the other's work).
             func scale(_ count: Int, into b: inout ProgramBuilder) {
@@ -121,11 +151,32 @@ struct FloatKernels {
                 }
                 b.emit(.addi, .reg(R.r12), .reg(R.r2), .imm(0))
                 b.addConstant(R.r12, 4 * piece.start, scratch: R.r11)
-                b.transfer(.dmas, dram: R.r12, sram: row + 4 * piece.start, bytes: 4 * piece.count,
-                           note: "a piece of the normed row (the next row's pieces queue behind it)")
+                if buffered {
+                    b.li(R.r13, row + 4 * piece.start)
+                    b.emit(.add, .reg(R.r13), .reg(R.r13), .reg(R.r14))
+                    b.li(R.r15, 4 * piece.count)
+                    b.emit(.dmas, .reg(R.r12), .reg(R.r13), .reg(R.r15), note: "a piece of the normed row")
+                } else {
+                    b.transfer(.dmas, dram: R.r12, sram: row + 4 * piece.start, bytes: 4 * piece.count,
+                               note: "a piece of the normed row (the next row's pieces queue behind it)")
+                }
             }
-            b.addConstant(R.r1, 4 * n, scratch: R.r11)
+            if buffered {
+                b.li(R.r13, set)
+                b.emit(.xor, .reg(R.r14), .reg(R.r14), .reg(R.r13), note: "the other buffer")
+            } else {
+                b.addConstant(R.r1, 4 * n, scratch: R.r11)
+            }
             b.addConstant(R.r2, 4 * n, scratch: R.r11)
+        }
+        if buffered {
+            b.li(R.r14, 0)
+            request(offset: R.r14, &b)
+            for _ in pieces { b.emit(.dmaa, .reg(.zero), .reg(.zero), .reg(.zero), note: "empty: as the last row's result pieces behind a row") }
+            b.repeatLoop(tokens - 1, counter: R.r3, "norm") { b in token(next: true, &b) }
+            token(next: false, &b)
+        } else {
+            b.repeatLoop(tokens, counter: R.r3, "norm") { b in token(next: false, &b) }
         }
         if drains { b.emit(.dwait, .imm(0)) }
     }
