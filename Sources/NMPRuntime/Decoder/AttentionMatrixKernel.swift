@@ -357,8 +357,12 @@ struct AttentionMatrixKernel {
         b.emit(.min, .reg(R.r2), .reg(R.r2), .reg(R.r12))
         b.emit(.sw, .reg(R.r2), spill(.blockRows))
         b.emit(.addi, .reg(R.r2), .reg(R.r2), .imm(rows - 1))
-        b.li(R.r12, rows)
-        b.emit(.divu, .reg(R.r2), .reg(R.r2), .reg(R.r12), note: "tiles of ROWS keys")
+        if rows.nonzeroBitCount == 1 {
+            b.emit(.srli, .reg(R.r2), .reg(R.r2), .imm(rows.trailingZeroBitCount), note: "tiles of ROWS keys (a shift: no divide's latency)")
+        } else {
+            b.li(R.r12, rows)
+            b.emit(.divu, .reg(R.r2), .reg(R.r2), .reg(R.r12), note: "tiles of ROWS keys")
+        }
         body(&b)
         b.emit(.lw, .reg(R.r3), spill(.blockKey))
         b.emit(.lw, .reg(R.r12), spill(.blockRows))
@@ -399,9 +403,14 @@ struct AttentionMatrixKernel {
         // The zero rows after a value block's last row: (-rows mod ROWS) rows.
         b.emit(.add, .reg(R.r12), .reg(R.r12), .reg(R.r15), note: "after the block's rows")
         b.emit(.addi, .reg(R.r15), .reg(R.r14), .imm(rows - 1))
-        b.li(R.r13, rows)
-        b.emit(.divu, .reg(R.r15), .reg(R.r15), .reg(R.r13))
-        b.emit(.mul, .reg(R.r15), .reg(R.r15), .reg(R.r13), note: "rows rounded up to a multiple of ROWS")
+        if rows.nonzeroBitCount == 1 {
+            b.emit(.srli, .reg(R.r15), .reg(R.r15), .imm(rows.trailingZeroBitCount))
+            b.emit(.slli, .reg(R.r15), .reg(R.r15), .imm(rows.trailingZeroBitCount), note: "rows rounded up to a multiple of ROWS")
+        } else {
+            b.li(R.r13, rows)
+            b.emit(.divu, .reg(R.r15), .reg(R.r15), .reg(R.r13))
+            b.emit(.mul, .reg(R.r15), .reg(R.r15), .reg(R.r13), note: "rows rounded up to a multiple of ROWS")
+        }
         b.emit(.sub, .reg(R.r14), .reg(R.r15), .reg(R.r14), note: "rows to fill with zeros")
         b.emit(.lw, .reg(R.r13), spill(.producerIsValue))
         b.emit(.mul, .reg(R.r14), .reg(R.r14), .reg(R.r13), note: "zero rows only after values")
