@@ -121,15 +121,16 @@ struct DecoderKernelTests {
         }
     }
 
-    /// An activation SRAM (2 KiB) with room for one row but not two: RMSNorm and RoPE fall
-    /// back to one buffer (each token waits for its row), say so in the schedule notes, and
-    /// compute what the reference does, as the two-buffer schedule on the default machine does
-    /// (which adds no note).
-    @Test func oneRowBufferFallback() throws {
-        var small = Self.machines[0]
-        small.activationSRAM.size = 2048
-        let n = 200, heads = 20, headDim = 16, tokens = 3, context = 2
-        for config in [small, Self.machines[0]] {
+    /// Activation SRAMs too small for two rows: with 4,096 bytes RMSNorm's 400 features (three
+    /// pieces of up to 768 bytes after the weight) stream through four piece buffers, with
+    /// 3,000 through the row's own (each token waits for its row); RoPE over 40 heads of 16
+    /// keeps one set of buffers in both. Each says so in the schedule notes and computes what the
+    /// reference does, as the two-buffer schedules of the default machine do (no note).
+    @Test func smallerBufferFallbacks() throws {
+        let n = 400, heads = 40, headDim = 16, tokens = 5, context = 2
+        for size in [3000, 4096, 65536] {
+            var config = Self.machines[0]
+            config.activationSRAM.size = size
             var rng = SplitMix64(seed: 31)
             let x = Self.random(tokens * n, &rng)
             let weight = Self.random(n, &rng, scale: 1).map { BFloat16.bits(1 + $0 / 2) }
@@ -159,9 +160,11 @@ struct DecoderKernelTests {
             var b = ProgramBuilder(packing: config.packing)
             try emitNorm(&b)
             try emitRope(&b)
-            let fallback = config.activationSRAM.size == 2048
-            #expect(b.scheduleNotes.contains { $0.hasPrefix("RMSNorm over 200 features") } == fallback, "\(b.scheduleNotes)")
-            #expect(b.scheduleNotes.contains { $0.hasPrefix("RoPE:") } == fallback, "\(b.scheduleNotes)")
+            #expect(b.scheduleNotes.contains { $0.hasPrefix("RMSNorm over 400 features: the activation SRAM has no room") } == (size == 3000),
+                    "\(b.scheduleNotes)")
+            #expect(b.scheduleNotes.contains { $0.hasPrefix("RMSNorm over 400 features: the activation SRAM has room for 4 of a row's 3 pieces") }
+                        == (size == 4096), "\(b.scheduleNotes)")
+            #expect(b.scheduleNotes.contains { $0.hasPrefix("RoPE:") } == (size < 65536), "\(b.scheduleNotes)")
         }
     }
 

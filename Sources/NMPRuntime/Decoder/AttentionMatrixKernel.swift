@@ -106,7 +106,10 @@ struct AttentionMatrixKernel {
         b.comment("attention (matrix products): \(p.heads) query heads over \(p.kvHeads) KV head(s), blocks of \(p.blockKeys) cached rows in a three-buffer ring")
         let tokenTop = b.attentionTokenStart(keys: p.context + 1, tokens: p.tokens, query: query, output: output, queryRow: p.queryRow,
                                              width: width, spills: (spill(.keys), spill(.queryAddress), spill(.outputAddress),
-                                                                    spill(.tokensLeft)), "mattn_token")
+                                                                    spill(.tokensLeft)),
+                                             waits: false, "mattn_token")
+        // No wait for the query: the first block's `dwait 2` is behind it in the FIFO (with
+        // the last token's output), and the query is read only after it.
         // The producer starts at head 0's keys: 2 * kvHeads ranges of `keys` rows each.
         b.li(R.r3, keyCache, wide: true); b.emit(.sw, .reg(R.r3), spill(.producerAddress))
         b.emit(.lw, .reg(R.r3), spill(.keys)); b.emit(.sw, .reg(R.r3), spill(.producerRowsLeft))
@@ -214,9 +217,11 @@ struct AttentionMatrixKernel {
         b.emit(.sw, .reg(R.r3), spill(.kvLeft))
         b.emit(.bne, .reg(R.r3), .reg(.zero), .label(kvTop))
 
-        b.emit(.dwait, .imm(0), note: "the stream's last (empty) transfers")
+        // The output leaves without a wait: the next token writes the row only in its values
+        // stage, after waiting for blocks requested behind it.
         b.attentionTokenEnd(outputRow: p.outputRow, width: width, queryAddress: spill(.queryAddress), outputAddress: spill(.outputAddress),
-                            keys: spill(.keys), tokensLeft: spill(.tokensLeft), next: tokenTop)
+                            keys: spill(.keys), tokensLeft: spill(.tokensLeft), waits: false, next: tokenTop)
+        b.emit(.dwait, .imm(0), note: "the last output and the stream's last (empty) transfers")
     }
 
     /// x[r2] tiles in groups of `group` (a hardware loop over the full groups), then the

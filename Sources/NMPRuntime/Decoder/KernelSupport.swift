@@ -222,10 +222,12 @@ extension ProgramBuilder {
     /// The start of an attention kernel: the spill words of its token loop (the keys the
     /// first token attends, the query and output addresses, the tokens left), then the top of
     /// the loop, where the token's query row (`width` float32) comes in to asram `queryRow`,
-    /// drained. Returns the loop's label (`attentionTokenEnd` closes it).
+    /// drained unless `waits` is false (a kernel whose first `dwait` is behind it in the FIFO
+    /// and whose every read of the row comes after that). Returns the loop's label
+    /// (`attentionTokenEnd` closes it).
     mutating func attentionTokenStart(keys: Int, tokens: Int, query: Int, output: Int, queryRow: Int, width: Int,
                                       spills: (keys: Operand, queryAddress: Operand, outputAddress: Operand, tokensLeft: Operand),
-                                      _ name: String) -> Label {
+                                      waits: Bool = true, _ name: String) -> Label {
         li(R.r3, keys); emit(.sw, .reg(R.r3), spills.keys)
         li(R.r3, query, wide: true); emit(.sw, .reg(R.r3), spills.queryAddress)
         li(R.r3, output, wide: true); emit(.sw, .reg(R.r3), spills.outputAddress)
@@ -236,21 +238,22 @@ extension ProgramBuilder {
         emit(.lw, .reg(R.r14), spills.queryAddress)
         li(R.r15, 4 * width)
         emit(.dmaa, .reg(R.r13), .reg(R.r14), .reg(R.r15), note: "this token's rotated queries")
-        emit(.dwait, .imm(0))
+        if waits { emit(.dwait, .imm(0)) }
         return top
     }
 
     /// The end of an attention kernel's token: its output row (`width` float32 at asram
-    /// `outputRow`) to DRAM at the address in `outputAddress`, drained; the query and output
-    /// addresses advance a row and the key count one; the next token while `tokensLeft`
-    /// (decremented) is not 0. Spill words are addressed by the operands.
+    /// `outputRow`) to DRAM at the address in `outputAddress`, drained unless `waits` is false
+    /// (a kernel that next writes the row after a `dwait` behind it, and drains at its end);
+    /// the query and output addresses advance a row and the key count one; the next token
+    /// while `tokensLeft` (decremented) is not 0. Spill words are addressed by the operands.
     mutating func attentionTokenEnd(outputRow: Int, width: Int, queryAddress: Operand, outputAddress: Operand, keys: Operand,
-                                    tokensLeft: Operand, next tokenTop: Label) {
+                                    tokensLeft: Operand, waits: Bool = true, next tokenTop: Label) {
         li(R.r13, outputRow)
         emit(.lw, .reg(R.r14), outputAddress)
         li(R.r15, 4 * width)
         emit(.dmas, .reg(R.r14), .reg(R.r13), .reg(R.r15), note: "this token's attention output")
-        emit(.dwait, .imm(0))
+        if waits { emit(.dwait, .imm(0)) }
         for (slot, step) in [(queryAddress, 4 * width), (outputAddress, 4 * width), (keys, 1)] {
             emit(.lw, .reg(R.r3), slot)
             addConstant(R.r3, step, scratch: R.r12)
