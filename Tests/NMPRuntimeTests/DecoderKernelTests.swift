@@ -168,6 +168,44 @@ struct DecoderKernelTests {
         }
     }
 
+    /// The KV cache write: 20 tokens (a group of 16 and one of 4) at context 3 of a cache of
+    /// 30 positions, rounded to bf16 or fp16 per element, each head's positions in place and
+    /// every other byte untouched; on the standard and narrow machines (ragged chunks) and one
+    /// whose activation SRAM holds one token's rows (a token at a time, with a note).
+    @Test(arguments: [KVCacheFormat.bf16, .fp16])
+    func kvCacheWrite(format: KVCacheFormat) throws {
+        var oneToken = Self.machines[0]
+        oneToken.activationSRAM.size = 64 + 4 * 40 + 2 * 40 + 64 + 100
+        let kvHeads = 2, headDim = 20, tokens = 20, context = 3, capacity = 30, width = 2 * 20
+        for config in Self.machines + [oneToken] {
+            var rng = SplitMix64(seed: 41)
+            let rows = Self.random(tokens * width, &rng)
+            let sentinel = [UInt16](repeating: 0xABCD, count: kvHeads * capacity * headDim)
+            let (source, cache) = (0, 1 << 14)
+            let emit = { (b: inout ProgramBuilder) throws in
+                try FloatKernels(config: config).storeKV(tokens: tokens, source: source, cache: cache, kvHeads: kvHeads, headDim: headDim,
+                                                         capacity: capacity, context: context, format: format, into: &b)
+            }
+            let simulator = try Self.run(config, dram: Self.image([(source, rows)], halves: [(cache, sentinel)]), emit)
+            let words = DRAMImage.words(simulator, at: cache, count: kvHeads * capacity * headDim / 2) ?? []
+            let got = words.flatMap { [UInt16($0 & 0xFFFF), UInt16($0 >> 16)] }
+            var want = sentinel
+            for t in 0..<tokens {
+                for h in 0..<kvHeads {
+                    for d in 0..<headDim {
+                        let x = rows[t * width + h * headDim + d]
+                        want[(h * capacity + context + t) * headDim + d] = format == .bf16 ? BFloat16.bits(x) : Float16(x).bitPattern
+                    }
+                }
+            }
+            #expect(got == want, "vlen \(config.vlen), activation SRAM \(config.activationSRAM.size)")
+            var b = ProgramBuilder(packing: config.packing)
+            try emit(&b)
+            #expect(b.scheduleNotes.contains { $0.hasPrefix("KV cache write:") } == (config.activationSRAM.size == oneToken.activationSRAM.size),
+                    "\(b.scheduleNotes)")
+        }
+    }
+
     /// Element-wise operations over one piece, several (1000 on the narrow machine, 2049 and
     /// 5000 on both: double-buffered pieces of up to 1024 floats) and a ragged last one.
     @Test(arguments: [1, 7, 65, 1000, 2049, 5000])

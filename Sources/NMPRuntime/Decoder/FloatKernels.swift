@@ -375,6 +375,7 @@ struct FloatKernels {
         let width = kvHeads * headDim, eb = format.bytes
         let row = Self.base, converted = Self.align(row + 4 * group * width)
         b.li(R.r7, vlen)
+        b.emit(.setvl, .reg(.zero), .reg(R.r7), note: "the chunks below assume vl = VLEN")
         b.li(R.r1, source, wide: true)
         b.li(R.r2, cache + eb * context * headDim, wide: true)
         func body(_ n: Int, _ b: inout ProgramBuilder) {
