@@ -135,16 +135,12 @@ struct AttentionMatrixKernel {
             blockScores(into: &b)
             b.li(R.r9, float: scaling, note: "head_dim^-0.5")
             b.li(R.r8, p.rowBytes, note: "row stride")
-            b.li(R.r3, p.group)
             b.li(R.r13, rows); b.li(R.r14, vlen)
-            b.loop(R.r3, "mattn_sheads") { b in
-                headChunks(.lda, "query", into: &b)
-                b.emit(.setvl, .reg(.zero), .reg(R.r14))
+            headLoops("mattn_sheads", into: &b, tiles: { b, n in scoreTiles(n, into: &b) }) { b, tiles in
+                if headChunks(.lda, "query", into: &b) != vlen { b.emit(.setvl, .reg(.zero), .reg(R.r14)) }
                 b.emit(.addi, .reg(R.r6), .reg(R.r10), .imm(0), note: "the block's first key")
                 b.emit(.addi, .reg(R.r7), .reg(R.r5), .imm(0))
-                // Tiles in pairs (two independent accumulators hide each product's
-                // latency), then a last single tile when their count is odd.
-                tiles(group: p.scoreGroup, name: "mattn_stiles", into: &b) { b, n in scoreTiles(n, into: &b) }
+                tiles(&b)
                 b.emit(.addi, .reg(R.r4), .reg(R.r4), .imm(4 * p.headDim))
                 b.addConstant(R.r5, p.scoreStride, scratch: R.r12)
             }
@@ -191,16 +187,15 @@ struct AttentionMatrixKernel {
             blockScores(into: &b)
             b.li(R.r8, p.rowBytes, note: "row stride")
             b.li(R.r11, p.inverses)
-            b.li(R.r3, p.group)
             b.li(R.r13, rows); b.li(R.r14, vlen)
-            b.loop(R.r3, "mattn_vheads") { b in
+            headLoops("mattn_vheads", into: &b, tiles: { b, n in valueTiles(n, into: &b) }) { b, tiles in
                 headChunks(.lda, "output", into: &b)
                 b.emit(.lw, .reg(R.r9), .mem(R.r11, 0), note: "1 / sum of this head")
                 b.emit(.addi, .reg(R.r6), .reg(R.r10), .imm(0), note: "the block's first value row")
                 b.emit(.addi, .reg(R.r7), .reg(R.r5), .imm(0))
                 b.emit(.setvl, .reg(.zero), .reg(R.r13))
                 b.emit(.sw, .reg(R.r4), spill(.headRow), note: "r4 becomes a tile base")
-                tiles(group: p.scoreGroup, name: "mattn_vtiles", into: &b) { b, n in valueTiles(n, into: &b) }
+                tiles(&b)
                 b.emit(.lw, .reg(R.r4), spill(.headRow))
                 headChunks(.sta, "output", into: &b)
                 b.emit(.addi, .reg(R.r4), .reg(R.r4), .imm(4 * p.headDim))
@@ -224,6 +219,32 @@ struct AttentionMatrixKernel {
         b.emit(.dwait, .imm(0), note: "the last output and the stream's last (empty) transfers")
     }
 
+    /// The loop over the group's heads (r3 = its count), `head` emitting one head with the
+    /// block's x[r2] tiles where it calls its second argument: a version of the loop for each
+    /// count from 1 to `scoreGroup`, its tiles straight (`body(n)`; the count is the block's,
+    /// so it is chosen once per block, not per head), and the general one (`tiles`) for larger
+    /// counts. Tiles add in the same order either way.
+    private func headLoops(_ name: String, into b: inout ProgramBuilder, tiles body: @escaping (inout ProgramBuilder, Int) -> Void,
+                           _ head: (inout ProgramBuilder, (inout ProgramBuilder) -> Void) -> Void) {
+        let counts = Array(1...plan.scoreGroup)
+        let end = b.label(name + "_end"), versions = counts.map { b.label(name + "_\($0)") }
+        for (n, version) in zip(counts, versions) {
+            b.li(R.r12, n)
+            b.emit(.beq, .reg(R.r2), .reg(R.r12), .label(version), note: "\(n) tile(s) in this block")
+        }
+        func loop(_ tiles: @escaping (inout ProgramBuilder) -> Void, _ b: inout ProgramBuilder) {
+            b.li(R.r3, plan.group)
+            b.loop(R.r3, name) { b in head(&b, tiles) }
+        }
+        loop({ b in self.tiles(group: self.plan.scoreGroup, name: name + "_tiles", into: &b, body) }, &b)
+        for (n, version) in zip(counts, versions) {
+            b.emit(.jal, .reg(.zero), .label(end))
+            b.place(version)
+            loop({ b in body(&b, n) }, &b)
+        }
+        b.place(end)
+    }
+
     /// x[r2] tiles in groups of `group` (a hardware loop over the full groups), then the
     /// rest by powers of two (branches on the bits of x[r2]); `body` emits n tiles.
     private func tiles(group: Int, name: String, into b: inout ProgramBuilder, _ body: (inout ProgramBuilder, Int) -> Void) {
@@ -245,7 +266,7 @@ struct AttentionMatrixKernel {
     /// score loop, r4 (saved) in the value loop.
     private static let scoreBases = [R.r6, R.r1, R.r15, R.r11], valueBases = [R.r6, R.r1, R.r15, R.r4]
 
-    /// `count` (1, 2 or 4) tiles of ROWS keys at x[r6], x[r6] + ROWS rows, ... times the
+    /// `count` (1 ... `scoreGroup`) tiles of ROWS keys at x[r6], x[r6] + ROWS rows, ... times the
     /// query chunks in a1 ...: scores into a0 and the registers after the chunks, scaled
     /// and stored at x[r7]; r6 and r7 advance past them. vl = VLEN before and after; r13 =
     /// ROWS, r14 = VLEN, r8 = the row stride, r9 = the scaling.
@@ -279,7 +300,7 @@ struct AttentionMatrixKernel {
         }
     }
 
-    /// `count` (1, 2 or 4) tiles of ROWS values at x[r6], ...: each tile's e at x[r7] times
+    /// `count` (1 ... `scoreGroup`) tiles of ROWS values at x[r6], ...: each tile's e at x[r7] times
     /// x[r9] (1 / sum) as probabilities, its products added to the output chunks a1 ...; r6
     /// and r7 advance. vl = ROWS before and after.
     private func valueTiles(_ count: Int, into b: inout ProgramBuilder) {
@@ -310,12 +331,16 @@ struct AttentionMatrixKernel {
     }
 
     /// `op` (`lda` or `sta`) of a head's row at x[r4], a chunk of VLEN features per register
-    /// a1, a2, ...
-    private func headChunks(_ op: Opcode, _ what: String, into b: inout ProgramBuilder) {
+    /// a1, a2, ..., in a head loop (r13 = ROWS, r14 = VLEN): vl is set once and again only
+    /// for a ragged last chunk. Returns the vl it leaves.
+    @discardableResult
+    private func headChunks(_ op: Opcode, _ what: String, into b: inout ProgramBuilder) -> Int {
+        var lanes = -1
         for c in 0..<plan.chunks {
-            setLanes(chunk: c, into: &b)
+            lanes = setLanes(chunk: c, from: lanes, into: &b)
             b.emit(op, .reg(.a(1 + c)), .mem(R.r4, 4 * c * plan.config.vlen), note: "\(what) chunk \(c)")
         }
+        return lanes
     }
 
     /// vl = the lanes of chunk `c` of a head (VLEN but for a ragged last chunk).
