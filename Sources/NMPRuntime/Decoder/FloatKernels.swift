@@ -58,7 +58,8 @@ struct FloatKernels {
     /// squares starts on the first piece while the others are in flight (`dwait` for all but
     /// the pieces still behind it) and each piece of the result leaves while the next is
     /// scaled; the order of every sum is the one-piece order (lane partials over the chunks in
-    /// order, then the tree).
+    /// order, then the tree). With several tokens the pieces go through a ring of piece
+    /// buffers (ISA.md 11.5), so that the next row comes in while this one is computed.
     /// - Parameter drains: as for `rope` (a BitLinear or the LM head comes next: each starts
     ///   with its input's DMA and waits for it before it writes the activation SRAM).
     func rmsNorm(tokens: Int, input: Int, output: Int, weight: Int, n: Int, epsilon: Float, drains: Bool = true,
