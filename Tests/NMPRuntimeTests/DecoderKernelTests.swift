@@ -162,7 +162,7 @@ struct DecoderKernelTests {
             try emitRope(&b)
             #expect(b.scheduleNotes.contains { $0.hasPrefix("RMSNorm over 400 features: the activation SRAM has no room") } == (size == 3000),
                     "\(b.scheduleNotes)")
-            #expect(b.scheduleNotes.contains { $0.hasPrefix("RMSNorm over 400 features: the activation SRAM has room for 4 of a row's 3 pieces") }
+            #expect(b.scheduleNotes.contains { $0.hasPrefix("RMSNorm over 400 features: the activation SRAM has room for 4 piece buffers, not two rows of 3 pieces") }
                         == (size == 4096), "\(b.scheduleNotes)")
             #expect(b.scheduleNotes.contains { $0.hasPrefix("RoPE:") } == (size < 65536), "\(b.scheduleNotes)")
         }

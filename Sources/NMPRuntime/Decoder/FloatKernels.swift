@@ -82,7 +82,7 @@ struct FloatKernels {
         if tokens > 1 && slots == k {
             b.note("RMSNorm over \(n) features: the activation SRAM has no room for a second row: each token's row comes in while it waits")
         } else if tokens > 1 && slots < 2 * k {
-            b.note("RMSNorm over \(n) features: the activation SRAM has room for \(slots) of a row's \(k) pieces, not two rows: each piece of the next row comes in as one of this row leaves")
+            b.note("RMSNorm over \(n) features: the activation SRAM has room for \(slots) piece buffers, not two rows of \(k) pieces: each piece of the next row comes in as one of this row leaves")
         }
         b.comment("RMSNorm over \(n) features in \(pieces.count) piece(s): sum of squares (lane partials, then the fsum tree), 1 / sqrt(mean + eps), x * r * w")
         b.dma(.dmaa, to: weights, from: weight, bytes: 2 * n, note: "the bf16 norm weight")
