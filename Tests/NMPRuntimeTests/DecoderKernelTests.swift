@@ -258,7 +258,7 @@ struct DecoderKernelTests {
     }
 
     /// The matrix-product attention (16-bit caches): head_dim 10 (ragged chunks on the
-    /// narrow machine) and 70 (two chunks of 64), contexts from 0 to several key blocks (a
+    /// narrow machine), 32 (rows of 64 bytes: shifts instead of multiplies) and 70 (two chunks of 64), contexts from 0 to several key blocks (a
     /// weight SRAM with room for blocks of ROWS keys only) and tile counts from 1 to 6 per
     /// block (groups of 4, 2 and 1), one or two tokens, against the
     /// reference's order of sums. The DRAM past each cache row that is read is junk, the
@@ -270,7 +270,7 @@ struct DecoderKernelTests {
         tinyWeights.weightSRAM.size = 3 * tinyWeights.rows * 2 * 70 + 100
         machines.append(tinyWeights)
         for config in machines {
-            for headDim in [10, 70] {
+            for headDim in [10, 32, 70] {
                 var rng = SplitMix64(seed: UInt64(22 + headDim))
                 let heads = 4, kvHeads = 2, capacity = 200
                 let (context, tokens) = positions

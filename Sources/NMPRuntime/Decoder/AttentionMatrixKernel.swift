@@ -406,6 +406,17 @@ struct AttentionMatrixKernel {
         b.emit(.bltu, .reg(R.r3), .reg(R.r12), .label(top), note: "keys left in this range")
     }
 
+    /// target = x[rows] * the bytes of a cached row: a shift when that is a power of two,
+    /// else a multiply (uses r13).
+    private func rowBytes(_ target: Reg, of rows: Reg, into b: inout ProgramBuilder) {
+        if plan.rowBytes.nonzeroBitCount == 1 {
+            b.emit(.slli, .reg(target), .reg(rows), .imm(plan.rowBytes.trailingZeroBitCount), note: "bytes")
+        } else {
+            b.li(R.r13, plan.rowBytes)
+            b.emit(.mul, .reg(target), .reg(rows), .reg(R.r13), note: "bytes")
+        }
+    }
+
     /// The producer: enqueues the next block of the stream (K of head 0, V of head 0, K of
     /// head 1, ...) into its buffer as two transfers: the block's rows, then zero rows up to
     /// a multiple of ROWS for a value block (an empty transfer otherwise); two empty
@@ -423,8 +434,7 @@ struct AttentionMatrixKernel {
         b.emit(.lw, .reg(R.r13), spill(.producerRowsLeft))
         b.emit(.sub, .reg(R.r13), .reg(R.r13), .reg(R.r14))
         b.emit(.sw, .reg(R.r13), spill(.producerRowsLeft))
-        b.li(R.r13, p.rowBytes)
-        b.emit(.mul, .reg(R.r15), .reg(R.r14), .reg(R.r13), note: "bytes")
+        rowBytes(R.r15, of: R.r14, into: &b)
         b.emit(.lw, .reg(R.r12), spill(.producerBuffer))
         b.emit(.lw, .reg(R.r13), spill(.producerAddress))
         b.emit(.dmaw, .reg(R.r12), .reg(R.r13), .reg(R.r15), note: "a block of cached rows")
@@ -443,9 +453,8 @@ struct AttentionMatrixKernel {
         }
         b.emit(.sub, .reg(R.r14), .reg(R.r15), .reg(R.r14), note: "rows to fill with zeros")
         b.emit(.lw, .reg(R.r13), spill(.producerIsValue))
-        b.emit(.mul, .reg(R.r14), .reg(R.r14), .reg(R.r13), note: "zero rows only after values")
-        b.li(R.r13, p.rowBytes)
-        b.emit(.mul, .reg(R.r15), .reg(R.r14), .reg(R.r13))
+        b.emit(.and, .reg(R.r14), .reg(R.r14), .reg(R.r13), note: "zero rows only after values (the flag is all ones)")
+        rowBytes(R.r15, of: R.r14, into: &b)
         b.li(R.r13, zeros, wide: true)
         b.emit(.dmaw, .reg(R.r12), .reg(R.r13), .reg(R.r15), note: "zero rows (or nothing)")
         // Next buffer of the ring.
@@ -460,8 +469,7 @@ struct AttentionMatrixKernel {
         b.emit(.sw, .reg(R.r12), spill(.producerRanges))
         b.emit(.lw, .reg(R.r14), spill(.keys))
         b.emit(.sw, .reg(R.r14), spill(.producerRowsLeft))
-        b.li(R.r13, p.rowBytes)
-        b.emit(.mul, .reg(R.r14), .reg(R.r14), .reg(R.r13), note: "the range's bytes")
+        rowBytes(R.r14, of: R.r14, into: &b)
         b.emit(.lw, .reg(R.r12), spill(.producerAddress))
         b.emit(.sub, .reg(R.r12), .reg(R.r12), .reg(R.r14), note: "back to the range's start")
         b.emit(.lw, .reg(R.r13), spill(.producerIsValue))
@@ -469,7 +477,7 @@ struct AttentionMatrixKernel {
         b.emit(.bne, .reg(R.r13), .reg(.zero), .label(toKeys))
         b.li(R.r14, valueCache - keyCache, wide: true)
         b.emit(.add, .reg(R.r12), .reg(R.r12), .reg(R.r14), note: "this head's values")
-        b.li(R.r13, 1)
+        b.li(R.r13, -1, note: "values: the flag is all ones")
         b.emit(.jal, .reg(.zero), .label(moved))
         b.place(toKeys)
         b.li(R.r14, keyCache - valueCache + p.capacity * p.rowBytes, wide: true)

@@ -127,19 +127,27 @@ struct FloatKernels {
                     b.addConstant(R.r5, 4 * vlen * k, scratch: R.r11)
                 }
             }
-            if next {
-                for case .request(let j) in order.prefix(while: { $0 != .result(0) }) { request(j, into: slot(phase + 1, j), &b) }
+            // The next row's pieces whose buffers are free go out during the divides and the
+            // square root below (their latencies), one after each step, the rest after the last.
+            var early: [Int] = []
+            if next { for case .request(let j) in order.prefix(while: { $0 != .result(0) }) { early.append(j) } }
+            func requestEarly(_ count: Int, _ b: inout ProgramBuilder) {
+                for j in early.prefix(count) { request(j, into: slot(phase + 1, j), &b) }
+                early.removeFirst(min(count, early.count))
             }
             b.li(R.r4, min(n, vlen))
             b.emit(.setvl, .reg(.zero), .reg(R.r4))
             b.emit(.fsum, .reg(R.r6), .reg(.a(1)), note: "the pairwise tree over the lanes")
             b.li(R.r8, float: Float(n))
             b.emit(.fdiv, .reg(R.r6), .reg(R.r6), .reg(R.r8), note: "mean")
+            requestEarly(1, &b)
             b.li(R.r8, float: epsilon, note: "eps")
             b.emit(.fadd, .reg(R.r6), .reg(R.r6), .reg(R.r8))
             b.emit(.fsqrt, .reg(R.r6), .reg(R.r6))
+            requestEarly(1, &b)
             b.li(R.r8, float: 1)
             b.emit(.fdiv, .reg(R.r6), .reg(R.r8), .reg(R.r6), note: "r = 1 / sqrt(mean + eps)")
+            requestEarly(early.count, &b)
             b.li(R.r5, slot(phase, 0))
             b.li(R.r4, weights)
             // x * r * w, three chunks at a time (each one's latencies behind the others' work).
