@@ -121,6 +121,91 @@ struct DecoderKernelTests {
         }
     }
 
+    /// Activation SRAMs too small for two rows: with 4,096 bytes RMSNorm's 400 features (three
+    /// pieces of up to 768 bytes after the weight) stream through four piece buffers, with
+    /// 3,000 through the row's own (each token waits for its row); RoPE over 40 heads of 16
+    /// keeps one set of buffers in both. Each says so in the schedule notes and computes what the
+    /// reference does, as the two-buffer schedules of the default machine do (no note).
+    @Test func smallerBufferFallbacks() throws {
+        let n = 400, heads = 40, headDim = 16, tokens = 5, context = 2
+        for size in [3000, 4096, 65536] {
+            var config = Self.machines[0]
+            config.activationSRAM.size = size
+            var rng = SplitMix64(seed: 31)
+            let x = Self.random(tokens * n, &rng)
+            let weight = Self.random(n, &rng, scale: 1).map { BFloat16.bits(1 + $0 / 2) }
+            let emitNorm = { (b: inout ProgramBuilder) throws in
+                try FloatKernels(config: config).rmsNorm(tokens: tokens, input: 0, output: 1 << 16, weight: 1 << 17, n: n, epsilon: 1e-5, into: &b)
+            }
+            let normed = Self.floats(try Self.run(config, dram: Self.image([(0, x)], halves: [(1 << 17, weight)]), emitNorm),
+                                     at: 1 << 16, count: tokens * n)
+            for t in 0..<tokens {
+                let want = DecoderReference.rmsNorm(Array(x[(t * n)..<((t + 1) * n)]), weight: weight, eps: 1e-5, vlen: config.vlen)
+                #expect(Array(normed[(t * n)..<((t + 1) * n)]).map(\.bitPattern) == want.map(\.bitPattern), "token \(t)")
+            }
+            let width = heads * headDim
+            let q = Self.random(tokens * width, &rng)
+            let reference = DecoderReference.ropeTables(theta: 10_000, headDim: headDim, positions: context + tokens)
+            let tables = RopeTables(theta: 10_000, headDim: headDim, positions: context ..< context + tokens)
+            let emitRope = { (b: inout ProgramBuilder) throws in
+                try FloatKernels(config: config).rope(tokens: tokens, buffer: 0, heads: heads, headDim: headDim, cos: 1 << 16, sin: 1 << 17, into: &b)
+            }
+            let rotated = Self.floats(try Self.run(config, dram: Self.image([(0, q), (1 << 16, tables.cos), (1 << 17, tables.sin)]), emitRope),
+                                      at: 0, count: q.count)
+            for t in 0..<tokens {
+                let want = DecoderReference.rope(Array(q[(t * width)..<((t + 1) * width)]), position: context + t,
+                                                 cos: reference.cos, sin: reference.sin, headDim: headDim)
+                #expect(Array(rotated[(t * width)..<((t + 1) * width)]).map(\.bitPattern) == want.map(\.bitPattern), "token \(t)")
+            }
+            var b = ProgramBuilder(packing: config.packing)
+            try emitNorm(&b)
+            try emitRope(&b)
+            #expect(b.scheduleNotes.contains { $0.hasPrefix("RMSNorm over 400 features: the activation SRAM has no room") } == (size == 3000),
+                    "\(b.scheduleNotes)")
+            #expect(b.scheduleNotes.contains { $0.hasPrefix("RMSNorm over 400 features: the activation SRAM has room for 4 piece buffers, not two rows of 3 pieces") }
+                        == (size == 4096), "\(b.scheduleNotes)")
+            #expect(b.scheduleNotes.contains { $0.hasPrefix("RoPE:") } == (size < 65536), "\(b.scheduleNotes)")
+        }
+    }
+
+    /// The KV cache write: 20 tokens (a group of 16 and one of 4) at context 3 of a cache of
+    /// 30 positions, rounded to bf16 or fp16 per element, each head's positions in place and
+    /// every other byte untouched; on the standard and narrow machines (ragged chunks) and one
+    /// whose activation SRAM holds one token's rows (a token at a time, with a note).
+    @Test(arguments: [KVCacheFormat.bf16, .fp16])
+    func kvCacheWrite(format: KVCacheFormat) throws {
+        var oneToken = Self.machines[0]
+        oneToken.activationSRAM.size = 64 + 4 * 40 + 2 * 40 + 64 + 100
+        let kvHeads = 2, headDim = 20, tokens = 20, context = 3, capacity = 30, width = 2 * 20
+        for config in Self.machines + [oneToken] {
+            var rng = SplitMix64(seed: 41)
+            let rows = Self.random(tokens * width, &rng)
+            let sentinel = [UInt16](repeating: 0xABCD, count: kvHeads * capacity * headDim)
+            let (source, cache) = (0, 1 << 14)
+            let emit = { (b: inout ProgramBuilder) throws in
+                try FloatKernels(config: config).storeKV(tokens: tokens, source: source, cache: cache, kvHeads: kvHeads, headDim: headDim,
+                                                         capacity: capacity, context: context, format: format, into: &b)
+            }
+            let simulator = try Self.run(config, dram: Self.image([(source, rows)], halves: [(cache, sentinel)]), emit)
+            let words = DRAMImage.words(simulator, at: cache, count: kvHeads * capacity * headDim / 2) ?? []
+            let got = words.flatMap { [UInt16($0 & 0xFFFF), UInt16($0 >> 16)] }
+            var want = sentinel
+            for t in 0..<tokens {
+                for h in 0..<kvHeads {
+                    for d in 0..<headDim {
+                        let x = rows[t * width + h * headDim + d]
+                        want[(h * capacity + context + t) * headDim + d] = format == .bf16 ? BFloat16.bits(x) : Float16(x).bitPattern
+                    }
+                }
+            }
+            #expect(got == want, "vlen \(config.vlen), activation SRAM \(config.activationSRAM.size)")
+            var b = ProgramBuilder(packing: config.packing)
+            try emit(&b)
+            #expect(b.scheduleNotes.contains { $0.hasPrefix("KV cache write:") } == (config.activationSRAM.size == oneToken.activationSRAM.size),
+                    "\(b.scheduleNotes)")
+        }
+    }
+
     /// Element-wise operations over one piece, several (1000 on the narrow machine, 2049 and
     /// 5000 on both: double-buffered pieces of up to 1024 floats) and a ragged last one.
     @Test(arguments: [1, 7, 65, 1000, 2049, 5000])
@@ -173,7 +258,7 @@ struct DecoderKernelTests {
     }
 
     /// The matrix-product attention (16-bit caches): head_dim 10 (ragged chunks on the
-    /// narrow machine) and 70 (two chunks of 64), contexts from 0 to several key blocks (a
+    /// narrow machine), 32 (rows of 64 bytes: shifts instead of multiplies) and 70 (two chunks of 64), contexts from 0 to several key blocks (a
     /// weight SRAM with room for blocks of ROWS keys only) and tile counts from 1 to 6 per
     /// block (groups of 4, 2 and 1), one or two tokens, against the
     /// reference's order of sums. The DRAM past each cache row that is read is junk, the
@@ -185,7 +270,7 @@ struct DecoderKernelTests {
         tinyWeights.weightSRAM.size = 3 * tinyWeights.rows * 2 * 70 + 100
         machines.append(tinyWeights)
         for config in machines {
-            for headDim in [10, 70] {
+            for headDim in [10, 32, 70] {
                 var rng = SplitMix64(seed: UInt64(22 + headDim))
                 let heads = 4, kvHeads = 2, capacity = 200
                 let (context, tokens) = positions

@@ -106,7 +106,10 @@ struct AttentionMatrixKernel {
         b.comment("attention (matrix products): \(p.heads) query heads over \(p.kvHeads) KV head(s), blocks of \(p.blockKeys) cached rows in a three-buffer ring")
         let tokenTop = b.attentionTokenStart(keys: p.context + 1, tokens: p.tokens, query: query, output: output, queryRow: p.queryRow,
                                              width: width, spills: (spill(.keys), spill(.queryAddress), spill(.outputAddress),
-                                                                    spill(.tokensLeft)), "mattn_token")
+                                                                    spill(.tokensLeft)),
+                                             waits: false, "mattn_token")
+        // No wait for the query: the first block's `dwait 2` is behind it in the FIFO (with
+        // the last token's output), and the query is read only after it.
         // The producer starts at head 0's keys: 2 * kvHeads ranges of `keys` rows each.
         b.li(R.r3, keyCache, wide: true); b.emit(.sw, .reg(R.r3), spill(.producerAddress))
         b.emit(.lw, .reg(R.r3), spill(.keys)); b.emit(.sw, .reg(R.r3), spill(.producerRowsLeft))
@@ -132,16 +135,12 @@ struct AttentionMatrixKernel {
             blockScores(into: &b)
             b.li(R.r9, float: scaling, note: "head_dim^-0.5")
             b.li(R.r8, p.rowBytes, note: "row stride")
-            b.li(R.r3, p.group)
             b.li(R.r13, rows); b.li(R.r14, vlen)
-            b.loop(R.r3, "mattn_sheads") { b in
-                headChunks(.lda, "query", into: &b)
-                b.emit(.setvl, .reg(.zero), .reg(R.r14))
+            headLoops("mattn_sheads", into: &b, tiles: { b, n in scoreTiles(n, into: &b) }) { b, tiles in
+                if headChunks(.lda, "query", into: &b) != vlen { b.emit(.setvl, .reg(.zero), .reg(R.r14)) }
                 b.emit(.addi, .reg(R.r6), .reg(R.r10), .imm(0), note: "the block's first key")
                 b.emit(.addi, .reg(R.r7), .reg(R.r5), .imm(0))
-                // Tiles in pairs (two independent accumulators hide each product's
-                // latency), then a last single tile when their count is odd.
-                tiles(group: p.scoreGroup, name: "mattn_stiles", into: &b) { b, n in scoreTiles(n, into: &b) }
+                tiles(&b)
                 b.emit(.addi, .reg(R.r4), .reg(R.r4), .imm(4 * p.headDim))
                 b.addConstant(R.r5, p.scoreStride, scratch: R.r12)
             }
@@ -150,21 +149,22 @@ struct AttentionMatrixKernel {
         // Softmax of each head's row: e = exp(s - max) in place, 1 / sum kept; zeros after
         // the last key up to a multiple of ROWS (the value products read whole tiles).
         b.enterRegion(regions.softmax)
+        // The rows of up to four heads at a time, their latencies overlapping.
         b.li(R.r7, vlen)
-        for h in 0..<p.group {
-            let row = p.scores + h * p.scoreStride
+        for first in stride(from: 0, to: p.group, by: 4) {
+            let heads = min(4, p.group - first), row = p.scores + first * p.scoreStride
             b.emit(.lw, .reg(R.r2), spill(.keys))
-            b.softmaxExponentials(row: row, count: R.r2, vlenReg: R.r7, vlen: vlen, "m")
-            // The zeros first: they do not wait for 1 / sum's divide.
+            let inverses = b.softmaxExponentials(rows: heads, row: row, stride: p.scoreStride, count: R.r2, vlenReg: R.r7, vlen: vlen, "m")
+            // The zeros before the stores of 1 / sum: they do not wait for the divides.
             b.li(R.r12, rows)
             b.emit(.setvl, .reg(.zero), .reg(R.r12))
             b.emit(.azero, .reg(.a(0)))
             b.emit(.slli, .reg(R.r13), .reg(R.r2), .imm(2))
             b.li(R.r4, row)
             b.emit(.add, .reg(R.r4), .reg(R.r4), .reg(R.r13))
-            b.emit(.sta, .reg(.a(0)), .mem(R.r4, 0), note: "zeros after the last key")
+            for h in 0..<heads { b.emit(.sta, .reg(.a(0)), .mem(R.r4, h * p.scoreStride), note: "zeros after the last key") }
             b.emit(.setvl, .reg(.zero), .reg(R.r7))
-            b.emit(.sw, .reg(R.r11), .mem(.zero, p.inverses + 4 * h))
+            for (h, inverse) in inverses.enumerated() { b.emit(.sw, .reg(inverse), .mem(.zero, p.inverses + 4 * (first + h))) }
         }
 
         // Values: outputs start at +0.0; per block of values, every head of the group.
@@ -187,16 +187,15 @@ struct AttentionMatrixKernel {
             blockScores(into: &b)
             b.li(R.r8, p.rowBytes, note: "row stride")
             b.li(R.r11, p.inverses)
-            b.li(R.r3, p.group)
             b.li(R.r13, rows); b.li(R.r14, vlen)
-            b.loop(R.r3, "mattn_vheads") { b in
+            headLoops("mattn_vheads", into: &b, tiles: { b, n in valueTiles(n, into: &b) }) { b, tiles in
                 headChunks(.lda, "output", into: &b)
                 b.emit(.lw, .reg(R.r9), .mem(R.r11, 0), note: "1 / sum of this head")
                 b.emit(.addi, .reg(R.r6), .reg(R.r10), .imm(0), note: "the block's first value row")
                 b.emit(.addi, .reg(R.r7), .reg(R.r5), .imm(0))
                 b.emit(.setvl, .reg(.zero), .reg(R.r13))
                 b.emit(.sw, .reg(R.r4), spill(.headRow), note: "r4 becomes a tile base")
-                tiles(group: p.scoreGroup, name: "mattn_vtiles", into: &b) { b, n in valueTiles(n, into: &b) }
+                tiles(&b)
                 b.emit(.lw, .reg(R.r4), spill(.headRow))
                 headChunks(.sta, "output", into: &b)
                 b.emit(.addi, .reg(R.r4), .reg(R.r4), .imm(4 * p.headDim))
@@ -213,9 +212,37 @@ struct AttentionMatrixKernel {
         b.emit(.sw, .reg(R.r3), spill(.kvLeft))
         b.emit(.bne, .reg(R.r3), .reg(.zero), .label(kvTop))
 
-        b.emit(.dwait, .imm(0), note: "the stream's last (empty) transfers")
+        // The output leaves without a wait: the next token writes the row only in its values
+        // stage, after waiting for blocks requested behind it.
         b.attentionTokenEnd(outputRow: p.outputRow, width: width, queryAddress: spill(.queryAddress), outputAddress: spill(.outputAddress),
-                            keys: spill(.keys), tokensLeft: spill(.tokensLeft), next: tokenTop)
+                            keys: spill(.keys), tokensLeft: spill(.tokensLeft), waits: false, next: tokenTop)
+        b.emit(.dwait, .imm(0), note: "the last output and the stream's last (empty) transfers")
+    }
+
+    /// The loop over the group's heads (r3 = its count), `head` emitting one head with the
+    /// block's x[r2] tiles where it calls its second argument: a version of the loop for each
+    /// count from 1 to `scoreGroup`, its tiles straight (`body(n)`; the count is the block's,
+    /// so it is chosen once per block, not per head), and the general one (`tiles`) for larger
+    /// counts. Tiles add in the same order either way.
+    private func headLoops(_ name: String, into b: inout ProgramBuilder, tiles body: @escaping (inout ProgramBuilder, Int) -> Void,
+                           _ head: (inout ProgramBuilder, (inout ProgramBuilder) -> Void) -> Void) {
+        let counts = Array(1...plan.scoreGroup)
+        let end = b.label(name + "_end"), versions = counts.map { b.label(name + "_\($0)") }
+        for (n, version) in zip(counts, versions) {
+            b.li(R.r12, n)
+            b.emit(.beq, .reg(R.r2), .reg(R.r12), .label(version), note: "\(n) tile(s) in this block")
+        }
+        func loop(_ tiles: @escaping (inout ProgramBuilder) -> Void, _ b: inout ProgramBuilder) {
+            b.li(R.r3, plan.group)
+            b.loop(R.r3, name) { b in head(&b, tiles) }
+        }
+        loop({ b in self.tiles(group: self.plan.scoreGroup, name: name + "_tiles", into: &b, body) }, &b)
+        for (n, version) in zip(counts, versions) {
+            b.emit(.jal, .reg(.zero), .label(end))
+            b.place(version)
+            loop({ b in body(&b, n) }, &b)
+        }
+        b.place(end)
     }
 
     /// x[r2] tiles in groups of `group` (a hardware loop over the full groups), then the
@@ -239,7 +266,7 @@ struct AttentionMatrixKernel {
     /// score loop, r4 (saved) in the value loop.
     private static let scoreBases = [R.r6, R.r1, R.r15, R.r11], valueBases = [R.r6, R.r1, R.r15, R.r4]
 
-    /// `count` (1, 2 or 4) tiles of ROWS keys at x[r6], x[r6] + ROWS rows, ... times the
+    /// `count` (1 ... `scoreGroup`) tiles of ROWS keys at x[r6], x[r6] + ROWS rows, ... times the
     /// query chunks in a1 ...: scores into a0 and the registers after the chunks, scaled
     /// and stored at x[r7]; r6 and r7 advance past them. vl = VLEN before and after; r13 =
     /// ROWS, r14 = VLEN, r8 = the row stride, r9 = the scaling.
@@ -273,7 +300,7 @@ struct AttentionMatrixKernel {
         }
     }
 
-    /// `count` (1, 2 or 4) tiles of ROWS values at x[r6], ...: each tile's e at x[r7] times
+    /// `count` (1 ... `scoreGroup`) tiles of ROWS values at x[r6], ...: each tile's e at x[r7] times
     /// x[r9] (1 / sum) as probabilities, its products added to the output chunks a1 ...; r6
     /// and r7 advance. vl = ROWS before and after.
     private func valueTiles(_ count: Int, into b: inout ProgramBuilder) {
@@ -304,12 +331,16 @@ struct AttentionMatrixKernel {
     }
 
     /// `op` (`lda` or `sta`) of a head's row at x[r4], a chunk of VLEN features per register
-    /// a1, a2, ...
-    private func headChunks(_ op: Opcode, _ what: String, into b: inout ProgramBuilder) {
+    /// a1, a2, ..., in a head loop (r13 = ROWS, r14 = VLEN): vl is set once and again only
+    /// for a ragged last chunk. Returns the vl it leaves.
+    @discardableResult
+    private func headChunks(_ op: Opcode, _ what: String, into b: inout ProgramBuilder) -> Int {
+        var lanes = -1
         for c in 0..<plan.chunks {
-            setLanes(chunk: c, into: &b)
+            lanes = setLanes(chunk: c, from: lanes, into: &b)
             b.emit(op, .reg(.a(1 + c)), .mem(R.r4, 4 * c * plan.config.vlen), note: "\(what) chunk \(c)")
         }
+        return lanes
     }
 
     /// vl = the lanes of chunk `c` of a head (VLEN but for a ragged last chunk).
@@ -356,8 +387,12 @@ struct AttentionMatrixKernel {
         b.emit(.min, .reg(R.r2), .reg(R.r2), .reg(R.r12))
         b.emit(.sw, .reg(R.r2), spill(.blockRows))
         b.emit(.addi, .reg(R.r2), .reg(R.r2), .imm(rows - 1))
-        b.li(R.r12, rows)
-        b.emit(.divu, .reg(R.r2), .reg(R.r2), .reg(R.r12), note: "tiles of ROWS keys")
+        if rows.nonzeroBitCount == 1 {
+            b.emit(.srli, .reg(R.r2), .reg(R.r2), .imm(rows.trailingZeroBitCount), note: "tiles of ROWS keys (a shift: no divide's latency)")
+        } else {
+            b.li(R.r12, rows)
+            b.emit(.divu, .reg(R.r2), .reg(R.r2), .reg(R.r12), note: "tiles of ROWS keys")
+        }
         body(&b)
         b.emit(.lw, .reg(R.r3), spill(.blockKey))
         b.emit(.lw, .reg(R.r12), spill(.blockRows))
@@ -369,6 +404,17 @@ struct AttentionMatrixKernel {
         b.emit(.lw, .reg(R.r12), spill(.keys))
         b.emit(.lw, .reg(R.r3), spill(.blockKey))
         b.emit(.bltu, .reg(R.r3), .reg(R.r12), .label(top), note: "keys left in this range")
+    }
+
+    /// target = x[rows] * the bytes of a cached row: a shift when that is a power of two,
+    /// else a multiply (uses r13).
+    private func rowBytes(_ target: Reg, of rows: Reg, into b: inout ProgramBuilder) {
+        if plan.rowBytes.nonzeroBitCount == 1 {
+            b.emit(.slli, .reg(target), .reg(rows), .imm(plan.rowBytes.trailingZeroBitCount), note: "bytes")
+        } else {
+            b.li(R.r13, plan.rowBytes)
+            b.emit(.mul, .reg(target), .reg(rows), .reg(R.r13), note: "bytes")
+        }
     }
 
     /// The producer: enqueues the next block of the stream (K of head 0, V of head 0, K of
@@ -388,8 +434,7 @@ struct AttentionMatrixKernel {
         b.emit(.lw, .reg(R.r13), spill(.producerRowsLeft))
         b.emit(.sub, .reg(R.r13), .reg(R.r13), .reg(R.r14))
         b.emit(.sw, .reg(R.r13), spill(.producerRowsLeft))
-        b.li(R.r13, p.rowBytes)
-        b.emit(.mul, .reg(R.r15), .reg(R.r14), .reg(R.r13), note: "bytes")
+        rowBytes(R.r15, of: R.r14, into: &b)
         b.emit(.lw, .reg(R.r12), spill(.producerBuffer))
         b.emit(.lw, .reg(R.r13), spill(.producerAddress))
         b.emit(.dmaw, .reg(R.r12), .reg(R.r13), .reg(R.r15), note: "a block of cached rows")
@@ -398,14 +443,18 @@ struct AttentionMatrixKernel {
         // The zero rows after a value block's last row: (-rows mod ROWS) rows.
         b.emit(.add, .reg(R.r12), .reg(R.r12), .reg(R.r15), note: "after the block's rows")
         b.emit(.addi, .reg(R.r15), .reg(R.r14), .imm(rows - 1))
-        b.li(R.r13, rows)
-        b.emit(.divu, .reg(R.r15), .reg(R.r15), .reg(R.r13))
-        b.emit(.mul, .reg(R.r15), .reg(R.r15), .reg(R.r13), note: "rows rounded up to a multiple of ROWS")
+        if rows.nonzeroBitCount == 1 {
+            b.emit(.srli, .reg(R.r15), .reg(R.r15), .imm(rows.trailingZeroBitCount))
+            b.emit(.slli, .reg(R.r15), .reg(R.r15), .imm(rows.trailingZeroBitCount), note: "rows rounded up to a multiple of ROWS")
+        } else {
+            b.li(R.r13, rows)
+            b.emit(.divu, .reg(R.r15), .reg(R.r15), .reg(R.r13))
+            b.emit(.mul, .reg(R.r15), .reg(R.r15), .reg(R.r13), note: "rows rounded up to a multiple of ROWS")
+        }
         b.emit(.sub, .reg(R.r14), .reg(R.r15), .reg(R.r14), note: "rows to fill with zeros")
         b.emit(.lw, .reg(R.r13), spill(.producerIsValue))
-        b.emit(.mul, .reg(R.r14), .reg(R.r14), .reg(R.r13), note: "zero rows only after values")
-        b.li(R.r13, p.rowBytes)
-        b.emit(.mul, .reg(R.r15), .reg(R.r14), .reg(R.r13))
+        b.emit(.and, .reg(R.r14), .reg(R.r14), .reg(R.r13), note: "zero rows only after values (the flag is all ones)")
+        rowBytes(R.r15, of: R.r14, into: &b)
         b.li(R.r13, zeros, wide: true)
         b.emit(.dmaw, .reg(R.r12), .reg(R.r13), .reg(R.r15), note: "zero rows (or nothing)")
         // Next buffer of the ring.
@@ -420,8 +469,7 @@ struct AttentionMatrixKernel {
         b.emit(.sw, .reg(R.r12), spill(.producerRanges))
         b.emit(.lw, .reg(R.r14), spill(.keys))
         b.emit(.sw, .reg(R.r14), spill(.producerRowsLeft))
-        b.li(R.r13, p.rowBytes)
-        b.emit(.mul, .reg(R.r14), .reg(R.r14), .reg(R.r13), note: "the range's bytes")
+        rowBytes(R.r14, of: R.r14, into: &b)
         b.emit(.lw, .reg(R.r12), spill(.producerAddress))
         b.emit(.sub, .reg(R.r12), .reg(R.r12), .reg(R.r14), note: "back to the range's start")
         b.emit(.lw, .reg(R.r13), spill(.producerIsValue))
@@ -429,7 +477,7 @@ struct AttentionMatrixKernel {
         b.emit(.bne, .reg(R.r13), .reg(.zero), .label(toKeys))
         b.li(R.r14, valueCache - keyCache, wide: true)
         b.emit(.add, .reg(R.r12), .reg(R.r12), .reg(R.r14), note: "this head's values")
-        b.li(R.r13, 1)
+        b.li(R.r13, -1, note: "values: the flag is all ones")
         b.emit(.jal, .reg(.zero), .label(moved))
         b.place(toKeys)
         b.li(R.r14, keyCache - valueCache + p.capacity * p.rowBytes, wide: true)

@@ -58,7 +58,8 @@ struct FloatKernels {
     /// squares starts on the first piece while the others are in flight (`dwait` for all but
     /// the pieces still behind it) and each piece of the result leaves while the next is
     /// scaled; the order of every sum is the one-piece order (lane partials over the chunks in
-    /// order, then the tree).
+    /// order, then the tree). With several tokens the pieces go through a ring of piece
+    /// buffers (ISA.md 11.5), so that the next row comes in while this one is computed.
     /// - Parameter drains: as for `rope` (a BitLinear or the LM head comes next: each starts
     ///   with its input's DMA and waits for it before it writes the activation SRAM).
     func rmsNorm(tokens: Int, input: Int, output: Int, weight: Int, n: Int, epsilon: Float, drains: Bool = true,
@@ -70,43 +71,88 @@ struct FloatKernels {
         let pieces: [(start: Int, count: Int)] = stride(from: 0, to: chunks, by: pieceChunks).map { c in
             (c * vlen, min(n, (c + pieceChunks) * vlen) - c * vlen)
         }
+        // Pieces stream through a ring of `slots` piece buffers: two rows' worth when they
+        // fit (the next row is requested whole right after this one's sum of squares), else
+        // one piece more than a row (each piece of the next row is requested as a piece of
+        // this one leaves), else the row's own pieces (each token waits for its row).
+        let k = pieces.count, slotBytes = Self.align(4 * pieces[0].count)
+        let slots = tokens == 1 ? k
+            : row + 2 * k * slotBytes <= config.activationSRAM.size ? 2 * k
+            : row + (k + 1) * slotBytes <= config.activationSRAM.size ? k + 1 : k
+        if tokens > 1 && slots == k {
+            b.note("RMSNorm over \(n) features: the activation SRAM has no room for a second row: each token's row comes in while it waits")
+        } else if tokens > 1 && slots < 2 * k {
+            b.note("RMSNorm over \(n) features: the activation SRAM has room for \(slots) piece buffers, not two rows of \(k) pieces: each piece of the next row comes in as one of this row leaves")
+        }
         b.comment("RMSNorm over \(n) features in \(pieces.count) piece(s): sum of squares (lane partials, then the fsum tree), 1 / sqrt(mean + eps), x * r * w")
         b.dma(.dmaa, to: weights, from: weight, bytes: 2 * n, note: "the bf16 norm weight")
         b.li(R.r7, vlen)
         b.li(R.r1, input, wide: true)
         b.li(R.r2, output, wide: true)
-        b.repeatLoop(tokens, counter: R.r3, "norm") { b in
-            for piece in pieces {
-                b.emit(.addi, .reg(R.r12), .reg(R.r1), .imm(0))
-                b.addConstant(R.r12, 4 * piece.start, scratch: R.r11)
-                b.transfer(.dmaa, dram: R.r12, sram: row + 4 * piece.start, bytes: 4 * piece.count, note: "a piece of the row")
-            }
-            b.li(R.r5, row)
+        let ring = slots > k
+        // Piece j of the token in phase `phase` of the ring (tokens t and t + period share slots).
+        let period = slots / gcd(k, slots)
+        func slot(_ phase: Int, _ j: Int) -> Int { ring ? row + ((phase * k + j) % slots) * slotBytes : row + 4 * pieces[j].start }
+        // The FIFO order in which a token enqueues its results and the next row's pieces:
+        // pieces whose slot is free ahead of the results, then each after the result that frees it.
+        enum Transfer: Equatable { case request(Int), result(Int) }
+        let order: [Transfer] = (0..<k).filter { $0 < slots - k }.map { .request($0) }
+            + (0..<k).flatMap { i in [.result(i)] + (i + slots - k < k ? [.request(i + slots - k)] : []) }
+        // Transfers behind a row's piece j when its sum of squares starts: the rest of `order`.
+        func behind(_ j: Int) -> Int { ring ? order.count - 1 - order.firstIndex(of: .request(j))! : k - 1 - j }
+        // Requests piece j of the row at x[r1] into `sram`.
+        func request(_ j: Int, into sram: Int, _ b: inout ProgramBuilder) {
+            b.emit(.addi, .reg(R.r12), .reg(R.r1), .imm(0))
+            b.addConstant(R.r12, 4 * pieces[j].start, scratch: R.r11)
+            b.transfer(.dmaa, dram: R.r12, sram: sram, bytes: 4 * pieces[j].count, note: ring ? "a piece of the next row" : "a piece of the row")
+        }
+        // A token in phase `phase`; `next` requests the next row (ring) as `order` says.
+        func token(phase: Int, next: Bool, _ b: inout ProgramBuilder) {
+            if !ring { for j in 0..<k { request(j, into: slot(phase, j), &b) } }
+            b.li(R.r5, slot(phase, 0))
             b.emit(.setvl, .reg(.zero), .reg(R.r7))
             b.emit(.azero, .reg(.a(1)))
             for (i, piece) in pieces.enumerated() {
-                b.emit(.dwait, .imm(pieces.count - 1 - i), note: "piece \(i) is in")
-                b.chunks(piece.count, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r10, "sumsq") { b in
-                    b.emit(.lda, .reg(.a(0)), .mem(R.r5, 0))
-                    b.emit(.fvmac, .reg(.a(1)), .reg(.a(0)), .reg(.a(0)), note: "lane partial sums of x^2")
-                    b.addConstant(R.r5, 4 * vlen, scratch: R.r11)
+                b.emit(.dwait, .imm(behind(i)), note: "piece \(i) is in")
+                if ring && i > 0 { b.li(R.r5, slot(phase, i)) }
+                // Three chunks at a time, each load ahead of the multiply-add before it: the
+                // partial sums' chain (one fvmac per chunk, in chunk order) sets the pace.
+                b.chunkGroups(piece.count, group: 3, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r10, "sumsq") { b, k in
+                    let x = [Reg.a(0), .a(2), .a(3)].prefix(k)
+                    for (i, a) in x.enumerated() {
+                        b.emit(.lda, .reg(a), .mem(R.r5, 4 * vlen * i))
+                        if i > 0 { b.emit(.fvmac, .reg(.a(1)), .reg(x[i - 1]), .reg(x[i - 1]), note: "lane partial sums of x^2") }
+                    }
+                    b.emit(.fvmac, .reg(.a(1)), .reg(x[k - 1]), .reg(x[k - 1]), note: "lane partial sums of x^2")
+                    b.addConstant(R.r5, 4 * vlen * k, scratch: R.r11)
                 }
+            }
+            // The next row's pieces whose buffers are free go out during the divides and the
+            // square root below (their latencies), one after each step, the rest after the last.
+            var early: [Int] = []
+            if next { for case .request(let j) in order.prefix(while: { $0 != .result(0) }) { early.append(j) } }
+            func requestEarly(_ count: Int, _ b: inout ProgramBuilder) {
+                for j in early.prefix(count) { request(j, into: slot(phase + 1, j), &b) }
+                early.removeFirst(min(count, early.count))
             }
             b.li(R.r4, min(n, vlen))
             b.emit(.setvl, .reg(.zero), .reg(R.r4))
             b.emit(.fsum, .reg(R.r6), .reg(.a(1)), note: "the pairwise tree over the lanes")
             b.li(R.r8, float: Float(n))
             b.emit(.fdiv, .reg(R.r6), .reg(R.r6), .reg(R.r8), note: "mean")
+            requestEarly(1, &b)
             b.li(R.r8, float: epsilon, note: "eps")
             b.emit(.fadd, .reg(R.r6), .reg(R.r6), .reg(R.r8))
             b.emit(.fsqrt, .reg(R.r6), .reg(R.r6))
+            requestEarly(1, &b)
             b.li(R.r8, float: 1)
             b.emit(.fdiv, .reg(R.r6), .reg(R.r8), .reg(R.r6), note: "r = 1 / sqrt(mean + eps)")
-            b.li(R.r5, row)
+            requestEarly(early.count, &b)
+            b.li(R.r5, slot(phase, 0))
             b.li(R.r4, weights)
-            // x * r * w, chunks in pairs (each one's latencies behind the other's work).
+            // x * r * w, three chunks at a time (each one's latencies behind the others' work).
             func scale(_ count: Int, into b: inout ProgramBuilder) {
-                let x = [Reg.a(0), .a(1)].prefix(count), w = [Reg.a(2), .a(3)].prefix(count)
+                let x = [Reg.a(0), .a(1), .a(2)].prefix(count), w = [Reg.a(3), .a(4), .a(5)].prefix(count)
                 for (i, a) in x.enumerated() { b.emit(.lda, .reg(a), .mem(R.r5, 4 * vlen * i)) }
                 for (i, a) in w.enumerated() { b.emit(.ldbf, .reg(a), .mem(R.r4, 2 * vlen * i)) }
                 for a in x { b.emit(.fmuls, .reg(a), .reg(a), .reg(R.r6), note: "x * r") }
@@ -115,32 +161,52 @@ struct FloatKernels {
                 b.addConstant(R.r5, 4 * vlen * count, scratch: R.r11)
                 b.addConstant(R.r4, 2 * vlen * count, scratch: R.r11)
             }
-            for piece in pieces {
-                let full = piece.count / vlen, paired = 4 * vlen <= 32767
-                b.emit(.setvl, .reg(.zero), .reg(R.r7))
-                b.repeatLoop(paired ? full / 2 : 0, counter: R.r9, "scale2") { b in scale(2, into: &b) }
-                b.repeatLoop(paired ? full % 2 : full, counter: R.r9, "scale") { b in scale(1, into: &b) }
-                if piece.count % vlen != 0 {
-                    b.li(R.r10, piece.count % vlen, note: "the ragged last chunk")
-                    b.emit(.setvl, .reg(.zero), .reg(R.r10))
-                    scale(1, into: &b)
-                    b.emit(.setvl, .reg(.zero), .reg(R.r7))
+            for (i, piece) in pieces.enumerated() {
+                if ring && i > 0 { b.li(R.r5, slot(phase, i)) }
+                b.chunkGroups(piece.count, group: 3, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r10, "scale") { b, k in
+                    scale(k, into: &b)
                 }
                 b.emit(.addi, .reg(R.r12), .reg(R.r2), .imm(0))
                 b.addConstant(R.r12, 4 * piece.start, scratch: R.r11)
-                b.transfer(.dmas, dram: R.r12, sram: row + 4 * piece.start, bytes: 4 * piece.count,
-                           note: "a piece of the normed row (the next row's pieces queue behind it)")
+                b.transfer(.dmas, dram: R.r12, sram: slot(phase, i), bytes: 4 * piece.count,
+                           note: ring ? "a piece of the normed row" : "a piece of the normed row (the next row's pieces queue behind it)")
+                if next && i + slots - k < k { request(i + slots - k, into: slot(phase + 1, i + slots - k), &b) }
+            }
+            if !ring || next { b.addConstant(R.r1, 4 * n, scratch: R.r11) }
+            b.addConstant(R.r2, 4 * n, scratch: R.r11)
+        }
+        if ring {
+            // The first row, with empty transfers for the results of a token before it, in
+            // `order`: so one `dwait` count fits every token.
+            for transfer in order {
+                switch transfer {
+                case .request(let j): request(j, into: slot(0, j), &b)
+                case .result: b.emit(.dmaa, .reg(.zero), .reg(.zero), .reg(.zero), note: "empty: as a result piece")
+                }
             }
             b.addConstant(R.r1, 4 * n, scratch: R.r11)
-            b.addConstant(R.r2, 4 * n, scratch: R.r11)
+            b.repeatLoop((tokens - 1) / period, counter: R.r3, "norm") { b in
+                for phase in 0..<period { token(phase: phase, next: true, &b) }
+            }
+            for phase in 0..<((tokens - 1) % period) { token(phase: phase, next: true, &b) }
+            token(phase: (tokens - 1) % period, next: false, &b)
+        } else {
+            b.repeatLoop(tokens, counter: R.r3, "norm") { b in token(phase: 0, next: false, &b) }
         }
         if drains { b.emit(.dwait, .imm(0)) }
     }
+
+    private func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
 
     // MARK: RoPE
 
     /// Rotates every head of `buffer` (`[tokens, heads * headDim]` float32, in place) by
     /// the angles of its position: `cos`, `sin` are `[tokens][headDim / 2]` (ISA.md 11.2 step 3).
+    ///
+    /// With two buffer sets (row, cos and sin) in the activation SRAM, each token's inputs are
+    /// requested while the token before it is rotated, and its result leaves without a wait;
+    /// an SRAM without room for two sets gets one, each token waiting for its inputs (the
+    /// schedule notes say so).
     /// - Parameter drains: `false` leaves the last result's DMA in flight, for a next kernel
     ///   that starts with its own DMA in and a `dwait 0` before it touches the activation SRAM
     ///   (`storeKV`, `rope`): the FIFO orders the copies, and the latencies overlap.
@@ -151,20 +217,19 @@ struct FloatKernels {
         let width = heads * headDim
         try requireActivationSRAM(row + 4 * width, config, for: "RoPE over \(heads) heads of \(headDim)")
         guard 4 * headDim <= 32767 else { throw CompileError("head_dim \(headDim) is too large for the compiler's 16-bit offsets") }
+        // The second set of buffers, `set` bytes after the first.
+        let set = Self.align(row + 4 * width) - Self.base
+        let buffered = tokens > 1 && Self.base + 2 * set <= config.activationSRAM.size
+        if tokens > 1 && !buffered {
+            b.note("RoPE: the activation SRAM has no room for a second row of \(width) floats: each token waits for its row")
+        }
         b.comment("RoPE: y1 = x1 cos - x2 sin, y2 = x2 cos + x1 sin per head, angles of the token's position")
         b.li(R.r7, vlen)
         b.li(R.r1, buffer, wide: true)
         b.li(R.r2, cos, wide: true)
         b.li(R.r3, sin, wide: true)
-        b.li(R.r6, cosBuffer)
-        b.li(R.r8, sinBuffer)
-        b.repeatLoop(tokens, counter: R.r4, "rope") { b in
-            b.transfer(.dmaa, dram: R.r1, sram: row, bytes: 4 * width)
-            b.li(R.r15, 4 * half)
-            b.emit(.dmaa, .reg(R.r6), .reg(R.r2), .reg(R.r15), note: "cos of this position")
-            b.emit(.dmaa, .reg(R.r8), .reg(R.r3), .reg(R.r15), note: "sin of this position")
-            b.emit(.dwait, .imm(0))
-            b.li(R.r5, row)
+        // Rotates the row at x[r5] with the angles at x[r6], x[r8].
+        func rotate(_ b: inout ProgramBuilder) {
             // One chunk per half: cos and sin stay in a2, a3 for every head.
             let oneChunk = half <= vlen
             if oneChunk {
@@ -196,11 +261,63 @@ struct FloatKernels {
                 b.addConstant(R.r5, 4 * headDim, scratch: R.r11)
             }
             b.emit(.setvl, .reg(.zero), .reg(R.r7), note: "vl = VLEN again (a ragged half set it lower)")
-            b.transfer(.dmas, dram: R.r1, sram: row, bytes: 4 * width)
-            b.addConstant(R.r1, 4 * width, scratch: R.r11)
-            b.addConstant(R.r2, 4 * half, scratch: R.r11)
-            b.addConstant(R.r3, 4 * half, scratch: R.r11)
         }
+        guard buffered else {
+            b.li(R.r6, cosBuffer)
+            b.li(R.r8, sinBuffer)
+            b.repeatLoop(tokens, counter: R.r4, "rope") { b in
+                b.transfer(.dmaa, dram: R.r1, sram: row, bytes: 4 * width)
+                b.li(R.r15, 4 * half)
+                b.emit(.dmaa, .reg(R.r6), .reg(R.r2), .reg(R.r15), note: "cos of this position")
+                b.emit(.dmaa, .reg(R.r8), .reg(R.r3), .reg(R.r15), note: "sin of this position")
+                b.emit(.dwait, .imm(0))
+                b.li(R.r5, row)
+                rotate(&b)
+                b.transfer(.dmas, dram: R.r1, sram: row, bytes: 4 * width)
+                b.addConstant(R.r1, 4 * width, scratch: R.r11)
+                b.addConstant(R.r2, 4 * half, scratch: R.r11)
+                b.addConstant(R.r3, 4 * half, scratch: R.r11)
+            }
+            if drains { b.emit(.dwait, .imm(0)) }
+            return
+        }
+        // Requests the next token's row, cos and sin (x[r1], x[r2], x[r3], which advance) into
+        // the set at offset x[r12] ^ set.
+        func request(_ b: inout ProgramBuilder) {
+            b.li(R.r13, set)
+            b.emit(.xor, .reg(R.r11), .reg(R.r12), .reg(R.r13), note: "the other set")
+            for (sram, dram, bytes, what) in [(row, R.r1, 4 * width, "the next token's row"), (cosBuffer, R.r2, 4 * half, "its cos"),
+                                              (sinBuffer, R.r3, 4 * half, "its sin")] {
+                b.li(R.r13, sram)
+                b.emit(.add, .reg(R.r13), .reg(R.r13), .reg(R.r11))
+                b.li(R.r15, bytes)
+                b.emit(.dmaa, .reg(R.r13), .reg(dram), .reg(R.r15), note: what)
+                b.addConstant(dram, bytes, scratch: R.r13)
+            }
+        }
+        // A token: behind its inputs in the FIFO, the last token's result (or, for the first,
+        // an empty transfer) and the next token's three requests, if any.
+        func token(next: Bool, _ b: inout ProgramBuilder) {
+            if next { request(&b) }
+            b.emit(.dwait, .imm(next ? 4 : 1), note: "this token's row, cos and sin are in")
+            b.li(R.r5, row); b.emit(.add, .reg(R.r5), .reg(R.r5), .reg(R.r12))
+            b.li(R.r6, cosBuffer); b.emit(.add, .reg(R.r6), .reg(R.r6), .reg(R.r12))
+            b.li(R.r8, sinBuffer); b.emit(.add, .reg(R.r8), .reg(R.r8), .reg(R.r12))
+            rotate(&b)
+            b.li(R.r13, row); b.emit(.add, .reg(R.r13), .reg(R.r13), .reg(R.r12))
+            b.li(R.r15, 4 * width)
+            b.emit(.dmas, .reg(R.r14), .reg(R.r13), .reg(R.r15), note: "this token's rotated row (no wait)")
+            b.addConstant(R.r14, 4 * width, scratch: R.r13)
+            b.li(R.r13, set)
+            b.emit(.xor, .reg(R.r12), .reg(R.r12), .reg(R.r13), note: "the other set")
+        }
+        b.li(R.r14, buffer, wide: true)
+        b.li(R.r12, set)
+        request(&b)
+        b.emit(.dmaa, .reg(.zero), .reg(.zero), .reg(.zero), note: "empty: the first token's inputs have one transfer behind them, as the last token's")
+        b.li(R.r12, 0)
+        b.repeatLoop(tokens - 1, counter: R.r4, "rope") { b in token(next: true, &b) }
+        token(next: false, &b)
         if drains { b.emit(.dwait, .imm(0)) }
     }
 
@@ -214,6 +331,19 @@ struct FloatKernels {
         let width = kvHeads * headDim, eb = format.bytes
         let row = Self.base, converted = Self.align(row + 4 * width)
         try requireActivationSRAM(converted + eb * width, config, for: "the KV cache write of \(kvHeads) heads of \(headDim)")
+        // Several tokens at a time when their rows fit: one DMA in, and one out per head (a
+        // head's positions are contiguous in the cache).
+        let perToken = Self.align(4 * width) + eb * width
+        let group = min(tokens, 16, (config.activationSRAM.size - Self.base - 64) / perToken)
+        if format != .fp32 && tokens > 1 && group > 1 && 4 * headDim <= 32767 {
+            storeKVGroups(tokens: tokens, group: group, source: source, cache: cache, kvHeads: kvHeads, headDim: headDim, capacity: capacity,
+                          context: context, format: format, into: &b)
+            if drains { b.emit(.dwait, .imm(0)) }
+            return
+        }
+        if format != .fp32 && tokens > 1 {
+            b.note("KV cache write: the activation SRAM has room for one token's keys or values at a time: one DMA per token and head")
+        }
         b.li(R.r7, vlen)
         b.li(R.r1, source, wide: true)
         b.li(R.r2, cache + eb * context * headDim, wide: true)
@@ -244,6 +374,74 @@ struct FloatKernels {
             b.addConstant(R.r2, eb * headDim, scratch: R.r11)
         }
         if drains { b.emit(.dwait, .imm(0)) }
+    }
+
+    /// `storeKV` for `group` tokens at a time: their float32 rows in with one DMA, converted
+    /// into `[head][token][headDim]` order, each head's rows out with one DMA to its
+    /// contiguous cache positions (the last group holds the rest of the tokens).
+    private func storeKVGroups(tokens: Int, group: Int, source: Int, cache: Int, kvHeads: Int, headDim: Int, capacity: Int,
+                               context: Int, format: KVCacheFormat, into b: inout ProgramBuilder) {
+        let width = kvHeads * headDim, eb = format.bytes
+        let row = Self.base, converted = Self.align(row + 4 * group * width)
+        b.li(R.r7, vlen)
+        b.emit(.setvl, .reg(.zero), .reg(R.r7), note: "the chunks below assume vl = VLEN")
+        b.li(R.r1, source, wide: true)
+        b.li(R.r2, cache + eb * context * headDim, wide: true)
+        func body(_ n: Int, _ b: inout ProgramBuilder) {
+            b.transfer(.dmaa, dram: R.r1, sram: row, bytes: 4 * n * width, note: "\(n) tokens' rows")
+            b.emit(.dwait, .imm(0), note: "the rows are in and the last group's heads out")
+            b.li(R.r9, row)
+            b.li(R.r6, converted)
+            b.repeatLoop(kvHeads, counter: R.r4, "kv_heads") { b in
+                b.emit(.addi, .reg(R.r5), .reg(R.r9), .imm(0))
+                b.repeatLoop(n, counter: R.r8, "kv_tokens") { b in
+                    // The head's chunks: loads, then the rounding stores (each load's latency
+                    // behind the next one's port cycles).
+                    let starts = Array(stride(from: 0, to: headDim, by: vlen))
+                    for part in stride(from: 0, to: starts.count, by: 4) {
+                        let chunk = starts[part..<min(starts.count, part + 4)]
+                        var lanes = vlen
+                        func setLanes(_ c: Int, _ b: inout ProgramBuilder) {
+                            let want = min(vlen, headDim - c)
+                            if want != lanes {
+                                if want == vlen { b.emit(.setvl, .reg(.zero), .reg(R.r7)) } else { b.li(R.r10, want); b.emit(.setvl, .reg(.zero), .reg(R.r10)) }
+                                lanes = want
+                            }
+                        }
+                        for (i, c) in chunk.enumerated() { setLanes(c, &b); b.emit(.lda, .reg(.a(i)), .mem(R.r5, 4 * c)) }
+                        for (i, c) in chunk.enumerated() {
+                            setLanes(c, &b)
+                            b.emit(format == .bf16 ? .stbf : .sthf, .reg(.a(i)), .mem(R.r6, eb * c), note: "round to \(format.rawValue), nearest even")
+                        }
+                        if lanes != vlen { b.emit(.setvl, .reg(.zero), .reg(R.r7)) }
+                    }
+                    b.addConstant(R.r5, 4 * width, scratch: R.r11, note: "the next token's row")
+                    b.addConstant(R.r6, eb * headDim, scratch: R.r11)
+                }
+                b.addConstant(R.r9, 4 * headDim, scratch: R.r11, note: "the next head")
+            }
+            b.li(R.r15, eb * n * headDim)
+            b.emit(.addi, .reg(R.r12), .reg(R.r2), .imm(0), note: "head 0 at the group's first position")
+            b.li(R.r14, converted)
+            b.repeatLoop(kvHeads, counter: R.r4, "kv_out") { b in
+                b.emit(.dmas, .reg(R.r12), .reg(R.r14), .reg(R.r15), note: "a head's rows of the group")
+                b.addConstant(R.r12, eb * capacity * headDim, scratch: R.r13, note: "the next head's cache")
+                b.addConstant(R.r14, eb * n * headDim, scratch: R.r13)
+            }
+            b.addConstant(R.r1, 4 * n * width, scratch: R.r11)
+            b.addConstant(R.r2, eb * n * headDim, scratch: R.r11)
+        }
+        let groups = (tokens + group - 1) / group
+        if groups > 1 {
+            // A software loop over the full groups: the heads and tokens nest two hardware loops.
+            b.li(R.r3, groups - 1)
+            let top = b.label("kv_group")
+            b.place(top)
+            body(group, &b)
+            b.emit(.addi, .reg(R.r3), .reg(R.r3), .imm(-1))
+            b.emit(.bne, .reg(R.r3), .reg(.zero), .label(top), note: "next group of tokens")
+        }
+        body(tokens - (groups - 1) * group, &b)
     }
 
     // MARK: Element-wise
@@ -292,29 +490,33 @@ struct FloatKernels {
             b.emit(.add, .reg(R.r1), .reg(R.r1), .reg(R.r15))
             b.emit(.add, .reg(R.r2), .reg(R.r2), .reg(R.r15))
         }
+        // Chunks in groups (three, or two for SiLU's three registers a chunk): each stage of
+        // the group's chunks back to back, so one chunk's latencies pass during the others'.
+        let group = op == .siluTimes ? 2 : 3
         func compute(_ n: Int, _ b: inout ProgramBuilder) {
             b.emit(.addi, .reg(R.r10), .reg(R.r5), .imm(0))
             b.emit(.addi, .reg(R.r11), .reg(R.r6), .imm(0))
-            b.chunks(n, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r13, "elementwise") { b in
-                b.emit(.lda, .reg(.a(0)), .mem(R.r10, 0))
-                b.emit(.lda, .reg(.a(1)), .mem(R.r11, 0))
+            b.chunkGroups(n, group: group, vlen: vlen, vlenReg: R.r7, counter: R.r9, scratch: R.r13, "elementwise") { b, k in
+                let x = (0..<k).map { Reg.a($0) }, y = (0..<k).map { Reg.a(k + $0) }, t = (0..<k).map { Reg.a(2 * k + $0) }
+                for (i, a) in x.enumerated() { b.emit(.lda, .reg(a), .mem(R.r10, 4 * vlen * i)) }
+                for (i, a) in y.enumerated() { b.emit(.lda, .reg(a), .mem(R.r11, 4 * vlen * i)) }
                 switch op {
                 case .add:
-                    b.emit(.fvadd, .reg(.a(0)), .reg(.a(0)), .reg(.a(1)))
+                    for (g, u) in zip(x, y) { b.emit(.fvadd, .reg(g), .reg(g), .reg(u)) }
                 case .relu2Times:
-                    b.emit(.fmaxs, .reg(.a(0)), .reg(.a(0)), .reg(.zero), note: "relu: max(g, +0.0)")
-                    b.emit(.fvmul, .reg(.a(0)), .reg(.a(0)), .reg(.a(0)), note: "squared")
-                    b.emit(.fvmul, .reg(.a(0)), .reg(.a(0)), .reg(.a(1)), note: "* up")
+                    for g in x { b.emit(.fmaxs, .reg(g), .reg(g), .reg(.zero), note: "relu: max(g, +0.0)") }
+                    for g in x { b.emit(.fvmul, .reg(g), .reg(g), .reg(g), note: "squared") }
+                    for (g, u) in zip(x, y) { b.emit(.fvmul, .reg(g), .reg(g), .reg(u), note: "* up") }
                 case .siluTimes:
-                    b.emit(.fmuls, .reg(.a(2)), .reg(.a(0)), .reg(R.r12), note: "-g")
-                    b.emit(.fexp, .reg(.a(2)), .reg(.a(2)))
-                    b.emit(.fadds, .reg(.a(2)), .reg(.a(2)), .reg(R.r4), note: "1 + exp(-g)")
-                    b.emit(.fvdiv, .reg(.a(0)), .reg(.a(0)), .reg(.a(2)), note: "silu(g) = g / (1 + exp(-g))")
-                    b.emit(.fvmul, .reg(.a(0)), .reg(.a(0)), .reg(.a(1)), note: "* up")
+                    for (g, e) in zip(x, t) { b.emit(.fmuls, .reg(e), .reg(g), .reg(R.r12), note: "-g") }
+                    for e in t { b.emit(.fexp, .reg(e), .reg(e)) }
+                    for e in t { b.emit(.fadds, .reg(e), .reg(e), .reg(R.r4), note: "1 + exp(-g)") }
+                    for (g, e) in zip(x, t) { b.emit(.fvdiv, .reg(g), .reg(g), .reg(e), note: "silu(g) = g / (1 + exp(-g))") }
+                    for (g, u) in zip(x, y) { b.emit(.fvmul, .reg(g), .reg(g), .reg(u), note: "* up") }
                 }
-                b.emit(.sta, .reg(.a(0)), .mem(R.r10, 0))
-                b.addConstant(R.r10, 4 * vlen, scratch: R.r13)
-                b.addConstant(R.r11, 4 * vlen, scratch: R.r13)
+                for (i, a) in x.enumerated() { b.emit(.sta, .reg(a), .mem(R.r10, 4 * vlen * i)) }
+                b.addConstant(R.r10, 4 * vlen * k, scratch: R.r13)
+                b.addConstant(R.r11, 4 * vlen * k, scratch: R.r13)
             }
             b.li(R.r15, 4 * n)
             b.emit(.dmas, .reg(R.r3), .reg(R.r5), .reg(R.r15), note: "this piece's result")

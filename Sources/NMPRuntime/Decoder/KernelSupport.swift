@@ -25,6 +25,27 @@ extension ProgramBuilder {
         }
     }
 
+    /// `body` over `n` elements (a constant) like `chunks`, but `group` full chunks at a time
+    /// (`body(&b, group)` in a hardware loop), so that each chunk's load and float latencies
+    /// hide behind the others' work; then the full chunks left as one body and the ragged
+    /// rest (`body(&b, 1)` at vl = n mod VLEN). A body of k chunks addresses them at offsets
+    /// 0, 4 VLEN, ... from its pointers and advances them; `group` drops to 1 when those
+    /// offsets do not fit an immediate. vl = VLEN afterwards.
+    mutating func chunkGroups(_ n: Int, group: Int, vlen: Int, vlenReg: Reg, counter: Reg, scratch: Reg, _ name: String,
+                              _ body: (inout ProgramBuilder, Int) -> Void) {
+        let group = 4 * vlen * (group - 1) <= 32767 ? max(1, group) : 1
+        let full = n / vlen
+        emit(.setvl, .reg(.zero), .reg(vlenReg))
+        repeatLoop(full / group, counter: counter, group > 1 ? name + "\(group)" : name) { b in body(&b, group) }
+        if full % group > 0 { body(&self, full % group) }
+        if n % vlen != 0 {
+            li(scratch, n % vlen, note: "the ragged last chunk")
+            emit(.setvl, .reg(.zero), .reg(scratch))
+            body(&self, 1)
+            emit(.setvl, .reg(.zero), .reg(vlenReg))
+        }
+    }
+
     /// full = x[n] / VLEN and rest = x[n] mod VLEN: a shift and a mask when VLEN is a power of
     /// two (one cycle each, where `divu` takes `divLatency`), else `divu`, `mul` and `sub`.
     mutating func splitChunks(count n: Reg, vlenReg: Reg, vlen: Int, full: Reg, rest: Reg) {
@@ -147,13 +168,66 @@ extension ProgramBuilder {
 }
 
 extension ProgramBuilder {
+    /// `softmaxExponentials` over `rows` (1 ... 4) float32 rows of x[count] elements, the
+    /// first at asram `row`, the others `stride` bytes apart (an immediate offset), computed
+    /// together: each pass's instructions for the rows back to back, so that one row's load,
+    /// exp and reduction latencies pass during the others' work (one row alone takes the
+    /// single-row schedule). Every row's operations and their order are the single row's.
+    /// Returns the registers holding each row's 1 / sum (r11 for one row; r1, r3, r5, r6).
+    /// x[vlenReg] = VLEN; uses r4, r11 ... r15, a0 ... a7 and the returned registers; vl =
+    /// VLEN afterwards.
+    mutating func softmaxExponentials(rows k: Int, row: Int, stride: Int, count: Reg, vlenReg: Reg, vlen: Int,
+                                      _ name: String) -> [Reg] {
+        precondition((1...4).contains(k) && (k - 1) * stride <= 32767)
+        if k == 1 {
+            softmaxExponentials(row: row, count: count, vlenReg: vlenReg, vlen: vlen, name)
+            return [R.r11]
+        }
+        let scalars = Array([R.r1, R.r3, R.r5, R.r6].prefix(k))
+        let temporaries = (0..<k).map { Reg.a($0) }, partials = (0..<k).map { Reg.a(4 + $0) }
+        li(R.r12, Int(Float(-Float.infinity).bitPattern), note: "-inf")
+        emit(.setvl, .reg(.zero), .reg(vlenReg))
+        for a in partials { emit(.abcast, .reg(a), .reg(R.r12), note: "lane-wise running max = -inf") }
+        li(R.r4, row)
+        chunks(count: count, vlenReg: vlenReg, vlen: vlen, full: R.r13, rest: R.r14, name + "max") { b in
+            for (i, a) in temporaries.enumerated() { b.emit(.lda, .reg(a), .mem(R.r4, i * stride)) }
+            for (m, a) in zip(partials, temporaries) { b.emit(.fvmax, .reg(m), .reg(m), .reg(a)) }
+            b.addConstant(R.r4, 4 * vlen, scratch: R.r15)
+        }
+        emit(.min, .reg(R.r13), .reg(count), .reg(vlenReg))
+        emit(.setvl, .reg(.zero), .reg(R.r13))
+        for (s, m) in zip(scalars, partials) { emit(.frmax, .reg(s), .reg(m), note: "the maximum") }
+        li(R.r4, row)
+        emit(.setvl, .reg(.zero), .reg(vlenReg))
+        for a in partials { emit(.azero, .reg(a)) }
+        chunks(count: count, vlenReg: vlenReg, vlen: vlen, full: R.r13, rest: R.r14, name + "exp") { b in
+            for (i, a) in temporaries.enumerated() { b.emit(.lda, .reg(a), .mem(R.r4, i * stride)) }
+            for (a, s) in zip(temporaries, scalars) { b.emit(.fsubs, .reg(a), .reg(a), .reg(s), note: "score - max") }
+            for a in temporaries { b.emit(.fexp, .reg(a), .reg(a)) }
+            for (i, a) in temporaries.enumerated() { b.emit(.sta, .reg(a), .mem(R.r4, i * stride)) }
+            for (p, a) in zip(partials, temporaries) { b.emit(.fvadd, .reg(p), .reg(p), .reg(a), note: "lane partial sums, in chunk order") }
+            b.addConstant(R.r4, 4 * vlen, scratch: R.r15)
+        }
+        emit(.min, .reg(R.r13), .reg(count), .reg(vlenReg))
+        emit(.setvl, .reg(.zero), .reg(R.r13))
+        for (s, p) in zip(scalars, partials) { emit(.fsum, .reg(s), .reg(p)) }
+        emit(.setvl, .reg(.zero), .reg(vlenReg))
+        li(R.r12, float: 1)
+        for s in scalars { emit(.fdiv, .reg(s), .reg(R.r12), .reg(s), note: "1 / sum") }
+        return scalars
+    }
+}
+
+extension ProgramBuilder {
     /// The start of an attention kernel: the spill words of its token loop (the keys the
     /// first token attends, the query and output addresses, the tokens left), then the top of
     /// the loop, where the token's query row (`width` float32) comes in to asram `queryRow`,
-    /// drained. Returns the loop's label (`attentionTokenEnd` closes it).
+    /// drained unless `waits` is false (a kernel whose first `dwait` is behind it in the FIFO
+    /// and whose every read of the row comes after that). Returns the loop's label
+    /// (`attentionTokenEnd` closes it).
     mutating func attentionTokenStart(keys: Int, tokens: Int, query: Int, output: Int, queryRow: Int, width: Int,
                                       spills: (keys: Operand, queryAddress: Operand, outputAddress: Operand, tokensLeft: Operand),
-                                      _ name: String) -> Label {
+                                      waits: Bool = true, _ name: String) -> Label {
         li(R.r3, keys); emit(.sw, .reg(R.r3), spills.keys)
         li(R.r3, query, wide: true); emit(.sw, .reg(R.r3), spills.queryAddress)
         li(R.r3, output, wide: true); emit(.sw, .reg(R.r3), spills.outputAddress)
@@ -164,21 +238,22 @@ extension ProgramBuilder {
         emit(.lw, .reg(R.r14), spills.queryAddress)
         li(R.r15, 4 * width)
         emit(.dmaa, .reg(R.r13), .reg(R.r14), .reg(R.r15), note: "this token's rotated queries")
-        emit(.dwait, .imm(0))
+        if waits { emit(.dwait, .imm(0)) }
         return top
     }
 
     /// The end of an attention kernel's token: its output row (`width` float32 at asram
-    /// `outputRow`) to DRAM at the address in `outputAddress`, drained; the query and output
-    /// addresses advance a row and the key count one; the next token while `tokensLeft`
-    /// (decremented) is not 0. Spill words are addressed by the operands.
+    /// `outputRow`) to DRAM at the address in `outputAddress`, drained unless `waits` is false
+    /// (a kernel that next writes the row after a `dwait` behind it, and drains at its end);
+    /// the query and output addresses advance a row and the key count one; the next token
+    /// while `tokensLeft` (decremented) is not 0. Spill words are addressed by the operands.
     mutating func attentionTokenEnd(outputRow: Int, width: Int, queryAddress: Operand, outputAddress: Operand, keys: Operand,
-                                    tokensLeft: Operand, next tokenTop: Label) {
+                                    tokensLeft: Operand, waits: Bool = true, next tokenTop: Label) {
         li(R.r13, outputRow)
         emit(.lw, .reg(R.r14), outputAddress)
         li(R.r15, 4 * width)
         emit(.dmas, .reg(R.r14), .reg(R.r13), .reg(R.r15), note: "this token's attention output")
-        emit(.dwait, .imm(0))
+        if waits { emit(.dwait, .imm(0)) }
         for (slot, step) in [(queryAddress, 4 * width), (outputAddress, 4 * width), (keys, 1)] {
             emit(.lw, .reg(R.r3), slot)
             addConstant(R.r3, step, scratch: R.r12)
@@ -201,4 +276,12 @@ func requireActivationSRAM(_ bytes: Int, _ config: MachineConfig, for what: Stri
 extension TableFormat {
     /// The load that converts a table's elements to float32 (ISA.md 7.12).
     var load: Opcode { self == .bf16 ? .ldbf : .ldhf }
+}
+
+extension ProgramBuilder {
+    /// Adds a schedule note (a smaller schedule a kernel chose because the machine's SRAMs are
+    /// small) once: the kernels run once per layer.
+    mutating func note(_ text: String) {
+        if !scheduleNotes.contains(text) { scheduleNotes.append(text) }
+    }
 }
