@@ -155,11 +155,11 @@ struct BitLinearCodegen {
         b.li(r7, p.config.vlen, note: "VLEN: lanes per column chunk")
         b.li(r3, first.input, wide: true); b.emit(.sw, .reg(r3), first.spill(.groupInput))
         func group(_ index: Int?, tokens count: Int, into b: inout ProgramBuilder) {
-            for (layer, region) in zip(layers, regions) {
+            for (i, (layer, region)) in zip(layers, regions).enumerated() {
                 b.enterRegion(region)
                 layer.setGroupOutput(index, into: &b)
                 b.li(r10, float: layer.weightScale, note: "gamma, the weight scale (float32 bits)")
-                if region == regions[0] {
+                if i == 0 {
                     let requested = layer.quantizeGroup(tokens: count, into: &b)
                     layer.multiply(tokens: count, requested: requested, into: &b)
                 } else {
