@@ -183,6 +183,7 @@ struct DifferentialRandomTests {
         var safeTraps: [String] = []
         var stalls: [String: Int] = [:]
         var events: [EnergyEvent: Int] = [:]
+        var arrayWaits: [RefResult.ArrayWait: Int] = [:]
         var totalRetired = 0
         for configCase in DifferentialConfig.allCases {
             let config = configCase.config
@@ -194,6 +195,7 @@ struct DifferentialRandomTests {
                 for (op, n) in result.retiredByOpcode { retired[op, default: 0] += n }
                 for (cause, n) in result.stalls { stalls[cause.rawValue, default: 0] += n }
                 for (event, n) in result.events { events[event, default: 0] += n }
+                for (wait, n) in result.arrayWaits { arrayWaits[wait, default: 0] += n }
                 totalRetired += result.retired
                 outcomes[result.trap?.cause.rawValue ?? "halt", default: 0] += 1
                 if !generator.risky, let trap = result.trap, trap.cause != .loopOverflow {
@@ -214,8 +216,11 @@ struct DifferentialRandomTests {
         for event in EnergyEvent.allCases {
             #expect(events[event, default: 0] > 0, "no random run counted \(event.rawValue)")
         }
+        for wait in RefResult.ArrayWait.allCases {
+            #expect(arrayWaits[wait, default: 0] > 0, "no random run met the array's rule \(wait)")
+        }
         #expect(safeTraps.isEmpty, "safe programs trapped: \(safeTraps.prefix(10))")
-        print("differential coverage: \(totalRetired) instructions retired; outcomes \(outcomes.sorted { $0.key < $1.key }); stalls \(stalls.sorted { $0.key < $1.key })")
+        print("differential coverage: array waits \(RefResult.ArrayWait.allCases.map { "\($0) \(arrayWaits[$0, default: 0])" }); \(totalRetired) instructions retired; outcomes \(outcomes.sorted { $0.key < $1.key }); stalls \(stalls.sorted { $0.key < $1.key })")
     }
 }
 

@@ -183,6 +183,24 @@ struct DiffProgramGenerator {
         for _ in 0..<burst {
             emit(chance(0.3) ? .mgemz : .mgemm, a: first, b: rw, c: rx, d: first + count - 1)
         }
+        // Sometimes something that must wait for the products (ISA.md 6.12): a store or a DMA
+        // transfer into the first product's vectors, or a trit row stored into its tile.
+        if chance(0.3) {
+            let r = 8 + (rw - 8 + int(1...7)) % 8
+            switch int(0...2) {
+            case 0:
+                li(r, UInt32((vectors + int(0...max(0, span - 4))) & ~3))
+                emit(.sw, a: anyScalar(), b: r)
+            case 1:
+                li(r, UInt32(tile + int(0...max(0, ROWS * ROWBYTES - ROWBYTES))))
+                emit(.stt, a: int(0...7), b: r)
+            default:
+                let n = r == 15 ? 14 : 15
+                li(r, UInt32(vectors + int(0...max(0, span - 8))))
+                li(n, UInt32(int(1...8)))
+                emit(.dmaa, a: r, b: 0, c: n)
+            }
+        }
     }
 
     mutating func memoryOp(_ op: Opcode, reg: Int, maxBytes: Int, space: MemorySpace, aligned: Bool) {

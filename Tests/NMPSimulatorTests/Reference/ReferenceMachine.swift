@@ -55,6 +55,9 @@ struct RefTransfer {
 /// What a run produced: the trap (or nil after `halt`), the counters of 6.6/6.7 and the
 /// energy events of 3.3.
 struct RefResult {
+    /// The ternary array's waits of 6.12, by rule (for the differential tests' coverage).
+    enum ArrayWait: CaseIterable { case fullQueue, productWaitsForTransfer, transferWaitsForProduct, storeWaitsForProduct, drainForOtherInstruction }
+    var arrayWaits: [ArrayWait: Int] = [:]
     var trap: RefTrap?
     var cycles = 0
     var retired = 0
@@ -228,26 +231,31 @@ final class ReferenceMachine {
                     let low = Int(X(inst.a)), range = low..<(low + Int(X(inst.c)))
                     if !range.isEmpty { c2 = max(c2, readers(range, weights: op == .dmaw)) }
                 }
+                if c2 > queued { result.arrayWaits[.transferWaitsForProduct, default: 0] += 1 }
                 stall(c2 > queued ? .array : .dmaQueue, c2 - c1)
             case .mgemm, .mgemz:
                 while products.filter({ c2 < $0.end }).count >= config.arrayQueueDepth {
                     c2 = products.first { c2 < $0.end }!.end
                 }
                 let queued = c2
+                if queued > c1 { result.arrayWaits[.fullQueue, default: 0] += 1 }
                 for tr in outstanding(at: c2) {
                     let range = tr.dst..<(tr.dst + tr.len)
                     if (tr.kind == .dmaw && range.overlaps(operands!.tile)) || (tr.kind == .dmaa && range.overlaps(operands!.vectors)) {
                         c2 = max(c2, tr.end)
                     }
                 }
+                if c2 > queued { result.arrayWaits[.productWaitsForTransfer, default: 0] += 1 }
                 stall(c2 > queued ? .dmaWait : .array, c2 - c1)
             case .sw, .sb, .stv, .sta, .stbf, .sthf, .stt:
                 let (space, n) = memoryAccess(inst)!
                 let low = Int(UInt32(truncatingIfNeeded: Int(X(inst.b)) + Int(inst.imm)))
                 if n > 0 { c2 = max(c2, readers(low..<(low + n), weights: space == .weightSRAM)) }
+                if c2 > c1 { result.arrayWaits[.storeWaitsForProduct, default: 0] += 1 }
                 stall(.array, c2 - c1)
             case .vmac, .mmac, .sgn, .sgnb, .thr, .tcvt:
                 c2 = max(c2, products.last?.end ?? 0)
+                if c2 > c1 { result.arrayWaits[.drainForOtherInstruction, default: 0] += 1 }
                 stall(.array, c2 - c1)
             case .dwait:
                 let n = Int(inst.imm)
