@@ -29,7 +29,7 @@ extension Instruction {
                 instruction.imm = Int32(range.lowerBound + Int64(rng.next() % UInt64(range.count)))
             }
         }
-        if case .tritGEMM = op.spec.timing, instruction.d < instruction.a { (instruction.a, instruction.d) = (instruction.d, instruction.a) }
+        if case .gemm = op.spec.timing, instruction.d < instruction.a { (instruction.a, instruction.d) = (instruction.d, instruction.a) }
         return instruction
     }
 }

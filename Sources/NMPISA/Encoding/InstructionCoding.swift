@@ -10,7 +10,7 @@ public enum DecodeError: Error, Equatable, Sendable, CustomStringConvertible {
     case immediateOutOfRange(Opcode, Int64)
     /// A `loop` whose end is not after its first body instruction (offset below 2).
     case emptyLoopBody(offset: Int32)
-    /// An `mgemm` or `mgemz` whose last accumulator comes before its first (ISA.md 7.8).
+    /// A matrix product (`mgemm`, `hgemm`, ...) whose last accumulator comes before its first (ISA.md 7.8).
     case emptyAccumulatorRange(Opcode, first: Int, last: Int)
 
     public var description: String {
@@ -97,7 +97,7 @@ extension Instruction {
             }
         }
         if opcode == .loop, instruction.imm < 2 { throw .emptyLoopBody(offset: instruction.imm) }
-        if case .tritGEMM = opcode.spec.timing, instruction.d < instruction.a {
+        if case .gemm = opcode.spec.timing, instruction.d < instruction.a {
             throw .emptyAccumulatorRange(opcode, first: Int(instruction.a), last: Int(instruction.d))
         }
         self = instruction

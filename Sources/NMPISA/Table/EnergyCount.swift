@@ -20,6 +20,8 @@ public enum CountQuantity: Hashable, Sendable {
     case rowBytes
     /// ROWS * ROWBYTES: bytes of one packed tile.
     case tileBytes
+    /// ROWS * VLEN: the values of one whole tile (an `hgemm` tile holds them as binary16).
+    case rowsVlen
     /// The byte count x[rn] of a DMA transfer.
     case dmaLength
     /// The int8 vectors (tokens) an `mgemm` multiplies: N = E - D + 1 for its accumulators aD ... aE.
@@ -40,6 +42,7 @@ public enum CountQuantity: Hashable, Sendable {
         case .rowsVl: "ROWS*vl"
         case .rowBytes: "ROWBYTES"
         case .tileBytes: "ROWS*ROWBYTES"
+        case .rowsVlen: "ROWS*VLEN"
         case .dmaLength: "len"
         case .tokens: "N"
         case .tokensVl: "N*vl"

@@ -22,6 +22,10 @@ public enum EnergyEvent: String, CaseIterable, Sendable {
     case fp32Mul
     /// A float32 divide (`fdivs`, `fdiv`).
     case fp32Div
+    /// A binary16 multiply and a binary16-class add of the FP16 matrix array (`hgemm`,
+    /// `hgemz`): one of each per MAC, priced like the FP16 multiply-add of BitNet b1.58's
+    /// energy comparison (its Table 2).
+    case fp16Mul, fp16Add
     /// A trit-MAC whose trit is +1 (add), -1 (subtract) or 0 (skipped: no adder toggles).
     case tritAdd, tritSub, tritSkip
     /// Bytes of packed trits decoded or encoded by the unpack/pack unit.

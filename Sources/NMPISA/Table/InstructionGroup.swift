@@ -95,7 +95,7 @@ public struct InstructionSpec: Sendable {
         case .memory(_, _, load: true, let unpacks): unpacks ? [.loadLatency, .unpackLatency] : [.loadLatency]
         case .floatMemory: [.loadLatency, .floatLatency]
         case .floatMatrix: [.loadLatency, .reduceLatency]
-        case .tritGEMM: [.aluLatency]
+        case .gemm: [.aluLatency]
         default: nil
         }
     }
@@ -119,7 +119,7 @@ public struct OperandRoles: OptionSet, Hashable, Sendable {
 
     /// The destination register is also read: the instruction accumulates into it
     /// (`vmac`, `mmac`, `fvmac`, `fmacs`, `fwmacbf`, `fwmachf`, and the float matrix products), so it waits for the register's earlier result.
-    /// `mgemm` and `mgemz` carry it for their pointer registers, which they read and advance
+    /// The matrix products (`mgemm`, `hgemm`, ...) carry it for their pointer registers, which they read and advance
     /// (their accumulators have the rule of ISA.md 6.12).
     public static let accumulates = OperandRoles(rawValue: 1)
     /// The instruction writes `vl` (`setvl`): later `vl`-dependent instructions wait for it.

@@ -20,6 +20,8 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
     case vmac = 0x60, mmac, sgn, sgnb, thr, tcvt
     // Ternary matrix product of one weight-SRAM tile with several int8 vectors (prefill)
     case mgemm = 0x66, mgemz
+    // Binary16 matrix product on the FP16 array (the FP16 baseline's counterpart of mgemm)
+    case hgemm = 0x68, hgemz
     // Accumulator element-wise, reductions and requantization
     case azero = 0x70, abcast, awiden, aadd, asub, amul, arelu, asq, amax, asum, rq
     // Floating-point scale unit (float32 bit patterns in accumulator lanes and scalars)
@@ -173,7 +175,7 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
         // vl int8 bytes of the activation SRAM, ROWS*vl trit-MACs; once: the tile's bytes
         // read and unpacked, the two pointers read, advanced (2 adds) and written.
         case .mgemm: .init(format: .r, operands: [.register(.accumulator, .a), .register(.accumulator, .d), .register(.scalar, .b), .register(.scalar, .c)],
-                           group: .ternary, timing: .tritGEMM,
+                           group: .ternary, timing: .gemm(.trits),
                            energy: [.count(.registerRead, [.init(8, .one), .init(4, .tokensRows)]),
                                     .count(.registerWrite, [.init(8, .one), .init(4, .tokensRows)]),
                                     .count(.weightSRAMRead, 1, .tileBytes), .count(.tritUnpack, 1, .tileBytes),
@@ -184,12 +186,35 @@ public enum Opcode: UInt8, CaseIterable, Sendable {
         // As mgemm, but each row sum replaces the accumulator lane: no accumulator is read,
         // and no add into it.
         case .mgemz: .init(format: .r, operands: [.register(.accumulator, .a), .register(.accumulator, .d), .register(.scalar, .b), .register(.scalar, .c)],
-                           group: .ternary, timing: .tritGEMM,
+                           group: .ternary, timing: .gemm(.trits),
                            energy: [.count(.registerRead, 8), .count(.registerWrite, [.init(8, .one), .init(4, .tokensRows)]),
                                     .count(.weightSRAMRead, 1, .tileBytes), .count(.tritUnpack, 1, .tileBytes),
                                     .count(.activationSRAMRead, 1, .tokensVl), EventCount(.tritMACs, [.init(1, .tokensRowsVl)]),
                                     .count(.int32Add, 2)],
                            summary: "as mgemm, but a[D+n][r] = the sum (the accumulator is overwritten, not added to)",
+                           roles: [.accumulates])
+        // The FP16 array (ISA.md 6.12): per token n < N, its accumulator as for mgemm, 2*vl
+        // bytes of the activation SRAM, ROWS*vl binary16 multiplies and as many adds (the
+        // trees' vl - 1 and the `+0.0 +` of each root), plus ROWS adds into the accumulator;
+        // once: the whole tile's 2*ROWS*VLEN bytes read, the pointers read, advanced and written.
+        case .hgemm: .init(format: .r, operands: [.register(.accumulator, .a), .register(.accumulator, .d), .register(.scalar, .b), .register(.scalar, .c)],
+                           group: .ternary, timing: .gemm(.halves),
+                           energy: [.count(.registerRead, [.init(8, .one), .init(4, .tokensRows)]),
+                                    .count(.registerWrite, [.init(8, .one), .init(4, .tokensRows)]),
+                                    .count(.weightSRAMRead, 2, .rowsVlen), .count(.activationSRAMRead, 2, .tokensVl),
+                                    .count(.fp16Mul, 1, .tokensRowsVl), .count(.fp16Add, [.init(1, .tokensRowsVl), .init(1, .tokensRows)]),
+                                    .count(.int32Add, 2)],
+                           summary: "for n < N = E-D+1: a[D+n][r] = bits(f32(a[D+n][r]) + tree over l < vl of f32(wsram.f16[x[rw] + 2*(r*VLEN + l)]) * f32(asram.f16[x[rx] + 2*(n*VLEN + l)])), for r < ROWS; then x[rw] += 2*ROWS*VLEN, x[rx] += 2*N*VLEN",
+                           roles: [.accumulates])
+        // As hgemm, but each row's tree replaces the accumulator lane: no accumulator is
+        // read, and no add into it.
+        case .hgemz: .init(format: .r, operands: [.register(.accumulator, .a), .register(.accumulator, .d), .register(.scalar, .b), .register(.scalar, .c)],
+                           group: .ternary, timing: .gemm(.halves),
+                           energy: [.count(.registerRead, 8), .count(.registerWrite, [.init(8, .one), .init(4, .tokensRows)]),
+                                    .count(.weightSRAMRead, 2, .rowsVlen), .count(.activationSRAMRead, 2, .tokensVl),
+                                    .count(.fp16Mul, 1, .tokensRowsVl), .count(.fp16Add, 1, .tokensRowsVl),
+                                    .count(.int32Add, 2)],
+                           summary: "as hgemm, but a[D+n][r] = bits(the tree) (the accumulator is overwritten, not added to)",
                            roles: [.accumulates])
 
         case .azero: .init(format: .r, operands: [.register(.accumulator, .a)],

@@ -88,13 +88,13 @@ public enum TimingRule: Hashable, Sendable {
     /// multiply per lane per cycle); its result is ready `loadLatency` + `reduceLatency` after
     /// the last of them (ISA.md 6.10).
     case floatMatrix(MemorySpace)
-    /// `mgemm`: holds the issue stage for one cycle and queues the product for the ternary
-    /// array, which works on it for the larger of the tile's weight-SRAM bank cycles and the
-    /// sum of its N vectors' activation-SRAM bank cycles (one vector per cycle); its pointer
-    /// registers are ready `aluLatency` after issue, its N accumulators `loadLatency` +
-    /// `unpackLatency` + `mmacLatency` after the array's last cycle on it, and the array reads
-    /// those accumulators `loadLatency` + `unpackLatency` after that cycle (ISA.md 6.12).
-    case tritGEMM
+    /// `mgemm`, `hgemm`: holds the issue stage for one cycle and queues the product for the
+    /// matrix array, which works on it for the larger of the tile's weight-SRAM bank cycles
+    /// and the sum of its N vectors' activation-SRAM bank cycles (one vector per cycle); its
+    /// pointer registers are ready `aluLatency` after issue, its N accumulators `loadLatency`
+    /// + `unpackLatency` + `mmacLatency` after the array's last cycle on it, and the array
+    /// reads those accumulators `loadLatency` + `unpackLatency` after that cycle (ISA.md 6.12).
+    case gemm(GEMMOperands)
     /// Enqueues a DMA transfer in one cycle; stalls while the queue is full.
     case dmaEnqueue
     /// Stalls until at most `imm` DMA transfers are outstanding.
@@ -125,8 +125,8 @@ public enum TimingRule: Hashable, Sendable {
             "max(banks(\(space.rawValue), \(size.formula)), ceil(vl/`floatLanes`)) issue, result +`loadLatency`+`floatLatency`"
         case .floatMatrix(let space):
             "max(rowbanks(\(space.rawValue), ROWS, 2*vl), ceil(ROWS*vl/`floatLanes`)) issue, result +`loadLatency`+`reduceLatency`"
-        case .tritGEMM:
-            "1 issue (waits for a place in the array's queue), pointers +`aluLatency`; array max(banks(wsram, ROWS*ROWBYTES), sum over N of banks(asram, vl)), accumulators +`loadLatency`+`unpackLatency`+`mmacLatency` after its last array cycle (6.12)"
+        case .gemm(let operands):
+            "1 issue (waits for a place in the array's queue), pointers +`aluLatency`; array max(banks(wsram, \(operands.tileFormula)), sum over N of banks(asram, \(operands.vectorFormula))), accumulators +`loadLatency`+`unpackLatency`+`mmacLatency` after its last array cycle (6.12)"
         case .dmaEnqueue:
             "1 issue, waits for a free DMA queue slot"
         case .dmaWait:
@@ -135,4 +135,18 @@ public enum TimingRule: Hashable, Sendable {
             "waits for DMA queue and scoreboard to drain"
         }
     }
+}
+
+/// What a matrix product (`TimingRule.gemm`) multiplies: packed trits with int8 vectors
+/// (`mgemm`, the ternary array), or binary16 values with binary16 vectors (`hgemm`, the
+/// FP16 array of the FP16 baseline). ISA.md 6.12.
+public enum GEMMOperands: Hashable, Sendable {
+    case trits, halves
+
+    /// Bytes per vector lane: an int8 code or a binary16 value.
+    public var laneBytes: Int { self == .trits ? 1 : 2 }
+    /// The tile's bytes as ISA.md writes them.
+    public var tileFormula: String { self == .trits ? "ROWS*ROWBYTES" : "2*ROWS*VLEN" }
+    /// A vector's bytes as ISA.md writes them.
+    public var vectorFormula: String { self == .trits ? "vl" : "2*vl" }
 }

@@ -28,6 +28,9 @@ struct DecodedInstruction {
     /// can find products that still read them (ISA.md 6.12).
     var storeSpace: UInt8 = 0
     var storeFixed: Int32 = 0, storeLaneBytes: Int32 = 0
+    /// For a matrix product (ISA.md 6.12): bytes per vector lane, 1 for `mgemm`/`mgemz`
+    /// (int8), 2 for `hgemm`/`hgemz` (binary16); 0 for every other instruction.
+    var gemmLaneBytes: UInt8 = 0
     /// The word, for traps and traces.
     var word: UInt32
     /// The code region the instruction belongs to (`CodeRegions`; 0 when none were given).
@@ -76,9 +79,10 @@ extension DecodedInstruction {
         var destinations: [Int] = []
         let hasResult = spec.resultLatency != nil
         var first = true
-        if case .tritGEMM = spec.timing {
-            // ISA.md 6.12: `mgemm` and `mgemz` read and advance their two pointers (their
+        if case .gemm(let operands) = spec.timing {
+            // ISA.md 6.12: a matrix product reads and advances its two pointers (its
             // accumulators aD ... aE the step loop scoreboards as a range).
+            gemmLaneBytes = UInt8(operands.laneBytes)
             let pointers = [Self.slot(.scalar, Int(instruction.b)), Self.slot(.scalar, Int(instruction.c))]
             sources = pointers
             destinations = pointers
@@ -171,6 +175,7 @@ struct InstructionRef {
     @inline(__always) var storeSpace: UInt8 { pointer.pointee.storeSpace }
     @inline(__always) var storeFixed: Int32 { pointer.pointee.storeFixed }
     @inline(__always) var storeLaneBytes: Int32 { pointer.pointee.storeLaneBytes }
+    @inline(__always) var gemmLaneBytes: UInt8 { pointer.pointee.gemmLaneBytes }
     @inline(__always) var word: UInt32 { pointer.pointee.word }
     @inline(__always) var region: UInt16 { pointer.pointee.region }
 }

@@ -11,7 +11,7 @@ extension Simulator {
         // ISA.md 6.12: a product reads its accumulators this long after the last cycle of its
         // array work, and they are ready `mmacLatency` after that.
         let gemmRead = config.loadLatency + config.unpackLatency, gemmResult = gemmRead + config.mmacLatency
-        let vlen = config.vlen, tileBytes = config.tileBytes
+        let vlen = config.vlen, tileBytes = config.tileBytes, halfTileBytes = 2 * config.rows * config.vlen
         let code = self.code.baseAddress!, codeCount = self.code.count
         let ready = self.ready, tallies = self.tallies, regionTotals = self.regionTotals
         var core = Core(simulator: self)
@@ -65,13 +65,13 @@ extension Simulator {
             // (Unused sources and the WAW slots of discarded results read the always-ready slot.)
             var issue = max(max(max(c0, ready[Int(ins.s0)]), max(ready[Int(ins.s1)], ready[Int(ins.s2)])),
                             max(ready[Int(ins.s3)], max(ready[Int(ins.w0)], ready[Int(ins.w1)])))
-            let gemm = op == .mgemm || op == .mgemz
+            let gemm = ins.gemmLaneBytes != 0
             let dataStall = issue &- c0
             stallData &+= dataStall
             let c1 = issue
             var waitCause = StallCause.dmaQueue
             // A product's array cycles and operands, from its pointers before it advances them.
-            var gemmCycles = 0, gemmTile = 0, gemmVectors = 0, gemmVectorBytes = 0
+            var gemmCycles = 0, gemmTile = 0, gemmTileBytes = 0, gemmVectors = 0, gemmVectorBytes = 0
 
             // DMA queue, dwait, halt and the ternary array's waits after the scoreboard
             // (ISA.md 6.8, 6.12); a wait counts as the cause that set the issue cycle.
@@ -93,7 +93,7 @@ extension Simulator {
                 waitCause = .drain
                 issue = max(max(issue, core.dma.lastEnd), core.array.lastEnd)
                 for slot in 0..<Scoreboard.alwaysReady { issue = max(issue, ready[slot]) }
-            case .mgemm, .mgemz:
+            case .mgemm, .mgemz, .hgemm, .hgemz:
                 // A free place in the array's queue, then the transfers into its operands.
                 waitCause = .array
                 core.array.retire(upTo: issue)
@@ -101,10 +101,12 @@ extension Simulator {
                     issue = max(issue, core.array.oldestEnd)
                     core.array.retire(upTo: issue)
                 }
-                gemmCycles = core.gemmCycles(ins)
+                let lane = Int(ins.gemmLaneBytes)
+                gemmTileBytes = lane == 1 ? tileBytes : halfTileBytes
+                gemmCycles = core.gemmCycles(ins, tileBytes: gemmTileBytes, laneBytes: lane)
                 gemmTile = Int(core.X(ins.b)); gemmVectors = Int(core.X(ins.c))
-                gemmVectorBytes = (core.gemmCount(ins) &- 1) &* vlen &+ core.vl
-                let until = max(core.dma.writersEnd(weights: true, low: gemmTile, bytes: tileBytes),
+                gemmVectorBytes = ((core.gemmCount(ins) &- 1) &* vlen &+ core.vl) &* lane
+                let until = max(core.dma.writersEnd(weights: true, low: gemmTile, bytes: gemmTileBytes),
                                 core.dma.writersEnd(weights: false, low: gemmVectors, bytes: gemmVectorBytes))
                 if until > issue { issue = until; waitCause = .dmaWait }
             default:
@@ -179,7 +181,7 @@ extension Simulator {
                 let reads = gemmCycles &- 1 &+ gemmRead
                 for a in Int(ins.a)...Int(ins.d) { start = max(start, ready[Scoreboard.accumulator + a] &- reads) }
                 let end = start &+ gemmCycles
-                core.array.push(end: end, tile: gemmTile, tileBytes: tileBytes, vectors: gemmVectors, vectorBytes: gemmVectorBytes)
+                core.array.push(end: end, tile: gemmTile, tileBytes: gemmTileBytes, vectors: gemmVectors, vectorBytes: gemmVectorBytes)
                 for a in Int(ins.a)...Int(ins.d) { ready[Scoreboard.accumulator + a] = end &- 1 &+ gemmResult }
                 arrayStart = start; arrayEnd = end
             }

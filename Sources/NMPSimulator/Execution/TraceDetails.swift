@@ -35,7 +35,7 @@ extension Simulator {
         }
         let spec = ins.opcode.spec
         switch spec.timing {
-        case .tritGEMM:
+        case .gemm:
             for k in Int(ins.a)...Int(ins.d) { locations.append(.accumulator(k)) }
         case .memory(let space, let size, load: false, _):
             // A store writes no register, so its base register still holds the address's base.

@@ -64,7 +64,7 @@ struct OpcodeTally {
 
     /// This pc's tally with the token sums of its instruction (ISA.md 7.8: N = E - D + 1).
     func instruction(_ ins: DecodedInstruction) -> OpcodeTally {
-        guard ins.opcode == .mgemm || ins.opcode == .mgemz else { return self }
+        guard ins.gemmLaneBytes != 0 else { return self }
         var t = self
         let n = Int(ins.d - ins.a) + 1
         t.tokensSum = count * n
@@ -88,6 +88,7 @@ extension OpcodeTally {
         case .rowsVl: config.rows * vlSum
         case .rowBytes: count * config.rowBytes
         case .tileBytes: count * config.tileBytes
+        case .rowsVlen: count * config.rows * config.vlen
         case .dmaLength: lengthSum
         case .tokens: tokensSum
         case .tokensVl: tokensVlSum

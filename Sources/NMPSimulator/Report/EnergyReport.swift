@@ -11,6 +11,7 @@ public struct EnergyReport: Sendable {
         case arithmetic = "int8/int32 arithmetic"
         case fp32 = "fp32 unit"
         case tritMACs = "trit MACs"
+        case fp16MACs = "fp16 MACs"
         case tritUnpack = "trit unpack/pack"
         case weightSRAM = "weight SRAM"
         case activationSRAM = "activation SRAM"
@@ -25,6 +26,7 @@ public struct EnergyReport: Sendable {
             case .arithmetic: "arithmetic"
             case .fp32: "fp32"
             case .tritMACs: "trit_macs"
+            case .fp16MACs: "fp16_macs"
             case .tritUnpack: "trit_unpack"
             case .weightSRAM: "weight_sram"
             case .activationSRAM: "activation_sram"
@@ -41,6 +43,7 @@ public struct EnergyReport: Sendable {
             case .int32Add, .int32Mul, .int32Div, .int8Op: .arithmetic
             case .fp32Add, .fp32Mul, .fp32Div: .fp32
             case .tritAdd, .tritSub, .tritSkip: .tritMACs
+            case .fp16Mul, .fp16Add: .fp16MACs
             case .tritUnpack: .tritUnpack
             case .weightSRAMRead, .weightSRAMWrite: .weightSRAM
             case .activationSRAMRead, .activationSRAMWrite: .activationSRAM
@@ -90,6 +93,8 @@ extension MachineConfig {
         case .fp32Add: e.fp32Add
         case .fp32Mul: e.fp32Mul
         case .fp32Div: e.fp32Div
+        case .fp16Mul: e.fp16Mul
+        case .fp16Add: e.fp16Add
         case .tritAdd: e.tritAdd
         case .tritSub: e.tritSub
         case .tritSkip: e.tritSkip

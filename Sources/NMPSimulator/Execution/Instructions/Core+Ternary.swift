@@ -53,6 +53,8 @@ extension Core {
             int8(ins.a).update(from: tritRow(ins.b), count: vl)
         case .mgemm, .mgemz:
             return gemm(ins)
+        case .hgemm, .hgemz:
+            return halfGemm(ins)
         default:
             break   // not a ternary opcode: the step loop dispatches by group
         }
@@ -63,19 +65,66 @@ extension Core {
     @inline(__always)
     func gemmCount(_ ins: InstructionRef) -> Int { Int(ins.d &- ins.a) &+ 1 }
 
-    /// The address of `mgemm`'s vector `n`: x[rx] + n * VLEN, wrapping modulo 2^32.
+    /// The address of a product's vector `n`: x[rx] + n * VLEN * `laneBytes` (1 for
+    /// `mgemm`'s int8 lanes, 2 for `hgemm`'s binary16 ones), wrapping modulo 2^32.
     @inline(__always)
-    func gemmVector(_ ins: InstructionRef, _ n: Int) -> Int {
-        Int(X(ins.c) &+ UInt32(truncatingIfNeeded: n &* vlen))
+    func gemmVector(_ ins: InstructionRef, _ n: Int, laneBytes: Int = 1) -> Int {
+        Int(X(ins.c) &+ UInt32(truncatingIfNeeded: n &* vlen &* laneBytes))
     }
 
-    /// `mgemm`'s array cycles k (ISA.md 6.12): the larger of the tile's weight-SRAM bank
+    /// A product's array cycles k (ISA.md 6.12): the larger of its tile's weight-SRAM bank
     /// cycles and the sum of its vectors' activation-SRAM bank cycles.
     @inline(__always)
-    func gemmCycles(_ ins: InstructionRef) -> Int {
+    func gemmCycles(_ ins: InstructionRef, tileBytes: Int, laneBytes: Int) -> Int {
         var vectors = 0
-        for n in 0..<gemmCount(ins) { vectors += aGeometry.cycles(gemmVector(ins, n), vl).0 }
+        for n in 0..<gemmCount(ins) { vectors += aGeometry.cycles(gemmVector(ins, n, laneBytes: laneBytes), vl &* laneBytes).0 }
         return max(wGeometry.cycles(Int(X(ins.b)), tileBytes).0, vectors)
+    }
+
+    /// `hgemm` and `hgemz` (ISA.md 7.8), the FP16 array's products: the tile (ROWS rows of
+    /// VLEN binary16 values, row r at x[rw] + 2 * r * VLEN) and every vector are checked
+    /// before anything changes; then, per vector and row, the pairwise tree of ISA.md 7.12
+    /// over the vl products (each exact in float32) is added to (or replaces) the
+    /// accumulator lane, and the pointers advance.
+    @inline(__always)
+    mutating func halfGemm(_ ins: InstructionRef) -> Trap? {
+        let tileBytes = 2 &* rows &* vlen, vectorBytes = 2 &* vl
+        let w = Int(X(ins.b)), count = gemmCount(ins)
+        guard w + tileBytes <= wsramSize else { return wsramTrap(ins, w, tileBytes) }
+        for n in 0..<count {
+            let address = gemmVector(ins, n, laneBytes: 2)
+            guard address + vectorBytes <= asramSize else { return outOfBoundsTrap(ins, "asram", address, vectorBytes, asramSize) }
+        }
+        @inline(__always) func half(_ p: UnsafeMutablePointer<UInt8>, _ i: Int) -> UInt16 { UInt16(p[2 * i]) | UInt16(p[2 * i + 1]) << 8 }
+        let tile = wsram + w, overwrites = ins.opcode == .hgemz
+        // A tile of zeros (both signs) times finite vectors: every product is a zero, so every
+        // tree is +0.0 (its root adds to +0.0). Exact, and it spares the FP16 baseline's
+        // cost runs, whose weights are zeros, the host's multiplies.
+        var zeros = true
+        for i in 0..<rows &* vlen where half(tile, i) & 0x7FFF != 0 { zeros = false; break }
+        let x = floatScratch + vlen
+        for n in 0..<count {
+            let vector = asram + gemmVector(ins, n, laneBytes: 2)
+            var finite = true
+            for l in 0..<vl {
+                x[l] = f32(floatFromFloat16(half(vector, l)))
+                if !x[l].isFinite { finite = false }
+            }
+            let sum = acc(ins.a + Int32(n))
+            if zeros && finite {
+                for r in 0..<rows { sum[r] = overwrites ? 0 : lane(f32(sum[r]) + Float(0)) }
+                continue
+            }
+            for r in 0..<rows {
+                let row = tile + 2 &* r &* vlen
+                for l in 0..<vl { floatScratch[l] = f32(lane(f32(floatFromFloat16(half(row, l))) * x[l])) }
+                let tree = f32(floatTreeSum(floatScratch, vl))
+                sum[r] = overwrites ? lane(tree) : lane(f32(sum[r]) + tree)
+            }
+        }
+        setX(ins.b, UInt32(truncatingIfNeeded: w + tileBytes))
+        setX(ins.c, X(ins.c) &+ UInt32(truncatingIfNeeded: count * 2 * vlen))
+        return nil
     }
 
     /// `mgemm` and `mgemz` (ISA.md 7.8): the tile and every vector are checked before
