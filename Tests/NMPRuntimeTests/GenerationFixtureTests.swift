@@ -202,7 +202,7 @@ struct OperationBoundTests {
 /// The FP16 baseline of a decode step is simulated with the same compiler: its projections
 /// move 2 bytes per weight (plus their float32 inputs and outputs) through fp16 GEMVs, every
 /// other operation is the same code and takes the same cycles as on the ternary machine,
-/// and no operation beats its bound. A prefill's baseline is an estimate, and says so.
+/// and no operation beats its bound. A prefill's baseline is simulated too, on the FP16 array.
 struct FP16BaselineTests {
     @Test(arguments: [(64, 32, 64), (7, 5, 3)])
     func decodeBaselineIsSimulated(_ shape: (vlen: Int, rows: Int, floatLanes: Int)) throws {
@@ -228,8 +228,40 @@ struct FP16BaselineTests {
             #expect(cost.dramBytes == expected, "\(op)")
         }
         #expect(base.weightBytes == 2 * model.ternaryParameters)
-        let prefill = try DecoderSimulation(model: model, machine: machine, tokens: 3, context: 0)
-        #expect(!prefill.fp16.simulated && prefill.fp16.operations.isEmpty)
+    }
+
+    /// A prefill's baseline runs its projections on the FP16 array (`hgemm`): each reads its
+    /// binary16 tiles (rows padded to ROWS, columns to VLEN) once per token group, its float32
+    /// inputs and outputs once, and multiplies every token with ROWS rows per block; the other
+    /// operations are the ternary machine's code and take its cycles.
+    @Test(arguments: [(64, 32, 64, 3), (7, 5, 3, 11)])
+    func prefillBaselineIsSimulated(_ shape: (vlen: Int, rows: Int, floatLanes: Int, tokens: Int)) throws {
+        var machine = GenerationFixtures.machine
+        machine.vlen = shape.vlen
+        machine.rows = shape.rows
+        machine.floatLanes = shape.floatLanes
+        let model = DecoderSessionTests.mqa
+        let s = try DecoderSimulation(model: model, machine: machine, tokens: shape.tokens, context: 2)
+        let base = s.fp16
+        #expect(base.simulated)
+        for op in base.operations {
+            let bound = op.boundCycles(machine)
+            #expect(bound > 0 && bound <= Double(op.cycles), "\(op.operation): bound \(bound) > \(op.cycles) cycles")
+            if let ternary = s.operations.first(where: { $0.operation == op.operation }), op.operation.unit != .ternary {
+                #expect(op.cycles == ternary.cycles, "\(op.operation) differs between the machines")
+            }
+        }
+        for (op, linear) in zip(DecoderOperation.allCases.filter { $0.unit == .ternary }, model.linearLayers) {
+            let cost = try #require(base.operations.first { $0.operation == op })
+            let plan = try HalfLinearPlan(tokens: shape.tokens, inFeatures: linear.inFeatures, outFeatures: linear.outFeatures, config: machine)
+            let groups = (shape.tokens + plan.group - 1) / plan.group
+            let blocks = (linear.outFeatures + shape.rows - 1) / shape.rows, chunks = (linear.inFeatures + shape.vlen - 1) / shape.vlen
+            let tiles = groups * blocks * chunks * 2 * shape.rows * shape.vlen
+            let expected = model.layers * (tiles + 4 * shape.tokens * (linear.inFeatures + linear.outFeatures))
+            #expect(cost.dramBytes == expected, "\(op)")
+            #expect(cost.events[.fp16Mul] == model.layers * shape.tokens * blocks * shape.rows * linear.inFeatures, "\(op)")
+            #expect(cost.tritMACs == 0)
+        }
     }
 }
 

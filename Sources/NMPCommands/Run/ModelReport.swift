@@ -92,12 +92,16 @@ struct ModelReport {
         let clock = s.machine.clockGHz * 1e9
         let comparisonUnit = EnergyUnit.fitting(max(s.picojoulesPerToken, base.picojoulesPerToken))
         let bound = s.boundCycles / tokens
+        let idealTernary = s.idealRooflineCyclesPerToken(weightBytes: s.packedWeightBytes)
+        let idealFP16 = s.idealRooflineCyclesPerToken(weightBytes: base.weightBytes)
         out += Table(header: ["per token", "ternary machine", "FP16 baseline", "ratio"], rows: [
             ["weight bytes (projections)", Format.count(s.packedWeightBytes), Format.count(base.weightBytes),
              Format.ratio(Double(base.weightBytes) / Double(s.packedWeightBytes))],
             ["cycles", Format.count(s.cyclesPerToken), Format.count(base.cyclesPerToken), Format.ratio(base.cyclesPerToken / s.cyclesPerToken)],
             ["bound (cycles)", Format.count(bound), Format.count(base.boundCyclesPerToken), Format.ratio(base.boundCyclesPerToken / bound)],
             ["of bound", Format.percent(bound, of: s.cyclesPerToken), Format.percent(base.boundCyclesPerToken, of: base.cyclesPerToken), ""],
+            ["ideal roofline (cycles)", Format.count(idealTernary), Format.count(idealFP16), Format.ratio(idealFP16 / idealTernary)],
+            ["of ideal roofline", Format.percent(idealTernary, of: s.cyclesPerToken), Format.percent(idealFP16, of: base.cyclesPerToken), ""],
             ["latency", Format.time(s.cyclesPerToken / clock), Format.time(base.cyclesPerToken / clock), ""],
             ["tokens/s", Format.number(s.tokensPerSecond, decimals: 1), Format.number(clock / base.cyclesPerToken, decimals: 1), ""],
             ["energy (\(comparisonUnit.rawValue))", Format.energy(s.picojoulesPerToken, in: comparisonUnit),
@@ -106,9 +110,13 @@ struct ModelReport {
              base.simulated ? Format.count(Double(base.dramBytes) / tokens) : "",
              base.simulated ? Format.ratio(Double(base.dramBytes) / tokens / s.dramBytesPerToken) : ""],
         ], rightAligned: [1, 2, 3]).render()
-        out += base.simulated
+        out += !base.simulated
+            ? "(FP16 baseline ESTIMATED, because \(s.baselineEstimateReason ?? "it was not simulated"); its projections at the roofline of FP16 weights on this memory system, its other operations as simulated here)\n"
+            : s.tokens == 1
             ? "(FP16 baseline simulated: the same machine, compiler and schedules; each projection an fp16 GEMV streamed from DRAM through the float unit (fwmachf); bound: the sum of each operation's bound)\n"
-            : "(FP16 baseline ESTIMATED for a prefill: its projections at the roofline of FP16 weights on this memory system, its other operations as simulated here)\n"
+            : "(FP16 baseline simulated: the same machine with an FP16 array of equal peak MACs in place of the ternary one (hgemm, ISA.md 6.12), the same compiler and schedules; bound: the sum of each operation's bound)\n"
+        out += "(ideal roofline: the projections' weights read from DRAM once per pass, or the MACs at the array's peak"
+            + (s.tokens > 1 ? "; the schedules read each weight tile once per group of up to 8 tokens, the array's accumulators: enough to feed the array from ternary weights, not from fp16 ones)\n" : ")\n")
         out += "MAC utilization: \(Format.percent(s.macUtilization)) of peak over the whole token; roofline: \(Format.percent(s.rooflineUtilization)) "
             + "of the bound of \(Format.count(s.rooflineCycles / tokens)) cycles/token (all DRAM bytes at \(s.machine.dramBytesPerCycle) B/cycle, or the trit-MACs at peak)\n"
         return out
@@ -143,9 +151,12 @@ struct ModelReport {
                 ("fp16_baseline", .object([("weight_bytes", .int(base.weightBytes)), ("cycles_per_token", .number(base.cyclesPerToken)),
                                            ("energy_pj_per_token", .number(base.picojoulesPerToken)),
                                            ("bound_cycles_per_token", .number(base.boundCyclesPerToken)),
+                                           ("ideal_roofline_cycles_per_token", .number(s.idealRooflineCyclesPerToken(weightBytes: base.weightBytes))),
                                            ("projections_estimated", .bool(!base.simulated)),
+                                           ("estimate_reason", s.baselineEstimateReason.map { .string($0) } ?? .null),
                                            ("operations", .array(base.operations.map { operation($0, tokens, s.machine) }))])),
                 ("bound_cycles_per_token", .number(s.boundCycles / tokens)),
+                ("ideal_roofline_cycles_per_token", .number(s.idealRooflineCyclesPerToken(weightBytes: s.packedWeightBytes))),
                 ("schedule_notes", .array(s.plan.scheduleNotes.map { .string($0) })),
                 ("ratios", .object([("memory", .number(Double(base.weightBytes) / Double(s.packedWeightBytes))),
                                     ("latency", .number(base.cyclesPerToken / s.cyclesPerToken)),

@@ -32,8 +32,9 @@ public struct DecoderProgram {
     ///   - cache: per layer, the KV cache's bytes for the first `context` positions,
     ///     `[kvHeads][context][headDim]` elements of `kvFormat` (`DecoderRun.cache`); nil: zeros.
     ///   - capacity: positions the cache holds (default context + tokens).
-    ///   - projections: `.fp16` compiles the FP16 baseline (a cost run of one token; its
-    ///     projection weights are left as zeros).
+    ///   - projections: `.fp16` compiles the FP16 baseline (a cost run; its projection
+    ///     weights are left as zeros): a decode step's projections are fp16 GEMVs on the
+    ///     float unit (`LMHeadKernel`), a prefill's run on the FP16 array (`HalfLinearCodegen`).
     public init(weights: DecoderWeights, machine: MachineConfig, tokenIDs: [Int], context: Int, capacity: Int? = nil,
                 kvFormat: KVCacheFormat = .bf16, cache: [(keys: [UInt8], values: [UInt8])]? = nil,
                 projections: ProjectionFormat = .ternary) throws(CompileError) {
@@ -106,12 +107,12 @@ public struct DecoderProgram {
         // Plans first: every size check before any code.
         var plans: [BitLinearPlan] = []
         var fp16Plans: [LMHeadPlan] = []
-        if layout.projectionFormat == .fp16 && tokens != 1 {
-            throw CompileError("the FP16 baseline's projections are one-vector GEMVs: it runs decode steps (one token), not a prefill of \(tokens)")
-        }
+        var halfPlans: [HalfLinearPlan] = []
         for shape in m.linearLayers {
             do {
-                if layout.projectionFormat == .fp16 {
+                if layout.projectionFormat == .fp16 && tokens > 1 {
+                    halfPlans.append(try HalfLinearPlan(tokens: tokens, inFeatures: shape.inFeatures, outFeatures: shape.outFeatures, config: machine))
+                } else if layout.projectionFormat == .fp16 {
                     fp16Plans.append(try LMHeadPlan(vocab: shape.outFeatures, hidden: shape.inFeatures, format: .fp16, config: machine))
                 } else {
                     plans.append(try BitLinearPlan(tokens: tokens, inFeatures: shape.inFeatures, outFeatures: shape.outFeatures,
@@ -156,6 +157,13 @@ public struct DecoderProgram {
                     for (index, op, output) in projections {
                         region(op)
                         LMHeadKernel(plan: fp16Plans[index]).emit(input: input, head: layer.projections[index], logits: output, into: &b)
+                    }
+                    return
+                }
+                if !halfPlans.isEmpty {
+                    for (index, op, output) in projections {
+                        region(op)
+                        HalfLinearCodegen(plan: halfPlans[index], weights: layer.projections[index], input: input, output: output).emit(into: &b)
                     }
                     return
                 }

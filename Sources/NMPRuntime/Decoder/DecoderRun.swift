@@ -24,6 +24,9 @@ public struct OperationCost: Sendable {
     public var stallCycles: Int { stalls.sum() }
     /// Trit-MACs on the ternary array, whatever their trit (+1, -1 or a skipped 0).
     public var tritMACs: Int { events[.tritAdd] + events[.tritSub] + events[.tritSkip] }
+    /// MACs of the matrix array: trit-MACs, or the FP16 array's (one `fp16Mul` each) in the
+    /// FP16 baseline; both arrays have ROWS x VLEN MACs per cycle (ISA.md 6.12).
+    public var arrayMACs: Int { tritMACs + events[.fp16Mul] }
 
     /// Energy at `config`'s prices, static power over the operation's cycles included.
     public func energy(_ config: MachineConfig) -> EnergyReport { EnergyReport(events: events, cycles: cycles, config: config) }
@@ -37,13 +40,13 @@ public struct OperationCost: Sendable {
     }
 
     /// The fewest cycles the operation could take on `config`: the larger of its DRAM bytes
-    /// at the DMA bandwidth and its work at its unit's peak (trit-MACs at ROWS x VLEN per
+    /// at the DMA bandwidth and its work at its unit's peak (the array's MACs at ROWS x VLEN per
     /// cycle; the float unit's lanes at `floatLanes` per cycle, a fused multiply-add or an
     /// `fexp` being one lane each). Cycles over this bound are what a better schedule could
     /// win; the stall causes say where they go.
     public func boundCycles(_ config: MachineConfig) -> Double {
         let dram = Double(dramBytes) / Double(config.dramBytesPerCycle)
-        let macs = Double(tritMACs) / Double(config.peakTritMACsPerCycle)
+        let macs = Double(arrayMACs) / Double(config.peakTritMACsPerCycle)
         let lanes = Double(floatLaneOps) / Double(config.floatLanes)
         return max(dram, macs, lanes)
     }
@@ -55,7 +58,7 @@ public struct OperationCost: Sendable {
         guard cycles > 0 else { return 0 }
         switch operation.unit {
         case .ternary:
-            return Double(tritMACs) / (Double(cycles) * Double(config.peakTritMACsPerCycle))
+            return Double(arrayMACs) / (Double(cycles) * Double(config.peakTritMACsPerCycle))
         case .float:
             return min(1, Double(floatLaneOps) / (Double(cycles) * Double(config.floatLanes)))
         case .dma:

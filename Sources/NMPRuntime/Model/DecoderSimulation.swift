@@ -4,21 +4,25 @@ import NMPSupport
 /// The same model with FP16 weights on the same machine and energy table: the baseline the
 /// BitNet b1.58 paper compares against.
 ///
-/// For a decode step it is simulated (`simulated`): the same compiler and schedules, every
-/// projection an fp16 GEMV `[out][in]` streamed from the same DRAM through the float unit
-/// (the LM head's kernel, `fwmachf`), everything else as on the ternary machine. For a
-/// prefill its projections are a roofline estimate (FP16 weights at the DRAM bandwidth, or
-/// the MACs at ROWS x VLEN per cycle, whichever is slower) and the rest as simulated here.
+/// It is simulated (`simulated`): the same compiler and schedules, everything but the
+/// projections as on the ternary machine. A decode step's projections are fp16 GEMVs
+/// `[out][in]` streamed from the same DRAM through the float unit (the LM head's kernel,
+/// `fwmachf`); a prefill's run on the FP16 array that replaces the ternary one, of equal
+/// peak MACs (`hgemm`, ISA.md 6.12; `HalfLinearPlan`). Only when the fp16 weights of the
+/// simulated layers would not fit the host memory budget are its projections a roofline
+/// estimate (FP16 weights at the DRAM bandwidth, or the MACs at ROWS x VLEN per cycle,
+/// whichever is slower) with the rest as simulated here.
 public struct FP16Baseline: Sendable {
     public let weightBytes: Int
     public let cyclesPerToken: Double
     public let picojoulesPerToken: Double
-    /// Whether every operation was simulated (decode), or the projections estimated (prefill).
+    /// Whether every operation was simulated, or the projections estimated (a model too large
+    /// for the host memory budget).
     public let simulated: Bool
     /// Its bound: the sum of its operations' bounds (`OperationCost.boundCycles`) per token
     /// when simulated, else the estimate itself.
     public let boundCyclesPerToken: Double
-    /// Per operation kind, the whole pass (simulated only).
+    /// Per operation kind, the whole pass, not per token (simulated only).
     public let operations: [OperationCost]
     /// Its DRAM bytes over the pass (simulated only; 0 otherwise).
     public var dramBytes: Int { operations.reduce(0) { $0 + $1.dramBytes } }
@@ -154,27 +158,38 @@ public struct DecoderSimulation {
                                          context: plan.context, kvFormat: plan.kvFormat)
         run = try DecoderRun(program, maxCycles: maxCycles, progress: progress, trace: trace)
         (operations, layerOperations) = Self.extrapolate(run.operations, layers: plan.model.layers, simulated: plan.simulatedLayers)
-        if plan.tokens == 1, Checked.product([3, plan.fp16WeightBytes / max(1, plan.model.layers), plan.simulatedLayers]) ?? Int.max
+        if Checked.product([3, plan.fp16WeightBytes / max(1, plan.model.layers), plan.simulatedLayers]) ?? Int.max
             <= DecoderPlan.hostMemoryBudget {
-            // The FP16 baseline: the same machine; DRAM sized for its fp16 weights (capacity
-            // changes no cycle).
-            var machine = plan.machine
-            var probe = machine
-            probe.dramSize = Int(UInt32.max)
-            let layout = try DecoderLayout(model: plan.model, machine: probe, layers: plan.simulatedLayers,
-                                           tokens: 1, context: plan.context, kvFormat: plan.kvFormat, projectionFormat: .fp16)
-            while machine.dramSize < layout.totalBytes { machine.dramSize *= 2 }
-            let baseline = try DecoderProgram(weights: weights, machine: machine, tokenIDs: [0], context: plan.context,
-                                              kvFormat: plan.kvFormat, projections: .fp16)
-            let baselineRun = try DecoderRun(baseline, maxCycles: maxCycles)
-            baselineOperations = Self.extrapolate(baselineRun.operations, layers: plan.model.layers, simulated: plan.simulatedLayers).0
+            do {
+                // The FP16 baseline: the same machine; DRAM sized for its fp16 weights (capacity
+                // changes no cycle).
+                var machine = plan.machine
+                var probe = machine
+                probe.dramSize = Int(UInt32.max)
+                let layout = try DecoderLayout(model: plan.model, machine: probe, layers: plan.simulatedLayers,
+                                               tokens: plan.tokens, context: plan.context, kvFormat: plan.kvFormat, projectionFormat: .fp16)
+                while machine.dramSize < layout.totalBytes { machine.dramSize *= 2 }
+                let baseline = try DecoderProgram(weights: weights, machine: machine, tokenIDs: Array(repeating: 0, count: plan.tokens),
+                                                  context: plan.context, kvFormat: plan.kvFormat, projections: .fp16)
+                let baselineRun = try DecoderRun(baseline, maxCycles: maxCycles)
+                baselineOperations = Self.extrapolate(baselineRun.operations, layers: plan.model.layers, simulated: plan.simulatedLayers).0
+                baselineEstimateReason = nil
+            } catch {
+                // The ternary pass stands on its own; the baseline falls back to the estimate.
+                baselineOperations = []
+                baselineEstimateReason = "the FP16 baseline does not run on this machine: \(error.message)"
+            }
         } else {
             baselineOperations = []
+            baselineEstimateReason = "the fp16 weights of \(plan.simulatedLayers) layer(s) exceed the simulation's host memory budget of \(DecoderPlan.hostMemoryBudget >> 30) GiB"
         }
     }
 
-    /// The FP16 baseline's operations (decode only), whole pass.
+    /// The FP16 baseline's operations, whole pass (empty when it is estimated:
+    /// `baselineEstimateReason`).
     let baselineOperations: [OperationCost]
+    /// Why the FP16 baseline is an estimate (nil: it is simulated).
+    public let baselineEstimateReason: String?
 
     /// Whole-pass totals per operation kind from a run of `simulated` layers: the once-per-pass
     /// operations and the first layer as run, the last simulated layer for every other.
@@ -235,16 +250,26 @@ public struct DecoderSimulation {
     /// The sum of every operation's bound (`OperationCost.boundCycles`) over the pass.
     public var boundCycles: Double { operations.reduce(0) { $0 + $1.boundCycles(machine) } }
 
+    /// The ideal roofline per token of a machine whose projection weights take `weightBytes`:
+    /// every weight read from DRAM once per pass, or the pass's MACs at the array's peak
+    /// (ROWS x VLEN per cycle; the ternary and the FP16 array alike), whichever is slower.
+    /// What no schedule can beat; the FP16 baseline's simulated prefill is far above it,
+    /// because the array's 8 accumulators let a weight tile serve at most 8 tokens per read.
+    public func idealRooflineCyclesPerToken(weightBytes: Int) -> Double {
+        max(Double(weightBytes) / Double(machine.dramBytesPerCycle),
+            Double(model.ternaryParameters) * Double(tokens) / Double(machine.peakTritMACsPerCycle)) / Double(tokens)
+    }
+
     /// `rooflineCycles` / cycles.
     public var rooflineUtilization: Double { rooflineCycles / Double(cycles) }
 
     /// The same model with FP16 projections (see `FP16Baseline`).
     public var fp16: FP16Baseline {
         if !baselineOperations.isEmpty {
-            let ops = baselineOperations
-            return FP16Baseline(weightBytes: fp16WeightBytes, cyclesPerToken: Double(ops.reduce(0) { $0 + $1.cycles }),
-                                picojoulesPerToken: ops.reduce(0) { $0 + $1.energy(machine).total }, simulated: true,
-                                boundCyclesPerToken: ops.reduce(0) { $0 + $1.boundCycles(machine) }, operations: ops)
+            let ops = baselineOperations, n = Double(tokens)
+            return FP16Baseline(weightBytes: fp16WeightBytes, cyclesPerToken: Double(ops.reduce(0) { $0 + $1.cycles }) / n,
+                                picojoulesPerToken: ops.reduce(0) { $0 + $1.energy(machine).total } / n, simulated: true,
+                                boundCyclesPerToken: ops.reduce(0) { $0 + $1.boundCycles(machine) } / n, operations: ops)
         }
         let e = machine.energy
         let macs = Double(model.ternaryParameters) * Double(tokens)
