@@ -224,14 +224,14 @@ struct SweepCommandTests {
     }
 
     /// The README's table names every decode column; the prefill columns are the same names
-    /// with `prefill_` for the eight from cycles to roofline utilization.
+    /// with `prefill_`, in the same order (its FP16 baseline is simulated too).
     @Test func theReadmeNamesEveryColumn() throws {
         let readme = try String(contentsOf: Self.repository.appendingPathComponent("README.md"), encoding: .utf8)
         for metric in SweepMetric.all(prefill: false) { #expect(readme.contains("`\(metric.name)`"), "\(metric.name)") }
         let decode = SweepMetric.pass("decode").map(\.name), prefill = SweepMetric.pass("prefill").map(\.name)
-        #expect(prefill == decode.prefix(8).map { "prefill_" + $0.dropFirst("decode_".count) })
-        #expect(prefill.first == "prefill_cycles_per_token" && prefill.last == "prefill_roofline_utilization")
-        #expect(readme.contains("`prefill_cycles_per_token` ... `prefill_roofline_utilization`"))
+        #expect(prefill == decode.map { "prefill_" + $0.dropFirst("decode_".count) })
+        #expect(prefill.first == "prefill_cycles_per_token" && prefill.last == "prefill_energy_ratio")
+        #expect(readme.contains("`prefill_cycles_per_token` ... `prefill_energy_ratio`"))
     }
 
     @Test func missingOptionsAreUsageErrors() {

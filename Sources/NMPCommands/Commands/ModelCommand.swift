@@ -18,8 +18,9 @@ enum ModelCommand: Command {
         values, the gated activation and residual adds, then the final norm and the bf16 LM
         head. Nothing is estimated: the report gives per operation (and per layer) the
         cycles, stall cycles by cause, DRAM bytes, energy and the utilization of the unit it
-        runs on, per token; the energy by category; and the same model with FP16 projections
-        (a roofline estimate) for comparison. The argmax over the logits is left to the host.
+        runs on, per token; the energy by category; and the same model with FP16 projections,
+        simulated on the same machine (a prefill's on an FP16 array of equal peak MACs), for
+        comparison. The argmax over the logits is left to the host.
 
         The first two layers are simulated: every later layer runs the same code on other
         addresses and no cycle depends on a weight value, so it costs exactly what the second

@@ -13,7 +13,7 @@ struct SweepMetric {
     /// that is not a number (`fits_dram`).
     var axis: (title: String, unit: String)? = nil
 
-    /// The columns of a pass (`decode` or `prefill`); the decode token adds its FP16 baseline.
+    /// The columns of a pass (`decode` or `prefill`), its FP16 baseline's last.
     static func pass(_ pass: String) -> [SweepMetric] {
         var columns = [
             SweepMetric(name: "\(pass)_cycles_per_token", path: [pass, "cycles_per_token"], meaning: "cycles per token", axis: ("\(pass) cycles per token", "cycles")),
@@ -28,16 +28,14 @@ struct SweepMetric {
             SweepMetric(name: "\(pass)_roofline_utilization", path: [pass, "roofline_utilization"],
                         meaning: "all DRAM bytes at the DMA bandwidth, or the trit-MACs at peak, over the cycles (0 ... 1)", axis: ("\(pass) roofline utilization", "fraction, 0 ... 1")),
         ]
-        if pass == "decode" {
-            columns += [
-                SweepMetric(name: "decode_fp16_cycles_per_token", path: [pass, "fp16_baseline", "cycles_per_token"],
-                            meaning: "the FP16 baseline's cycles per token (simulated)", axis: ("decode FP16 baseline cycles per token", "cycles")),
-                SweepMetric(name: "decode_fp16_energy_pj_per_token", path: [pass, "fp16_baseline", "energy_pj_per_token"],
-                            meaning: "the FP16 baseline's energy per token, pJ", axis: ("decode FP16 baseline energy per token", "pJ")),
-                SweepMetric(name: "decode_latency_ratio", path: [pass, "ratios", "latency"], meaning: "FP16 baseline cycles over ternary cycles", axis: ("decode latency ratio, FP16 baseline over ternary", "times")),
-                SweepMetric(name: "decode_energy_ratio", path: [pass, "ratios", "energy"], meaning: "FP16 baseline energy over ternary energy", axis: ("decode energy ratio, FP16 baseline over ternary", "times")),
-            ]
-        }
+        columns += [
+            SweepMetric(name: "\(pass)_fp16_cycles_per_token", path: [pass, "fp16_baseline", "cycles_per_token"],
+                        meaning: "the FP16 baseline's cycles per token (simulated)", axis: ("\(pass) FP16 baseline cycles per token", "cycles")),
+            SweepMetric(name: "\(pass)_fp16_energy_pj_per_token", path: [pass, "fp16_baseline", "energy_pj_per_token"],
+                        meaning: "the FP16 baseline's energy per token, pJ", axis: ("\(pass) FP16 baseline energy per token", "pJ")),
+            SweepMetric(name: "\(pass)_latency_ratio", path: [pass, "ratios", "latency"], meaning: "FP16 baseline cycles over ternary cycles", axis: ("\(pass) latency ratio, FP16 baseline over ternary", "times")),
+            SweepMetric(name: "\(pass)_energy_ratio", path: [pass, "ratios", "energy"], meaning: "FP16 baseline energy over ternary energy", axis: ("\(pass) energy ratio, FP16 baseline over ternary", "times")),
+        ]
         return columns
     }
 
