@@ -251,13 +251,15 @@ public struct DecoderSimulation {
     public var boundCycles: Double { operations.reduce(0) { $0 + $1.boundCycles(machine) } }
 
     /// The ideal roofline per token of a machine whose projection weights take `weightBytes`:
-    /// every weight read from DRAM once per pass, or the pass's MACs at the array's peak
-    /// (ROWS x VLEN per cycle; the ternary and the FP16 array alike), whichever is slower.
-    /// What no schedule can beat; the FP16 baseline's simulated prefill is far above it,
-    /// because the array's 8 accumulators let a weight tile serve at most 8 tokens per read.
+    /// every projection weight read from DRAM once per pass, with the other operations' DRAM
+    /// bytes as simulated (the same code on both machines), or the projections' MACs at the
+    /// array's peak (ROWS x VLEN per cycle; the ternary and the FP16 array alike), whichever
+    /// is slower. The FP16 baseline's simulated prefill is far above it, because the array's
+    /// 8 accumulators let a weight tile serve at most 8 tokens per read.
     public func idealRooflineCyclesPerToken(weightBytes: Int) -> Double {
-        max(Double(weightBytes) / Double(machine.dramBytesPerCycle),
-            Double(model.ternaryParameters) * Double(tokens) / Double(machine.peakTritMACsPerCycle)) / Double(tokens)
+        let others = operations.filter { $0.operation.unit != .ternary }.reduce(0) { $0 + $1.dramBytes }
+        return max(Double(weightBytes + others) / Double(machine.dramBytesPerCycle),
+                   Double(model.ternaryParameters) * Double(tokens) / Double(machine.peakTritMACsPerCycle)) / Double(tokens)
     }
 
     /// `rooflineCycles` / cycles.
