@@ -704,24 +704,11 @@ struct BitLinearCodegen {
     /// chunk is an `mgemz`, which overwrites the accumulators (no `azero` before). vl is VLEN
     /// on entry.
     private func gemm(chunks range: Range<Int>, tokens count: Int, half: Int = 0, into b: inout ProgramBuilder) {
-        let p = plan
-        guard !range.isEmpty else { return }
-        let ragged = raggedChunk && range.upperBound == p.chunks
         let slots = tokens(ofHalf: half, of: count)
-        let acc = accumulator(slots.lowerBound, of: count), last = accumulator(slots.upperBound - 1, of: count)
-        var full = range.count - (ragged ? 1 : 0)
-        if range.lowerBound == 0 && full > 0 {
-            b.emit(.mgemz, .reg(acc), .reg(last), .reg(Self.r5), .reg(Self.r6), note: "the block's first chunk")
-            full -= 1
-        }
-        b.repeatLoop(full, counter: Self.r15, "chunks") { b in
-            b.emit(.mgemm, .reg(acc), .reg(last), .reg(Self.r5), .reg(Self.r6))
-        }
-        if ragged {
-            b.li(Self.r3, p.lastChunkColumns, note: "the ragged last chunk")
-            b.emit(.setvl, .reg(.zero), .reg(Self.r3))
-            b.emit(range.lowerBound == 0 && range.count == 1 ? .mgemz : .mgemm, .reg(acc), .reg(last), .reg(Self.r5), .reg(Self.r6))
-        }
+        b.matrixProducts(chunks: range, of: plan.chunks, lastChunkColumns: plan.lastChunkColumns, vlen: vlen,
+                         accumulate: .mgemm, overwrite: .mgemz,
+                         first: accumulator(slots.lowerBound, of: count), last: accumulator(slots.upperBound - 1, of: count),
+                         tile: Self.r5, vectors: Self.r6, counter: Self.r15, scratch: Self.r3, loopName: "chunks")
     }
 
     /// Stages block `block` of the pass: Float(acc) / s * gamma (`fdq`; and the int32 sums when

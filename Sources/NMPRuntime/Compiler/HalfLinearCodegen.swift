@@ -254,23 +254,10 @@ struct HalfLinearCodegen {
     /// binary16 vectors; the ragged last chunk at its own vl. vl is VLEN on entry and exit.
     private func products(chunks range: Range<Int>, tokens count: Int, into b: inout ProgramBuilder) {
         let p = plan
-        let acc = Reg.a(8 - count), last = Reg.a(7)
         b.li(Self.r6, p.activationAddress + range.lowerBound * count * 2 * vlen, note: "the group's binary16 vectors of the first chunk")
-        let ragged = p.lastChunkColumns < vlen && range.upperBound == p.chunks
-        var full = range.count - (ragged ? 1 : 0)
-        if range.lowerBound == 0 && full > 0 {
-            b.emit(.hgemz, .reg(acc), .reg(last), .reg(Self.r5), .reg(Self.r6), note: "the block's first chunk")
-            full -= 1
-        }
-        b.repeatLoop(full, counter: Self.r15, "hchunks") { b in
-            b.emit(.hgemm, .reg(acc), .reg(last), .reg(Self.r5), .reg(Self.r6))
-        }
-        if ragged {
-            b.li(Self.r3, p.lastChunkColumns, note: "the ragged last chunk")
-            b.emit(.setvl, .reg(.zero), .reg(Self.r3))
-            b.emit(range.count == 1 && range.lowerBound == 0 ? .hgemz : .hgemm, .reg(acc), .reg(last), .reg(Self.r5), .reg(Self.r6))
-            b.emit(.setvl, .reg(.zero), .reg(Self.r7))
-        }
+        b.matrixProducts(chunks: range, of: p.chunks, lastChunkColumns: p.lastChunkColumns, vlen: vlen,
+                         accumulate: .hgemm, overwrite: .hgemz, first: .a(8 - count), last: .a(7),
+                         tile: Self.r5, vectors: Self.r6, counter: Self.r15, scratch: Self.r3, restoreVL: Self.r7, loopName: "hchunks")
     }
 
     /// The block's sums, per token slot, into its slot of the staging buffer (r11).
