@@ -67,35 +67,17 @@ struct BitLinearCodegen {
         b.li(Self.r3, input, wide: true); b.emit(.sw, .reg(Self.r3), spill(.groupInput))
         b.li(Self.r3, output, wide: true); b.emit(.sw, .reg(Self.r3), spill(.groupOutput))
         b.li(Self.r3, sums, wide: true); b.emit(.sw, .reg(Self.r3), spill(.groupSums))
-        if p.fullGroups > 1 {
-            b.li(Self.r3, p.fullGroups); b.emit(.sw, .reg(Self.r3), spill(.groupsLeft))
-            let top = b.label("group")
-            b.place(top)
-            group(tokens: p.group, into: &b)
-            b.comment("next group: advance the input and output addresses")
+        b.tokenGroups(full: p.fullGroups, tokens: p.group, lastTokens: p.lastGroupTokens, groupsLeft: spill(.groupsLeft),
+                      scratch: Self.r3, label: "group",
+                      group: { b, _, count in group(tokens: count, into: &b) },
+                      advance: { b, looping in
+            if looping { b.comment("next group: advance the input and output addresses") }
             for (slot, stride) in [(Spill.groupInput, p.inFeatures), (.groupOutput, p.outFeatures), (.groupSums, p.outFeatures)] {
                 b.emit(.lw, .reg(Self.r3), spill(slot))
                 b.addConstant(Self.r3, 4 * stride * p.group, scratch: Self.r13)
                 b.emit(.sw, .reg(Self.r3), spill(slot))
             }
-            b.emit(.lw, .reg(Self.r3), spill(.groupsLeft))
-            b.emit(.addi, .reg(Self.r3), .reg(Self.r3), .imm(-1))
-            b.emit(.sw, .reg(Self.r3), spill(.groupsLeft))
-            b.emit(.bne, .reg(Self.r3), .reg(.zero), .label(top), note: "more full groups")
-        } else if p.fullGroups == 1 {
-            group(tokens: p.group, into: &b)
-            if p.lastGroupTokens > 0 {
-                for (slot, stride) in [(Spill.groupInput, p.inFeatures), (.groupOutput, p.outFeatures), (.groupSums, p.outFeatures)] {
-                    b.emit(.lw, .reg(Self.r3), spill(slot))
-                    b.addConstant(Self.r3, 4 * stride * p.group, scratch: Self.r13)
-                    b.emit(.sw, .reg(Self.r3), spill(slot))
-                }
-            }
-        }
-        if p.lastGroupTokens > 0 {
-            b.comment("the last, partial group of \(p.lastGroupTokens) token(s)")
-            group(tokens: p.lastGroupTokens, into: &b)
-        }
+        })
         b.emit(.dwait, .imm(0), note: "the last outputs reach DRAM")
     }
 
@@ -173,26 +155,16 @@ struct BitLinearCodegen {
             b.addConstant(r3, 4 * p.inFeatures * p.group, scratch: r13)
             b.emit(.sw, .reg(r3), first.spill(.groupInput))
         }
-        if p.fullGroups > 1 {
-            b.li(r3, p.fullGroups); b.emit(.sw, .reg(r3), first.spill(.groupsLeft))
-            let top = b.label("sharedgroup")
-            b.place(top)
-            group(nil, tokens: p.group, into: &b)
-            b.enterRegion(regions[regions.count - 1])
-            b.comment("next group: advance the input address")
+        b.tokenGroups(full: p.fullGroups, tokens: p.group, lastTokens: p.lastGroupTokens, groupsLeft: first.spill(.groupsLeft),
+                      scratch: r3, label: "sharedgroup",
+                      group: { b, index, count in group(index, tokens: count, into: &b) },
+                      advance: { b, looping in
+            if looping {
+                b.enterRegion(regions[regions.count - 1])
+                b.comment("next group: advance the input address")
+            }
             advance(&b)
-            b.emit(.lw, .reg(r3), first.spill(.groupsLeft))
-            b.emit(.addi, .reg(r3), .reg(r3), .imm(-1))
-            b.emit(.sw, .reg(r3), first.spill(.groupsLeft))
-            b.emit(.bne, .reg(r3), .reg(.zero), .label(top), note: "more full groups")
-        } else if p.fullGroups == 1 {
-            group(0, tokens: p.group, into: &b)
-            if p.lastGroupTokens > 0 { advance(&b) }
-        }
-        if p.lastGroupTokens > 0 {
-            b.comment("the last, partial group of \(p.lastGroupTokens) token(s)")
-            group(p.fullGroups, tokens: p.lastGroupTokens, into: &b)
-        }
+        })
         b.emit(.dwait, .imm(0), note: "the last outputs reach DRAM")
     }
 

@@ -50,32 +50,17 @@ struct HalfLinearCodegen {
         b.li(Self.r7, vlen, note: "VLEN: lanes per column chunk")
         b.li(Self.r3, input, wide: true); b.emit(.sw, .reg(Self.r3), spill(.groupInput))
         b.li(Self.r3, output, wide: true); b.emit(.sw, .reg(Self.r3), spill(.groupOutput))
-        func advance(_ b: inout ProgramBuilder) {
+        b.tokenGroups(full: p.fullGroups, tokens: p.group, lastTokens: p.lastGroupTokens, groupsLeft: spill(.groupsLeft),
+                      scratch: Self.r3, label: "halfgroup",
+                      group: { b, _, count in group(tokens: count, into: &b) },
+                      advance: { b, looping in
+            if looping { b.comment("next group: advance the input and output addresses") }
             for (slot, stride) in [(Spill.groupInput, p.inFeatures), (.groupOutput, p.outFeatures)] {
                 b.emit(.lw, .reg(Self.r3), spill(slot))
                 b.addConstant(Self.r3, 4 * stride * p.group, scratch: Self.r13)
                 b.emit(.sw, .reg(Self.r3), spill(slot))
             }
-        }
-        if p.fullGroups > 1 {
-            b.li(Self.r3, p.fullGroups); b.emit(.sw, .reg(Self.r3), spill(.groupsLeft))
-            let top = b.label("halfgroup")
-            b.place(top)
-            group(tokens: p.group, into: &b)
-            b.comment("next group: advance the input and output addresses")
-            advance(&b)
-            b.emit(.lw, .reg(Self.r3), spill(.groupsLeft))
-            b.emit(.addi, .reg(Self.r3), .reg(Self.r3), .imm(-1))
-            b.emit(.sw, .reg(Self.r3), spill(.groupsLeft))
-            b.emit(.bne, .reg(Self.r3), .reg(.zero), .label(top), note: "more full groups")
-        } else if p.fullGroups == 1 {
-            group(tokens: p.group, into: &b)
-            if p.lastGroupTokens > 0 { advance(&b) }
-        }
-        if p.lastGroupTokens > 0 {
-            b.comment("the last, partial group of \(p.lastGroupTokens) token(s)")
-            group(tokens: p.lastGroupTokens, into: &b)
-        }
+        })
         b.emit(.dwait, .imm(0), note: "the last outputs reach DRAM")
     }
 

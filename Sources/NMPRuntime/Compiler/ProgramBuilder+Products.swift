@@ -28,3 +28,34 @@ extension ProgramBuilder {
         }
     }
 }
+
+extension ProgramBuilder {
+    /// A layer's loop over token groups: `full` groups of `tokens` (a loop counted down in the
+    /// spill word `groupsLeft` through `scratch` when there are several, so that the code
+    /// does not grow with the prompt), then a last group of `lastTokens` (0: none). `group`
+    /// emits one group given its index (nil inside the loop, where it is fullGroups -
+    /// groupsLeft) and token count; `advance` moves the group's addresses on, `looping`
+    /// when it is the loop's step (else after a single full group, before the last one).
+    mutating func tokenGroups(full: Int, tokens: Int, lastTokens: Int, groupsLeft: Operand, scratch: Reg, label name: String,
+                              group: (inout ProgramBuilder, _ index: Int?, _ tokens: Int) -> Void,
+                              advance: (inout ProgramBuilder, _ looping: Bool) -> Void) {
+        if full > 1 {
+            li(scratch, full); emit(.sw, .reg(scratch), groupsLeft)
+            let top = label(name)
+            place(top)
+            group(&self, nil, tokens)
+            advance(&self, true)
+            emit(.lw, .reg(scratch), groupsLeft)
+            emit(.addi, .reg(scratch), .reg(scratch), .imm(-1))
+            emit(.sw, .reg(scratch), groupsLeft)
+            emit(.bne, .reg(scratch), .reg(.zero), .label(top), note: "more full groups")
+        } else if full == 1 {
+            group(&self, 0, tokens)
+            if lastTokens > 0 { advance(&self, false) }
+        }
+        if lastTokens > 0 {
+            comment("the last, partial group of \(lastTokens) token(s)")
+            group(&self, full, lastTokens)
+        }
+    }
+}
