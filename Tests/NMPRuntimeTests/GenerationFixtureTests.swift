@@ -204,6 +204,18 @@ struct OperationBoundTests {
 /// other operation is the same code and takes the same cycles as on the ternary machine,
 /// and no operation beats its bound. A prefill's baseline is simulated too, on the FP16 array.
 struct FP16BaselineTests {
+    /// No operation of the baseline beats its bound, and every one but the projections takes
+    /// the ternary machine's cycles.
+    static func expectSameOtherOperations(_ s: DecoderSimulation, _ machine: MachineConfig) {
+        for op in s.fp16.operations {
+            let bound = op.boundCycles(machine)
+            #expect(bound > 0 && bound <= Double(op.cycles), "\(op.operation): bound \(bound) > \(op.cycles) cycles")
+            if let ternary = s.operations.first(where: { $0.operation == op.operation }), op.operation.unit != .ternary {
+                #expect(op.cycles == ternary.cycles, "\(op.operation) differs between the machines")
+            }
+        }
+    }
+
     @Test(arguments: [(64, 32, 64), (7, 5, 3)])
     func decodeBaselineIsSimulated(_ shape: (vlen: Int, rows: Int, floatLanes: Int)) throws {
         var machine = GenerationFixtures.machine
@@ -214,13 +226,7 @@ struct FP16BaselineTests {
         let s = try DecoderSimulation(model: model, machine: machine, tokens: 1, context: 5)
         let base = s.fp16
         #expect(base.simulated)
-        for op in base.operations {
-            let bound = op.boundCycles(machine)
-            #expect(bound > 0 && bound <= Double(op.cycles), "\(op.operation): bound \(bound) > \(op.cycles) cycles")
-            if let ternary = s.operations.first(where: { $0.operation == op.operation }), op.operation.unit != .ternary {
-                #expect(op.cycles == ternary.cycles, "\(op.operation) differs between the machines")
-            }
-        }
+        Self.expectSameOtherOperations(s, machine)
         // Each projection: its fp16 rows once, its float32 input, its float32 outputs.
         for (op, shape) in zip(DecoderOperation.allCases.filter { $0.unit == .ternary }, model.linearLayers) {
             let cost = try #require(base.operations.first { $0.operation == op })
@@ -244,13 +250,7 @@ struct FP16BaselineTests {
         let s = try DecoderSimulation(model: model, machine: machine, tokens: shape.tokens, context: 2)
         let base = s.fp16
         #expect(base.simulated)
-        for op in base.operations {
-            let bound = op.boundCycles(machine)
-            #expect(bound > 0 && bound <= Double(op.cycles), "\(op.operation): bound \(bound) > \(op.cycles) cycles")
-            if let ternary = s.operations.first(where: { $0.operation == op.operation }), op.operation.unit != .ternary {
-                #expect(op.cycles == ternary.cycles, "\(op.operation) differs between the machines")
-            }
-        }
+        Self.expectSameOtherOperations(s, machine)
         for (op, linear) in zip(DecoderOperation.allCases.filter { $0.unit == .ternary }, model.linearLayers) {
             let cost = try #require(base.operations.first { $0.operation == op })
             let plan = try HalfLinearPlan(tokens: shape.tokens, inFeatures: linear.inFeatures, outFeatures: linear.outFeatures, config: machine)
