@@ -37,6 +37,12 @@ struct RunReport {
         rows.append(["instructions retired", Format.count(counters.retired), "instr", "IPC " + Format.number(result.instructionsPerCycle, decimals: 3)])
         rows.append(["trit-MACs", Format.count(counters.tritMACs), "MACs",
                      Format.percent(result.macUtilization) + " of peak " + Format.count(config.peakTritMACsPerCycle) + "/cycle"])
+        let halfMACs = result.events[.fp16Mul]
+        if halfMACs > 0 {
+            // The FP16 array's products (hgemm): one fp16Mul per MAC, the same peak as the ternary array's.
+            let share = counters.cycles > 0 ? Double(halfMACs) / (Double(counters.cycles) * Double(config.peakTritMACsPerCycle)) : 0
+            rows.append(["fp16 MACs", Format.count(halfMACs), "MACs", Format.percent(share) + " of peak " + Format.count(config.peakTritMACsPerCycle) + "/cycle"])
+        }
         rows.append(["DRAM bandwidth", Format.number(result.dramBandwidthGBps, decimals: 2), "GB/s",
                      Format.percent(result.dramBandwidthUtilization) + " of " + Format.count(config.dramBytesPerCycle) + " B/cycle"])
         rows.append(["energy", Format.energy(energy.total, in: unit), unit.rawValue,
