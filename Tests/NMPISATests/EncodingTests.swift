@@ -19,7 +19,7 @@ struct EncodingTests {
         (Instruction(.dwait, imm: 65535), UInt32(0xFFFF_0053)),
         // mgemm a2, a5, r9, r10: A = 2, B = 9, C = 10, D = 5.
         (Instruction(.mgemm, a: 2, b: 9, c: 10, d: 5), UInt32(0x005A_9266)),
-        // hgemz a0, a7, r1, r2: opcode 0x69, A = 0, B = 1, C = 2, D = 7.
+        // hgemz a0, a7, r1, r2: opcode 0x69, A = 0, B = 1, C = 2, D = 7 (ISA.md 5.4).
         (Instruction(.hgemz, a: 0, b: 1, c: 2, d: 7), UInt32(0x0072_1069)),
     ])
     func knownEncodings(_ instruction: Instruction, _ word: UInt32) throws {
