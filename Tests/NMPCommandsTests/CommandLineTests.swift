@@ -176,8 +176,9 @@ struct CommandLineTests {
         let entries = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]]
         // 68 integer and ternary opcodes, 4 half-width float loads and stores, 8 of the
         // float32 scale unit, 16 of the float32 vector unit, 2 multiply-adds with weights
-        // from the weight SRAM and 4 float matrix products.
-        #expect(entries?.count == 105)
+        // from the weight SRAM, 4 float matrix products, the ternary array's mgemm and mgemz,
+        // the FP16 array's hgemm and hgemz, and fdq.
+        #expect(entries?.count == 107)
         #expect(entries?.first?["mnemonic"] as? String == "nop")
     }
 }

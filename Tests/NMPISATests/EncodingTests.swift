@@ -19,6 +19,8 @@ struct EncodingTests {
         (Instruction(.dwait, imm: 65535), UInt32(0xFFFF_0053)),
         // mgemm a2, a5, r9, r10: A = 2, B = 9, C = 10, D = 5.
         (Instruction(.mgemm, a: 2, b: 9, c: 10, d: 5), UInt32(0x005A_9266)),
+        // hgemz a0, a7, r1, r2: opcode 0x69, A = 0, B = 1, C = 2, D = 7 (ISA.md 5.4).
+        (Instruction(.hgemz, a: 0, b: 1, c: 2, d: 7), UInt32(0x0072_1069)),
     ])
     func knownEncodings(_ instruction: Instruction, _ word: UInt32) throws {
         #expect(instruction.word == word)
@@ -54,8 +56,9 @@ struct EncodingTests {
         #expect(valid > 100_000)
     }
 
-    /// ISA.md 7.8: `mgemm`'s accumulators aD ... aE need E >= D; N = 1 (E = D) is legal.
-    @Test(arguments: [Opcode.mgemm, .mgemz])
+    /// ISA.md 5.2 rule 6 and 7.8: a matrix product's accumulators aD ... aE need E >= D
+    /// (`mgemm` and the FP16 array's `hgemm` alike); N = 1 (E = D) is legal.
+    @Test(arguments: [Opcode.mgemm, .mgemz, .hgemm, .hgemz])
     func rejectsAnEmptyAccumulatorRange(_ op: Opcode) throws {
         let backwards = Instruction(op, a: 3, b: 1, c: 2, d: 2).word
         #expect(throws: DecodeError.emptyAccumulatorRange(op, first: 3, last: 2)) { try Instruction(decoding: backwards) }

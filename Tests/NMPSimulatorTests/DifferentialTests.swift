@@ -183,7 +183,7 @@ struct DifferentialRandomTests {
         var safeTraps: [String] = []
         var stalls: [String: Int] = [:]
         var events: [EnergyEvent: Int] = [:]
-        var arrayWaits: [RefResult.ArrayWait: Int] = [:]
+        var arrayWaits: [RefResult.ArrayWait: Int] = [:], halfArrayWaits: [RefResult.ArrayWait: Int] = [:]
         var totalRetired = 0
         for configCase in DifferentialConfig.allCases {
             let config = configCase.config
@@ -196,6 +196,7 @@ struct DifferentialRandomTests {
                 for (cause, n) in result.stalls { stalls[cause.rawValue, default: 0] += n }
                 for (event, n) in result.events { events[event, default: 0] += n }
                 for (wait, n) in result.arrayWaits { arrayWaits[wait, default: 0] += n }
+                for (wait, n) in result.halfArrayWaits { halfArrayWaits[wait, default: 0] += n }
                 totalRetired += result.retired
                 outcomes[result.trap?.cause.rawValue ?? "halt", default: 0] += 1
                 if !generator.risky, let trap = result.trap, trap.cause != .loopOverflow {
@@ -216,11 +217,14 @@ struct DifferentialRandomTests {
         for event in EnergyEvent.allCases {
             #expect(events[event, default: 0] > 0, "no random run counted \(event.rawValue)")
         }
+        // Every rule of ISA.md 6.12, and each also with an FP16 product (hgemm, hgemz) as the
+        // one that waits or is waited for: both kinds share the queue and its rules.
         for wait in RefResult.ArrayWait.allCases {
             #expect(arrayWaits[wait, default: 0] > 0, "no random run met the array's rule \(wait)")
+            #expect(halfArrayWaits[wait, default: 0] > 0, "no random run met the array's rule \(wait) with an FP16 product")
         }
         #expect(safeTraps.isEmpty, "safe programs trapped: \(safeTraps.prefix(10))")
-        print("differential coverage: array waits \(RefResult.ArrayWait.allCases.map { "\($0) \(arrayWaits[$0, default: 0])" }); \(totalRetired) instructions retired; outcomes \(outcomes.sorted { $0.key < $1.key }); stalls \(stalls.sorted { $0.key < $1.key })")
+        print("differential coverage: array waits \(RefResult.ArrayWait.allCases.map { "\($0) \(arrayWaits[$0, default: 0]) (FP16 \(halfArrayWaits[$0, default: 0]))" }); \(totalRetired) instructions retired; outcomes \(outcomes.sorted { $0.key < $1.key }); stalls \(stalls.sorted { $0.key < $1.key })")
     }
 }
 

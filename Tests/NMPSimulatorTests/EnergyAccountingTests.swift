@@ -71,6 +71,40 @@ struct EnergyAccountingTests {
         #expect(run.result.counters.tritMACs == issuedMACs)
     }
 
+    /// `hgemm` and `hgemz` (ISA.md 7.8) with N = 3 (a2 ... a4) and vl = 10 on the default
+    /// machine (ROWS 32, VLEN 64), counted by hand from their "Energy:" lines:
+    ///
+    ///     addi  r3, r0, 10       instruction 1, registerRead 4, registerWrite 4, int32Add 1
+    ///     setvl r0, r3           registerRead 4, registerWrite 4, int32Add 1
+    ///     hgemm a2, a4, r1, r2   registerRead 8 + 4*3*32 = 392 (hgemz: 8), registerWrite 392,
+    ///                            weightSRAMRead 2*32*64 = 4096, activationSRAMRead 2*3*10 = 60,
+    ///                            fp16Mul 3*32*10 = 960, fp16Add 960 + 3*32 = 1056 (hgemz: 960),
+    ///                            int32Add 2
+    ///     halt
+    ///
+    /// and the "fp16 MACs" category is those counts at ISA.md 3.4's default prices, 0.34 pJ
+    /// per fp16Mul and 0.16 per fp16Add.
+    @Test(arguments: [(Opcode.hgemm, 400, 1056), (.hgemz, 16, 960)])
+    func halfProductCountsMatchAHandCount(_ op: Opcode, _ registerRead: Int, _ fp16Add: Int) throws {
+        let run = try Run("""
+            addi  r3, r0, 10
+            setvl r0, r3
+            \(op.mnemonic) a2, a4, r1, r2
+            halt
+            """)
+        #expect(run.result.trap == nil)
+        let expected: [EnergyEvent: Int] = [
+            .instruction: 4, .registerRead: registerRead, .registerWrite: 400, .int32Add: 4,
+            .weightSRAMRead: 4096, .activationSRAMRead: 60, .fp16Mul: 960, .fp16Add: fp16Add,
+        ]
+        for event in EnergyEvent.allCases {
+            #expect(run.result.events[event] == expected[event] ?? 0, "\(op.mnemonic): \(event)")
+        }
+        let fp16MACs = 960 * 0.34 + Double(fp16Add) * 0.16
+        #expect(abs(run.result.energy.byCategory[.fp16MACs] - fp16MACs) < 1e-9 * fp16MACs)
+        #expect(run.result.energy.byCategory[.tritMACs] == 0)
+    }
+
     @Test func staticEnergyScalesWithTheClock() throws {
         var config = MachineConfig()
         config.clockGHz = 2

@@ -34,7 +34,7 @@ public struct MachineConfig: Sendable, Equatable {
     /// configuration allows 64 memory requests in flight, `max_in_flight_mem_reqs` in its
     /// src/main/scala/gemmini/Configs.scala).
     public var dmaQueueDepth: Int = 16
-    /// Matrix products (`mgemm`, `mgemz`) the ternary array holds, running or waiting, before
+    /// Matrix products (`mgemm`, `mgemz`, `hgemm`, `hgemz`) the matrix array holds, running or waiting, before
     /// the next one stalls (ISA.md 6.12): the array works through them while the core issues
     /// other instructions. 16, the execute entries of Gemmini's default reservation station
     /// (`reservation_station_entries_ex` in its src/main/scala/gemmini/Configs.scala).

@@ -23,7 +23,7 @@ public struct TraceRecord: Sendable {
     /// end cycle (ISA.md 6.5; its data flows over the DRAM channel for the
     /// ceil(bytes / dramBytesPerCycle) cycles before the end). -1 for other instructions.
     public var dmaBytes: Int = -1, dmaEnd: Int = -1
-    /// For `mgemm` and `mgemz`: the cycles its work occupies the ternary array, [start, end)
+    /// For a matrix product (`mgemm`, `hgemm`, ...): the cycles its work occupies the array, [start, end)
     /// (ISA.md 6.12; the instruction itself holds the issue stage for one cycle). -1 otherwise.
     public var arrayStart: Int = -1, arrayEnd: Int = -1
 

@@ -1,4 +1,4 @@
-/// The ternary array's queue of matrix products (ISA.md 6.12): each `mgemm`/`mgemz` that
+/// The matrix array's queue of products (ISA.md 6.12): each `mgemm`/`mgemz`/`hgemm`/`hgemz` that
 /// issued and has not finished, oldest first, with the cycle its array work ends and the
 /// SRAM bytes it reads. The step loop retires finished entries lazily (`retire(upTo:)`),
 /// waits on the oldest when the queue is full, and asks which entries still read bytes that

@@ -203,6 +203,84 @@ struct DiffProgramGenerator {
         }
     }
 
+    /// The FP16 array's products (`hgemm`, `hgemz`, ISA.md 7.8): a tile of 2 * ROWS * VLEN
+    /// bytes at x[rw] and N binary16 vectors 2 * VLEN bytes apart from x[rx], inside their
+    /// SRAMs. Tiles land on the trit codes (as binary16: a few infinities and NaNs), on the
+    /// binary16 values of `halfRegion`, or on zeros past it (the simulator's shortcut for a
+    /// zero tile); vectors on the random bytes or on `halfRegion`. Bursts on advancing
+    /// pointers, one register for both pointers, and - as for `mgemm` - a store, a trit row
+    /// or a DMA transfer into the operands, sometimes followed by the product again (which
+    /// then waits for the transfer); risky programs sometimes overrun an end.
+    mutating func halfGemm() {
+        let tileBytes = 2 * ROWS * VLEN, stride = 2 * VLEN
+        let wsize = min(config.weightSRAM.size, 20480), asize = min(config.activationSRAM.size, 8192)
+        let count = int(1...max(1, min(8, asize / stride)))
+        let span = count * stride
+        var burst = chance(0.3) ? int(2...5) : 1
+        while burst > 1 && (burst * tileBytes > wsize || burst * span > asize) { burst -= 1 }
+        var tile = int(0...max(0, wsize - burst * tileBytes)), vectors = int(0...max(0, min(asize, 4096) - burst * span))
+        let (w, a) = (Self.halfRegion(config.weightSRAM.size), Self.halfRegion(config.activationSRAM.size))
+        if chance(0.4) && w.count >= burst * tileBytes { tile = w.lowerBound + int(0...(w.count - burst * tileBytes)) }
+        if chance(0.5) && a.count >= burst * span { vectors = a.lowerBound + int(0...(a.count - burst * span)) }
+        if chance(0.7) { tile &= ~1; vectors &= ~1 }
+        if risky && riskAllowed && chance(0.06) {
+            if chance(0.5) { tile = config.weightSRAM.size - int(0...tileBytes) } else { vectors = config.activationSRAM.size - int(0...span) }
+        }
+        // One register for both pointers only where the tile's address also fits the vectors.
+        let shared = chance(0.05) && burst == 1 && (risky || tile + span <= config.activationSRAM.size)
+        let rw = dataReg(), rx = shared ? rw : 8 + (rw - 8 + int(1...7)) % 8
+        let first = int(0...(8 - count))
+        func product(_ g: inout DiffProgramGenerator) {
+            g.li(rw, UInt32(tile))
+            if rx != rw { g.li(rx, UInt32(vectors)) }
+            for _ in 0..<burst {
+                g.emit(g.chance(0.3) ? .hgemz : .hgemm, a: first, b: rw, c: rx, d: first + count - 1)
+            }
+        }
+        product(&self)
+        if chance(0.4) {
+            let r = 8 + (rw - 8 + int(1...7)) % 8
+            let n = r == 15 ? 14 : 15
+            switch int(0...3) {
+            case 0:
+                li(r, UInt32((vectors + int(0...max(0, span - 4))) & ~3))
+                emit(.sw, a: anyScalar(), b: r)
+            case 1:
+                li(r, UInt32(tile + int(0...max(0, tileBytes - ROWBYTES))))
+                emit(.stt, a: int(0...7), b: r)
+            case 2:
+                li(r, UInt32(vectors + int(0...max(0, span - 8))))
+                li(n, UInt32(int(1...8)))
+                emit(.dmaa, a: r, b: 0, c: n)
+                if chance(0.5) { product(&self) }
+            default:
+                // Trit codes from DRAM 0 ... into the tile (valid codes wherever they land).
+                li(r, UInt32(tile + int(0...max(0, tileBytes - 8))))
+                li(n, UInt32(int(1...8)))
+                emit(.dmaw, a: r, b: 0, c: n)
+                if chance(0.5) { product(&self) }
+            }
+        }
+    }
+
+    /// Where an SRAM of `size` bytes holds binary16 values for the FP16 products: from 4096
+    /// (past every other access's window, so that trit loads never meet them) to 12288.
+    static func halfRegion(_ size: Int) -> Range<Int> { 4096..<max(4096, min(size, 12288)) }
+
+    /// A binary16 pattern for `halfRegion`: mostly finite values between 2^-6 and 2^7 of
+    /// either sign (their float32 sums round), some zeros of both signs and subnormals, and
+    /// rarely an infinity, a NaN or an extreme.
+    mutating func halfValue() -> UInt16 {
+        let sign: UInt16 = chance(0.5) ? 0x8000 : 0
+        switch int(0...999) {
+        case 0..<3: return pick([0x7C00, 0xFC00, 0x7E00, 0x7C01, 0xFE00])   // infinities, NaNs
+        case 3..<8: return sign | pick([0x7BFF, 0x0400, 0x0001, 0x03FF])    // max, min normal, subnormals
+        case 8..<60: return sign                                            // +-0.0
+        case 60..<100: return sign | UInt16(int(1...0x3FF))                 // subnormals
+        default: return sign | UInt16(int(9...21)) << 10 | UInt16(int(0...0x3FF))
+        }
+    }
+
     mutating func memoryOp(_ op: Opcode, reg: Int, maxBytes: Int, space: MemorySpace, aligned: Bool) {
         memoryOp(op, reg: reg, maxBytes: maxBytes, space: space, alignment: aligned ? 4 : 1)
     }
@@ -237,9 +315,10 @@ struct DiffProgramGenerator {
 
     mutating func randomMemoryOp() {
         let op = pick([Opcode.lw, .sw, .lb, .sb, .ldv, .stv, .lda, .sta, .ldt, .stt, .ldm, .ldbf, .stbf, .ldhf, .sthf,
-                       .fwmacbf, .fwmachf, .fmvbf, .fmvhf, .fvmbf, .fvmhf, .mgemm])
+                       .fwmacbf, .fwmachf, .fmvbf, .fmvhf, .fvmbf, .fvmhf, .mgemm, .hgemm])
         switch op {
         case .mgemm: gemm()
+        case .hgemm: halfGemm()
         case .fwmacbf, .fwmachf: floatWeightMAC(op)
         case .fmvbf, .fmvhf, .fvmbf, .fvmhf: floatMatrix(op)
         case .lw: memoryOp(op, reg: scalarDest(), maxBytes: 4, space: .activationSRAM, aligned: true)
@@ -619,7 +698,18 @@ struct DiffProgramGenerator {
         if risky && chance(0.5) {
             for _ in 0..<int(1...2) { bytes[int(0...(bytes.count - 1))] = invalidTritByte() }
         }
-        return bytes
+        return bytes + halfData(Self.halfRegion(config.weightSRAM.size), after: bytes.count)
+    }
+
+    /// Zeros from `start` to the region, then the region's binary16 values (little-endian).
+    mutating func halfData(_ region: Range<Int>, after start: Int) -> [UInt8] {
+        guard !region.isEmpty else { return [] }
+        var bytes = [UInt8](repeating: 0, count: region.lowerBound - start)
+        while bytes.count + start < region.upperBound {
+            let value = halfValue()
+            bytes += [UInt8(value & 0xFF), UInt8(value >> 8)]
+        }
+        return Array(bytes.prefix(region.upperBound - start))
     }
 
     mutating func activationData() -> [UInt8] {
@@ -635,7 +725,7 @@ struct DiffProgramGenerator {
                 : interestingFloat()
             for j in 0..<4 { bytes[at + j] = UInt8(truncatingIfNeeded: value >> (8 * j)) }
         }
-        return bytes
+        return bytes + halfData(Self.halfRegion(config.activationSRAM.size), after: bytes.count)
     }
 
     mutating func dramData() -> [UInt8] {

@@ -79,6 +79,23 @@ extension RefFloat {
         }
     }
 
+    /// `hgemm`'s product of two binary16 patterns as a float32 pattern (ISA.md 7.8), from the
+    /// exact product of the decoded significands rounded by hand (the rounding never changes
+    /// it: 11 x 11 significand bits fit float32's 24); an infinity times a zero, or a NaN, is
+    /// the canonical NaN.
+    static func halfProduct(_ w: UInt32, _ x: UInt32) -> UInt32 {
+        switch (decode(w, binary16), decode(x, binary16)) {
+        case (.nan, _), (_, .nan):
+            return canonicalNaN
+        case (.infinity(let p), .infinity(let q)):
+            return (p != q ? binary32.signBit : 0) | binary32.infinity
+        case (.infinity(let p), .finite(let q, let m, _)), (.finite(let q, let m, _), .infinity(let p)):
+            return m == 0 ? canonicalNaN : (p != q ? binary32.signBit : 0) | binary32.infinity
+        case (.finite(let p, let m, let k), .finite(let q, let n, let j)):
+            return round(negative: p != q, significand: m * n, exponent: k + j, to: binary32)
+        }
+    }
+
     // MARK: One IEEE operation each (7.12)
 
     /// Sums and square roots in Double rounded once more to float32 are correctly rounded:

@@ -58,6 +58,10 @@ struct RefResult {
     /// The ternary array's waits of 6.12, by rule (for the differential tests' coverage).
     enum ArrayWait: CaseIterable { case fullQueue, productWaitsForTransfer, transferWaitsForProduct, storeWaitsForProduct, drainForOtherInstruction }
     var arrayWaits: [ArrayWait: Int] = [:]
+    /// The waits among `arrayWaits` that involved an FP16 product (`hgemm`, `hgemz`): the
+    /// product that waited, or the one waited for (the latest-ending reader of the bytes, or
+    /// the last product for the array's other instructions).
+    var halfArrayWaits: [ArrayWait: Int] = [:]
     var trap: RefTrap?
     var cycles = 0
     var retired = 0
@@ -90,9 +94,9 @@ final class ReferenceMachine {
     var dram: [UInt8]
     var loopStack: [(start: Int, end: Int, remaining: Int)] = []
     var transfers: [RefTransfer] = []   // every transfer ever enqueued, in FIFO order
-    /// Every matrix product the ternary array was given (6.12), in order: the cycle its work
-    /// ends and the wsram and asram bytes it reads.
-    var products: [(end: Int, tile: Range<Int>, vectors: Range<Int>)] = []
+    /// Every matrix product the array was given (6.12), in order: the cycle its work ends,
+    /// the wsram and asram bytes it reads, and whether it is an FP16 product (`hgemm`).
+    var products: [(end: Int, tile: Range<Int>, vectors: Range<Int>, half: Bool)] = []
 
     // Timing state (chapter 6).
     var ready: [RefReg: Int] = [:]      // missing = 0 (every register is ready at cycle 0)
@@ -210,16 +214,23 @@ final class ReferenceMachine {
             for r in sources + destinations { c1 = max(c1, readyCycle(r)) }
             // 6.12: a product's array cycles and operands follow from its pointers before it
             // advances them.
-            let gemm = op == .mgemm || op == .mgemz ? gemmCycles(inst) : nil
+            let gemm = [.mgemm, .mgemz, .hgemm, .hgemz].contains(op) ? gemmCycles(inst) : nil
             let operands = gemm == nil ? nil : gemmOperands(inst)
             stall(.data, c1 - c0)
 
             // c2: DMA queue, dwait, halt, the ternary array (6.8, 6.12). A wait counts as the
             // cause of the last condition that moved the issue cycle.
             var c2 = c1
-            /// The latest end of the products unfinished at c that read bytes of `range`.
-            func readers(_ range: Range<Int>, weights: Bool) -> Int {
-                products.filter { c2 < $0.end && (weights ? $0.tile : $0.vectors).overlaps(range) }.map(\.end).max() ?? 0
+            /// The latest end of the products unfinished at c that read bytes of `range`, and
+            /// whether that last reader is an FP16 product.
+            func readers(_ range: Range<Int>, weights: Bool) -> (end: Int, half: Bool) {
+                let last = products.filter { c2 < $0.end && (weights ? $0.tile : $0.vectors).overlaps(range) }.max { $0.end < $1.end }
+                return (last?.end ?? 0, last?.half ?? false)
+            }
+            /// Counts a wait of rule `wait`, and again among the FP16 products' when `half`.
+            func arrayWait(_ wait: RefResult.ArrayWait, half: Bool) {
+                result.arrayWaits[wait, default: 0] += 1
+                if half { result.halfArrayWaits[wait, default: 0] += 1 }
             }
             switch op {
             case .dmaw, .dmaa, .dmas:
@@ -227,35 +238,43 @@ final class ReferenceMachine {
                     c2 = outstanding(at: c2)[0].end
                 }
                 let queued = c2
+                var half = false
                 if op != .dmas {
                     let low = Int(X(inst.a)), range = low..<(low + Int(X(inst.c)))
-                    if !range.isEmpty { c2 = max(c2, readers(range, weights: op == .dmaw)) }
+                    if !range.isEmpty {
+                        let last = readers(range, weights: op == .dmaw)
+                        c2 = max(c2, last.end); half = last.half
+                    }
                 }
-                if c2 > queued { result.arrayWaits[.transferWaitsForProduct, default: 0] += 1 }
+                if c2 > queued { arrayWait(.transferWaitsForProduct, half: half) }
                 stall(c2 > queued ? .array : .dmaQueue, c2 - c1)
-            case .mgemm, .mgemz:
+            case .mgemm, .mgemz, .hgemm, .hgemz:
                 while products.filter({ c2 < $0.end }).count >= config.arrayQueueDepth {
                     c2 = products.first { c2 < $0.end }!.end
                 }
                 let queued = c2
-                if queued > c1 { result.arrayWaits[.fullQueue, default: 0] += 1 }
+                if queued > c1 { arrayWait(.fullQueue, half: isHalfProduct(op)) }
                 for tr in outstanding(at: c2) {
                     let range = tr.dst..<(tr.dst + tr.len)
                     if (tr.kind == .dmaw && range.overlaps(operands!.tile)) || (tr.kind == .dmaa && range.overlaps(operands!.vectors)) {
                         c2 = max(c2, tr.end)
                     }
                 }
-                if c2 > queued { result.arrayWaits[.productWaitsForTransfer, default: 0] += 1 }
+                if c2 > queued { arrayWait(.productWaitsForTransfer, half: isHalfProduct(op)) }
                 stall(c2 > queued ? .dmaWait : .array, c2 - c1)
             case .sw, .sb, .stv, .sta, .stbf, .sthf, .stt:
                 let (space, n) = memoryAccess(inst)!
                 let low = Int(UInt32(truncatingIfNeeded: Int(X(inst.b)) + Int(inst.imm)))
-                if n > 0 { c2 = max(c2, readers(low..<(low + n), weights: space == .weightSRAM)) }
-                if c2 > c1 { result.arrayWaits[.storeWaitsForProduct, default: 0] += 1 }
+                var half = false
+                if n > 0 {
+                    let last = readers(low..<(low + n), weights: space == .weightSRAM)
+                    c2 = max(c2, last.end); half = last.half
+                }
+                if c2 > c1 { arrayWait(.storeWaitsForProduct, half: half) }
                 stall(.array, c2 - c1)
             case .vmac, .mmac, .sgn, .sgnb, .thr, .tcvt:
                 c2 = max(c2, products.last?.end ?? 0)
-                if c2 > c1 { result.arrayWaits[.drainForOtherInstruction, default: 0] += 1 }
+                if c2 > c1 { arrayWait(.drainForOtherInstruction, half: products.last?.half ?? false) }
                 stall(.array, c2 - c1)
             case .dwait:
                 let n = Int(inst.imm)
@@ -307,7 +326,7 @@ final class ReferenceMachine {
                 var start = max(issue, products.last?.end ?? 0)
                 for n in Int(inst.a)...Int(inst.d) { start = max(start, readyCycle(.a(n)) - reads) }
                 let end = start + cycles
-                products.append((end: end, tile: operands.tile, vectors: operands.vectors))
+                products.append((end: end, tile: operands.tile, vectors: operands.vectors, half: isHalfProduct(op)))
                 for n in Int(inst.a)...Int(inst.d) {
                     ready[.a(n)] = end - 1 + config.loadLatency + config.unpackLatency + config.mmacLatency
                 }

@@ -336,6 +336,32 @@ extension ReferenceMachine {
             count(.registerRead, 8 + (accumulates ? 4 * ROWS * n : 0)); count(.registerWrite, 8 + 4 * ROWS * n)
             count(.weightSRAMRead, ROWS * ROWBYTES); count(.tritUnpack, ROWS * ROWBYTES)
             count(.activationSRAMRead, n * VL); count(.int32Add, 2 + (accumulates ? ROWS * n : 0))
+        case .hgemm, .hgemz:
+            // 7.8: the tile's bounds, then every vector's, before any change; every 16-bit
+            // pattern is a binary16 value and nothing needs alignment, so nothing else traps.
+            let tileAddress = u32(X(i.b)), tileBytes = 2 * ROWS * VLEN
+            try checkAccess(tileAddress, tileBytes, .weightSRAM, alignment: 1)
+            let vectors = (0..<(D - A + 1)).map { n in u32(wrap32(u32(X(i.c)) + n * 2 * VLEN)) }
+            for address in vectors { try checkAccess(address, 2 * VL, .activationSRAM, alignment: 1) }
+            func half(_ memory: [UInt8], _ at: Int) -> UInt32 { UInt32(memory[at]) | UInt32(memory[at + 1]) << 8 }
+            let overwrites = i.opcode == .hgemz
+            for (n, address) in vectors.enumerated() {
+                for r in 0..<ROWS {
+                    let products = (0..<VL).map { l in
+                        RefFloat.halfProduct(half(wsram, tileAddress + 2 * (r * VLEN + l)), half(asram, address + 2 * l))
+                    }
+                    let tree = RefFloat.treeSum(products)
+                    a[A + n][r] = Int32(bitPattern: overwrites ? tree : RefFloat.add(UInt32(bitPattern: a[A + n][r]), tree))
+                }
+            }
+            let n = vectors.count
+            setX(i.b, wrap32(tileAddress + tileBytes))
+            setX(i.c, wrap32(u32(X(i.c)) + n * 2 * VLEN))
+            // hgemz reads no accumulator and adds nothing into it.
+            count(.registerRead, 8 + (overwrites ? 0 : 4 * ROWS * n)); count(.registerWrite, 8 + 4 * ROWS * n)
+            count(.weightSRAMRead, tileBytes); count(.activationSRAMRead, n * 2 * VL)
+            count(.fp16Mul, n * ROWS * VL); count(.fp16Add, n * ROWS * VL + (overwrites ? 0 : n * ROWS))
+            count(.int32Add, 2)
         case .sgn:
             let T = s32(X(i.c))
             for l in 0..<VL {

@@ -55,7 +55,7 @@ extension ReferenceMachine {
             return ([.a(A), .t(B), .v(C), .vl], [.a(A)])
         case .mmac:
             return ([.a(A), .m(B), .v(C), .vl], [.a(A)])
-        case .mgemm, .mgemz:
+        case .mgemm, .mgemz, .hgemm, .hgemz:
             // Its accumulators aD ... aE have the timing of 6.12 (gemmTiming).
             return ([.x(B), .x(C), .vl], [.x(B), .x(C)])
         case .sgn:
@@ -136,7 +136,7 @@ extension ReferenceMachine {
         case .ldt, .ldm: return c.loadLatency + c.unpackLatency
         case .vmac: return c.macLatency
         case .mmac: return c.mmacLatency
-        case .mgemm, .mgemz: return c.aluLatency
+        case .mgemm, .mgemz, .hgemm, .hgemz: return c.aluLatency
         case .fdq: return c.floatLatency + c.divLatency + c.floatLatency
         case .sgn, .sgnb, .thr, .tcvt, .azero, .abcast, .awiden, .aadd, .asub, .arelu:
             return c.vectorLatency
@@ -183,11 +183,22 @@ extension ReferenceMachine {
         }
     }
 
-    /// The bytes a product reads (6.12): the tile, ROWS * ROWBYTES bytes at x[rw], and the
-    /// vectors, from x[rx] to the end of the last one, (N - 1) * VLEN + vl bytes.
+    /// Whether a product is the FP16 array's (`hgemm`, `hgemz`), whose lanes are binary16.
+    func isHalfProduct(_ op: Opcode) -> Bool { op == .hgemm || op == .hgemz }
+
+    /// 6.12's table: a product's tile bytes T, bytes per vector V and vector distance S;
+    /// ROWS * ROWBYTES, vl, VLEN for `mgemm` and `mgemz`, 2 * ROWS * VLEN, 2 * vl, 2 * VLEN
+    /// for `hgemm` and `hgemz`.
+    func gemmSizes(_ op: Opcode) -> (tile: Int, vector: Int, stride: Int) {
+        isHalfProduct(op) ? (2 * ROWS * VLEN, 2 * vl, 2 * VLEN) : (ROWS * ROWBYTES, vl, VLEN)
+    }
+
+    /// The bytes a product reads (6.12): the tile, T bytes at x[rw], and the vectors, from
+    /// x[rx] to the end of the last one, (N - 1) * S + V bytes.
     func gemmOperands(_ i: Instruction) -> (tile: Range<Int>, vectors: Range<Int>) {
         let tile = Int(X(i.b)), first = Int(X(i.c)), n = Int(i.d) - Int(i.a) + 1
-        return (tile..<(tile + ROWS * ROWBYTES), first..<(first + (n - 1) * VLEN + vl))
+        let size = gemmSizes(i.opcode)
+        return (tile..<(tile + size.tile), first..<(first + (n - 1) * size.stride + size.vector))
     }
 
     /// A product's array cycles (6.12): the larger of the tile's banks() in the weight SRAM
@@ -201,11 +212,12 @@ extension ReferenceMachine {
             defer { lastAccessAddress = saved }
             return banks(space, n)
         }
+        let size = gemmSizes(i.opcode)
         var vectors = 0
         for n in 0..<(Int(i.d) - Int(i.a) + 1) {
-            vectors += count(.activationSRAM, Int(UInt32(truncatingIfNeeded: first + n * VLEN)), vl)
+            vectors += count(.activationSRAM, Int(UInt32(truncatingIfNeeded: first + n * size.stride)), size.vector)
         }
-        return max(count(.weightSRAM, tile, ROWS * ROWBYTES), vectors)
+        return max(count(.weightSRAM, tile, size.tile), vectors)
     }
 
     func sramConfig(_ space: MemorySpace) -> (banks: Int, bankWidth: Int) {
