@@ -114,7 +114,6 @@ extension ReferenceMachine {
         // 7.3 Control
         case .nop, .halt:
             break
-        case .hgemm, .hgemz: fatalError("TEMP")
         case .setvl:
             vl = min(u32(X(i.b)), VLEN)
             setX(i.a, UInt32(vl))

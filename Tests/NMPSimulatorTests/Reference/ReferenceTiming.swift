@@ -14,7 +14,6 @@ extension ReferenceMachine {
         switch i.opcode {
         case .nop, .halt, .dwait:
             return ([], [])
-        case .hgemm, .hgemz: fatalError("TEMP")
         case .setvl:
             return ([.x(B)], [.x(A), .vl])
         case .add, .sub, .mul, .div, .divu, .and, .or, .xor, .sll, .srl, .sra, .slt, .sltu, .min, .max:
@@ -123,7 +122,6 @@ extension ReferenceMachine {
     func resultLatency(_ op: Opcode) -> Int? {
         let c = config
         switch op {
-        case .hgemm, .hgemz: fatalError("TEMP")
         case .nop, .halt, .beq, .bne, .blt, .bge, .bltu, .bgeu, .loop,
              .sw, .sb, .stv, .sta, .stt, .stbf, .sthf, .dmaw, .dmaa, .dmas, .dwait:
             return nil
