@@ -54,6 +54,9 @@ struct HalfLinearLayerTests {
             c.vlen = 5; c.rows = 3
         case "vlen65":
             c.vlen = 65; c.rows = 33
+        case "vlen8192":         // pointer steps beyond 16-bit immediates
+            c.vlen = 8192; c.rows = 2; c.floatLanes = 64
+            c.activationSRAM.size = 1 << 20; c.weightSRAM.size = 1 << 20
         default: break
         }
         return c
@@ -63,7 +66,7 @@ struct HalfLinearLayerTests {
         ("default", 1, 1, 1), ("default", 7, 13, 1), ("default", 33, 65, 3), ("default", 32, 64, 8),
         ("default", 65, 129, 9), ("default", 40, 200, 17),
         ("small-wsram", 33, 200, 5), ("small-wsram", 64, 256, 8), ("three-blocks", 100, 64, 10), ("three-blocks", 96, 50, 2),
-        ("small-asram", 20, 300, 12), ("odd", 7, 11, 4), ("odd", 3, 5, 1), ("vlen65", 34, 131, 9),
+        ("small-asram", 20, 300, 12), ("odd", 7, 11, 4), ("odd", 3, 5, 1), ("vlen65", 34, 131, 9), ("vlen8192", 3, 8200, 2),
     ]
 
     @Test(arguments: cases.indices)

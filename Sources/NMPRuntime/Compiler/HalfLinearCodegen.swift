@@ -130,17 +130,18 @@ struct HalfLinearCodegen {
                     convertChunk(tokens: count, into: &b)
                 }
             }
-            b.emit(.addi, .reg(Self.r4), .reg(Self.r4), .imm(2 * vlen), note: "the next slot's first chunk")
+            b.addConstant(Self.r4, 2 * vlen, scratch: Self.r12, note: "the next slot's first chunk")
             b.addConstant(Self.r1, 4 * p.inFeatures, scratch: Self.r13, note: "the next slot's input")
         }
         b.emit(.setvl, .reg(.zero), .reg(Self.r7))
     }
 
     private func convertChunk(tokens count: Int, into b: inout ProgramBuilder) {
+        // (Steps beyond a 16-bit immediate, on a machine of VLEN >= 8192, go through r12 and r14.)
         b.emit(.lda, .reg(.a(0)), .mem(Self.r13, 0))
         b.emit(.sthf, .reg(.a(0)), .mem(Self.r6, 0), note: "round to binary16")
-        b.emit(.addi, .reg(Self.r13), .reg(Self.r13), .imm(4 * vlen))
-        b.emit(.addi, .reg(Self.r6), .reg(Self.r6), .imm(2 * vlen * count))
+        b.addConstant(Self.r13, 4 * vlen, scratch: Self.r14)
+        b.addConstant(Self.r6, 2 * vlen * count, scratch: Self.r12)
     }
 
     // MARK: Passes

@@ -106,13 +106,16 @@ public struct HalfLinearPlan: Sendable {
         }
         var notes: [String] = []
         // The largest group (at most 8 tokens) whose activations, staging buffers and one
-        // chunk of float32 input fit the activation SRAM, with 16-bit store offsets.
+        // chunk of float32 input fit the activation SRAM, with 16-bit staging-store offsets.
         let slot = 4 * blocksPerPass * rows, chunkCount = chunks
         func fixed(_ g: Int) -> Int { 32 + Self.align(chunkCount * g * 2 * vlen) + 2 * Self.align(g * slot) }
         let preferred = min(8, tokens)
         guard let chosen = stride(from: preferred, through: 1, by: -1).first(where: {
-            fixed($0) + 4 * vlen <= config.activationSRAM.size && $0 * slot <= 32767 && 2 * $0 * vlen <= 32767
+            fixed($0) + 4 * vlen <= config.activationSRAM.size && $0 * slot <= 32767
         }) else {
+            guard slot <= 32767 else {
+                throw CompileError("a token's staged outputs (\(slot) bytes: \(blocksPerPass) row block(s) of ROWS = \(rows) float32) are beyond the 16-bit offsets of the staging stores (field rows)")
+            }
             throw CompileError("one token of \(inFeatures) binary16 activations plus its staging buffers and one chunk of input (\(fixed(1) + 4 * vlen) bytes) do not fit the \(config.activationSRAM.size)-byte activation SRAM (field activationSRAM.size)")
         }
         if chosen < preferred {
