@@ -199,10 +199,9 @@ struct OperationBoundTests {
     }
 }
 
-/// The FP16 baseline of a decode step is simulated with the same compiler: its projections
-/// move 2 bytes per weight (plus their float32 inputs and outputs) through fp16 GEMVs, every
-/// other operation is the same code and takes the same cycles as on the ternary machine,
-/// and no operation beats its bound. A prefill's baseline is simulated too, on the FP16 array.
+/// The FP16 baseline is simulated with the same compiler on the same machine, its ternary
+/// array replaced by the FP16 array: every other operation is the same code and takes the
+/// same cycles as on the ternary machine, and no operation beats its bound.
 struct FP16BaselineTests {
     /// No operation of the baseline beats its bound, and every one but the projections takes
     /// the ternary machine's cycles.
@@ -216,32 +215,12 @@ struct FP16BaselineTests {
         }
     }
 
-    @Test(arguments: [(64, 32, 64), (7, 5, 3)])
-    func decodeBaselineIsSimulated(_ shape: (vlen: Int, rows: Int, floatLanes: Int)) throws {
-        var machine = GenerationFixtures.machine
-        machine.vlen = shape.vlen
-        machine.rows = shape.rows
-        machine.floatLanes = shape.floatLanes
-        let model = DecoderSessionTests.mqa
-        let s = try DecoderSimulation(model: model, machine: machine, tokens: 1, context: 5)
-        let base = s.fp16
-        #expect(base.simulated)
-        Self.expectSameOtherOperations(s, machine)
-        // Each projection: its fp16 rows once, its float32 input, its float32 outputs.
-        for (op, shape) in zip(DecoderOperation.allCases.filter { $0.unit == .ternary }, model.linearLayers) {
-            let cost = try #require(base.operations.first { $0.operation == op })
-            let expected = model.layers * (2 * shape.outFeatures * shape.inFeatures + 4 * shape.inFeatures + 4 * shape.outFeatures)
-            #expect(cost.dramBytes == expected, "\(op)")
-        }
-        #expect(base.weightBytes == 2 * model.ternaryParameters)
-    }
-
-    /// A prefill's baseline runs its projections on the FP16 array (`hgemm`): each reads its
-    /// binary16 tiles (rows padded to ROWS, columns to VLEN) once per token group, its float32
-    /// inputs and outputs once, and multiplies every token with ROWS rows per block; the other
-    /// operations are the ternary machine's code and take its cycles.
-    @Test(arguments: [(64, 32, 64, 3), (7, 5, 3, 11)])
-    func prefillBaselineIsSimulated(_ shape: (vlen: Int, rows: Int, floatLanes: Int, tokens: Int)) throws {
+    /// A pass's baseline (a decode token, a prefill) runs its projections on the FP16 array
+    /// (`hgemm`): each reads its binary16 tiles (rows padded to ROWS, columns to VLEN) once per
+    /// token group, its float32 inputs and outputs once, and multiplies every token with ROWS
+    /// rows per block; the other operations are the ternary machine's code and take its cycles.
+    @Test(arguments: [(64, 32, 64, 1), (7, 5, 3, 1), (64, 32, 64, 3), (7, 5, 3, 11)])
+    func baselineIsSimulated(_ shape: (vlen: Int, rows: Int, floatLanes: Int, tokens: Int)) throws {
         var machine = GenerationFixtures.machine
         machine.vlen = shape.vlen
         machine.rows = shape.rows
@@ -262,6 +241,7 @@ struct FP16BaselineTests {
             #expect(cost.events[.fp16Mul] == model.layers * shape.tokens * blocks * shape.rows * linear.inFeatures, "\(op)")
             #expect(cost.tritMACs == 0)
         }
+        #expect(base.weightBytes == 2 * model.ternaryParameters)
     }
 }
 

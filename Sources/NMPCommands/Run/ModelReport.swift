@@ -112,8 +112,6 @@ struct ModelReport {
         ], rightAligned: [1, 2, 3]).render()
         out += !base.simulated
             ? "(FP16 baseline ESTIMATED, because \(s.baselineEstimateReason ?? "it was not simulated"); its projections at the roofline of FP16 weights on this memory system, its other operations as simulated here)\n"
-            : s.tokens == 1
-            ? "(FP16 baseline simulated: the same machine, compiler and schedules; each projection an fp16 GEMV streamed from DRAM through the float unit (fwmachf); bound: the sum of each operation's bound)\n"
             : "(FP16 baseline simulated: the same machine with an FP16 array of equal peak MACs in place of the ternary one (hgemm, ISA.md 6.12), the same compiler and schedules; bound: the sum of each operation's bound)\n"
         out += "(ideal roofline: the projections' weights read from DRAM once per pass with the other operations' bytes as simulated, or the MACs at the array's peak"
             + (s.tokens > 1 ? "; the schedules read each weight tile once per group of up to 8 tokens, the array's accumulators: enough to feed the array from ternary weights, not from fp16 ones)\n" : ")\n")

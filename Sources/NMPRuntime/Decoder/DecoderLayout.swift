@@ -19,8 +19,7 @@ public struct DecoderLayout: Sendable {
     /// Positions the KV cache holds per head (at least context + tokens).
     public let capacity: Int
     public let kvFormat: KVCacheFormat
-    /// Packed trits (the ternary machine) or fp16 (the FP16 baseline: `[out][in]` rows in a
-    /// decode step, binary16 tiles in a prefill).
+    /// Packed trits (the ternary machine) or binary16 tiles (the FP16 baseline).
     public let projectionFormat: ProjectionFormat
 
     /// Tokens the id and activation buffers hold (at least `tokens`): a generation lays out
@@ -89,9 +88,7 @@ public struct DecoderLayout: Sendable {
         sinTable = take(4, self.capacity, m.headDim / 2)
         /// Bytes of one projection's weights in DRAM.
         func projectionBytes(_ shape: LinearShape) -> [Int] {
-            // A decode step's fp16 GEMVs read rows `[out][in]`; a prefill's FP16 array
-            // binary16 tiles (`HalfTilePacker`).
-            if projectionFormat == .fp16 && tokens == 1 { return [2, shape.outFeatures, shape.inFeatures] }
+            // The FP16 baseline's array reads binary16 tiles (`HalfTilePacker`).
             let blocks = (shape.outFeatures + machine.rows - 1) / machine.rows
             let chunks = (shape.inFeatures + machine.vlen - 1) / machine.vlen
             return [blocks, chunks, projectionFormat == .fp16 ? 2 * machine.rows * machine.vlen : machine.tileBytes]

@@ -33,8 +33,8 @@ public struct DecoderProgram {
     ///     `[kvHeads][context][headDim]` elements of `kvFormat` (`DecoderRun.cache`); nil: zeros.
     ///   - capacity: positions the cache holds (default context + tokens).
     ///   - projections: `.fp16` compiles the FP16 baseline (a cost run; its projection
-    ///     weights are left as zeros): a decode step's projections are fp16 GEMVs on the
-    ///     float unit (`LMHeadKernel`), a prefill's run on the FP16 array (`HalfLinearCodegen`).
+    ///     weights are left as zeros): its projections run on the FP16 array that replaces
+    ///     the ternary one (`HalfLinearCodegen`, `hgemm`).
     public init(weights: DecoderWeights, machine: MachineConfig, tokenIDs: [Int], context: Int, capacity: Int? = nil,
                 kvFormat: KVCacheFormat = .bf16, cache: [(keys: [UInt8], values: [UInt8])]? = nil,
                 projections: ProjectionFormat = .ternary) throws(CompileError) {
@@ -106,14 +106,11 @@ public struct DecoderProgram {
         let tokens = layout.tokens, context = layout.context, kvFormat = layout.kvFormat
         // Plans first: every size check before any code.
         var plans: [BitLinearPlan] = []
-        var fp16Plans: [LMHeadPlan] = []
         var halfPlans: [HalfLinearPlan] = []
         for shape in m.linearLayers {
             do {
-                if layout.projectionFormat == .fp16 && tokens > 1 {
+                if layout.projectionFormat == .fp16 {
                     halfPlans.append(try HalfLinearPlan(tokens: tokens, inFeatures: shape.inFeatures, outFeatures: shape.outFeatures, config: machine))
-                } else if layout.projectionFormat == .fp16 {
-                    fp16Plans.append(try LMHeadPlan(vocab: shape.outFeatures, hidden: shape.inFeatures, format: .fp16, config: machine))
                 } else {
                     plans.append(try BitLinearPlan(tokens: tokens, inFeatures: shape.inFeatures, outFeatures: shape.outFeatures,
                                                    config: machine, writesSums: false))
@@ -153,13 +150,6 @@ public struct DecoderProgram {
             /// projections, one loop over token groups quantizes each group once for all of
             /// them (`BitLinearCodegen.emitShared`) when their plans allow it.
             func project(_ projections: [(index: Int, op: DecoderOperation, output: Int)], from input: Int) {
-                if !fp16Plans.isEmpty {
-                    for (index, op, output) in projections {
-                        region(op)
-                        LMHeadKernel(plan: fp16Plans[index]).emit(input: input, head: layer.projections[index], logits: output, into: &b)
-                    }
-                    return
-                }
                 if !halfPlans.isEmpty {
                     for (index, op, output) in projections {
                         region(op)

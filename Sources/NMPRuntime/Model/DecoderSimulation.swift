@@ -5,10 +5,9 @@ import NMPSupport
 /// BitNet b1.58 paper compares against.
 ///
 /// It is simulated (`simulated`): the same compiler and schedules, everything but the
-/// projections as on the ternary machine. A decode step's projections are fp16 GEMVs
-/// `[out][in]` streamed from the same DRAM through the float unit (the LM head's kernel,
-/// `fwmachf`); a prefill's run on the FP16 array that replaces the ternary one, of equal
-/// peak MACs (`hgemm`, ISA.md 6.12; `HalfLinearPlan`). Only when the fp16 weights of the
+/// projections as on the ternary machine, and the projections on the FP16 array that
+/// replaces the ternary one, of equal peak MACs (`hgemm`, ISA.md 6.12; `HalfLinearPlan`),
+/// their binary16 weights streamed from the same DRAM. Only when the fp16 weights of the
 /// simulated layers would not fit the host memory budget are its projections a roofline
 /// estimate (FP16 weights at the DRAM bandwidth, or the MACs at ROWS x VLEN per cycle,
 /// whichever is slower) with the rest as simulated here.
