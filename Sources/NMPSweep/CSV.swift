@@ -4,14 +4,18 @@
 /// written (Unix tools and every CSV reader take it; RFC 4180 writes CRLF), and CRLF or LF
 /// when read.
 public enum CSV {
-    /// One field as written.
+    /// One field as written. By Unicode scalars, not Characters: a double quote followed by a
+    /// combining mark is one Character that is not `"`, but the reader sees the quote's byte.
     public static func field(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return text }
-        var out = "\""
-        for character in text {
-            if character == "\"" { out += "\"\"" } else { out.append(character) }
+        guard text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        var out = String.UnicodeScalarView()
+        out.append("\"")
+        for scalar in text.unicodeScalars {
+            out.append(scalar)
+            if scalar == "\"" { out.append(scalar) }
         }
-        return out + "\""
+        out.append("\"")
+        return String(out)
     }
 
     /// One record, with its line end.
