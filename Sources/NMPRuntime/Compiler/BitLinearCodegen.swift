@@ -660,15 +660,9 @@ struct BitLinearCodegen {
     /// Waits for the current part: `behind` transfers are behind it (the rest of the pass
     /// and the next pass's parts requested so far), plus the last flush's.
     private func waitForPart(tokens count: Int, behind: Int = 2, into b: inout ProgramBuilder) {
-        let flushTransfers = count * transfersPerFlush
-        let noFlush = b.label("wait"), waited = b.label("waited")
-        b.emit(.lw, .reg(Self.r13), spill(.pending))
-        b.emit(.beq, .reg(Self.r13), .reg(.zero), .label(noFlush))
-        b.emit(.dwait, .imm(behind + flushTransfers), note: "behind this part: the rest of the pass, the last flush, the next pass's parts")
-        b.emit(.jal, .reg(.zero), .label(waited))
-        b.place(noFlush)
-        b.emit(.dwait, .imm(behind), note: "behind this part: the rest of the pass and the next pass's parts")
-        b.place(waited)
+        b.dwait(behind: behind, flushTransfers: count * transfersPerFlush, pending: spill(.pending), scratch: Self.r13,
+                notes: ("behind this part: the rest of the pass, the last flush, the next pass's parts",
+                        "behind this part: the rest of the pass and the next pass's parts"))
     }
 
     /// Column chunks `range` of a row block: one `mgemm` each (r5 at the chunk's tile, r6 at
@@ -747,13 +741,8 @@ struct BitLinearCodegen {
             b.emit(.lw, .reg(Self.r13), spill(.cursor))
             b.emit(.add, .reg(Self.r15), .reg(Self.r15), .reg(Self.r13))
             b.emit(.addi, .reg(Self.r13), .reg(Self.r11), .imm(offset))
-            for t in 0..<count {
-                if t > 0 {
-                    b.emit(.addi, .reg(Self.r13), .reg(Self.r13), .imm(p.stagingSlotBytes))
-                    b.addConstant(Self.r15, 4 * p.outFeatures, scratch: Self.r3)
-                }
-                b.emit(.dmas, .reg(Self.r15), .reg(Self.r13), .reg(Self.r14))
-            }
+            b.writeTokenRows(count, dram: Self.r15, staging: Self.r13, length: Self.r14, slotBytes: p.stagingSlotBytes,
+                             rowBytes: 4 * p.outFeatures, scratch: Self.r3)
         }
         b.emit(.lw, .reg(Self.r13), spill(.cursor))
         b.emit(.add, .reg(Self.r13), .reg(Self.r13), .reg(Self.r14))

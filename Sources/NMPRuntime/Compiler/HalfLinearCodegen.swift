@@ -160,21 +160,15 @@ struct HalfLinearCodegen {
     }
 
     /// Waits for this pass: behind it are the request just made and, when the pass before
-    /// flushed (`pending`), its transfers (one per token); `known` says so statically.
-    private func waitForPass(tokens count: Int, known: Bool? = nil, into b: inout ProgramBuilder) {
-        switch known {
-        case true?: b.emit(.dwait, .imm(1 + count), note: "this pass (the last flush and the next pass behind it)")
-        case false?: b.emit(.dwait, .imm(1), note: "this pass (the next pass behind it)")
-        case nil:
-            let noFlush = b.label("noflush"), waited = b.label("passin")
-            b.emit(.lw, .reg(Self.r13), spill(.pending))
-            b.emit(.beq, .reg(Self.r13), .reg(.zero), .label(noFlush))
-            b.emit(.dwait, .imm(1 + count), note: "this pass (the last flush and the next pass behind it)")
-            b.emit(.jal, .reg(.zero), .label(waited))
-            b.place(noFlush)
+    /// flushed (`pending`), its transfers (one per token); a pass that follows no flush
+    /// (`afterFlush` false) knows it without reading `pending`.
+    private func waitForPass(tokens count: Int, afterFlush: Bool = true, into b: inout ProgramBuilder) {
+        guard afterFlush else {
             b.emit(.dwait, .imm(1), note: "this pass (the next pass behind it)")
-            b.place(waited)
+            return
         }
+        b.dwait(behind: 1, flushTransfers: count, pending: spill(.pending), scratch: Self.r13,
+                notes: ("this pass (the last flush and the next pass behind it)", "this pass (the next pass behind it)"))
     }
 
     /// A pass of `n` whole row blocks: r8 counts the passes left; the next pass is a full
@@ -223,7 +217,7 @@ struct HalfLinearCodegen {
             b.li(Self.r2, next * tile, note: "the block's next piece")
         }
         request(into: &b, other: true)
-        waitForPass(tokens: count, known: piece == 0 ? nil : false, into: &b)
+        waitForPass(tokens: count, afterFlush: piece == 0, into: &b)
         b.emit(.addi, .reg(Self.r5), .reg(Self.r4), .imm(0), note: "tiles of this pass")
         products(chunks: range, tokens: count, into: &b)
         if lastPiece {
@@ -270,13 +264,8 @@ struct HalfLinearCodegen {
         b.emit(.slli, .reg(Self.r14), .reg(Self.r14), .imm(2), note: "bytes per token")
         b.emit(.lw, .reg(Self.r15), spill(.outputCursor))
         b.emit(.addi, .reg(Self.r12), .reg(Self.r11), .imm(0))
-        for t in 0..<count {
-            if t > 0 {
-                b.emit(.addi, .reg(Self.r12), .reg(Self.r12), .imm(p.stagingSlotBytes))
-                b.addConstant(Self.r15, 4 * p.outFeatures, scratch: Self.r3)
-            }
-            b.emit(.dmas, .reg(Self.r15), .reg(Self.r12), .reg(Self.r14))
-        }
+        b.writeTokenRows(count, dram: Self.r15, staging: Self.r12, length: Self.r14, slotBytes: p.stagingSlotBytes,
+                         rowBytes: 4 * p.outFeatures, scratch: Self.r3)
         b.emit(.lw, .reg(Self.r15), spill(.outputCursor))
         b.emit(.add, .reg(Self.r15), .reg(Self.r15), .reg(Self.r14))
         b.emit(.sw, .reg(Self.r15), spill(.outputCursor))

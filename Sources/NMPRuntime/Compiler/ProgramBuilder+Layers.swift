@@ -59,3 +59,33 @@ extension ProgramBuilder {
         }
     }
 }
+
+extension ProgramBuilder {
+    /// Waits until `behind` DMA transfers are outstanding, or `behind` + `flushTransfers`
+    /// when the spill word `pending` (read through `scratch`) says a flush was enqueued ahead
+    /// of them: the FIFO completes in order (ISA.md 6.5), so either waits exactly for the
+    /// transfer in front.
+    mutating func dwait(behind: Int, flushTransfers: Int, pending: Operand, scratch: Reg, notes: (flush: String, none: String)) {
+        let noFlush = label("wait"), waited = label("waited")
+        emit(.lw, .reg(scratch), pending)
+        emit(.beq, .reg(scratch), .reg(.zero), .label(noFlush))
+        emit(.dwait, .imm(behind + flushTransfers), note: notes.flush)
+        emit(.jal, .reg(.zero), .label(waited))
+        place(noFlush)
+        emit(.dwait, .imm(behind), note: notes.none)
+        place(waited)
+    }
+
+    /// One `dmas` per token slot of a group of `count`: `length` bytes from `staging` +
+    /// t * `slotBytes` to `dram` + t * `rowBytes`; both registers end at the last slot's
+    /// (`scratch` carries a row step beyond a 16-bit immediate).
+    mutating func writeTokenRows(_ count: Int, dram: Reg, staging: Reg, length: Reg, slotBytes: Int, rowBytes: Int, scratch: Reg) {
+        for t in 0..<count {
+            if t > 0 {
+                emit(.addi, .reg(staging), .reg(staging), .imm(slotBytes))
+                addConstant(dram, rowBytes, scratch: scratch)
+            }
+            emit(.dmas, .reg(dram), .reg(staging), .reg(length))
+        }
+    }
+}
